@@ -1,0 +1,146 @@
+//! Events: what the connection tells its caller, in protocol words.
+
+use bytes::Bytes;
+
+/// The protocol version of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Version {
+    /// An HTTP/0.9 Simple-Request (`GET /path` + CRLF): no headers, the answer is the body alone.
+    Http09,
+    /// HTTP/1.0 (RFC 1945).
+    Http10,
+    /// HTTP/1.1 (RFC 9112), or any higher 1.x minor, which is treated as 1.1.
+    Http11,
+}
+
+impl Version {
+    /// `"0.9"`, `"1.0"` or `"1.1"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http09 => "0.9",
+            Version::Http10 => "1.0",
+            Version::Http11 => "1.1",
+        }
+    }
+}
+
+/// The header fields of a message: names and values are slices of the received head, in order,
+/// with no allocation per field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    /// The whole head as received; every span below indexes into it.
+    pub(crate) buf: Bytes,
+    /// `(name_start, name_end, value_start, value_end)` for each field, in order.
+    pub(crate) spans: Vec<[u32; 4]>,
+}
+
+impl Headers {
+    /// How many fields there are.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Every `(name, value)` pair in the order received. Values have surrounding whitespace
+    /// removed.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.spans.iter().map(move |s| {
+            (
+                &self.buf[s[0] as usize..s[1] as usize],
+                &self.buf[s[2] as usize..s[3] as usize],
+            )
+        })
+    }
+
+    /// The first value of the field `name`, compared case-insensitively.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.get_all(name).next()
+    }
+
+    /// Every value of the field `name`, compared case-insensitively.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
+    }
+
+    /// The value of the field `name` as an owned `Bytes` slice of the receive buffer (no copy).
+    pub fn get_bytes(&self, name: &str) -> Option<Bytes> {
+        self.spans
+            .iter()
+            .find(|s| self.buf[s[0] as usize..s[1] as usize].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|s| self.buf.slice(s[2] as usize..s[3] as usize))
+    }
+}
+
+/// A request head, as received by a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    /// The method token, e.g. `GET` (only `tchar` bytes, so always ASCII).
+    pub method: Bytes,
+    /// The request target exactly as sent, e.g. `/index.html?x=1`.
+    pub target: Bytes,
+    /// The protocol version.
+    pub version: Version,
+    /// The header fields.
+    pub headers: Headers,
+    /// Whether the connection stays open after this exchange if the response can be framed by
+    /// length (HTTP.md "Persistence").
+    pub keep_alive: bool,
+}
+
+impl RequestHead {
+    /// The method as a string.
+    pub fn method_str(&self) -> &str {
+        // tchar bytes only (checked by the parser), hence ASCII.
+        core::str::from_utf8(&self.method).unwrap_or("")
+    }
+}
+
+/// A response head, as received by a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The protocol version of the status line.
+    pub version: Version,
+    /// The three-digit status code.
+    pub status: u16,
+    /// The reason phrase (may be empty).
+    pub reason: Bytes,
+    /// The header fields (obs-fold continuation lines unfolded to one SP).
+    pub headers: Headers,
+}
+
+/// What the connection reports to its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A request head arrived (server role).
+    Request(RequestHead),
+    /// A response head arrived (client role). 1xx heads are reported too; the final one follows.
+    Response(ResponseHead),
+    /// A piece of the body, a slice of the receive buffer.
+    Data(Bytes),
+    /// The current message is complete.
+    EndOfMessage,
+    /// The peer closed the stream cleanly between messages; nothing more will come.
+    ConnectionClosed,
+}
+
+/// The result of [`Connection::poll_event`](super::Connection::poll_event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum Poll {
+    /// An event; poll again.
+    Event(Event),
+    /// Nothing more can be parsed until more bytes (or end of stream) arrive.
+    NeedData,
+    /// The next message has (possibly) arrived but will not be parsed until the current response
+    /// has been sent in full (server role, pipelining).
+    Paused,
+    /// The connection is over: every event has been delivered and no more will come. Flush the
+    /// output buffer and close the socket.
+    Closed,
+}

@@ -1,0 +1,21 @@
+//! HTTP/1.0 (tolerating HTTP/1.1 syntax) as a sans-IO connection state machine.
+//!
+//! One [`Connection`] type serves both roles ([`Role::Server`] and [`Role::Client`]). The rule for
+//! callers (quinn-proto's): after any input (`receive`, `receive_eof`, `handle_timeout`, a
+//! `send_*` command), drain [`Connection::poll_event`] until it returns something other than
+//! [`Poll::Event`], then write what the `send_*` calls appended to your output buffer, then arm a
+//! timer for [`Connection::poll_timeout`].
+
+mod config;
+mod conn;
+mod date;
+mod error;
+mod event;
+mod write;
+
+pub use config::{Config, Leniency, Limits};
+pub use conn::{Connection, Role};
+pub use date::DateCache;
+pub use error::{Error, ErrorKind, Fault};
+pub use event::{Event, Headers, Poll, RequestHead, ResponseHead, Version};
+pub use write::{BodyLength, Request, Response};

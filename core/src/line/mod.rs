@@ -1,0 +1,1 @@
+//! The line protocol: codec, telnet layer and services (LINE.md).
