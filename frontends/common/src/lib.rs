@@ -1,0 +1,1 @@
+//! The shared app layer (to be written).
