@@ -58,7 +58,9 @@ impl Headers {
 
     /// The first value of the field `name`, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.get_all(name).next()
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
     }
 
     /// Every value of the field `name`, compared case-insensitively.
