@@ -1,1 +1,11 @@
-//! The shared app layer (to be written).
+//! The app layer every portline frontend shares: the command line, the file server, the GET
+//! client, the line services wiring, and the tools (services, info, netstat, parse).
+//!
+//! A frontend implements [`Runtime`] (sockets and a loop) and its `main` is
+//! `std::process::exit(portline_common::main(MyRuntime))`.
+
+pub mod runtime;
+pub mod session;
+
+pub use runtime::{ClientError, Runtime, ServerOptions};
+pub use session::{DatagramService, Session, SessionFactory, TRANSMIT_BUDGET};

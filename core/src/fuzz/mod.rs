@@ -1,0 +1,1 @@
+//! Fuzz bodies, shared by `fuzz/` targets, tests and the corpus replay test. Hidden: not an API.

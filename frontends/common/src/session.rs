@@ -1,0 +1,70 @@
+//! The driver-facing surface: what every frontend moves bytes for.
+//!
+//! A frontend owns sockets and a clock; everything else (the core connection, the file server,
+//! the line services, the GET printer) lives behind these traits, so each driver is only the loop
+//! of ARCHITECTURE.md:
+//!
+//! 1. read until `WouldBlock` (or one blocking read), [`Session::receive`] each chunk, and
+//!    [`Session::receive_eof`] on a read of 0;
+//! 2. [`Session::poll_transmit`] into the connection's output buffer and write it; keep the
+//!    unwritten tail; call `poll_transmit` again only when the tail is gone (this is how a slow
+//!    reader throttles file streaming and chargen: memory stays bounded by `budget`);
+//! 3. arm a timer for [`Session::poll_timeout`] and call [`Session::handle_timeout`] when it fires;
+//! 4. close the socket once [`Session::is_done`] and the output is flushed.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// How many bytes one `poll_transmit` call may produce at most, unless a frontend chooses
+/// another budget: enough for a large file to stream efficiently, small enough to bound memory.
+pub const TRANSMIT_BUDGET: usize = 64 * 1024;
+
+/// One TCP connection's application state, driven by a frontend.
+pub trait Session: Send {
+    /// Bytes arrived from the peer.
+    fn receive(&mut self, now: Instant, data: &[u8]);
+
+    /// The peer half-closed (read returned 0). Pending replies are still transmitted.
+    fn receive_eof(&mut self, now: Instant);
+
+    /// A deadline from [`Session::poll_timeout`] has passed.
+    fn handle_timeout(&mut self, now: Instant);
+
+    /// Append up to about `budget` bytes that are ready to send to `out`. Returns without
+    /// appending when nothing is ready. Call it again after writing what it gave.
+    fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>, budget: usize);
+
+    /// The next deadline at which [`Session::handle_timeout`] must be called.
+    fn poll_timeout(&self) -> Option<Instant>;
+
+    /// Whether reading more from the socket is useful now (false while enough input waits, or
+    /// after end of stream).
+    fn wants_read(&self) -> bool;
+
+    /// True when, once the output given so far has been written, the socket should be closed.
+    fn is_done(&self) -> bool;
+}
+
+/// Makes a [`Session`] for each accepted connection. Shared by every thread of a server.
+pub trait SessionFactory: Send + Sync + 'static {
+    /// A session for a new connection from `peer` to `local`.
+    fn session(&self, now: Instant, peer: SocketAddr, local: SocketAddr) -> Box<dyn Session>;
+
+    /// The reply to send on a connection refused because `--max-connections` is reached (e.g.
+    /// an HTTP 503), or nothing.
+    fn overload_reply(&self) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// A datagram service (UDP line services): one datagram in, at most one out.
+pub trait DatagramService: Send {
+    /// Handle a datagram from `peer`; append the reply, if any, to `out` and return true.
+    fn handle_datagram(
+        &mut self,
+        now: Instant,
+        peer: SocketAddr,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> bool;
+}
