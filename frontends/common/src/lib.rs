@@ -9,3 +9,5 @@ pub mod session;
 
 pub use runtime::{ClientError, Runtime, ServerOptions};
 pub use session::{DatagramService, Session, SessionFactory, TRANSMIT_BUDGET};
+pub mod line_service;
+pub mod tools;
