@@ -4,3 +4,4 @@ pub mod info;
 pub mod netstat;
 pub mod parse;
 pub mod services;
+pub(crate) mod table;
