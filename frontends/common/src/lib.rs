@@ -6,6 +6,7 @@
 
 pub mod runtime;
 pub mod session;
+pub mod shutdown;
 
 pub use runtime::{ClientError, Runtime, ServerOptions};
 pub use session::{DatagramService, Session, SessionFactory, TRANSMIT_BUDGET};

@@ -1,0 +1,186 @@
+//! Stopping a server: one flag that SIGINT/SIGTERM (or a test) sets, and the wake-ups that tell
+//! every event loop or thread to look at it.
+//!
+//! A runtime keeps a [`Shutdown`], registers a wake-up per loop with [`Shutdown::on_request`]
+//! (a mio `Waker`, an async notifier, or nothing for a blocking loop that polls
+//! [`Shutdown::is_requested`]), and on request stops accepting, lets responses in flight finish
+//! within its grace period, and returns. The binaries call [`Shutdown::install_signal_handlers`];
+//! tests call [`Shutdown::request`] instead, so they never touch the process's signal handlers.
+//!
+//! ```
+//! use portline_common::shutdown::Shutdown;
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use std::sync::Arc;
+//!
+//! let shutdown = Shutdown::new();
+//! let woken = Arc::new(AtomicUsize::new(0));
+//! let w = woken.clone();
+//! let _registration = shutdown.on_request(move || {
+//!     w.fetch_add(1, Ordering::SeqCst);
+//! });
+//! shutdown.clone().request();
+//! assert!(shutdown.is_requested());
+//! assert_eq!(woken.load(Ordering::SeqCst), 1);
+//! ```
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+type WakeFn = Box<dyn Fn() + Send + Sync>;
+
+/// A shared shutdown request. Clones share the same flag.
+#[derive(Clone, Default)]
+pub struct Shutdown {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    requested: AtomicBool,
+    next_id: AtomicU64,
+    wakers: Mutex<Vec<(u64, WakeFn)>>,
+}
+
+impl Inner {
+    fn wakers(&self) -> MutexGuard<'_, Vec<(u64, WakeFn)>> {
+        // A waker that panicked cannot leave the list half-updated: pushes and removals are
+        // single Vec operations, so a poisoned lock still holds a consistent list.
+        self.wakers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl std::fmt::Debug for Shutdown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shutdown")
+            .field("requested", &self.is_requested())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shutdown {
+    /// A flag that nothing has set yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether shutdown was requested.
+    pub fn is_requested(&self) -> bool {
+        self.inner.requested.load(Ordering::SeqCst)
+    }
+
+    /// Request shutdown and wake every registered loop. Requesting again does nothing more.
+    pub fn request(&self) {
+        if !self.inner.requested.swap(true, Ordering::SeqCst) {
+            for (_, wake) in self.inner.wakers().iter() {
+                wake();
+            }
+        }
+    }
+
+    /// Call `wake` when shutdown is requested (at once if it already was). The wake-up stays
+    /// registered until the returned [`Registration`] is dropped.
+    #[must_use = "dropping the Registration unregisters the wake-up"]
+    pub fn on_request(&self, wake: impl Fn() + Send + Sync + 'static) -> Registration {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        self.inner.wakers().push((id, Box::new(wake)));
+        if self.is_requested() {
+            // Requested between the check a caller made and the push: wake it now. A second
+            // wake-up is harmless, a lost one would hang a loop.
+            if let Some((_, wake)) = self.inner.wakers().iter().find(|(i, _)| *i == id) {
+                wake();
+            }
+        }
+        Registration {
+            inner: Arc::downgrade(&self.inner),
+            id,
+        }
+    }
+
+    /// Request shutdown on SIGINT and SIGTERM, from a small thread that waits for them. A second
+    /// signal after the first exits the process at once with status 130, for a user who does
+    /// not want to wait for the grace period.
+    pub fn install_signal_handlers(&self) -> io::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+        let shutdown = self.clone();
+        std::thread::Builder::new()
+            .name("portline-signals".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    if shutdown.is_requested() {
+                        std::process::exit(130);
+                    }
+                    shutdown.request();
+                }
+            })?;
+        Ok(())
+    }
+}
+
+/// Keeps a wake-up registered with [`Shutdown::on_request`]; dropping it unregisters it.
+#[derive(Debug)]
+pub struct Registration {
+    inner: Weak<Inner>,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.wakers().retain(|(i, _)| *i != self.id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn counter(shutdown: &Shutdown) -> (Arc<AtomicUsize>, Registration) {
+        let n = Arc::new(AtomicUsize::new(0));
+        let m = n.clone();
+        let reg = shutdown.on_request(move || {
+            m.fetch_add(1, Ordering::SeqCst);
+        });
+        (n, reg)
+    }
+
+    #[test]
+    fn request_wakes_each_registered_loop_once() {
+        let shutdown = Shutdown::new();
+        let (a, _ra) = counter(&shutdown);
+        let (b, rb) = counter(&shutdown);
+        drop(rb);
+        assert!(!shutdown.is_requested());
+        shutdown.request();
+        shutdown.request();
+        assert!(shutdown.is_requested());
+        assert_eq!(a.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            b.load(Ordering::SeqCst),
+            0,
+            "an unregistered wake-up is not called"
+        );
+    }
+
+    #[test]
+    fn registering_after_the_request_wakes_at_once() {
+        let shutdown = Shutdown::new();
+        shutdown.request();
+        let (a, _ra) = counter(&shutdown);
+        assert_eq!(a.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn registrations_do_not_accumulate() {
+        let shutdown = Shutdown::new();
+        for _ in 0..10 {
+            let _ = counter(&shutdown);
+        }
+        assert!(shutdown.inner.wakers().is_empty());
+    }
+}
