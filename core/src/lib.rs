@@ -5,6 +5,7 @@
 
 pub mod http;
 pub mod line;
+pub mod services;
 mod time;
 
 pub use time::Time;
