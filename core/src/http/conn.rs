@@ -1,5 +1,15 @@
-//! The connection state machine (skeleton: signatures fixed, bodies to be written).
+//! The connection: a receive buffer, the resumable head scan, the state of both halves, and timers.
 
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+
+use super::chunked::{ChunkPoll, Chunked};
+use super::error::{ErrorKind, Fault};
+use super::event::{Event, Headers, RequestHead, ResponseHead, Version};
+use super::parse::{self, HeadScan, ResponseOutcome, bad, peer};
+use super::state::{BodyReader, BodyWriter, Exchange, Next, Reading, State, Step, Writing};
+use super::write::{self as w, BodyLength};
 use super::{Config, Error, Poll, Request, Response};
 use crate::Time;
 
@@ -12,18 +22,72 @@ pub enum Role {
     Client,
 }
 
+/// A request the client sent whose response has not been read yet.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    /// It was a HEAD request: the response has no body.
+    head: bool,
+    /// It asked for `Connection: keep-alive`.
+    keep_alive: bool,
+}
+
 /// One HTTP connection, in either role. No I/O: bytes in, events out.
+///
+/// Timers (see [`Connection::poll_timeout`]) apply to the **server** role only: the head timeout
+/// (`Limits::head_timeout` from the first byte of a request head; then a sticky
+/// [`ErrorKind::HeadTimeout`], status 408) and the idle timeout (`Limits::idle_timeout` with no
+/// request in progress, counted from creation and from each `send_end` that keeps the connection;
+/// then the connection closes cleanly). A client connection has no timers: how long to wait for a
+/// response is the application's choice, so `poll_timeout` returns `None` for it.
 #[derive(Debug)]
 pub struct Connection {
     role: Role,
     config: Config,
+    /// Received bytes not yet handed out.
+    buf: BytesMut,
+    /// How far the end-of-head search got in `buf`.
+    scan: HeadScan,
+    state: State,
+    /// Client: requests sent, oldest first.
+    pending: VecDeque<Pending>,
+    /// Body bytes of the incoming message so far (for `Limits::max_body`).
+    body_seen: u64,
+    /// The peer closed its sending side.
+    eof: bool,
+    /// Nothing more will be delivered: `poll_event` returns `Poll::Closed`.
+    closed: bool,
+    /// The sticky error.
+    error: Option<Error>,
+    /// The latest time passed to any input or command.
+    now: Time,
+    /// Server: when the connection last became idle (creation, or a `send_end` that kept it).
+    idle_since: Time,
+    /// Server: when the first byte of the head being read arrived.
+    head_since: Option<Time>,
+}
+
+fn misuse(message: &'static str) -> Error {
+    Error::new(ErrorKind::LocalMisuse, Fault::Local, message)
 }
 
 impl Connection {
     /// A new connection. `now` starts the idle timer of a server connection.
     pub fn new(role: Role, config: Config, now: Time) -> Connection {
-        let _ = now;
-        Connection { role, config }
+        Connection {
+            role,
+            config,
+            buf: BytesMut::new(),
+            scan: HeadScan::default(),
+            state: State::new(),
+            pending: VecDeque::new(),
+            body_seen: 0,
+            eof: false,
+            closed: false,
+            error: None,
+            now,
+            idle_since: now,
+            head_since: None,
+        }
     }
 
     // ----- getters -----
@@ -43,32 +107,54 @@ impl Connection {
     /// stream, and once the connection is closed or failed. Reading anyway is allowed but
     /// buffers without bound only up to the head limit plus one read.
     pub fn wants_read(&self) -> bool {
-        unimplemented!()
+        !self.is_closed() && !self.eof && self.buf.len() <= self.config.limits.max_head
     }
 
     /// True once the connection is over (closed, or failed): flush output and close the socket.
     pub fn is_closed(&self) -> bool {
-        unimplemented!()
+        self.closed || self.error.is_some()
+    }
+
+    /// How many received bytes are buffered and not yet handed out as events.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
     }
 
     // ----- inputs -----
 
     /// Bytes received from the peer. They are buffered; parse them with [`Self::poll_event`].
+    /// Bytes that arrive after end of stream or once the connection is over are dropped.
     pub fn receive(&mut self, now: Time, data: &[u8]) {
-        let _ = (now, data);
-        unimplemented!()
+        self.now = now;
+        if self.is_closed() || self.eof || data.is_empty() {
+            return;
+        }
+        if self.buf.is_empty() && self.state.reading == Reading::Head && self.head_since.is_none() {
+            self.head_since = Some(now);
+        }
+        self.buf.extend_from_slice(data);
     }
 
     /// The peer closed its sending side (read returned 0).
     pub fn receive_eof(&mut self, now: Time) {
-        let _ = now;
-        unimplemented!()
+        self.now = now;
+        self.eof = true;
     }
 
     /// Time has reached `now`; fire any expired timer (head timeout: error 408; idle: close).
     pub fn handle_timeout(&mut self, now: Time) {
-        let _ = now;
-        unimplemented!()
+        self.now = now;
+        let Some(deadline) = self.poll_timeout() else {
+            return;
+        };
+        if now < deadline {
+            return;
+        }
+        if self.buf.is_empty() {
+            self.closed = true;
+        } else {
+            self.error = Some(peer(ErrorKind::HeadTimeout, "head not received in time"));
+        }
     }
 
     // ----- outputs -----
@@ -76,59 +162,538 @@ impl Connection {
     /// The next event, or why there is none. After an error is returned once, it is returned on
     /// every later call (sticky).
     pub fn poll_event(&mut self) -> Result<Poll, Error> {
-        unimplemented!()
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        match self.next_event() {
+            Ok(p) => Ok(p),
+            Err(e) => {
+                self.error = Some(e.clone());
+                Err(e)
+            }
+        }
     }
 
-    /// When [`Self::handle_timeout`] should next be called, if ever.
+    /// When [`Self::handle_timeout`] should next be called, if ever (server role only; see the
+    /// type's documentation).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Time> {
-        unimplemented!()
+        if self.role == Role::Client || self.is_closed() || self.eof {
+            return None;
+        }
+        match (&self.state.reading, &self.state.writing) {
+            (Reading::Head, Writing::Idle) => {
+                if self.buf.is_empty() {
+                    Some(self.idle_since + self.config.limits.idle_timeout)
+                } else {
+                    self.head_since.map(|t| t + self.config.limits.head_timeout)
+                }
+            }
+            _ => None,
+        }
     }
 
     // ----- commands -----
 
     /// Server: write the head of the response to the current request into `out`.
+    ///
+    /// A 1xx status writes an interim head (HTTP/1.1 requests only); the final response follows.
+    /// For an HTTP/0.9 request nothing is written: the answer is the body alone.
     pub fn send_response(
         &mut self,
         now: Time,
         response: &Response<'_>,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let _ = (now, response, out);
-        unimplemented!()
+        self.now = now;
+        self.command(|c| c.response_head(response, out))
     }
 
-    /// Client: write a request head into `out`.
+    /// Client: write a request head into `out`. The body must have a `Known` length (HTTP/1.0
+    /// requests cannot be close-delimited).
     pub fn send_request(
         &mut self,
         now: Time,
         request: &Request<'_>,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let _ = (now, request, out);
-        unimplemented!()
+        self.now = now;
+        self.command(|c| c.request_head(request, out))
     }
 
     /// Write body bytes of the current outgoing message into `out` (framed as the head said;
-    /// nothing for a response to HEAD).
+    /// nothing for a response to HEAD, 1xx, 204 or 304, though a `Known` length still bounds
+    /// them). More bytes than a `Known` length is a sticky local error.
     pub fn send_data(&mut self, now: Time, data: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
-        let _ = (now, data, out);
-        unimplemented!()
+        self.now = now;
+        self.command(|c| {
+            let Writing::SendBody(body) = &mut c.state.writing else {
+                return Err(misuse("no message body in progress"));
+            };
+            let sent = body.sent.saturating_add(data.len() as u64);
+            if body.length.is_some_and(|n| sent > n) {
+                return Err(misuse("body longer than its declared length"));
+            }
+            body.sent = sent;
+            if !body.no_body {
+                out.extend_from_slice(data);
+            }
+            Ok(())
+        })
     }
 
     /// End the current outgoing message. A `Known` body that was not sent in full is a local
     /// error. For a server, this is when the next pipelined request may be parsed, or when the
     /// connection closes (HTTP/1.0 without keep-alive, close-delimited body, HTTP/0.9).
     pub fn send_end(&mut self, now: Time, out: &mut Vec<u8>) -> Result<(), Error> {
-        let _ = (now, out);
-        unimplemented!()
+        let _ = out; // HTTP/1.0 framing never needs a trailer.
+        self.now = now;
+        self.command(|c| {
+            if let Writing::SendBody(body) = &c.state.writing {
+                if !body.no_body && body.length.is_some_and(|n| body.sent < n) {
+                    return Err(misuse("body shorter than its declared length"));
+                }
+            }
+            let next = c.state.step(c.role, Step::BodySent)?;
+            c.apply(next);
+            Ok(())
+        })
     }
 
     /// Server: answer a peer error with the status it suggests (a minimal `text/plain` body,
     /// `Connection: close`), and close. Writes nothing if a response was already started or the
     /// error suggests no status.
     pub fn send_error(&mut self, now: Time, error: &Error, out: &mut Vec<u8>) {
-        let _ = (now, error, out);
-        unimplemented!()
+        self.now = now;
+        let started = matches!(
+            self.state.writing,
+            Writing::SendBody(_) | Writing::Done { .. }
+        );
+        self.closed = true;
+        if self.role != Role::Server || started {
+            return;
+        }
+        let Some(status) = error.status() else {
+            return;
+        };
+        let (version, head) = match self.state.writing {
+            Writing::SendResponse(ex) => (ex.version, ex.head),
+            _ => (Version::Http10, false),
+        };
+        let reason = w::canonical_reason(status);
+        let mut body = Vec::with_capacity(64);
+        w::push_u64(&mut body, u64::from(status));
+        body.push(b' ');
+        body.extend_from_slice(reason.as_bytes());
+        body.extend_from_slice(b": ");
+        body.extend_from_slice(error.message().as_bytes());
+        body.push(b'\n');
+        if version != Version::Http09 {
+            w::status_line(out, status, reason);
+            out.extend_from_slice(b"Content-Type: text/plain\r\nContent-Length: ");
+            w::push_u64(out, body.len() as u64);
+            out.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+        }
+        if !head {
+            out.extend_from_slice(&body);
+        }
+    }
+
+    // ----- internals -----
+
+    /// Runs a command; a failure is sticky.
+    fn command(&mut self, f: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(match e.fault() {
+                Fault::Local => e.clone(),
+                Fault::Peer => misuse("the connection has failed"),
+            });
+        }
+        if self.closed {
+            return Err(misuse("the connection is closed"));
+        }
+        let r = f(self);
+        if let Err(e) = &r {
+            self.error = Some(e.clone());
+        }
+        r
+    }
+
+    /// Acts on what a state step decided.
+    fn apply(&mut self, next: Next) {
+        match next {
+            Next::Continue => {}
+            Next::Close => self.closed = true,
+            Next::NewCycle => {
+                self.scan.reset();
+                self.idle_since = self.now;
+                self.head_since = if self.buf.is_empty() {
+                    None
+                } else {
+                    Some(self.now)
+                };
+            }
+        }
+    }
+
+    fn response_head(&mut self, r: &Response<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+        let Writing::SendResponse(ex) = self.state.writing else {
+            return Err(misuse(match self.state.writing {
+                Writing::Idle => "no request to respond to",
+                _ => "response already sent",
+            }));
+        };
+        if !(100..=999).contains(&r.status) {
+            return Err(misuse("status code out of range"));
+        }
+        w::check_value(r.reason.as_bytes())?;
+        w::check_fields(r.headers, true)?;
+        if r.status < 200 {
+            self.state.step(self.role, Step::InterimSent)?;
+            w::status_line(out, r.status, r.reason);
+            w::fields(out, r.headers);
+            out.extend_from_slice(b"\r\n");
+            return Ok(());
+        }
+        let no_body = ex.head || r.status == 204 || r.status == 304;
+        let length = match r.body {
+            BodyLength::Known(n) => Some(n),
+            BodyLength::Unknown => None,
+        };
+        let http09 = ex.version == Version::Http09;
+        let keep_alive = !http09 && ex.keep_alive && (no_body || length.is_some());
+        self.state.step(
+            self.role,
+            Step::HeadSent(BodyWriter {
+                length,
+                sent: 0,
+                no_body,
+                keep_alive,
+            }),
+        )?;
+        if http09 {
+            return Ok(());
+        }
+        w::status_line(out, r.status, r.reason);
+        w::fields(out, r.headers);
+        if let Some(n) = length.filter(|_| r.status != 204) {
+            out.extend_from_slice(b"Content-Length: ");
+            w::push_u64(out, n);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(if keep_alive {
+            b"Connection: keep-alive\r\n\r\n"
+        } else {
+            b"Connection: close\r\n\r\n"
+        });
+        Ok(())
+    }
+
+    fn request_head(&mut self, r: &Request<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.role != Role::Client {
+            return Err(misuse("a server does not send requests"));
+        }
+        let BodyLength::Known(n) = r.body else {
+            return Err(misuse("an HTTP/1.0 request body needs a known length"));
+        };
+        if r.method.is_empty() || !r.method.bytes().all(|b| parse::TCHAR[b as usize]) {
+            return Err(misuse("invalid method"));
+        }
+        if r.target.is_empty() || !r.target.bytes().all(|b| parse::TARGET[b as usize]) {
+            return Err(misuse("invalid request target"));
+        }
+        w::check_fields(r.headers, false)?;
+        self.state.step(
+            self.role,
+            Step::HeadSent(BodyWriter {
+                length: Some(n),
+                sent: 0,
+                no_body: false,
+                keep_alive: r.keep_alive,
+            }),
+        )?;
+        self.pending.push_back(Pending {
+            head: r.method == "HEAD",
+            keep_alive: r.keep_alive,
+        });
+        out.extend_from_slice(r.method.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(r.target.as_bytes());
+        out.extend_from_slice(b" HTTP/1.0\r\n");
+        w::fields(out, r.headers);
+        if n > 0 || !matches!(r.method, "GET" | "HEAD") {
+            out.extend_from_slice(b"Content-Length: ");
+            w::push_u64(out, n);
+            out.extend_from_slice(b"\r\n");
+        }
+        if r.keep_alive {
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        Ok(())
+    }
+
+    fn next_event(&mut self) -> Result<Poll, Error> {
+        if self.closed {
+            return Ok(Poll::Closed);
+        }
+        match self.state.reading {
+            Reading::Head => self.poll_head(),
+            Reading::Body { .. } => self.poll_body(),
+            Reading::Done => Ok(Poll::Paused),
+        }
+    }
+
+    fn poll_head(&mut self) -> Result<Poll, Error> {
+        if self.buf.is_empty() {
+            if !self.eof {
+                return Ok(Poll::NeedData);
+            }
+            if self.role == Role::Client && !self.pending.is_empty() {
+                return Err(peer(
+                    ErrorKind::UnexpectedEof,
+                    "stream ended before the response",
+                ));
+            }
+            self.closed = true;
+            return Ok(Poll::Event(Event::ConnectionClosed));
+        }
+        let server = self.role == Role::Server;
+        if !server && self.pending.is_empty() {
+            return Err(bad("response without a request"));
+        }
+        let limits = &self.config.limits;
+        let Some(len) = self.scan.scan(&self.buf, server) else {
+            if self.buf.len() > limits.max_head {
+                return Err(parse::too_large(
+                    &self.buf[..=limits.max_head],
+                    server,
+                    limits.max_target,
+                ));
+            }
+            if self.eof {
+                return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a head"));
+            }
+            return Ok(Poll::NeedData);
+        };
+        if len > limits.max_head {
+            return Err(parse::too_large(
+                &self.buf[..=limits.max_head],
+                server,
+                limits.max_target,
+            ));
+        }
+        self.scan.reset();
+        self.head_since = None;
+        self.body_seen = 0;
+        if server {
+            self.request(len)
+        } else {
+            self.response(len)
+        }
+    }
+
+    fn request(&mut self, len: usize) -> Result<Poll, Error> {
+        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
+        let p = parse::parse_request(
+            &self.buf[..len],
+            leniency.bare_lf,
+            leniency.http09,
+            limits.max_headers,
+            limits.max_target,
+        )?;
+        let f = p.framing;
+        let body = match p.version {
+            Version::Http09 => BodyReader::Length(0),
+            _ if f.te_present => {
+                if p.version == Version::Http10 {
+                    return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
+                }
+                if f.content_length.is_some() {
+                    return Err(bad("Transfer-Encoding together with Content-Length"));
+                }
+                if f.te_empty || !f.te_last_chunked {
+                    return Err(bad("Transfer-Encoding does not end in chunked"));
+                }
+                if f.te_chunked_not_last {
+                    return Err(bad("chunked applied more than once"));
+                }
+                if f.te_other {
+                    return Err(peer(
+                        ErrorKind::UnsupportedCoding,
+                        "transfer coding other than chunked",
+                    ));
+                }
+                BodyReader::Chunked(Chunked::Size)
+            }
+            _ => {
+                let n = f.content_length.unwrap_or(0);
+                if n > limits.max_body {
+                    return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
+                }
+                BodyReader::Length(n)
+            }
+        };
+        let keep_alive = match p.version {
+            Version::Http09 => false,
+            Version::Http10 => f.keep_alive && !f.close,
+            Version::Http11 => !f.close,
+        };
+        let head = self.buf.split_to(len).freeze();
+        let method = head.slice(p.method.0..p.method.1);
+        let exchange = Exchange {
+            version: p.version,
+            keep_alive,
+            head: &method[..] == b"HEAD",
+        };
+        self.state
+            .step(self.role, Step::RequestHead { body, exchange })?;
+        Ok(Poll::Event(Event::Request(RequestHead {
+            target: head.slice(p.target.0..p.target.1),
+            method,
+            version: p.version,
+            keep_alive,
+            headers: Headers {
+                buf: head,
+                spans: p.spans,
+            },
+        })))
+    }
+
+    fn response(&mut self, len: usize) -> Result<Poll, Error> {
+        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
+        let (head, p): (Bytes, _) =
+            match parse::parse_response(&self.buf[..len], leniency.bare_lf, limits.max_headers)? {
+                ResponseOutcome::Parsed(p) => (self.buf.split_to(len).freeze(), p),
+                ResponseOutcome::NeedsUnfold => {
+                    let unfolded = parse::unfold(&self.buf[..len]);
+                    match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
+                        ResponseOutcome::Parsed(p) => {
+                            let _ = self.buf.split_to(len);
+                            (Bytes::from(unfolded), p)
+                        }
+                        ResponseOutcome::NeedsUnfold => {
+                            return Err(bad("obs-fold continuation line"));
+                        }
+                    }
+                }
+            };
+        let f = p.framing;
+        let pending = *self
+            .pending
+            .front()
+            .ok_or(bad("response without a request"))?;
+        let event = Event::Response(ResponseHead {
+            version: p.version,
+            status: p.status,
+            reason: head.slice(p.reason.0..p.reason.1),
+            headers: Headers {
+                buf: head,
+                spans: p.spans,
+            },
+        });
+        if p.status < 200 {
+            self.state.step(self.role, Step::InterimHead)?;
+            return Ok(Poll::Event(event));
+        }
+        if f.te_present && f.content_length.is_some() {
+            return Err(bad("Transfer-Encoding together with Content-Length"));
+        }
+        if f.te_present && p.version == Version::Http10 {
+            return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
+        }
+        let body = if pending.head || p.status == 204 || p.status == 304 {
+            BodyReader::Length(0)
+        } else if f.te_present {
+            if f.te_empty || f.te_chunked_not_last {
+                return Err(bad("invalid Transfer-Encoding"));
+            }
+            if f.te_other {
+                return Err(peer(
+                    ErrorKind::UnsupportedCoding,
+                    "transfer coding other than chunked",
+                ));
+            }
+            BodyReader::Chunked(Chunked::Size)
+        } else if let Some(n) = f.content_length {
+            if n > limits.max_body {
+                return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
+            }
+            BodyReader::Length(n)
+        } else {
+            BodyReader::UntilClose
+        };
+        let persistent = match p.version {
+            Version::Http09 | Version::Http10 => f.keep_alive && !f.close,
+            Version::Http11 => !f.close,
+        };
+        let keep_alive =
+            pending.keep_alive && persistent && !matches!(body, BodyReader::UntilClose);
+        self.state
+            .step(self.role, Step::ResponseHead { body, keep_alive })?;
+        Ok(Poll::Event(event))
+    }
+
+    fn count_body(&mut self, n: usize) -> Result<(), Error> {
+        self.body_seen = self.body_seen.saturating_add(n as u64);
+        if self.body_seen > self.config.limits.max_body {
+            return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
+        }
+        Ok(())
+    }
+
+    fn poll_body(&mut self) -> Result<Poll, Error> {
+        let Reading::Body { reader, .. } = &mut self.state.reading else {
+            return Ok(Poll::NeedData);
+        };
+        let data = match reader {
+            BodyReader::Length(0) => None,
+            BodyReader::Length(left) => {
+                if self.buf.is_empty() {
+                    return if self.eof {
+                        Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"))
+                    } else {
+                        Ok(Poll::NeedData)
+                    };
+                }
+                let n = usize::try_from(*left)
+                    .unwrap_or(usize::MAX)
+                    .min(self.buf.len());
+                *left -= n as u64;
+                Some(self.buf.split_to(n).freeze())
+            }
+            BodyReader::UntilClose => {
+                if self.buf.is_empty() {
+                    if !self.eof {
+                        return Ok(Poll::NeedData);
+                    }
+                    None
+                } else {
+                    let d = self.buf.split().freeze();
+                    self.count_body(d.len())?;
+                    Some(d)
+                }
+            }
+            BodyReader::Chunked(c) => match c.poll(&mut self.buf, self.config.limits.max_head)? {
+                ChunkPoll::Data(d) => {
+                    self.count_body(d.len())?;
+                    Some(d)
+                }
+                ChunkPoll::End => None,
+                ChunkPoll::NeedData if self.eof => {
+                    return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"));
+                }
+                ChunkPoll::NeedData => return Ok(Poll::NeedData),
+            },
+        };
+        if let Some(d) = data {
+            return Ok(Poll::Event(Event::Data(d)));
+        }
+        let next = self.state.step(self.role, Step::BodyEnd)?;
+        if self.role == Role::Client {
+            self.pending.pop_front();
+        }
+        self.apply(next);
+        Ok(Poll::Event(Event::EndOfMessage))
     }
 }

@@ -6,11 +6,14 @@
 //! [`Poll::Event`], then write what the `send_*` calls appended to your output buffer, then arm a
 //! timer for [`Connection::poll_timeout`].
 
+mod chunked;
 mod config;
 mod conn;
 mod date;
 mod error;
 mod event;
+mod parse;
+mod state;
 mod write;
 
 pub use config::{Config, Leniency, Limits};
@@ -18,4 +21,4 @@ pub use conn::{Connection, Role};
 pub use date::DateCache;
 pub use error::{Error, ErrorKind, Fault};
 pub use event::{Event, Headers, Poll, RequestHead, ResponseHead, Version};
-pub use write::{BodyLength, Request, Response};
+pub use write::{BodyLength, Request, Response, canonical_reason};

@@ -40,3 +40,111 @@ pub struct Request<'a> {
     /// Ask the server to keep the connection open (`Connection: keep-alive`).
     pub keep_alive: bool,
 }
+
+/// The usual reason phrase for `status` (RFC 9110 15), or `""` for codes it does not define.
+/// Handy for [`Response::reason`].
+pub fn canonical_reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        416 => "Range Not Satisfiable",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
+}
+
+// ----- the writer's helpers (crate-private) -----
+
+use super::error::{Error, ErrorKind, Fault};
+use super::parse::{FIELD_VALUE, TCHAR};
+
+/// Appends `n` in decimal.
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// `HTTP/1.0 <status> <reason>` CRLF.
+pub(crate) fn status_line(out: &mut Vec<u8>, status: u16, reason: &str) {
+    out.extend_from_slice(b"HTTP/1.0 ");
+    push_u64(out, u64::from(status));
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `name: value` CRLF for each field.
+pub(crate) fn fields(out: &mut Vec<u8>, headers: &[(&str, &[u8])]) {
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+const fn misuse(message: &'static str) -> Error {
+    Error::new(ErrorKind::LocalMisuse, Fault::Local, message)
+}
+
+/// A reason phrase or field value must not break the framing (no CR, LF, NUL or other CTL).
+pub(crate) fn check_value(v: &[u8]) -> Result<(), Error> {
+    if v.iter().all(|&b| FIELD_VALUE[b as usize]) {
+        Ok(())
+    } else {
+        Err(misuse("control byte in a header value or reason"))
+    }
+}
+
+/// Names must be tokens, values clean, and the framing fields are the connection's to write.
+pub(crate) fn check_fields(headers: &[(&str, &[u8])], response: bool) -> Result<(), Error> {
+    for (name, value) in headers {
+        if name.is_empty() || !name.bytes().all(|b| TCHAR[b as usize]) {
+            return Err(misuse("invalid header name"));
+        }
+        check_value(value)?;
+        let reserved = name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("connection")
+            || (response && name.eq_ignore_ascii_case("transfer-encoding"));
+        if reserved {
+            return Err(misuse(
+                "Content-Length, Transfer-Encoding and Connection are written by the connection",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! The chunked transfer coding (RFC 9112 7.1), decoded out of the receive buffer.
+//!
+//! ```text
+//! chunked-body   = *chunk last-chunk trailer-section CRLF
+//! chunk          = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+//! chunk-size     = 1*HEXDIG
+//! last-chunk     = 1*("0") [ chunk-ext ] CRLF
+//! chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//! trailer-section = *( field-line CRLF )
+//! ```
+//! Strict on purpose (HTTP.md): a chunk-size line that is empty, longer than 16 hex digits, signed,
+//! `0x`-prefixed or followed by junk, CTLs in an extension, chunk data not followed by CRLF, and a
+//! bare LF anywhere in the framing are all 400.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::error::{Error, ErrorKind};
+use super::parse::{FIELD_VALUE, bad, field_line, is_ows, peer};
+
+/// The longest chunk-size line (size, extensions and CRLF) accepted.
+const MAX_SIZE_LINE: usize = 4096;
+
+/// Where the decoder is in the chunked body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Chunked {
+    /// Expecting a chunk-size line.
+    Size,
+    /// Inside chunk data; this many bytes are left.
+    Data(u64),
+    /// Chunk data ended; CRLF must follow.
+    DataEnd,
+    /// After the last chunk: trailer fields until a blank line. `seen` counts their bytes.
+    Trailers { seen: usize },
+    /// The body is complete.
+    Done,
+}
+
+/// What one step of the decoder produced.
+#[derive(Debug)]
+pub(crate) enum ChunkPoll {
+    /// Body bytes (a slice of the receive buffer).
+    Data(Bytes),
+    /// The body is complete (trailers consumed).
+    End,
+    /// More bytes are needed.
+    NeedData,
+}
+
+/// `chunk-size [ chunk-ext ]` without the line ending.
+fn size_line(line: &[u8]) -> Result<u64, Error> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(if line.is_empty() {
+            bad("empty chunk size")
+        } else {
+            bad("invalid chunk size")
+        });
+    }
+    if digits > 16 {
+        return Err(bad("chunk size over 16 hex digits"));
+    }
+    let size = line[..digits].iter().fold(0u64, |n, &d| {
+        // At most 16 hex digits: fits in a u64.
+        (n << 4) | u64::from((d as char).to_digit(16).unwrap_or(0))
+    });
+    let rest = &line[digits..];
+    let ext = rest
+        .iter()
+        .position(|&b| !is_ows(b))
+        .map_or(&[][..], |p| &rest[p..]);
+    match ext.first() {
+        None if rest.is_empty() => Ok(size),
+        None => Err(bad("junk after chunk size")),
+        Some(b';') => {
+            if ext.iter().all(|&b| FIELD_VALUE[b as usize]) {
+                Ok(size)
+            } else {
+                Err(bad("control byte in chunk extension"))
+            }
+        }
+        Some(_) => Err(bad("junk after chunk size")),
+    }
+}
+
+/// The next CRLF-terminated line at the front of `buf` (without CRLF) and its full length.
+fn crlf_line(buf: &[u8], limit: usize, too_long: Error) -> Result<Option<(&[u8], usize)>, Error> {
+    match memchr::memchr(b'\n', buf) {
+        Some(lf) => {
+            if lf + 1 > limit {
+                return Err(too_long);
+            }
+            match buf[..lf].strip_suffix(b"\r") {
+                Some(line) => Ok(Some((line, lf + 1))),
+                None => Err(bad("bare LF in chunked framing")),
+            }
+        }
+        None if buf.len() >= limit => Err(too_long),
+        None => Ok(None),
+    }
+}
+
+impl Chunked {
+    /// Decodes from the front of `buf`, consuming framing bytes, until it can report data, the
+    /// end, or that it needs more. `max_trailers` bounds the trailer section (431 above it).
+    pub(crate) fn poll(
+        &mut self,
+        buf: &mut BytesMut,
+        max_trailers: usize,
+    ) -> Result<ChunkPoll, Error> {
+        loop {
+            match self {
+                Chunked::Size => {
+                    let too_long = bad("chunk size line too long");
+                    let Some((line, len)) = crlf_line(buf, MAX_SIZE_LINE, too_long)? else {
+                        return Ok(ChunkPoll::NeedData);
+                    };
+                    let size = size_line(line)?;
+                    buf.advance(len);
+                    *self = if size == 0 {
+                        Chunked::Trailers { seen: 0 }
+                    } else {
+                        Chunked::Data(size)
+                    };
+                }
+                Chunked::Data(left) => {
+                    if buf.is_empty() {
+                        return Ok(ChunkPoll::NeedData);
+                    }
+                    let n = usize::try_from(*left).unwrap_or(usize::MAX).min(buf.len());
+                    *left -= n as u64;
+                    if *left == 0 {
+                        *self = Chunked::DataEnd;
+                    }
+                    return Ok(ChunkPoll::Data(buf.split_to(n).freeze()));
+                }
+                Chunked::DataEnd => match buf.first() {
+                    None => return Ok(ChunkPoll::NeedData),
+                    Some(b'\r') => match buf.get(1) {
+                        None => return Ok(ChunkPoll::NeedData),
+                        Some(b'\n') => {
+                            buf.advance(2);
+                            *self = Chunked::Size;
+                        }
+                        Some(_) => return Err(bad("chunk data not followed by CRLF")),
+                    },
+                    Some(b'\n') => return Err(bad("bare LF in chunked framing")),
+                    Some(_) => return Err(bad("chunk data not followed by CRLF")),
+                },
+                Chunked::Trailers { seen } => {
+                    let limit = max_trailers.saturating_sub(*seen).max(2);
+                    let too_long = peer(ErrorKind::HeadTooLarge, "trailer section too large");
+                    let Some((line, len)) = crlf_line(buf, limit, too_long)? else {
+                        return Ok(ChunkPoll::NeedData);
+                    };
+                    if line.is_empty() {
+                        buf.advance(len);
+                        *self = Chunked::Done;
+                        return Ok(ChunkPoll::End);
+                    }
+                    if is_ows(line[0]) {
+                        return Err(bad("obs-fold continuation line"));
+                    }
+                    field_line(line)?;
+                    *seen += len;
+                    buf.advance(len);
+                }
+                Chunked::Done => return Ok(ChunkPoll::End),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut buf = BytesMut::from(input);
+        let mut c = Chunked::Size;
+        let mut out = Vec::new();
+        loop {
+            match c.poll(&mut buf, 1024)? {
+                ChunkPoll::Data(d) => out.extend_from_slice(&d),
+                ChunkPoll::End => return Ok(out),
+                ChunkPoll::NeedData => return Err(bad("incomplete")),
+            }
+        }
+    }
+
+    #[test]
+    fn decodes_with_extensions_and_trailers() {
+        let body = decode(b"5;a=b\r\nhello\r\n1\r\n!\r\n0\r\nX: y\r\n\r\n").unwrap();
+        assert_eq!(body, b"hello!");
+    }
+
+    #[test]
+    fn rejects_bad_sizes() {
+        for bad_input in [
+            &b"\r\n"[..],
+            b"+5\r\nhello\r\n0\r\n\r\n",
+            b"0x5\r\nhello\r\n0\r\n\r\n",
+            b"11111111111111111\r\n",
+            b"5 x\r\n",
+            b"5;a\x01\r\n",
+            b"5\nhello\r\n",
+            b"5\r\nhelloX",
+        ] {
+            let e = decode(bad_input).unwrap_err();
+            assert_eq!(e.status(), Some(400), "{bad_input:?}: {e}");
+        }
+    }
+}
