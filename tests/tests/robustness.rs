@@ -1,0 +1,337 @@
+//! Hostile and unusual clients: path traversal in several encodings, resets, half-closes,
+//! garbage, stalled heads, pipelining, protocol errors with their statuses, timeouts, and
+//! shutdown on SIGTERM/SIGINT. A misbehaving client must not disturb a good one, and the server
+//! must give its file descriptors back.
+
+use portline_tests::*;
+use std::io::{BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Closes with RST instead of FIN (SO_LINGER 0).
+fn reset(stream: TcpStream) {
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .expect("SO_LINGER");
+    drop(stream);
+}
+
+/// Waits until the server's fd count is at most `limit`; returns the last count.
+fn wait_fds(server: &Server, limit: usize, timeout: Duration) -> usize {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let n = server.fd_count();
+        if n <= limit || Instant::now() >= deadline {
+            return n;
+        }
+        sleep_ms(50);
+    }
+}
+
+/// A kept-alive connection that must keep working while others misbehave.
+struct GoodClient {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl GoodClient {
+    fn new(server: &Server) -> GoodClient {
+        let stream = connect(server.addr());
+        let reader = BufReader::new(stream.try_clone().unwrap());
+        GoodClient { stream, reader }
+    }
+
+    #[track_caller]
+    fn check(&mut self, when: &str) {
+        self.stream
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap_or_else(|e| panic!("good client, {when}: write: {e}"));
+        let resp = read_response(&mut self.reader, false)
+            .unwrap_or_else(|e| panic!("good client, {when}: {e}"));
+        assert_eq!(resp.status, 200, "good client, {when}");
+        assert_eq!(resp.body, HELLO, "good client, {when}");
+    }
+}
+
+const TRAVERSALS: &[&str] = &[
+    "/../secret.txt",
+    "/../../secret.txt",
+    "/%2e%2e/secret.txt",
+    "/%2E%2E/secret.txt",
+    "/%2E%2E%2Fsecret.txt",
+    "/..%2fsecret.txt",
+    "/..%2Fsecret.txt",
+    "/%2e%2e%2fsecret.txt",
+    "/tree/../../secret.txt",
+    "/tree/%2e%2e/%2e%2e/secret.txt",
+    "/tree/..%2f..%2fsecret.txt",
+    "/.%2e/secret.txt",
+    "//../secret.txt",
+    "/..\\secret.txt",
+    "/..%5csecret.txt",
+    "/%252e%252e/secret.txt",
+    "/secret.txt%00",
+    "/hello.txt%00/../../secret.txt",
+    "/%00../secret.txt",
+    "/escape.txt",
+    "/escape_dir/secret.txt",
+    "/escape_dir/root/hello.txt/../../secret.txt",
+    "/tree/../escape.txt",
+];
+
+matrix! {
+    /// No encoding of `..`, NUL or symlink reads a byte outside the root: 403 or 404 each time.
+    fn path_traversal(fe) {
+        if !require("curl") {
+            return;
+        }
+        let fx = Fixture::new();
+        let server = fe.serve_http(&fx.root);
+        let mut wrong = Vec::new();
+        for path in TRAVERSALS {
+            let out = run(
+                Command::new("curl")
+                    .args(["-s", "-S", "--max-time", "10", "--path-as-is", "-o", "-", "-w", "\n%{http_code}"])
+                    .arg(format!("http://{}{}", server.addr(), path)),
+                PEER_TIMEOUT,
+            );
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(!text.contains(SECRET_MARKER), "{path} returned the secret file:\n{text}");
+            let status = text.rsplit('\n').next().unwrap_or_default().to_string();
+            if status != "403" && status != "404" {
+                wrong.push(format!("{path} -> {status}"));
+            }
+        }
+        // Raw requests curl would not send: no leading slash, absolute-form, backslashes.
+        for target in ["../secret.txt", "http://x/../secret.txt", "/.%2e/.%2e/secret.txt"] {
+            let resp = exchange(server.addr(), format!("GET {target} HTTP/1.0\r\n\r\n").as_bytes());
+            assert!(!String::from_utf8_lossy(&resp.body).contains(SECRET_MARKER), "{target} returned the secret");
+            if ![400, 403, 404].contains(&resp.status) {
+                wrong.push(format!("{target} -> {}", resp.status));
+            }
+        }
+        assert!(wrong.is_empty(), "traversal attempts not refused with 403/404: {wrong:?}");
+        // The server still serves normal files afterwards.
+        assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
+    }
+
+    /// Resets mid-request and mid-response, half-closes, garbage, a stalled head: a concurrent
+    /// kept-alive client is unaffected and the fd count returns near its baseline.
+    fn hostile_clients(fe) {
+        let fx = Fixture::new();
+        let server = fe.serve_http(&fx.root);
+        let mut good = GoodClient::new(&server);
+        good.check("at start");
+        let baseline = server.fd_count();
+
+        // Reset in the middle of a request head.
+        for _ in 0..20 {
+            let mut s = connect(server.addr());
+            s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-Partial: ").unwrap();
+            reset(s);
+        }
+        good.check("after resets mid-request");
+
+        // Reset in the middle of a 4 MiB response.
+        for _ in 0..10 {
+            let mut s = connect(server.addr());
+            s.write_all(b"GET /big.bin HTTP/1.0\r\n\r\n").unwrap();
+            let mut buf = [0u8; 4096];
+            s.read_exact(&mut buf).unwrap();
+            reset(s);
+        }
+        good.check("after resets mid-response");
+
+        // Half-close after a request: the answer still comes, then the server closes.
+        for _ in 0..5 {
+            let mut s = connect(server.addr());
+            s.write_all(b"GET /data.bin HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            s.shutdown(Shutdown::Write).unwrap();
+            let mut reader = BufReader::new(s);
+            let resp = read_response(&mut reader, false).expect("answer after half-close");
+            assert_eq!(resp.status, 200);
+            assert!(resp.body == fx.data, "half-closed client got a different body");
+            let mut rest = Vec::new();
+            reader.read_to_end(&mut rest).expect("server closes after the half-close");
+            assert!(rest.is_empty(), "{} bytes after the response", rest.len());
+        }
+        good.check("after half-closes");
+
+        // Garbage: the server answers 400 (or just closes), never hangs.
+        for (i, junk) in [
+            pseudo_random(3000, 9),
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03".to_vec(),
+            b"GET / HTTP/1.1\r\nHost: x\r\nBad\x00Header: y\r\n\r\n".to_vec(),
+            b"\r\n\r\n\r\n\r\nGARBAGE\r\n\r\n".to_vec(),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut s = connect(server.addr());
+            let _ = s.write_all(junk);
+            let _ = s.shutdown(Shutdown::Write);
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out);
+            if !out.is_empty() {
+                let text = String::from_utf8_lossy(&out);
+                assert!(text.starts_with("HTTP/1.0 4") || text.starts_with("HTTP/1.0 5"), "garbage {i} got: {text:?}");
+            }
+        }
+        good.check("after garbage");
+
+        // A stalled head: the good client is served while it hangs.
+        let mut stalled = connect(server.addr());
+        stalled.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n").unwrap();
+        good.check("while another head is stalled");
+        // Many idle connections at once.
+        let idle: Vec<TcpStream> = (0..50).map(|_| connect(server.addr())).collect();
+        sleep_ms(100);
+        good.check("with 50 idle connections");
+        let peak = server.fd_count();
+        assert!(peak >= baseline + 40, "idle connections not accepted? {peak} fds (baseline {baseline})");
+        drop(idle);
+        reset(stalled);
+
+        // Everything we opened is closed: the server gives the descriptors back.
+        let after = wait_fds(&server, baseline + 2, Duration::from_secs(10));
+        assert!(after <= baseline + 2, "fd leak: {after} open, baseline {baseline} (peak {peak})");
+        good.check("at the end");
+    }
+
+    /// Three pipelined requests in one write are answered in order; bytes after a request that
+    /// ends the connection are not processed.
+    fn pipelining(fe) {
+        let fx = Fixture::new();
+        let server = fe.serve_http(&fx.root);
+        let mut s = connect(server.addr());
+        s.write_all(
+            b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nHEAD /data.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /tree/a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .unwrap();
+        let mut reader = BufReader::new(s);
+        let first = read_response(&mut reader, false).unwrap();
+        assert_eq!((first.status, first.body.as_slice()), (200, HELLO));
+        let second = read_response(&mut reader, true).unwrap();
+        assert_eq!(second.status, 200);
+        assert_eq!(second.header("content-length"), Some("102400"));
+        let third = read_response(&mut reader, false).unwrap();
+        assert_eq!((third.status, third.body.as_slice()), (200, &b"file a\n"[..]));
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty(), "answered after Connection: close: {:?}", String::from_utf8_lossy(&rest));
+    }
+
+    /// HTTP/1.0 persistence rules: without keep-alive the server closes; with it, the response
+    /// says so and the connection stays usable.
+    fn http10_persistence(fe) {
+        let fx = Fixture::new();
+        let server = fe.serve_http(&fx.root);
+        let mut s = connect(server.addr());
+        s.write_all(b"GET /hello.txt HTTP/1.0\r\n\r\n").unwrap();
+        let mut reader = BufReader::new(s.try_clone().unwrap());
+        let resp = read_response(&mut reader, false).unwrap();
+        assert_eq!(resp.version, "HTTP/1.0");
+        assert_ne!(resp.header("connection").map(str::to_ascii_lowercase).as_deref(), Some("keep-alive"));
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+
+        let mut s = connect(server.addr());
+        let mut reader = BufReader::new(s.try_clone().unwrap());
+        for _ in 0..3 {
+            s.write_all(b"GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap();
+            let resp = read_response(&mut reader, false).unwrap();
+            assert_eq!(resp.body, HELLO);
+            assert!(resp.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("keep-alive")), "{:?}", resp.headers);
+        }
+    }
+
+    /// The core's error statuses reach the wire: 505, 400, 414, 431, 501.
+    fn protocol_errors(fe) {
+        let fx = Fixture::new();
+        let server = fe.serve_http(&fx.root);
+        let long_target = format!("GET /{} HTTP/1.0\r\n\r\n", "a".repeat(9000));
+        let big_head = format!("GET / HTTP/1.0\r\n{}\r\n", "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n".repeat(250));
+        let cases: Vec<(Vec<u8>, u16)> = vec![
+            (b"GET / HTTP/2.0\r\n\r\n".to_vec(), 505),
+            (b"GET / HTTP/1.0\r\nBad Header: x\r\n\r\n".to_vec(), 400),
+            (b"GET  / HTTP/1.0\r\n\r\n".to_vec(), 400),
+            (b"GET / HTTP/1.0\r\nContent-Length: 1x\r\n\r\n".to_vec(), 400),
+            (long_target.into_bytes(), 414),
+            (big_head.into_bytes(), 431),
+            (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec(), 501),
+        ];
+        for (request, want) in cases {
+            let resp = exchange(server.addr(), &request);
+            let shown = String::from_utf8_lossy(&request[..request.len().min(60)]).into_owned();
+            assert_eq!(resp.status, want, "{shown:?}");
+            assert_eq!(resp.version, "HTTP/1.0");
+        }
+        assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
+    }
+
+    /// --idle-timeout and --header-timeout close connections that stop talking.
+    fn timeouts(fe) {
+        let fx = Fixture::new();
+        let server = fe.serve_http_with(&fx.root, &["--idle-timeout", "1", "--header-timeout", "1"]);
+        let mut idle = connect(server.addr());
+        let mut reader = BufReader::new(idle.try_clone().unwrap());
+        idle.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert_eq!(read_response(&mut reader, false).unwrap().body, HELLO);
+        let mut slow = connect(server.addr());
+        slow.write_all(b"GET /hello.txt HTTP/1.1\r\n").unwrap();
+        let started = Instant::now();
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).expect("idle connection closed by the server");
+        let idle_closed = started.elapsed();
+        let mut out = Vec::new();
+        let _ = slow.read_to_end(&mut out);
+        let head_closed = started.elapsed();
+        assert!(idle_closed < Duration::from_secs(4), "idle close after {idle_closed:?}");
+        assert!(head_closed < Duration::from_secs(4), "stalled head closed after {head_closed:?}");
+        if !out.is_empty() {
+            assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.0 408"), "{:?}", String::from_utf8_lossy(&out));
+        }
+    }
+
+    /// SIGTERM: a response in flight finishes, an idle kept-alive connection does not hold the
+    /// server up, new connections are refused, exit status 0.
+    fn sigterm_graceful(fe) {
+        let fx = Fixture::new();
+        let mut server = fe.serve_http(&fx.root);
+        let mut idle = connect(server.addr());
+        let mut idle_reader = BufReader::new(idle.try_clone().unwrap());
+        idle.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert_eq!(read_response(&mut idle_reader, false).unwrap().body, HELLO);
+
+        let mut busy = connect(server.addr());
+        busy.write_all(b"GET /big.bin HTTP/1.0\r\n\r\n").unwrap();
+        let mut first = vec![0u8; 1024];
+        busy.read_exact(&mut first).unwrap();
+        server.signal("TERM");
+        sleep_ms(300);
+        let mut rest = Vec::new();
+        busy.read_to_end(&mut rest).expect("the in-flight response continues");
+        first.extend_from_slice(&rest);
+        let split = first.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+        assert!(first[split..] == fx.big[..], "in-flight response cut: {} of {} body bytes", first.len() - split, fx.big.len());
+        let status = server.wait_exit(Duration::from_secs(10)).expect("server still running 10 s after SIGTERM");
+        assert!(status.success(), "exit status after SIGTERM: {status}");
+        assert!(TcpStream::connect(server.addr()).is_err(), "still accepting after exit");
+    }
+
+    /// SIGINT: exit status 0, promptly, when idle.
+    fn sigint_exit(fe) {
+        let fx = Fixture::new();
+        let mut server = fe.serve_http(&fx.root);
+        assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
+        server.signal("INT");
+        let status = server.wait_exit(Duration::from_secs(5)).expect("server still running 5 s after SIGINT");
+        assert!(status.success(), "exit status after SIGINT: {status}");
+        let mut line = fe.serve_line("echo");
+        line.signal("TERM");
+        let status = line.wait_exit(Duration::from_secs(5)).expect("line server still running 5 s after SIGTERM");
+        assert!(status.success(), "line server exit status after SIGTERM: {status}");
+    }
+}
