@@ -858,3 +858,61 @@ pub fn hostname() -> String {
 pub fn sleep_ms(ms: u64) {
     thread::sleep(Duration::from_millis(ms));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_line() {
+        let http = "portline-std: listening on http://127.0.0.1:40123/";
+        assert_eq!(
+            parse_ready_line(http, "http"),
+            Some("127.0.0.1:40123".parse().unwrap())
+        );
+        assert_eq!(
+            parse_ready_line("listening on tcp://[::1]:7070", "tcp"),
+            Some("[::1]:7070".parse().unwrap())
+        );
+        assert_eq!(parse_ready_line(http, "tcp"), None);
+        assert_eq!(
+            parse_ready_line("listening on http://nonsense/", "http"),
+            None
+        );
+        assert_eq!(parse_ready_line("127.0.0.1 - - GET /", "http"), None);
+    }
+
+    #[test]
+    fn responses() {
+        let raw = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\nX: y\r\n\r\nabcHTTP/1.0 304 Not Modified\r\nContent-Length: 9\r\n\r\nHTTP/1.0 404 Not Found\r\n\r\nrest";
+        let mut reader = &raw[..];
+        let first = read_response(&mut reader, false).unwrap();
+        assert_eq!((first.status, first.reason.as_str()), (200, "OK"));
+        assert_eq!(first.body, b"abc");
+        assert_eq!(first.header("x"), Some("y"));
+        let second = read_response(&mut reader, false).unwrap();
+        assert_eq!(second.status, 304);
+        assert!(second.body.is_empty());
+        let third = read_response(&mut reader, false).unwrap();
+        assert_eq!((third.status, third.body.as_slice()), (404, &b"rest"[..]));
+        assert!(read_response(&mut reader, false).is_err());
+        let mut cut = &b"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nabc"[..];
+        assert!(read_response(&mut cut, false).is_err());
+    }
+
+    #[test]
+    fn random_bytes_are_deterministic_and_distinct() {
+        assert_eq!(pseudo_random(1000, 1), pseudo_random(1000, 1));
+        assert_ne!(pseudo_random(1000, 1), pseudo_random(1000, 2));
+        let bytes = pseudo_random(100_000, 1);
+        let zeros = bytes.iter().filter(|b| **b == 0).count();
+        assert!(zeros < 1000, "{zeros} zero bytes");
+    }
+
+    #[test]
+    fn dumped_heads() {
+        let (status, headers) = parse_dumped_head("HTTP/1.0 304 Not Modified\r\nDate: x\r\n\r\n");
+        assert_eq!(status, 304);
+        assert_eq!(headers, ["Date: x"]);
+    }
+}
