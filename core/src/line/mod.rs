@@ -11,7 +11,13 @@
 //! to write out. After any input, drain every `poll_*` until it is empty.
 
 mod codec;
+mod info;
+mod service;
 pub mod telnet;
 
 pub use codec::{Codec, Config, DEFAULT_MAX_LINE, LineEvent, TelnetMode, encode_line};
+pub use service::{
+    MAX_PENDING, ServiceKind, TcpService, UDP_REFUSED_PORTS, UdpConfig, UdpService, UnknownService,
+    World, daytime_text,
+};
 pub use telnet::Telnet;
