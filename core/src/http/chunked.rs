@@ -102,10 +102,16 @@ fn crlf_line(buf: &[u8], limit: usize, too_long: Error) -> Result<Option<(&[u8],
 impl Chunked {
     /// Decodes from the front of `buf`, consuming framing bytes, until it can report data, the
     /// end, or that it needs more. `max_trailers` bounds the trailer section (431 above it).
+    /// Decodes from the front of `buf`, consuming framing bytes, until it can report data, the
+    /// end, or that it needs more. `max_trailers` bounds the trailer section (431 above it);
+    /// `declared` adds up the chunk sizes announced so far, which may not exceed `max_body` (413,
+    /// reported at the size line so that the outcome does not depend on how bytes were split).
     pub(crate) fn poll(
         &mut self,
         buf: &mut BytesMut,
         max_trailers: usize,
+        declared: &mut u64,
+        max_body: u64,
     ) -> Result<ChunkPoll, Error> {
         loop {
             match self {
@@ -115,6 +121,10 @@ impl Chunked {
                         return Ok(ChunkPoll::NeedData);
                     };
                     let size = size_line(line)?;
+                    *declared = declared.saturating_add(size);
+                    if *declared > max_body {
+                        return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
+                    }
                     buf.advance(len);
                     *self = if size == 0 {
                         Chunked::Trailers { seen: 0 }
@@ -179,7 +189,7 @@ mod tests {
         let mut c = Chunked::Size;
         let mut out = Vec::new();
         loop {
-            match c.poll(&mut buf, 1024)? {
+            match c.poll(&mut buf, 1024, &mut 0, u64::MAX)? {
                 ChunkPoll::Data(d) => out.extend_from_slice(&d),
                 ChunkPoll::End => return Ok(out),
                 ChunkPoll::NeedData => return Err(bad("incomplete")),

@@ -634,14 +634,6 @@ impl Connection {
         Ok(Poll::Event(event))
     }
 
-    fn count_body(&mut self, n: usize) -> Result<(), Error> {
-        self.body_seen = self.body_seen.saturating_add(n as u64);
-        if self.body_seen > self.config.limits.max_body {
-            return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
-        }
-        Ok(())
-    }
-
     fn poll_body(&mut self) -> Result<Poll, Error> {
         let Reading::Body { reader, .. } = &mut self.state.reading else {
             return Ok(Poll::NeedData);
@@ -669,16 +661,26 @@ impl Connection {
                     }
                     None
                 } else {
-                    let d = self.buf.split().freeze();
-                    self.count_body(d.len())?;
-                    Some(d)
+                    // Hand out what fits under the limit first, so that the events do not
+                    // depend on how the bytes were split.
+                    let allowed = self.config.limits.max_body.saturating_sub(self.body_seen);
+                    if allowed == 0 {
+                        return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
+                    }
+                    let n = usize::try_from(allowed)
+                        .unwrap_or(usize::MAX)
+                        .min(self.buf.len());
+                    self.body_seen += n as u64;
+                    Some(self.buf.split_to(n).freeze())
                 }
             }
-            BodyReader::Chunked(c) => match c.poll(&mut self.buf, self.config.limits.max_head)? {
-                ChunkPoll::Data(d) => {
-                    self.count_body(d.len())?;
-                    Some(d)
-                }
+            BodyReader::Chunked(c) => match c.poll(
+                &mut self.buf,
+                self.config.limits.max_head,
+                &mut self.body_seen,
+                self.config.limits.max_body,
+            )? {
+                ChunkPoll::Data(d) => Some(d),
                 ChunkPoll::End => None,
                 ChunkPoll::NeedData if self.eof => {
                     return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"));

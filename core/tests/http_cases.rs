@@ -1,0 +1,660 @@
+//! Table-driven parser cases. Each case runs three ways (h11's habit): the whole input at once,
+//! one byte at a time, and with trailing bytes after it that must be left alone. Every rejection
+//! listed in HTTP.md has a case that checks its status hint, and the server's `send_error` reply
+//! is checked to carry that status.
+
+use portline_core::Time;
+use portline_core::http::{
+    BodyLength, Config, Connection, Event, Poll, Request, Response, Role, Version,
+};
+
+#[derive(Clone, Copy)]
+struct Case {
+    name: &'static str,
+    role: Role,
+    /// Client role: the method of the requests sent before the response bytes arrive.
+    method: &'static str,
+    input: &'static [u8],
+    /// One line per event: `GET / 1.1 +ka Host:x`, `200 OK 1.1 Name:value`, `data:<text>`,
+    /// `end`, `peer-closed` (ConnectionClosed), `closed` (Poll::Closed), `error 400` / `error eof`.
+    expect: &'static [&'static str],
+    /// Whether the trailing-bytes run applies (not for bodies read until close or truncated
+    /// input, where more bytes change the meaning).
+    trail: bool,
+    config: fn() -> Config,
+}
+
+const S: Case = Case {
+    name: "",
+    role: Role::Server,
+    method: "GET",
+    input: b"",
+    expect: &[],
+    trail: true,
+    config: Config::default,
+};
+const C: Case = Case {
+    role: Role::Client,
+    ..S
+};
+
+fn strict_lf() -> Config {
+    let mut c = Config::default();
+    c.leniency.bare_lf = false;
+    c
+}
+fn no_http09() -> Config {
+    let mut c = Config::default();
+    c.leniency.http09 = false;
+    c
+}
+fn small_body() -> Config {
+    let mut c = Config::default();
+    c.limits.max_body = 4;
+    c
+}
+
+const E400: &[&str] = &["error 400"];
+
+fn cases() -> Vec<Case> {
+    vec![
+        // ----- accepted: server -----
+        Case {
+            name: "1.0 GET closes after the response",
+            input: b"GET / HTTP/1.0\r\nHost: x\r\n\r\n",
+            expect: &["GET / 1.0 Host:x", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "1.0 keep-alive",
+            input: b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+            expect: &["GET /a 1.0 +ka Connection:keep-alive", "end", "peer-closed", "closed"],
+            ..S
+        },
+        Case {
+            name: "1.1 persists by default",
+            input: b"GET /x?y=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+            expect: &["GET /x?y=1 1.1 +ka Host:h", "end", "peer-closed", "closed"],
+            ..S
+        },
+        Case {
+            name: "1.1 Connection: close",
+            input: b"GET / HTTP/1.1\r\nConnection: Close\r\n\r\n",
+            expect: &["GET / 1.1 Connection:Close", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "pipelined 1.1 requests answered in order",
+            input: b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+            expect: &["GET /1 1.1 +ka", "end", "GET /2 1.1 +ka", "end", "peer-closed", "closed"],
+            ..S
+        },
+        Case {
+            name: "bytes after a closing message are never processed",
+            input: b"GET /1 HTTP/1.0\r\n\r\nGARBAGE \x00\r\n\r\n",
+            expect: &["GET /1 1.0", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "POST with Content-Length",
+            input: b"POST /f HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+            expect: &["POST /f 1.1 +ka Content-Length:5", "data:hello", "end", "peer-closed", "closed"],
+            ..S
+        },
+        Case {
+            name: "equal repeated Content-Length",
+            input: b"POST / HTTP/1.0\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
+            expect: &["POST / 1.0 Content-Length:2 Content-Length:2", "data:ok", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "chunked request with extension and trailer",
+            input: b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n5;name=val\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
+            expect: &["POST / 1.1 +ka Transfer-Encoding:Chunked", "data:hello world", "end", "peer-closed", "closed"],
+            ..S
+        },
+        Case {
+            name: "HTTP/0.9 simple request",
+            input: b"GET /old\r\n",
+            expect: &["GET /old 0.9", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "bare LF accepted by default",
+            input: b"GET / HTTP/1.0\nHost: x\n\n",
+            expect: &["GET / 1.0 Host:x", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "higher 1.x minor is 1.1",
+            input: b"GET / HTTP/1.7\r\n\r\n",
+            expect: &["GET / 1.1 +ka", "end", "peer-closed", "closed"],
+            ..S
+        },
+        Case {
+            name: "OWS around values trimmed, empty value and obs-text kept",
+            input: b"GET / HTTP/1.0\r\nA: \t x y \t\r\nB:\r\nC: caf\xc3\xa9\r\n\r\n",
+            expect: &["GET / 1.0 A:x y B: C:caf\u{e9}", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "HEAD request",
+            input: b"HEAD /h HTTP/1.1\r\n\r\n",
+            expect: &["HEAD /h 1.1 +ka", "end", "peer-closed", "closed"],
+            ..S
+        },
+        // ----- rejected: server (HTTP.md "Rejected by default") -----
+        Case { name: "bare CR in request line", input: b"GET / HTTP/1.0\rX\r\n\r\n", expect: E400, ..S },
+        Case { name: "bare CR in header value", input: b"GET / HTTP/1.0\r\nA: b\rc\r\n\r\n", expect: E400, ..S },
+        Case { name: "bare CR in header name", input: b"GET / HTTP/1.0\r\nA\rB: c\r\n\r\n", expect: E400, ..S },
+        Case { name: "NUL in header value", input: b"GET / HTTP/1.0\r\nA: b\0c\r\n\r\n", expect: E400, ..S },
+        Case { name: "CTL in header value", input: b"GET / HTTP/1.0\r\nA: b\x01c\r\n\r\n", expect: E400, ..S },
+        Case { name: "whitespace between name and colon", input: b"GET / HTTP/1.0\r\nHost : x\r\n\r\n", expect: E400, ..S },
+        Case { name: "tab between name and colon", input: b"GET / HTTP/1.0\r\nHost\t: x\r\n\r\n", expect: E400, ..S },
+        Case { name: "whitespace before the first header", input: b"GET / HTTP/1.1\r\n Host: x\r\n\r\n", expect: E400, ..S },
+        Case { name: "obs-fold in a request", input: b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", expect: E400, ..S },
+        Case { name: "empty header name", input: b"GET / HTTP/1.0\r\n: x\r\n\r\n", expect: E400, ..S },
+        Case { name: "header line without colon", input: b"GET / HTTP/1.0\r\nHost x\r\n\r\n", expect: E400, ..S },
+        Case { name: "non-tchar in header name", input: b"GET / HTTP/1.0\r\nHo(st: x\r\n\r\n", expect: E400, ..S },
+        Case { name: "non-tchar in method", input: b"G(T / HTTP/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "two SPs after method", input: b"GET  / HTTP/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "two SPs before version", input: b"GET /  HTTP/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "HTAB as separator", input: b"GET\t/ HTTP/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "trailing SP after version", input: b"GET / HTTP/1.0 \r\n\r\n", expect: E400, ..S },
+        Case { name: "leading SP", input: b" GET / HTTP/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "empty request line", input: b"\r\n\r\n", expect: E400, ..S },
+        Case { name: "CTL in target", input: b"GET /a\x01b HTTP/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "DEL in target", input: b"GET /a\x7fb HTTP/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "SP in target", input: b"GET /a b HTTP/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "target over the limit (414)", input: long_target(), expect: &["error 414"], ..S },
+        Case { name: "target over the head limit too (414)", input: huge_target(), expect: &["error 414"], ..S },
+        Case { name: "Content-Length with sign", input: b"POST / HTTP/1.0\r\nContent-Length: +5\r\n\r\n", expect: E400, ..S },
+        Case { name: "Content-Length negative", input: b"POST / HTTP/1.0\r\nContent-Length: -1\r\n\r\n", expect: E400, ..S },
+        Case { name: "Content-Length hex", input: b"POST / HTTP/1.0\r\nContent-Length: 0x5\r\n\r\n", expect: E400, ..S },
+        Case { name: "Content-Length junk", input: b"POST / HTTP/1.0\r\nContent-Length: 5a\r\n\r\n", expect: E400, ..S },
+        Case { name: "Content-Length list", input: b"POST / HTTP/1.0\r\nContent-Length: 5, 5\r\n\r\n", expect: E400, ..S },
+        Case { name: "Content-Length empty", input: b"POST / HTTP/1.0\r\nContent-Length:\r\n\r\n", expect: E400, ..S },
+        Case { name: "Content-Length overflow", input: b"POST / HTTP/1.0\r\nContent-Length: 18446744073709551616\r\n\r\n", expect: E400, ..S },
+        Case { name: "Content-Length twice, different", input: b"POST / HTTP/1.0\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", expect: E400, ..S },
+        Case { name: "Transfer-Encoding with Content-Length", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", expect: E400, ..S },
+        Case { name: "Transfer-Encoding in HTTP/1.0", input: b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", expect: E400, ..S },
+        Case { name: "Transfer-Encoding not ending in chunked", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", expect: E400, ..S },
+        Case { name: "Transfer-Encoding gzip alone", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", expect: E400, ..S },
+        Case { name: "Transfer-Encoding empty", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: ,\r\n\r\n", expect: E400, ..S },
+        Case { name: "coding other than chunked (501)", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", expect: &["error 501"], ..S },
+        Case { name: "chunk size line empty", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "error 400"], ..S },
+        Case { name: "chunk size over 16 hex digits", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000001\r\nx\r\n0\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "error 400"], ..S },
+        Case { name: "chunk size with sign", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n+1\r\nx\r\n0\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "error 400"], ..S },
+        Case { name: "chunk size with 0x", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0x1\r\nx\r\n0\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "error 400"], ..S },
+        Case { name: "chunk size with junk", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1z\r\nx\r\n0\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "error 400"], ..S },
+        Case { name: "CTL in chunk extension", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a=\x01\r\nx\r\n0\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "error 400"], ..S },
+        Case { name: "chunk data not followed by CRLF", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "data:x", "error 400"], ..S },
+        Case { name: "bare LF in chunk size line", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\r\n0\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "error 400"], ..S },
+        Case { name: "bare LF after chunk data", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\n0\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "data:x", "error 400"], ..S },
+        Case { name: "head over the limit (431)", input: huge_head(), expect: &["error 431"], ..S },
+        Case { name: "too many header fields (431)", input: many_headers(), expect: &["error 431"], ..S },
+        Case { name: "body over the limit (413)", input: b"POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello", expect: &["error 413"], config: small_body, ..S },
+        Case { name: "chunked body over the limit (413)", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", expect: &["POST / 1.1 +ka Transfer-Encoding:chunked", "error 413"], config: small_body, ..S },
+        Case { name: "HTTP/2.0 (505)", input: b"GET / HTTP/2.0\r\n\r\n", expect: &["error 505"], ..S },
+        Case { name: "HTTP/0.9 spelled out (505)", input: b"GET / HTTP/0.9\r\n\r\n", expect: &["error 505"], ..S },
+        Case { name: "version without minor", input: b"GET / HTTP/1\r\n\r\n", expect: E400, ..S },
+        Case { name: "version with two-digit minor", input: b"GET / HTTP/1.10\r\n\r\n", expect: E400, ..S },
+        Case { name: "lower-case version", input: b"GET / http/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "simple request other than GET", input: b"POST /\r\n", expect: E400, ..S },
+        Case { name: "simple request refused when http09 is off", input: b"GET /\r\n", expect: E400, config: no_http09, ..S },
+        Case { name: "bare LF refused when strict", input: b"GET / HTTP/1.0\nHost: x\n\n", expect: E400, config: strict_lf, ..S },
+        Case { name: "stream ends inside a head", input: b"GET / HTTP/1.0\r\nHost", expect: &["error eof"], trail: false, ..S },
+        Case { name: "stream ends inside a body", input: b"POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhel", expect: &["POST / 1.0 Content-Length:5", "data:hel", "error eof"], trail: false, ..S },
+        // ----- client -----
+        Case {
+            name: "response with Content-Length",
+            input: b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            expect: &["200 OK 1.0 Content-Length:5", "data:hello", "end", "closed"],
+            ..C
+        },
+        Case {
+            name: "kept-alive responses",
+            input: b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.0 404 Not Found\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nb",
+            expect: &["200 OK 1.1 Content-Length:1", "data:a", "end", "404 Not Found 1.0 Connection:keep-alive Content-Length:1", "data:b", "end", "peer-closed", "closed"],
+            ..C
+        },
+        Case {
+            name: "chunked response",
+            input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            expect: &["200 OK 1.1 Transfer-Encoding:chunked", "data:abc", "end", "peer-closed", "closed"],
+            ..C
+        },
+        Case {
+            name: "body read until close",
+            input: b"HTTP/1.0 200 OK\r\n\r\nhello world",
+            expect: &["200 OK 1.0", "data:hello world", "end", "closed"],
+            trail: false,
+            ..C
+        },
+        Case {
+            name: "HEAD response has no body",
+            method: "HEAD",
+            input: b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+            expect: &["200 OK 1.1 Content-Length:5", "end", "peer-closed", "closed"],
+            ..C
+        },
+        Case {
+            name: "204 and 304 have no body",
+            input: b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+            expect: &["204 No Content 1.1", "end", "304 Not Modified 1.1 Content-Length:9", "end", "peer-closed", "closed"],
+            ..C
+        },
+        Case {
+            name: "1xx heads are reported, then the final one",
+            input: b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            expect: &["100 Continue 1.1", "200 OK 1.1 Content-Length:0", "end", "peer-closed", "closed"],
+            ..C
+        },
+        Case {
+            name: "obs-fold in a response is unfolded",
+            input: b"HTTP/1.1 200 OK\r\nX: a\r\n \t b\r\nContent-Length: 0\r\n\r\n",
+            expect: &["200 OK 1.1 X:a b Content-Length:0", "end", "peer-closed", "closed"],
+            ..C
+        },
+        Case {
+            name: "empty reason phrase",
+            input: b"HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\nHTTP/1.1 201\r\nContent-Length: 0\r\n\r\n",
+            expect: &["200  1.1 Content-Length:0", "end", "201  1.1 Content-Length:0", "end", "peer-closed", "closed"],
+            ..C
+        },
+        Case { name: "status code too short", input: b"HTTP/1.1 20 OK\r\n\r\n", expect: E400, ..C },
+        Case { name: "status code too long", input: b"HTTP/1.1 2000 OK\r\n\r\n", expect: E400, ..C },
+        Case { name: "status code below 100", input: b"HTTP/1.1 099 X\r\n\r\n", expect: E400, ..C },
+        Case { name: "response TE with CL", input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n", expect: E400, ..C },
+        Case { name: "response TE in 1.0", input: b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", expect: E400, ..C },
+        Case { name: "response coding gzip (501)", input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", expect: &["error 501"], ..C },
+        Case { name: "response major version 2 (505)", input: b"HTTP/2.0 200 OK\r\n\r\n", expect: &["error 505"], ..C },
+        Case { name: "response bare CR", input: b"HTTP/1.1 200 O\rK\r\n\r\n", expect: E400, ..C },
+        Case { name: "response chunk without CRLF", input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab", expect: &["200 OK 1.1 Transfer-Encoding:chunked", "data:a", "error 400"], ..C },
+        Case { name: "stream ends before the response", input: b"", expect: &["error eof"], trail: false, ..C },
+    ]
+}
+
+fn long_target() -> &'static [u8] {
+    let mut v = b"GET /".to_vec();
+    v.extend(std::iter::repeat_n(b'a', 9000));
+    v.extend_from_slice(b" HTTP/1.0\r\n\r\n");
+    v.leak()
+}
+fn huge_target() -> &'static [u8] {
+    let mut v = b"GET /".to_vec();
+    v.extend(std::iter::repeat_n(b'a', 20000));
+    v.extend_from_slice(b" HTTP/1.0\r\n\r\n");
+    v.leak()
+}
+fn huge_head() -> &'static [u8] {
+    let mut v = b"GET / HTTP/1.0\r\n".to_vec();
+    for i in 0..90 {
+        v.extend_from_slice(format!("X-{i}: {}\r\n", "v".repeat(200)).as_bytes());
+    }
+    v.extend_from_slice(b"\r\n");
+    v.leak()
+}
+fn many_headers() -> &'static [u8] {
+    let mut v = b"GET / HTTP/1.0\r\n".to_vec();
+    for i in 0..101 {
+        v.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+    }
+    v.extend_from_slice(b"\r\n");
+    v.leak()
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Mode {
+    Whole,
+    Bytewise,
+    Trailing,
+}
+
+const SERVER_TRAIL: &[u8] = b"GET /next HTTP/1.1\r\nX: y";
+const CLIENT_TRAIL: &[u8] = b"HTTP/1.1 200 OK\r\nX: y";
+
+fn headers_summary(h: &portline_core::http::Headers) -> String {
+    h.iter()
+        .map(|(n, v)| {
+            format!(
+                " {}:{}",
+                String::from_utf8_lossy(n),
+                String::from_utf8_lossy(v)
+            )
+        })
+        .collect()
+}
+
+struct Run {
+    conn: Connection,
+    log: Vec<String>,
+    data: Vec<u8>,
+    out: Vec<u8>,
+    stopped: bool,
+}
+
+impl Run {
+    fn flush(&mut self) {
+        if !self.data.is_empty() {
+            self.log
+                .push(format!("data:{}", String::from_utf8_lossy(&self.data)));
+            self.data.clear();
+        }
+    }
+
+    fn drain(&mut self) {
+        let now = Time::ZERO;
+        while !self.stopped {
+            match self.conn.poll_event() {
+                Ok(Poll::Event(Event::Data(d))) => self.data.extend_from_slice(&d),
+                Ok(Poll::Event(e)) => {
+                    self.flush();
+                    let line = match &e {
+                        Event::Request(r) => format!(
+                            "{} {} {}{}{}",
+                            r.method_str(),
+                            String::from_utf8_lossy(&r.target),
+                            r.version.as_str(),
+                            if r.keep_alive { " +ka" } else { "" },
+                            headers_summary(&r.headers)
+                        ),
+                        Event::Response(r) => format!(
+                            "{} {} {}{}",
+                            r.status,
+                            String::from_utf8_lossy(&r.reason),
+                            r.version.as_str(),
+                            headers_summary(&r.headers)
+                        ),
+                        Event::EndOfMessage => "end".into(),
+                        Event::ConnectionClosed => "peer-closed".into(),
+                        Event::Data(_) => unreachable!("handled above"),
+                    };
+                    self.log.push(line);
+                    if e == Event::EndOfMessage && self.conn.role() == Role::Server {
+                        let resp = Response {
+                            status: 200,
+                            reason: "OK",
+                            headers: &[],
+                            body: BodyLength::Known(2),
+                        };
+                        self.conn.send_response(now, &resp, &mut self.out).unwrap();
+                        self.conn.send_data(now, b"ok", &mut self.out).unwrap();
+                        self.conn.send_end(now, &mut self.out).unwrap();
+                    }
+                }
+                Ok(Poll::NeedData | Poll::Paused) => return,
+                Ok(Poll::Closed) => {
+                    self.flush();
+                    self.log.push("closed".into());
+                    self.stopped = true;
+                }
+                Err(e) => {
+                    self.flush();
+                    let status = e.status().map_or("eof".to_string(), |s| s.to_string());
+                    self.log.push(format!("error {status} {}", e.message()));
+                    // Errors are sticky.
+                    assert_eq!(self.conn.poll_event(), Err(e.clone()));
+                    if self.conn.role() == Role::Server {
+                        let mut reply = Vec::new();
+                        self.conn.send_error(now, &e, &mut reply);
+                        match e.status() {
+                            Some(s) => assert!(
+                                reply.starts_with(format!("HTTP/1.0 {s} ").as_bytes()),
+                                "{}",
+                                String::from_utf8_lossy(&reply)
+                            ),
+                            None => assert!(reply.is_empty()),
+                        }
+                        assert!(self.conn.is_closed());
+                    }
+                    self.stopped = true;
+                }
+            }
+        }
+    }
+}
+
+fn run(case: &Case, mode: Mode) -> (Vec<String>, Connection) {
+    let now = Time::ZERO;
+    let mut run = Run {
+        conn: Connection::new(case.role, (case.config)(), now),
+        log: Vec::new(),
+        data: Vec::new(),
+        out: Vec::new(),
+        stopped: false,
+    };
+    let mut input = case.input.to_vec();
+    if case.role == Role::Client {
+        let finals = case
+            .expect
+            .iter()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) && !l.starts_with('1'))
+            .count();
+        let n = finals.max(1) + usize::from(mode == Mode::Trailing);
+        for _ in 0..n {
+            let req = Request {
+                method: case.method,
+                target: "/",
+                headers: &[],
+                body: BodyLength::Known(0),
+                keep_alive: true,
+            };
+            run.conn.send_request(now, &req, &mut run.out).unwrap();
+            run.conn.send_end(now, &mut run.out).unwrap();
+        }
+    }
+    if mode == Mode::Trailing {
+        input.extend_from_slice(match case.role {
+            Role::Server => SERVER_TRAIL,
+            Role::Client => CLIENT_TRAIL,
+        });
+    }
+    let step = if mode == Mode::Bytewise {
+        1
+    } else {
+        input.len().max(1)
+    };
+    for chunk in input.chunks(step) {
+        if run.stopped {
+            break;
+        }
+        run.conn.receive(now, chunk);
+        run.drain();
+    }
+    if mode != Mode::Trailing && !run.stopped {
+        run.conn.receive_eof(now);
+        run.drain();
+    }
+    run.flush();
+    (run.log, run.conn)
+}
+
+fn matches(got: &[String], expect: &[&str]) -> bool {
+    got.len() == expect.len()
+        && got.iter().zip(expect).all(|(g, e)| {
+            if e.starts_with("error ") {
+                g.starts_with(&format!("{e} "))
+            } else {
+                g == e
+            }
+        })
+}
+
+#[test]
+fn cases_whole_bytewise_and_with_trailing_bytes() {
+    let mut failures = Vec::new();
+    let all = cases();
+    for case in &all {
+        let (whole, _) = run(case, Mode::Whole);
+        if !matches(&whole, case.expect) {
+            failures.push(format!(
+                "{}: whole: got {whole:?}, want {:?}",
+                case.name, case.expect
+            ));
+            continue;
+        }
+        let (bytewise, _) = run(case, Mode::Bytewise);
+        if bytewise != whole {
+            failures.push(format!(
+                "{}: bytewise {bytewise:?} != whole {whole:?}",
+                case.name
+            ));
+        }
+        if !case.trail {
+            continue;
+        }
+        let (trailing, conn) = run(case, Mode::Trailing);
+        let mut want: Vec<String> = whole.clone();
+        if want.ends_with(&["peer-closed".to_string(), "closed".to_string()]) {
+            want.truncate(want.len() - 2);
+        }
+        if trailing != want {
+            failures.push(format!("{}: trailing {trailing:?} != {want:?}", case.name));
+        }
+        let trail_len = match case.role {
+            Role::Server => SERVER_TRAIL.len(),
+            Role::Client => CLIENT_TRAIL.len(),
+        };
+        if !want.last().is_some_and(|l| l.starts_with("error")) && conn.buffered() < trail_len {
+            failures.push(format!(
+                "{}: trailing bytes were consumed ({} left)",
+                case.name,
+                conn.buffered()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_status_hint_is_exercised() {
+    let all = cases();
+    for status in ["400", "413", "414", "431", "501", "505", "eof"] {
+        let want = format!("error {status}");
+        assert!(
+            all.iter().any(|c| c.expect.iter().any(|l| *l == want)),
+            "no case for {want}"
+        );
+    }
+}
+
+#[test]
+fn simple_request_answer_is_the_body_alone() {
+    let now = Time::ZERO;
+    let mut conn = Connection::new(Role::Server, Config::default(), now);
+    conn.receive(now, b"GET /\r\n");
+    let Ok(Poll::Event(Event::Request(r))) = conn.poll_event() else {
+        panic!("no request")
+    };
+    assert_eq!(r.version, Version::Http09);
+    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    let mut out = Vec::new();
+    let resp = Response {
+        status: 200,
+        reason: "OK",
+        headers: &[("Content-Type", b"text/html")],
+        body: BodyLength::Unknown,
+    };
+    conn.send_response(now, &resp, &mut out).unwrap();
+    conn.send_data(now, b"<p>hi</p>", &mut out).unwrap();
+    conn.send_end(now, &mut out).unwrap();
+    assert_eq!(out, b"<p>hi</p>");
+    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+}
+
+#[test]
+fn head_response_writes_no_body_but_announces_the_length() {
+    let now = Time::ZERO;
+    let mut conn = Connection::new(Role::Server, Config::default(), now);
+    conn.receive(now, b"HEAD / HTTP/1.0\r\n\r\n");
+    assert!(matches!(
+        conn.poll_event(),
+        Ok(Poll::Event(Event::Request(_)))
+    ));
+    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    let mut out = Vec::new();
+    let resp = Response {
+        status: 200,
+        reason: "OK",
+        headers: &[],
+        body: BodyLength::Known(3),
+    };
+    conn.send_response(now, &resp, &mut out).unwrap();
+    conn.send_data(now, b"abc", &mut out).unwrap();
+    conn.send_end(now, &mut out).unwrap();
+    assert_eq!(
+        out,
+        b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\n"
+    );
+}
+
+#[test]
+fn unknown_length_response_closes_even_when_keep_alive_was_asked() {
+    let now = Time::ZERO;
+    let mut conn = Connection::new(Role::Server, Config::default(), now);
+    conn.receive(now, b"GET / HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
+    assert!(matches!(conn.poll_event(), Ok(Poll::Event(Event::Request(r))) if r.keep_alive));
+    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Poll::Paused));
+    let mut out = Vec::new();
+    let resp = Response {
+        status: 200,
+        reason: "OK",
+        headers: &[],
+        body: BodyLength::Unknown,
+    };
+    conn.send_response(now, &resp, &mut out).unwrap();
+    conn.send_data(now, b"x", &mut out).unwrap();
+    conn.send_end(now, &mut out).unwrap();
+    assert_eq!(out, b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nx");
+    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+}
+
+#[test]
+fn send_error_writes_a_minimal_reply() {
+    let now = Time::ZERO;
+    let mut conn = Connection::new(Role::Server, Config::default(), now);
+    conn.receive(now, b"GET / HTTP/3.0\r\n\r\n");
+    let err = conn.poll_event().unwrap_err();
+    assert_eq!(err.status(), Some(505));
+    let mut out = Vec::new();
+    conn.send_error(now, &err, &mut out);
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.starts_with("HTTP/1.0 505 HTTP Version Not Supported\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("Content-Type: text/plain\r\n"));
+    assert!(text.contains("Connection: close\r\n\r\n505 "));
+    assert!(conn.is_closed());
+    assert!(!conn.wants_read());
+}
+
+#[test]
+fn paused_input_stays_bounded() {
+    let now = Time::ZERO;
+    let config = Config::default();
+    let max = config.limits.max_head;
+    let mut conn = Connection::new(Role::Server, config, now);
+    conn.receive(now, b"GET / HTTP/1.1\r\n\r\n");
+    assert!(matches!(
+        conn.poll_event(),
+        Ok(Poll::Event(Event::Request(_)))
+    ));
+    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    let mut fed = 0;
+    while conn.wants_read() {
+        conn.receive(now, b"GET /more HTTP/1.1\r\n\r\n");
+        fed += 1;
+        assert_eq!(conn.poll_event(), Ok(Poll::Paused));
+        assert!(fed < 10_000, "wants_read never turned false");
+    }
+    assert!(conn.buffered() <= max + 64);
+}
