@@ -1,0 +1,244 @@
+//! The one loop of ARCHITECTURE.md for one TCP connection, as one async task.
+//!
+//! The task is the socket's only reader and only writer: it reads, feeds the session, writes what
+//! the session gives, and only then asks the session for more. A peer that reads slowly therefore
+//! blocks the write, the session is not polled, and memory stays at one transmit budget.
+
+use std::cell::RefCell;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+use portline_common::{Session, TRANSMIT_BUDGET};
+use smol::channel::Receiver;
+use smol::future::{self, FutureExt as _};
+use smol::{Async, Timer};
+
+/// Bytes read per `read(2)`. One buffer per executor thread, not per connection.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Reads per readiness wake-up, so that one busy peer cannot starve the other tasks of a thread.
+const READS_PER_WAKE: usize = 16;
+
+/// An output buffer larger than this is given back while the connection waits for input, so an
+/// idle connection holds no large buffer.
+const KEEP_OUT_CAPACITY: usize = 8 * 1024;
+
+thread_local! {
+    static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
+}
+
+/// How a connection's loop ended without an I/O error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// The session is done and all its output is written. `peer_closed`: its end-of-stream was
+    /// read already.
+    Done {
+        /// Whether the peer's end-of-stream was read.
+        peer_closed: bool,
+    },
+    /// Shutdown was requested while the connection had nothing to send.
+    Stopped,
+}
+
+/// An I/O error, by direction, so a client can name the stage that failed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Reading from the peer failed (e.g. a reset).
+    Read(io::Error),
+    /// Writing to the peer failed (e.g. a reset or a broken pipe).
+    Write(io::Error),
+}
+
+/// What woke the loop while it waited for input.
+enum Wake {
+    Read(io::Result<()>),
+    Deadline(Instant),
+    Stop,
+}
+
+/// Drive `session` over `stream` until it is done and flushed, the peer fails, or (when `stop`
+/// is given) shutdown is requested while the connection is idle.
+///
+/// The loop: gather every ready response into one buffer and write all of it; close when the
+/// session is done; otherwise wait for input (if the session wants it), its deadline, or the
+/// stop signal, and feed what came. A read of 0 is end-of-stream: [`Session::receive_eof`], then
+/// no more reads, and the pending replies are still written.
+pub(crate) async fn drive(
+    stream: &Async<TcpStream>,
+    session: &mut dyn Session,
+    stop: Option<&Receiver<()>>,
+) -> Result<End, Failure> {
+    let mut out: Vec<u8> = Vec::new();
+    let mut peer_closed = false;
+    // The deadline handled last: the same instant again would only spin.
+    let mut fired: Option<Instant> = None;
+    loop {
+        gather(session, &mut out);
+        if !out.is_empty() {
+            write_all(stream, session, &out, &mut fired)
+                .await
+                .map_err(Failure::Write)?;
+            out.clear();
+            continue;
+        }
+        if session.is_done() {
+            return Ok(End::Done { peer_closed });
+        }
+        let reading = !peer_closed && session.wants_read();
+        let deadline = armed(session.poll_timeout(), fired);
+        if !reading && deadline.is_none() {
+            // Nothing can make progress any more: no input wanted, no timer, nothing to send.
+            return Ok(End::Done { peer_closed });
+        }
+        if out.capacity() > KEEP_OUT_CAPACITY {
+            out = Vec::new();
+        }
+
+        let read = async {
+            if reading {
+                Wake::Read(
+                    stream
+                        .read_with(|s| read_into(s, &mut *session, &mut peer_closed))
+                        .await,
+                )
+            } else {
+                future::pending().await
+            }
+        };
+        let timer = async { Wake::Deadline(until(deadline).await) };
+        let wake = read.or(timer).or(stopped(stop)).await;
+        match wake {
+            Wake::Read(Ok(())) => {}
+            Wake::Read(Err(e)) => return Err(Failure::Read(e)),
+            Wake::Deadline(d) => {
+                fired = Some(d);
+                session.handle_timeout(Instant::now());
+            }
+            Wake::Stop => return Ok(End::Stopped),
+        }
+    }
+}
+
+/// Collect the output of every ready response into `out`, up to about one transmit budget.
+fn gather(session: &mut dyn Session, out: &mut Vec<u8>) {
+    let now = Instant::now();
+    while out.len() < TRANSMIT_BUDGET {
+        let before = out.len();
+        session.poll_transmit(now, out, TRANSMIT_BUDGET - before);
+        if out.len() == before {
+            break;
+        }
+    }
+}
+
+/// Write all of `buf`. The session's deadline still fires meanwhile (its timers keep running
+/// while a slow peer drains), but the session is not asked for more output.
+async fn write_all(
+    stream: &Async<TcpStream>,
+    session: &mut dyn Session,
+    buf: &[u8],
+    fired: &mut Option<Instant>,
+) -> io::Result<()> {
+    let mut written = 0;
+    while written < buf.len() {
+        let deadline = armed(session.poll_timeout(), *fired);
+        let write = async { Some(stream.write_with(|mut s| s.write(&buf[written..])).await) };
+        let timer = async {
+            until(deadline).await;
+            None
+        };
+        match write.or(timer).await {
+            Some(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            Some(Ok(n)) => written += n,
+            Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Some(Err(e)) => return Err(e),
+            None => {
+                *fired = deadline;
+                session.handle_timeout(Instant::now());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Read until the socket would block (at most [`READS_PER_WAKE`] reads), feeding each chunk to
+/// the session while it wants more. `Err(WouldBlock)` when nothing was read: `read_with` then
+/// waits for readiness and calls this again.
+fn read_into(
+    mut socket: &TcpStream,
+    session: &mut dyn Session,
+    peer_closed: &mut bool,
+) -> io::Result<()> {
+    READ_BUF.with_borrow_mut(|buf| {
+        let mut fed = false;
+        for _ in 0..READS_PER_WAKE {
+            match socket.read(buf) {
+                Ok(0) => {
+                    *peer_closed = true;
+                    session.receive_eof(Instant::now());
+                    return Ok(());
+                }
+                Ok(n) => {
+                    session.receive(Instant::now(), &buf[..n]);
+                    fed = true;
+                    // A short read means the socket is drained; skip the read that would say so.
+                    if n < buf.len() || !session.wants_read() {
+                        return Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && fed => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The session's deadline, unless it is the one just handled (a session that keeps returning
+/// a passed deadline must not make the loop spin).
+fn armed(deadline: Option<Instant>, fired: Option<Instant>) -> Option<Instant> {
+    match (deadline, fired) {
+        (Some(d), Some(f)) if d <= f => None,
+        (d, _) => d,
+    }
+}
+
+/// Resolves at `deadline` (and returns it), never without one.
+async fn until(deadline: Option<Instant>) -> Instant {
+    match deadline {
+        Some(d) => {
+            Timer::at(d).await;
+            d
+        }
+        None => future::pending().await,
+    }
+}
+
+/// Resolves once shutdown is requested (the channel's sender is closed), never without `stop`.
+async fn stopped(stop: Option<&Receiver<()>>) -> Wake {
+    match stop {
+        Some(stop) => {
+            // Nothing is ever sent: the sender is closed on shutdown, which ends every recv.
+            let _ = stop.recv().await;
+            Wake::Stop
+        }
+        None => future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_already_handled_is_not_armed_again() {
+        let t = Instant::now();
+        let later = t + std::time::Duration::from_millis(5);
+        assert_eq!(armed(Some(t), None), Some(t));
+        assert_eq!(armed(Some(t), Some(t)), None);
+        assert_eq!(armed(Some(later), Some(t)), Some(later));
+        assert_eq!(armed(None, Some(t)), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! portline on [smol]: every connection is one async task that runs the loop of
+//! ARCHITECTURE.md over an `Async<TcpStream>`, on an executor shared by `--threads` threads.
+//!
+//! ```text
+//! cargo run -p portline-smol -- serve http --listen 127.0.0.1:8080
+//! ```
+//!
+//! - **One task per connection**, the socket's only reader and only writer: read until the
+//!   socket would block and feed [`Session::receive`]; gather every ready response into one
+//!   buffer with [`Session::poll_transmit`] and write all of it before asking for more (a slow
+//!   reader blocks the write, so memory stays at one [`TRANSMIT_BUDGET`]); race the read against
+//!   `Timer::at` of [`Session::poll_timeout`]; close once [`Session::is_done`] and flushed.
+//! - **Threads**: one `Executor` run by `--threads` threads (`easy-parallel`); one acceptor.
+//!   `--max-connections` is a counter: over it, the factory's overload reply, then close.
+//! - **Shutdown** ([`portline_common::shutdown::Shutdown`], set by SIGINT/SIGTERM): stop
+//!   accepting, close idle connections, give the busy ones the grace period, return `Ok`.
+//! - **Files**: the shared file server reads a file in bounded chunks (at most one transmit
+//!   budget, 64 KiB) inside `poll_transmit`, on the executor thread. Such a read from the page
+//!   cache is short and bounded, so it is not moved to a blocking pool.
+//!
+//! ```no_run
+//! use portline_common::Runtime;
+//! use portline_smol::SmolRuntime;
+//! # use std::sync::Arc;
+//! # fn factory() -> Arc<dyn portline_common::SessionFactory> { unimplemented!() }
+//! let opts = portline_common::ServerOptions {
+//!     listen: "127.0.0.1:0".parse().unwrap(),
+//!     threads: 2,
+//!     max_connections: 1000,
+//!     grace: std::time::Duration::from_secs(5),
+//! };
+//! SmolRuntime::new()
+//!     .serve_tcp(&opts, factory(), &mut |addr| eprintln!("listening on {addr}"))
+//!     .unwrap();
+//! ```
+//!
+//! [smol]: https://docs.rs/smol
+//! [`Session::receive`]: portline_common::Session::receive
+//! [`Session::poll_transmit`]: portline_common::Session::poll_transmit
+//! [`Session::poll_timeout`]: portline_common::Session::poll_timeout
+//! [`Session::is_done`]: portline_common::Session::is_done
+//! [`TRANSMIT_BUDGET`]: portline_common::TRANSMIT_BUDGET
+
+mod client;
+mod conn;
+mod server;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use portline_common::shutdown::Shutdown;
+use portline_common::{
+    ClientError, DatagramService, Runtime, ServerOptions, Session, SessionFactory,
+};
+
+/// The smol runtime: async tasks on a multi-threaded executor.
+#[derive(Debug)]
+pub struct SmolRuntime {
+    shutdown: Shutdown,
+    /// Whether a server installs SIGINT/SIGTERM handlers (the binary) or only watches
+    /// `shutdown` (tests, embedding).
+    signals: bool,
+    installed: AtomicBool,
+}
+
+impl SmolRuntime {
+    /// The runtime of the `portline-smol` binary: servers stop on SIGINT or SIGTERM.
+    pub fn new() -> Self {
+        SmolRuntime {
+            shutdown: Shutdown::new(),
+            signals: true,
+            installed: AtomicBool::new(false),
+        }
+    }
+
+    /// A runtime whose servers stop when `shutdown` is requested, and never touch the process's
+    /// signal handlers (for tests and embedding).
+    pub fn with_shutdown(shutdown: Shutdown) -> Self {
+        SmolRuntime {
+            shutdown,
+            signals: false,
+            installed: AtomicBool::new(false),
+        }
+    }
+
+    /// The shutdown flag this runtime's servers watch.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
+    }
+
+    fn watch_signals(&self) -> io::Result<()> {
+        if self.signals && !self.installed.swap(true, Ordering::SeqCst) {
+            self.shutdown.install_signal_handlers()?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for SmolRuntime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Runtime for SmolRuntime {
+    fn name(&self) -> &'static str {
+        "portline-smol"
+    }
+
+    fn serve_tcp(
+        &self,
+        opts: &ServerOptions,
+        factory: Arc<dyn SessionFactory>,
+        ready: &mut dyn FnMut(SocketAddr),
+    ) -> io::Result<()> {
+        self.watch_signals()?;
+        server::serve_tcp(opts, factory, ready, &self.shutdown)
+    }
+
+    fn serve_udp(
+        &self,
+        opts: &ServerOptions,
+        service: Box<dyn DatagramService>,
+        ready: &mut dyn FnMut(SocketAddr),
+    ) -> io::Result<()> {
+        self.watch_signals()?;
+        server::serve_udp(opts, service, ready, &self.shutdown)
+    }
+
+    fn run_client(
+        &self,
+        addr: SocketAddr,
+        connect_timeout: Duration,
+        session: &mut dyn Session,
+    ) -> Result<(), ClientError> {
+        client::run_client(addr, connect_timeout, session)
+    }
+
+    fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
+        client::connect(addr, udp, crlf)
+    }
+}

@@ -1,0 +1,299 @@
+//! The servers: one acceptor task and one task per connection on an executor shared by
+//! `--threads` threads; UDP as one task answering datagrams.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use easy_parallel::Parallel;
+use portline_common::shutdown::Shutdown;
+use portline_common::{DatagramService, ServerOptions, SessionFactory};
+use smol::channel::{self, Receiver, Sender};
+use smol::future::FutureExt as _;
+use smol::{Async, Executor, Timer};
+
+use crate::conn::{self, End};
+
+/// Pending connections the kernel may queue before `accept` (std's default is 128, too few for
+/// a burst of a thousand clients).
+const BACKLOG: i32 = 1024;
+
+/// After a failed `accept` that is not about one connection (EMFILE, ENFILE, ENOBUFS...), wait
+/// this long before trying again instead of spinning.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// How long a closing connection keeps reading (and discarding) the peer's unread bytes, so
+/// that closing with unread input does not reset the connection and destroy the last reply.
+const LINGER: Duration = Duration::from_millis(500);
+
+/// At most this many bytes are discarded while lingering.
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Connections refused for `--max-connections` that may linger at once (each holds an fd for
+/// up to [`LINGER`]); beyond it a refused connection is closed at once.
+const MAX_REFUSING: usize = 64;
+
+/// Serve TCP until `shutdown` is requested; see [`Runtime::serve_tcp`].
+///
+/// [`Runtime::serve_tcp`]: portline_common::Runtime::serve_tcp
+pub(crate) fn serve_tcp(
+    opts: &ServerOptions,
+    factory: Arc<dyn SessionFactory>,
+    ready: &mut dyn FnMut(SocketAddr),
+    shutdown: &Shutdown,
+) -> io::Result<()> {
+    let listener = Async::new(bind(opts.listen)?)?;
+    let (stop_tx, stop) = channel::unbounded::<()>();
+    let _registration = shutdown.on_request(move || {
+        stop_tx.close();
+    });
+    ready(listener.get_ref().local_addr()?);
+
+    let ex = Executor::new();
+    let threads = opts.threads.max(1);
+    // Closed when the acceptor returns: the other threads stop running the executor.
+    let (workers_tx, workers_rx) = channel::unbounded::<()>();
+    let (_, result) = Parallel::new()
+        .each(1..threads, |_| smol::block_on(ex.run(workers_rx.recv())))
+        .finish(|| {
+            let served = smol::block_on(ex.run(accept_loop(&ex, listener, factory, opts, stop)));
+            drop(workers_tx);
+            served
+        });
+    // Dropping the executor cancels the tasks still running after the grace period; their
+    // sockets and sessions are dropped with them.
+    drop(ex);
+    result
+}
+
+/// Open connections: the count for `--max-connections`, and a channel whose senders are the
+/// connections, so that waiting for all of them to end is `recv()` returning an error.
+struct Live {
+    count: AtomicUsize,
+    refusing: AtomicUsize,
+}
+
+/// One open connection; dropping it (task finished or cancelled) counts it out.
+struct Ticket {
+    live: Arc<Live>,
+    _alive: Sender<()>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.live.count.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Accept connections until shutdown, spawn one task per connection, then wait for the
+/// connections in flight for at most the grace period.
+async fn accept_loop(
+    ex: &Executor<'_>,
+    listener: Async<TcpListener>,
+    factory: Arc<dyn SessionFactory>,
+    opts: &ServerOptions,
+    stop: Receiver<()>,
+) -> io::Result<()> {
+    let live = Arc::new(Live {
+        count: AtomicUsize::new(0),
+        refusing: AtomicUsize::new(0),
+    });
+    let (alive_tx, alive_rx) = channel::bounded::<()>(1);
+    let max = opts.max_connections.max(1);
+    let mut last_error: Option<io::ErrorKind> = None;
+    loop {
+        let accepted = async { Some(listener.accept().await) }
+            .or(async {
+                let _ = stop.recv().await;
+                None
+            })
+            .await;
+        let Some(accepted) = accepted else { break };
+        match accepted {
+            Ok((stream, peer)) => {
+                last_error = None;
+                if live.count.load(Ordering::SeqCst) >= max {
+                    refuse(ex, stream, factory.overload_reply(), &live);
+                    continue;
+                }
+                live.count.fetch_add(1, Ordering::SeqCst);
+                let ticket = Ticket {
+                    live: live.clone(),
+                    _alive: alive_tx.clone(),
+                };
+                let factory = factory.clone();
+                let stop = stop.clone();
+                ex.spawn(async move {
+                    let _ticket = ticket;
+                    connection(stream, peer, &*factory, &stop).await;
+                })
+                .detach();
+            }
+            // Per-connection failures (the peer gave up before we accepted): try the next one.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            // Out of descriptors or buffers: the listener stays readable, so back off instead
+            // of spinning, and say so once per run of errors.
+            Err(e) => {
+                if last_error != Some(e.kind()) {
+                    eprintln!("accept: {e}; retrying every {ACCEPT_BACKOFF:?}");
+                    last_error = Some(e.kind());
+                }
+                let _ = async {
+                    Timer::after(ACCEPT_BACKOFF).await;
+                }
+                .or(async {
+                    let _ = stop.recv().await;
+                })
+                .await;
+            }
+        }
+    }
+
+    // Stop accepting: close the listener now, so new connections are refused, then give the
+    // connections in flight the grace period. Idle ones close at once (see conn::drive).
+    drop(listener);
+    drop(alive_tx);
+    let finished = async {
+        let _ = alive_rx.recv().await;
+        true
+    }
+    .or(async {
+        Timer::after(opts.grace).await;
+        false
+    })
+    .await;
+    if !finished {
+        eprintln!(
+            "shutdown: {} connection(s) still busy after {:?}, closing them",
+            live.count.load(Ordering::SeqCst),
+            opts.grace
+        );
+    }
+    Ok(())
+}
+
+/// One connection's task: a session from the factory, driven until done, then closed.
+async fn connection(
+    stream: Async<TcpStream>,
+    peer: SocketAddr,
+    factory: &dyn SessionFactory,
+    stop: &Receiver<()>,
+) {
+    let Ok(local) = stream.get_ref().local_addr() else {
+        return;
+    };
+    // Every write is a whole batch of responses; Nagle would only delay the last segment.
+    let _ = stream.get_ref().set_nodelay(true);
+    let mut session = factory.session(Instant::now(), peer, local);
+    match conn::drive(&stream, &mut *session, Some(stop)).await {
+        Ok(End::Done { peer_closed: false }) => linger(stream).await,
+        // The peer closed, shutdown came while idle, or the peer failed: nothing left to say.
+        Ok(End::Done { peer_closed: true }) | Ok(End::Stopped) | Err(_) => {}
+    }
+}
+
+/// Close gracefully: send FIN, then discard what the peer still sends for a short while, so
+/// that unread input does not turn the close into a reset that could destroy the last reply.
+async fn linger(stream: Async<TcpStream>) {
+    if stream.get_ref().shutdown(Direction::Write).is_err() {
+        return;
+    }
+    let drain = async {
+        let mut buf = [0u8; 4096];
+        let mut discarded = 0;
+        while discarded < LINGER_BYTES {
+            match stream.read_with(|mut s| s.read(&mut buf)).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+    };
+    drain
+        .or(async {
+            Timer::after(LINGER).await;
+        })
+        .await;
+}
+
+/// A connection over `--max-connections`: the factory's overload reply (if any), then close.
+fn refuse(ex: &Executor<'_>, stream: Async<TcpStream>, reply: Option<Vec<u8>>, live: &Arc<Live>) {
+    if live.refusing.fetch_add(1, Ordering::SeqCst) >= MAX_REFUSING {
+        live.refusing.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
+    let live = live.clone();
+    ex.spawn(async move {
+        let reply = reply.unwrap_or_default();
+        // The reply is small and the socket's buffer empty: one non-blocking write suffices.
+        let sent = reply.is_empty() || stream.get_ref().write_all(&reply).is_ok();
+        if sent {
+            linger(stream).await;
+        }
+        live.refusing.fetch_sub(1, Ordering::SeqCst);
+    })
+    .detach();
+}
+
+/// A listening socket on `addr` with a backlog of [`BACKLOG`].
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // As std does: a restarted server can bind while old connections sit in TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// Serve UDP until `shutdown` is requested: one datagram in, at most one reply out.
+pub(crate) fn serve_udp(
+    opts: &ServerOptions,
+    mut service: Box<dyn DatagramService>,
+    ready: &mut dyn FnMut(SocketAddr),
+    shutdown: &Shutdown,
+) -> io::Result<()> {
+    let socket = Async::<UdpSocket>::bind(opts.listen)?;
+    let (stop_tx, stop) = channel::unbounded::<()>();
+    let _registration = shutdown.on_request(move || {
+        stop_tx.close();
+    });
+    ready(socket.get_ref().local_addr()?);
+    smol::block_on(async {
+        // The largest UDP payload.
+        let mut buf = vec![0u8; 65_536];
+        let mut out = Vec::new();
+        loop {
+            let received = async { Some(socket.recv_from(&mut buf).await) }
+                .or(async {
+                    let _ = stop.recv().await;
+                    None
+                })
+                .await;
+            let Some(received) = received else {
+                return Ok(());
+            };
+            match received {
+                Ok((n, peer)) => {
+                    out.clear();
+                    if service.handle_datagram(Instant::now(), peer, &buf[..n], &mut out) {
+                        // A peer that cannot be reached loses its reply; the others are served.
+                        let _ = socket.send_to(&out, peer).await;
+                    }
+                }
+                // An ICMP error reported for an earlier reply, or a signal: not fatal, but do
+                // not spin on a persistent one either.
+                Err(_) => {
+                    Timer::after(Duration::from_millis(1)).await;
+                }
+            }
+        }
+    })
+}
