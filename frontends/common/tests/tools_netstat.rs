@@ -123,3 +123,27 @@ fn live_listeners_appear_in_listening_output() {
     let out = netstat::report(&not_listening).unwrap();
     assert!(!out.contains(&tcp_addr), "{out}");
 }
+
+#[test]
+#[cfg(target_endian = "little")]
+fn rendering_numeric_and_with_service_names() {
+    let mut all = netstat::parse_table(Table::Tcp6, TCP6).unwrap();
+    all.extend(netstat::parse_table(Table::Udp, UDP).unwrap());
+    let numeric = netstat::render(&all, None);
+    let lines: Vec<&str> = numeric.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "Proto Recv-Q Send-Q Local Address           Foreign Address         State",
+            "tcp6       0      0 ::1:8080                :::*                    LISTEN",
+            "tcp6       3      2 ::ffff:127.0.0.1:80     ::ffff:127.0.0.1:54321  ESTABLISHED",
+            "udp        0      0 127.0.0.1:53            0.0.0.0:*",
+            "udp        0      0 127.0.0.1:40960         127.0.0.1:53            ESTABLISHED",
+        ]
+    );
+    let names = portline_core::services::Services::builtin();
+    let named = netstat::render(&all, Some(&names));
+    assert!(named.contains(" ::ffff:127.0.0.1:http "), "{named}");
+    assert!(named.contains(" 127.0.0.1:domain "), "{named}");
+    assert!(named.contains(" 127.0.0.1:40960 "), "{named}");
+}

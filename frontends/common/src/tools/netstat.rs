@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use procfs::net::{TcpNetEntry, TcpState, UdpNetEntry, UdpState};
 use procfs::{ExplicitSystemInfo, FromBufReadSI, ProcError};
 
-use super::table::{Proto, ServicesTable};
+use portline_core::services::Services;
+
+use super::table;
 
 /// Command-line arguments of `netstat`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -178,25 +180,22 @@ pub fn select(args: &Args, sockets: Vec<Socket>) -> Vec<Socket> {
 
 /// `ADDR:PORT` as netstat prints it: IPv6 without brackets, port 0 as `*`, and (unless numeric)
 /// a port known to the services table by its name.
-fn endpoint(addr: SocketAddr, table: Table, names: Option<&ServicesTable>) -> String {
+fn endpoint(addr: SocketAddr, table: Table, names: Option<&Services>) -> String {
     let port = match addr.port() {
         0 => "*".to_string(),
         p => {
-            let proto = if table.is_tcp() {
-                Proto::Tcp
-            } else {
-                Proto::Udp
-            };
-            names
-                .and_then(|t| t.name_of(p, proto))
-                .map_or_else(|| p.to_string(), str::to_string)
+            let proto = if table.is_tcp() { "tcp" } else { "udp" };
+            match names.map(|t| t.by_port(p, proto)) {
+                Some(Ok(entry)) => entry.name.clone(),
+                _ => p.to_string(),
+            }
         }
     };
     format!("{}:{port}", addr.ip())
 }
 
-/// The header and one line per socket, like `netstat -tuna`.
-pub(crate) fn render(sockets: &[Socket], names: Option<&ServicesTable>) -> String {
+/// The header and one line per socket, like `netstat -tuna`; with `names`, known ports by name.
+pub fn render(sockets: &[Socket], names: Option<&Services>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -224,7 +223,7 @@ pub fn report(args: &Args) -> Result<String, String> {
     for table in [Table::Tcp, Table::Tcp6, Table::Udp, Table::Udp6] {
         sockets.extend(read_table(table)?);
     }
-    let names = (!args.numeric).then(ServicesTable::load_default);
+    let names = (!args.numeric).then(table::load_default);
     Ok(render(&select(args, sockets), names.as_ref()))
 }
 

@@ -1,12 +1,90 @@
-//! The `services` subcommand (owned by the tools work; this stub fixes its interface).
+//! The `services` subcommand: getservbyport / getservbyname over `/etc/services` (or the
+//! built-in table when it is missing).
+//!
+//! ```text
+//! $ portline-std services 80 25 53/udp http
+//! 80/tcp http
+//! 25/tcp smtp
+//! 53/udp domain
+//! http 80/tcp
+//! ```
+
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::path::PathBuf;
+
+use portline_core::services::{Query, Services};
+
+use super::table;
 
 /// Command-line arguments of `services`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct Args {}
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Args {
+    /// Ports or service names, each optionally with `/tcp` or `/udp` (default tcp).
+    #[arg(value_name = "PORT[/PROTO]|NAME[/PROTO]", required = true)]
+    pub queries: Vec<String>,
+    /// Read this services file instead of /etc/services (falling back to the built-in table).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
 
-/// Run `services`; returns the process exit status.
+/// The answers to `queries`: the text for stdout (one line per query found), the text for
+/// stderr (one line per query not found or malformed), and whether every query was found.
+pub fn answer(table: &Services, queries: &[String]) -> (String, String, bool) {
+    let (mut out, mut err, mut all_found) = (String::new(), String::new(), true);
+    for q in queries {
+        let query = match Query::parse(q) {
+            Ok(query) => query,
+            Err(e) => {
+                all_found = false;
+                let _ = writeln!(err, "services: {q}: {e}");
+                continue;
+            }
+        };
+        match (query, table.lookup(query)) {
+            (Query::Port { port, proto }, Ok(entry)) => {
+                let _ = writeln!(out, "{port}/{proto} {}", entry.name);
+            }
+            (Query::Name { name, proto }, Ok(entry)) => {
+                let _ = writeln!(out, "{name} {}/{proto}", entry.port);
+            }
+            (Query::Port { port, proto }, Err(e)) => {
+                all_found = false;
+                let _ = writeln!(err, "services: {port}/{proto}: {e}");
+            }
+            (Query::Name { name, proto }, Err(e)) => {
+                all_found = false;
+                let _ = writeln!(err, "services: {name}/{proto}: {e}");
+            }
+        }
+    }
+    (out, err, all_found)
+}
+
+/// Run `services`; returns the process exit status: 0 when every query was found, 1 otherwise
+/// (every query is still answered).
 pub fn run(args: &Args) -> i32 {
-    let _ = args;
-    eprintln!("services: not implemented yet");
-    1
+    let table = match &args.file {
+        None => table::load_default(),
+        Some(path) => match table::load_file(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("services: {}: {e}", path.display());
+                return 1;
+            }
+        },
+    };
+    let (out, err, ok) = answer(&table, &args.queries);
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("services: write: {e}");
+            return 1;
+        }
+    }
+    eprint!("{err}");
+    if ok { 0 } else { 1 }
 }
