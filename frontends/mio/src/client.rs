@@ -1,0 +1,294 @@
+//! Clients on a mio loop: `run_client` drives one session (the `get` printer) over one
+//! connection; `connect` is the interactive line client, with stdin read by a helper thread that
+//! hands lines over a channel and wakes the loop (stdin cannot be registered portably).
+
+use std::io::{self, BufRead, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpStream, UdpSocket};
+use mio::{Events, Interest, Poll, Token, Waker};
+use portline_common::{ClientError, Session, TRANSMIT_BUDGET};
+
+use crate::conn::{Conn, Drive, Stage};
+use crate::pool::BufPool;
+
+const SOCKET: Token = Token(0);
+const STDIN: Token = Token(1);
+
+/// How long `connect` waits for a TCP connection.
+const INTERACTIVE_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// After stdin's end, how long `connect --udp` waits for further replies.
+const UDP_LINGER: Duration = Duration::from_secs(1);
+
+/// Lines read ahead of the socket; the stdin thread blocks beyond it.
+const STDIN_QUEUE: usize = 64;
+
+/// Poll, retrying on EINTR.
+fn poll(poll: &mut Poll, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+    loop {
+        match poll.poll(events, timeout) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Connect without blocking and wait for the outcome until `timeout`.
+fn connect_tcp(poll_: &mut Poll, addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    let mut stream = TcpStream::connect(addr)?;
+    poll_
+        .registry()
+        .register(&mut stream, SOCKET, Interest::READABLE | Interest::WRITABLE)?;
+    let deadline = Instant::now() + timeout;
+    let mut events = Events::with_capacity(4);
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no answer from {addr} within {timeout:?}"),
+            ));
+        }
+        poll(poll_, &mut events, Some(deadline - now))?;
+        if events.is_empty() {
+            continue;
+        }
+        if let Some(e) = stream.take_error()? {
+            return Err(e);
+        }
+        match stream.peer_addr() {
+            Ok(_) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            // Still connecting: that event was spurious.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Drive `session` over a connection to `addr` until it is done and its output written.
+pub(crate) fn run(
+    addr: SocketAddr,
+    connect_timeout: Duration,
+    session: &mut dyn Session,
+) -> Result<(), ClientError> {
+    let mut poll_ = Poll::new().map_err(ClientError::Connect)?;
+    let stream = connect_tcp(&mut poll_, addr, connect_timeout).map_err(ClientError::Connect)?;
+    let mut conn = Conn::new(stream);
+    let mut scratch = vec![0; TRANSMIT_BUDGET];
+    let mut pool = BufPool::default();
+    let mut events = Events::with_capacity(4);
+    loop {
+        let now = Instant::now();
+        let timeout = match conn.drive(session, now, &mut scratch, &mut pool) {
+            Drive::Done | Drive::Closed => return Ok(()),
+            Drive::Failed(Stage::Read, e) => return Err(ClientError::Receive(e)),
+            Drive::Failed(Stage::Write, e) => return Err(ClientError::Send(e)),
+            Drive::Yield => Some(Duration::ZERO),
+            Drive::Open => session
+                .poll_timeout()
+                .map(|t| t.saturating_duration_since(now)),
+        };
+        // Registered for both directions, edge-triggered: a writable edge only comes after a
+        // full send buffer drains, so this costs nothing while no tail exists.
+        poll(&mut poll_, &mut events, timeout).map_err(ClientError::Receive)?;
+        if events
+            .iter()
+            .any(|e| e.is_readable() || e.is_read_closed() || e.is_error())
+        {
+            conn.set_readable();
+        }
+    }
+}
+
+/// Read stdin lines on a helper thread; each is sent over the channel (CRLF-terminated when
+/// `crlf`) and wakes the loop. The channel disconnects at stdin's end.
+fn spawn_stdin(crlf: bool, waker: Arc<Waker>) -> io::Result<Receiver<Vec<u8>>> {
+    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(STDIN_QUEUE);
+    std::thread::Builder::new()
+        .name("portline-stdin".into())
+        .spawn(move || {
+            let stdin = io::stdin();
+            let mut stdin = stdin.lock();
+            loop {
+                let mut line = Vec::new();
+                match stdin.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if crlf && line.last() == Some(&b'\n') {
+                            line.pop();
+                            if line.last() == Some(&b'\r') {
+                                line.pop();
+                            }
+                            line.extend_from_slice(b"\r\n");
+                        }
+                        if tx.send(line).is_err() {
+                            break;
+                        }
+                        let _ = waker.wake();
+                    }
+                }
+            }
+            drop(tx);
+            let _ = waker.wake();
+        })?;
+    Ok(rx)
+}
+
+/// Interactive line client: stdin lines to the peer, the peer's bytes to stdout.
+pub(crate) fn interactive(addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
+    let mut poll_ = Poll::new().map_err(ClientError::Connect)?;
+    if udp {
+        let bind: SocketAddr = if addr.is_ipv6() {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        };
+        let mut socket = UdpSocket::bind(bind).map_err(ClientError::Connect)?;
+        socket.connect(addr).map_err(ClientError::Connect)?;
+        poll_
+            .registry()
+            .register(&mut socket, SOCKET, Interest::READABLE | Interest::WRITABLE)
+            .map_err(ClientError::Connect)?;
+        let waker = Arc::new(Waker::new(poll_.registry(), STDIN).map_err(ClientError::Connect)?);
+        let lines = spawn_stdin(crlf, waker).map_err(ClientError::Send)?;
+        interactive_udp(&mut poll_, &socket, &lines)
+    } else {
+        let stream = connect_tcp(&mut poll_, addr, INTERACTIVE_CONNECT_TIMEOUT)
+            .map_err(ClientError::Connect)?;
+        let waker = Arc::new(Waker::new(poll_.registry(), STDIN).map_err(ClientError::Connect)?);
+        let lines = spawn_stdin(crlf, waker).map_err(ClientError::Send)?;
+        interactive_tcp(&mut poll_, stream, &lines)
+    }
+}
+
+fn interactive_tcp(
+    poll_: &mut Poll,
+    mut stream: TcpStream,
+    lines: &Receiver<Vec<u8>>,
+) -> Result<(), ClientError> {
+    let mut events = Events::with_capacity(8);
+    let mut out: Vec<u8> = Vec::new();
+    let mut written = 0;
+    let mut stdin_done = false;
+    let mut write_closed = false;
+    let mut buf = vec![0; TRANSMIT_BUDGET];
+    let mut stdout = io::stdout();
+    loop {
+        // stdin → out (only while little is pending, so a stalled peer stalls stdin too).
+        while !stdin_done && out.len() - written < TRANSMIT_BUDGET {
+            match lines.try_recv() {
+                Ok(line) => {
+                    if written == out.len() {
+                        out.clear();
+                        written = 0;
+                    }
+                    out.extend_from_slice(&line);
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => stdin_done = true,
+            }
+        }
+        // out → peer.
+        while written < out.len() {
+            match stream.write(&out[written..]) {
+                Ok(0) => return Err(ClientError::Send(io::ErrorKind::WriteZero.into())),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ClientError::Send(e)),
+            }
+        }
+        if stdin_done && written == out.len() && !write_closed {
+            // Half-close: the peer sees our end of stream and answers what it has.
+            stream
+                .shutdown(Shutdown::Write)
+                .map_err(ClientError::Send)?;
+            write_closed = true;
+        }
+        // peer → stdout, until WouldBlock; its end of stream ends the session.
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => {
+                    stdout.flush().map_err(ClientError::Receive)?;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    stdout
+                        .write_all(&buf[..n])
+                        .and_then(|()| stdout.flush())
+                        .map_err(ClientError::Receive)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ClientError::Receive(e)),
+            }
+        }
+        poll(poll_, &mut events, None).map_err(ClientError::Receive)?;
+    }
+}
+
+fn interactive_udp(
+    poll_: &mut Poll,
+    socket: &UdpSocket,
+    lines: &Receiver<Vec<u8>>,
+) -> Result<(), ClientError> {
+    let mut events = Events::with_capacity(8);
+    let mut pending: Option<Vec<u8>> = None;
+    let mut stdin_done = false;
+    let mut linger_until: Option<Instant> = None;
+    let mut buf = vec![0; 65_535];
+    let mut stdout = io::stdout();
+    loop {
+        // stdin → one datagram per line.
+        loop {
+            if pending.is_none() && !stdin_done {
+                match lines.try_recv() {
+                    Ok(line) => pending = Some(line),
+                    Err(TryRecvError::Empty) => {}
+                    Err(TryRecvError::Disconnected) => stdin_done = true,
+                }
+            }
+            let Some(datagram) = &pending else { break };
+            match socket.send(datagram) {
+                Ok(_) => pending = None,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ClientError::Send(e)),
+            }
+        }
+        // replies → stdout.
+        loop {
+            match socket.recv(&mut buf) {
+                Ok(n) => {
+                    stdout
+                        .write_all(&buf[..n])
+                        .and_then(|()| stdout.flush())
+                        .map_err(ClientError::Receive)?;
+                    if linger_until.is_some() {
+                        linger_until = Some(Instant::now() + UDP_LINGER);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ClientError::Receive(e)),
+            }
+        }
+        let now = Instant::now();
+        if stdin_done && pending.is_none() {
+            // No end of stream in UDP: wait a little for replies to what was sent, then stop.
+            let until = *linger_until.get_or_insert(now + UDP_LINGER);
+            if now >= until {
+                return Ok(());
+            }
+        }
+        let timeout = linger_until.map(|t| t.saturating_duration_since(now));
+        poll(poll_, &mut events, timeout).map_err(ClientError::Receive)?;
+    }
+}

@@ -1,0 +1,254 @@
+//! One TCP connection's bytes: steps 1–3 of the loop in ARCHITECTURE.md for a non-blocking,
+//! edge-triggered socket, shared by the server loop and the client.
+//!
+//! Readiness is edge-triggered, so the connection remembers whether the socket may still hold
+//! input (`read_ready`, cleared only by `WouldBlock`) and whether output is pending (the tail of
+//! `out` past `written`). [`Conn::drive`] then repeats read → `poll_transmit` → write until
+//! nothing moves; it is safe to call at any time, so spurious wake-ups cost one `WouldBlock`.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use portline_common::{Session, TRANSMIT_BUDGET};
+
+use crate::pool::BufPool;
+
+/// Read → transmit → write rounds in one [`Conn::drive`] before it yields to other connections.
+const MAX_ROUNDS: usize = 8;
+
+/// Reads in one round, so that a fast sender cannot hold the loop.
+const MAX_READS: usize = 4;
+
+/// How long a finished connection that has not seen the peer's end of stream waits for it
+/// (discarding input) before closing, so that closing with unread input does not reset the
+/// connection before the peer has read the last response.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Most bytes discarded while lingering.
+const LINGER_MAX: usize = 256 * 1024;
+
+/// What [`Conn::drive`] left the connection as.
+#[derive(Debug)]
+pub(crate) enum Drive {
+    /// Waiting for readiness or a deadline.
+    Open,
+    /// Could still progress, but gave other connections a turn: drive it again soon, without
+    /// waiting for readiness.
+    Yield,
+    /// The session is done and its output is written (or, after the peer's end of stream,
+    /// nothing can move it any more).
+    Done,
+    /// Finished lingering, or the peer went away: close without a word.
+    Closed,
+    /// A socket error.
+    Failed(Stage, io::Error),
+}
+
+/// Which half of the socket failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Reading.
+    Read,
+    /// Writing.
+    Write,
+}
+
+/// A connected socket, its unwritten output, and what is known of its readiness.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    stream: TcpStream,
+    /// Output; holds capacity only while a tail is unwritten (returned to the pool otherwise).
+    out: Vec<u8>,
+    /// How much of `out` is written.
+    written: usize,
+    /// The socket may hold input: set by readable events, cleared by `WouldBlock`.
+    read_ready: bool,
+    /// The peer's end of stream was read.
+    eof: bool,
+    /// Lingering after the session finished: until when, and how much was discarded.
+    linger: Option<(Instant, usize)>,
+}
+
+impl Conn {
+    /// A new connection; it is read at once in case bytes arrived before registration.
+    pub(crate) fn new(stream: TcpStream) -> Self {
+        Conn {
+            stream,
+            out: Vec::new(),
+            written: 0,
+            read_ready: true,
+            eof: false,
+            linger: None,
+        }
+    }
+
+    /// The socket, for (re)registration.
+    pub(crate) fn stream(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+
+    /// A readiness event said the socket may have input (or an error, or end of stream).
+    pub(crate) fn set_readable(&mut self) {
+        self.read_ready = true;
+    }
+
+    /// Whether output waits to be written (the only time writability is interesting).
+    pub(crate) fn has_tail(&self) -> bool {
+        self.written < self.out.len()
+    }
+
+    /// Whether the peer's end of stream was read.
+    pub(crate) fn saw_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// When this connection next needs [`Conn::drive`] without readiness.
+    pub(crate) fn deadline(&self, session: &dyn Session) -> Option<Instant> {
+        match self.linger {
+            Some((until, _)) => Some(until),
+            None => session.poll_timeout(),
+        }
+    }
+
+    /// Half-close our side and wait (bounded) for the peer's end of stream, discarding input.
+    pub(crate) fn start_linger(&mut self, now: Instant) {
+        // An error here means the peer is gone already; lingering then ends at the next read.
+        let _ = self.stream.shutdown(Shutdown::Write);
+        self.linger = Some((now + LINGER, 0));
+    }
+
+    /// Give the output buffer back to the pool (the connection is closing).
+    pub(crate) fn release(&mut self, pool: &mut BufPool) {
+        pool.put(std::mem::take(&mut self.out));
+        self.written = 0;
+    }
+
+    /// Move bytes: expired deadline, reads into `session`, its output to the socket, until
+    /// nothing progresses or this connection has had its turn.
+    pub(crate) fn drive(
+        &mut self,
+        session: &mut dyn Session,
+        now: Instant,
+        scratch: &mut [u8],
+        pool: &mut BufPool,
+    ) -> Drive {
+        if self.linger.is_some() {
+            return self.drive_linger(now, scratch);
+        }
+        if session.poll_timeout().is_some_and(|t| t <= now) {
+            session.handle_timeout(now);
+        }
+        for _ in 0..MAX_ROUNDS {
+            let mut progress = false;
+
+            // 1. Read until WouldBlock, end of stream, or the session has enough.
+            let mut reads = 0;
+            while self.read_ready && !self.eof && session.wants_read() && reads < MAX_READS {
+                reads += 1;
+                match self.stream.read(scratch) {
+                    Ok(0) => {
+                        self.eof = true;
+                        session.receive_eof(now);
+                        progress = true;
+                    }
+                    Ok(n) => {
+                        session.receive(now, &scratch[..n]);
+                        progress = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.read_ready = false,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Drive::Failed(Stage::Read, e),
+                }
+            }
+
+            // 2. Gather everything ready, up to one budget, into one buffer, only once the
+            //    previous output is written: a slow reader stops the session being polled.
+            if !self.has_tail() {
+                self.fill(session, now, pool);
+            }
+
+            // 3. Write; keep the unwritten tail.
+            while self.has_tail() {
+                match self.stream.write(&self.out[self.written..]) {
+                    Ok(0) => return Drive::Failed(Stage::Write, io::ErrorKind::WriteZero.into()),
+                    Ok(n) => {
+                        self.written += n;
+                        progress = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Drive::Failed(Stage::Write, e),
+                }
+            }
+            if !self.has_tail() {
+                self.release(pool);
+                if session.is_done() {
+                    return Drive::Done;
+                }
+            }
+            if !progress {
+                if self.eof && !self.has_tail() && session.poll_timeout().is_none() {
+                    // End of stream read, nothing to send and no deadline: nothing can ever
+                    // move this session again.
+                    return Drive::Done;
+                }
+                return Drive::Open;
+            }
+        }
+        Drive::Yield
+    }
+
+    /// Append ready output to `out` (from the pool) up to one budget.
+    fn fill(&mut self, session: &mut dyn Session, now: Instant, pool: &mut BufPool) {
+        if self.out.capacity() == 0 {
+            self.out = pool.take();
+        }
+        self.out.clear();
+        self.written = 0;
+        loop {
+            let room = TRANSMIT_BUDGET.saturating_sub(self.out.len());
+            let before = self.out.len();
+            if room == 0 {
+                break;
+            }
+            session.poll_transmit(now, &mut self.out, room);
+            if self.out.len() == before {
+                break;
+            }
+        }
+    }
+
+    /// Discard input until the peer's end of stream, an error, the byte limit or the deadline.
+    fn drive_linger(&mut self, now: Instant, scratch: &mut [u8]) -> Drive {
+        let Some((until, mut discarded)) = self.linger else {
+            return Drive::Open;
+        };
+        if now >= until {
+            return Drive::Closed;
+        }
+        let mut reads = 0;
+        while self.read_ready {
+            if reads == MAX_READS * MAX_ROUNDS {
+                self.linger = Some((until, discarded));
+                return Drive::Yield;
+            }
+            reads += 1;
+            match self.stream.read(scratch) {
+                Ok(0) => return Drive::Closed,
+                Ok(n) => {
+                    discarded += n;
+                    if discarded > LINGER_MAX {
+                        return Drive::Closed;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.read_ready = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Drive::Closed,
+            }
+        }
+        self.linger = Some((until, discarded));
+        Drive::Open
+    }
+}

@@ -1,0 +1,135 @@
+//! portline on mio: the loop of ARCHITECTURE.md over edge-triggered, non-blocking sockets.
+//!
+//! ```text
+//! cargo run --release -p portline-mio -- serve http --listen 127.0.0.1:8080
+//! ```
+//!
+//! Each of `--threads` event loops owns an `SO_REUSEPORT` listener on the same address, a slab
+//! of connections, a timer heap fed by every session's `poll_timeout`, and a pool of output
+//! buffers (an idle connection holds none). A connection is driven by one rule: read until
+//! `WouldBlock` into its [`Session`](portline_common::Session), gather its output into one
+//! buffer once the previous one is written, write, and ask for writability only while a tail
+//! is left, so a slow reader stops the session from producing more.
+//!
+//! The app (command line, file server, line services, clients) is `portline_common`; this crate
+//! is only [`MioRuntime`], its [`Runtime`] implementation.
+//!
+//! ```no_run
+//! use portline_common::Shutdown;
+//! use portline_mio::MioRuntime;
+//!
+//! // A runtime that stops when `shutdown.request()` is called, not on signals.
+//! let shutdown = Shutdown::new();
+//! let runtime = MioRuntime::with_shutdown(shutdown.clone());
+//! # let _ = runtime;
+//! ```
+
+mod client;
+mod conn;
+mod pool;
+mod server;
+mod timers;
+mod udp;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use portline_common::{
+    ClientError, DatagramService, Runtime, ServerOptions, Session, SessionFactory, Shutdown,
+};
+
+/// The mio [`Runtime`]: event loops for servers, a small loop for each client.
+#[derive(Debug)]
+pub struct MioRuntime {
+    shutdown: Shutdown,
+    /// Whether serving installs SIGINT/SIGTERM handlers (the binary) or not (tests).
+    signals: bool,
+    /// The outcome of installing them, once.
+    installed: OnceLock<Result<(), String>>,
+}
+
+impl Default for MioRuntime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MioRuntime {
+    /// The binary's runtime: servers stop on SIGINT or SIGTERM.
+    pub fn new() -> Self {
+        MioRuntime {
+            shutdown: Shutdown::new(),
+            signals: true,
+            installed: OnceLock::new(),
+        }
+    }
+
+    /// A runtime whose servers stop when `shutdown` is requested; signals are left alone.
+    pub fn with_shutdown(shutdown: Shutdown) -> Self {
+        MioRuntime {
+            shutdown,
+            signals: false,
+            installed: OnceLock::new(),
+        }
+    }
+
+    /// The flag that stops this runtime's servers.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
+    }
+
+    fn install_signals(&self) -> io::Result<()> {
+        if !self.signals {
+            return Ok(());
+        }
+        self.installed
+            .get_or_init(|| {
+                self.shutdown
+                    .install_signal_handlers()
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|e| io::Error::other(format!("installing signal handlers: {e}")))
+    }
+}
+
+impl Runtime for MioRuntime {
+    fn name(&self) -> &'static str {
+        "portline-mio"
+    }
+
+    fn serve_tcp(
+        &self,
+        opts: &ServerOptions,
+        factory: Arc<dyn SessionFactory>,
+        ready: &mut dyn FnMut(SocketAddr),
+    ) -> io::Result<()> {
+        self.install_signals()?;
+        server::serve(opts, factory, &self.shutdown, ready)
+    }
+
+    fn serve_udp(
+        &self,
+        opts: &ServerOptions,
+        service: Box<dyn DatagramService>,
+        ready: &mut dyn FnMut(SocketAddr),
+    ) -> io::Result<()> {
+        self.install_signals()?;
+        udp::serve(opts.listen, service, &self.shutdown, ready)
+    }
+
+    fn run_client(
+        &self,
+        addr: SocketAddr,
+        connect_timeout: Duration,
+        session: &mut dyn Session,
+    ) -> Result<(), ClientError> {
+        client::run(addr, connect_timeout, session)
+    }
+
+    fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
+        client::interactive(addr, udp, crlf)
+    }
+}

@@ -1,0 +1,461 @@
+//! The TCP server: one event loop per thread, each with its own `SO_REUSEPORT` listener on the
+//! same address, a slab of connections, a timer heap and a buffer pool.
+//!
+//! Each loop turn: poll (timeout = nearest deadline), accept until `WouldBlock`, drive every
+//! connection that had an event or yielded, fire due timers, and on shutdown stop accepting and
+//! keep only connections that still have output to write, until the grace period ends.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use portline_common::shutdown::{Registration, Shutdown};
+use portline_common::{ServerOptions, Session, SessionFactory, TRANSMIT_BUDGET};
+use slab::Slab;
+
+use crate::conn::{Conn, Drive};
+use crate::pool::BufPool;
+use crate::timers::Timers;
+
+/// The listener's token; connections use their slab keys, which stay far below.
+const LISTENER: Token = Token(usize::MAX - 1);
+/// The shutdown waker's token.
+const WAKER: Token = Token(usize::MAX - 2);
+
+/// How long accepting pauses when the process or system is out of file descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Pending connections the kernel queues per listener.
+const BACKLOG: i32 = 1024;
+
+/// Bind `threads` listeners on `addr` with `SO_REUSEPORT` (the first resolves port 0), run one
+/// loop per listener (the calling thread runs the first), and return when all have stopped.
+pub(crate) fn serve(
+    opts: &ServerOptions,
+    factory: Arc<dyn SessionFactory>,
+    shutdown: &Shutdown,
+    ready: &mut dyn FnMut(SocketAddr),
+) -> io::Result<()> {
+    let threads = opts.threads.max(1);
+    let first = bind(opts.listen)?;
+    let addr = first.local_addr()?;
+    let mut listeners = vec![first];
+    for _ in 1..threads {
+        listeners.push(bind(addr)?);
+    }
+    let active = Arc::new(AtomicUsize::new(0));
+    let loops = listeners
+        .into_iter()
+        .map(|listener| {
+            EventLoop::new(
+                listener,
+                addr,
+                factory.clone(),
+                shutdown,
+                active.clone(),
+                opts,
+            )
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    ready(addr);
+
+    std::thread::scope(|scope| {
+        let mut loops = loops.into_iter();
+        let first = loops.next().expect("threads.max(1) made at least one loop");
+        let others = loops
+            .enumerate()
+            .map(|(i, event_loop)| {
+                std::thread::Builder::new()
+                    .name(format!("portline-mio-{}", i + 1))
+                    .spawn_scoped(scope, move || event_loop.run())
+            })
+            .collect::<Vec<_>>();
+        let mut result = first.run();
+        for handle in others {
+            let r = match handle {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(io::Error::other("an event loop thread panicked"))),
+                Err(e) => Err(e),
+            };
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })
+}
+
+/// A non-blocking listener with `SO_REUSEADDR` and `SO_REUSEPORT`.
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(TcpListener::from_std(socket.into()))
+}
+
+/// Whether an accept error means "out of file descriptors or memory": retrying at once spins.
+fn is_resource_exhaustion(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+/// A connection in the slab.
+struct Entry {
+    conn: Conn,
+    session: Box<dyn Session>,
+    /// Tells this connection from an earlier one in the same slot (for timer entries).
+    generation: u64,
+    /// The deadline of this connection's live timer entry.
+    armed: Option<Instant>,
+    /// Whether WRITABLE is registered (only while a tail exists).
+    writable: bool,
+}
+
+/// One thread's loop.
+struct EventLoop {
+    poll: Poll,
+    listener: Option<TcpListener>,
+    local: SocketAddr,
+    conns: Slab<Entry>,
+    timers: Timers,
+    pool: BufPool,
+    /// One read buffer for every connection of the loop.
+    scratch: Vec<u8>,
+    /// Connections that yielded: driven again next turn without waiting.
+    again: Vec<(usize, u64)>,
+    /// The spare vector `again` is swapped with (keeps both allocations).
+    again_spare: Vec<(usize, u64)>,
+    next_generation: u64,
+    factory: Arc<dyn SessionFactory>,
+    /// The overload reply, asked of the factory once.
+    overload_reply: Option<Option<Vec<u8>>>,
+    /// Connections open across all loops, against `max_connections`.
+    active: Arc<AtomicUsize>,
+    max_connections: usize,
+    /// Accepting paused (out of descriptors) until then.
+    accept_paused_until: Option<Instant>,
+    shutdown: Shutdown,
+    _wake_on_shutdown: Registration,
+    grace: Duration,
+    /// Set once shutdown began: the loop ends then, or when no connection is left.
+    grace_deadline: Option<Instant>,
+}
+
+impl EventLoop {
+    fn new(
+        mut listener: TcpListener,
+        local: SocketAddr,
+        factory: Arc<dyn SessionFactory>,
+        shutdown: &Shutdown,
+        active: Arc<AtomicUsize>,
+        opts: &ServerOptions,
+    ) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let wake_on_shutdown = shutdown.on_request(move || {
+            // A failed wake leaves the loop to notice the flag at its next deadline.
+            let _ = waker.wake();
+        });
+        Ok(EventLoop {
+            poll,
+            listener: Some(listener),
+            local,
+            conns: Slab::new(),
+            timers: Timers::default(),
+            pool: BufPool::default(),
+            scratch: vec![0; TRANSMIT_BUDGET],
+            again: Vec::new(),
+            again_spare: Vec::new(),
+            next_generation: 0,
+            factory,
+            overload_reply: None,
+            active,
+            max_connections: opts.max_connections.max(1),
+            accept_paused_until: None,
+            shutdown: shutdown.clone(),
+            _wake_on_shutdown: wake_on_shutdown,
+            grace: opts.grace,
+            grace_deadline: None,
+        })
+    }
+
+    fn run(mut self) -> io::Result<()> {
+        let result = self.turns();
+        self.close_all();
+        if result.is_err() {
+            // Stop the other loops too, so that the server returns the error.
+            self.shutdown.request();
+        }
+        result
+    }
+
+    fn turns(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let now = Instant::now();
+            if self.shutdown.is_requested() && self.grace_deadline.is_none() {
+                self.begin_shutdown(now)?;
+            }
+            if let Some(end) = self.grace_deadline
+                && (self.conns.is_empty() || now >= end)
+            {
+                return Ok(());
+            }
+            let timeout = if self.again.is_empty() {
+                self.next_deadline()
+                    .map(|d| d.saturating_duration_since(now))
+            } else {
+                Some(Duration::ZERO)
+            };
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            let now = Instant::now();
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {} // the shutdown flag is looked at every turn
+                    LISTENER => self.accept(now),
+                    Token(key) => {
+                        if let Some(entry) = self.conns.get_mut(key) {
+                            if event.is_readable() || event.is_read_closed() || event.is_error() {
+                                entry.conn.set_readable();
+                            }
+                            self.drive(key, now);
+                        }
+                    }
+                }
+            }
+            self.drive_yielded(now);
+            self.fire_timers(now);
+            if self.accept_paused_until.is_some_and(|t| t <= now) {
+                self.accept_paused_until = None;
+                self.accept(now);
+            }
+        }
+    }
+
+    /// The nearest of: a connection's deadline, the end of an accept pause, the grace period.
+    fn next_deadline(&self) -> Option<Instant> {
+        [
+            self.timers.next(),
+            self.accept_paused_until,
+            self.grace_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Accept until `WouldBlock`, pausing on descriptor exhaustion.
+    fn accept(&mut self, now: Instant) {
+        if self.accept_paused_until.is_some() {
+            return;
+        }
+        loop {
+            let Some(listener) = &self.listener else {
+                return;
+            };
+            match listener.accept() {
+                Ok((stream, peer)) => self.admit(stream, peer, now),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+                    ) => {}
+                Err(e) => {
+                    // EMFILE/ENFILE and anything unexpected: the backlog stays full, so retrying
+                    // now would spin. Connections closing meanwhile free descriptors.
+                    if !is_resource_exhaustion(&e) {
+                        eprintln!("portline-mio: accept: {e}");
+                    }
+                    self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Take an accepted connection into the slab, or refuse it over `max_connections`.
+    fn admit(&mut self, mut stream: TcpStream, peer: SocketAddr, now: Instant) {
+        if self.active.fetch_add(1, Ordering::SeqCst) >= self.max_connections {
+            self.active.fetch_sub(1, Ordering::SeqCst);
+            let factory = &self.factory;
+            let reply = self
+                .overload_reply
+                .get_or_insert_with(|| factory.overload_reply());
+            if let Some(reply) = reply {
+                // Best effort: a fresh socket's send buffer takes a short reply whole.
+                let _ = stream.write(reply);
+            }
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            return;
+        }
+        // Latency over batching: every write is a whole response already.
+        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().unwrap_or(self.local);
+        let slot = self.conns.vacant_entry();
+        let key = slot.key();
+        if self
+            .poll
+            .registry()
+            .register(&mut stream, Token(key), Interest::READABLE)
+            .is_err()
+        {
+            self.active.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        let session = self.factory.session(now, peer, local);
+        self.next_generation += 1;
+        slot.insert(Entry {
+            conn: Conn::new(stream),
+            session,
+            generation: self.next_generation,
+            armed: None,
+            writable: false,
+        });
+        self.drive(key, now);
+    }
+
+    /// Run the connection's loop step, then close it, or fix its interest and timer.
+    fn drive(&mut self, key: usize, now: Instant) {
+        let Some(entry) = self.conns.get_mut(key) else {
+            return;
+        };
+        let outcome = entry.conn.drive(
+            entry.session.as_mut(),
+            now,
+            &mut self.scratch,
+            &mut self.pool,
+        );
+        match outcome {
+            Drive::Closed | Drive::Failed(..) => return self.close(key),
+            Drive::Done if entry.conn.saw_eof() || self.grace_deadline.is_some() => {
+                return self.close(key);
+            }
+            Drive::Done => {
+                entry.conn.start_linger(now);
+                // Its input may already be waiting.
+                entry.conn.set_readable();
+                self.again.push((key, entry.generation));
+            }
+            Drive::Yield => self.again.push((key, entry.generation)),
+            Drive::Open if self.grace_deadline.is_some() && !entry.conn.has_tail() => {
+                // Shutting down, and the session has nothing to write: no response in flight.
+                return self.close(key);
+            }
+            Drive::Open => {}
+        }
+        let writable = entry.conn.has_tail();
+        if writable != entry.writable {
+            let interest = if writable {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            if self
+                .poll
+                .registry()
+                .reregister(entry.conn.stream(), Token(key), interest)
+                .is_err()
+            {
+                return self.close(key);
+            }
+            entry.writable = writable;
+        }
+        if let Some(deadline) = entry.conn.deadline(entry.session.as_ref())
+            && entry.armed.is_none_or(|armed| deadline < armed)
+        {
+            entry.armed = Some(deadline);
+            self.timers.push(deadline, key, entry.generation);
+        }
+    }
+
+    /// Drive again the connections that yielded last turn.
+    fn drive_yielded(&mut self, now: Instant) {
+        std::mem::swap(&mut self.again, &mut self.again_spare);
+        let mut yielded = std::mem::take(&mut self.again_spare);
+        for &(key, generation) in &yielded {
+            if self
+                .conns
+                .get(key)
+                .is_some_and(|e| e.generation == generation)
+            {
+                self.drive(key, now);
+            }
+        }
+        yielded.clear();
+        self.again_spare = yielded;
+    }
+
+    /// Drive every connection whose live deadline has come; skip stale entries.
+    fn fire_timers(&mut self, now: Instant) {
+        while let Some((deadline, key, generation)) = self.timers.pop_due(now) {
+            let Some(entry) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if entry.generation != generation || entry.armed != Some(deadline) {
+                continue;
+            }
+            entry.armed = None;
+            // `drive` handles the session's expired deadline or the end of lingering, and
+            // re-arms the next one (a deadline that moved later is re-armed here).
+            self.drive(key, now);
+        }
+        if self.timers.needs_compaction(self.conns.len()) {
+            let live = self
+                .conns
+                .iter()
+                .filter_map(|(key, e)| e.armed.map(|deadline| (deadline, key, e.generation)));
+            self.timers.rebuild(live);
+        }
+    }
+
+    /// Stop accepting; close connections with nothing in flight; end the loop after `grace`.
+    fn begin_shutdown(&mut self, now: Instant) -> io::Result<()> {
+        if let Some(mut listener) = self.listener.take() {
+            self.poll.registry().deregister(&mut listener)?;
+        }
+        self.accept_paused_until = None;
+        self.grace_deadline = Some(now + self.grace);
+        let keys: Vec<usize> = self.conns.iter().map(|(key, _)| key).collect();
+        for key in keys {
+            self.drive(key, now);
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, key: usize) {
+        if let Some(mut entry) = self.conns.try_remove(key) {
+            let _ = self.poll.registry().deregister(entry.conn.stream());
+            entry.conn.release(&mut self.pool);
+            self.active.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn close_all(&mut self) {
+        let keys: Vec<usize> = self.conns.iter().map(|(key, _)| key).collect();
+        for key in keys {
+            self.close(key);
+        }
+    }
+}
