@@ -1,0 +1,196 @@
+//! `main` for every binary: parse the command line, build the app for the subcommand, and hand
+//! the sockets to the runtime.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{CommandFactory, FromArgMatches};
+use portline_core::http::Config;
+
+use crate::cli::{Cli, Command, HttpArgs, LineArgs, Serve};
+use crate::get::{self, GetCommand};
+use crate::http_server::{FileServer, FileServerOptions};
+use crate::line_service::{self, LineOptions};
+use crate::runtime::{Runtime, ServerOptions};
+use crate::tools;
+
+/// How long responses in flight may take after SIGINT/SIGTERM.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// The longest line a line service accepts (LINE.md: 8 KiB).
+pub const MAX_LINE: usize = 8 * 1024;
+
+/// Run the command line of `CLI.md` on `rt` with the process's arguments; returns the exit
+/// status. A binary's whole `main` is `std::process::exit(portline_common::main(MyRuntime))`.
+pub fn main<R: Runtime>(rt: R) -> i32 {
+    main_from(rt, std::env::args_os())
+}
+
+/// [`main`] with explicit arguments (the first one is the program name).
+pub fn main_from<R: Runtime, I, T>(rt: R, args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    crate::clock::origin();
+    let name = rt.name();
+    let command = Cli::command().name(name).bin_name(name);
+    let cli = match command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and exit 0; usage errors exit 2.
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    match cli.command {
+        Command::Serve(Serve::Http(a)) => serve_http(&rt, &a),
+        Command::Serve(Serve::Line(a)) => serve_line(&rt, &a),
+        Command::Get(a) => get::run(
+            &rt,
+            &GetCommand {
+                url: a.url,
+                method: a.method,
+                headers: a.headers,
+                data: a.data,
+                include: a.include,
+                head: a.head,
+                output: a.output,
+                verbose: a.verbose,
+            },
+        ),
+        Command::Connect(a) => {
+            let addr = match a.addr.resolve_first() {
+                Ok(addr) => addr,
+                Err(e) => {
+                    eprintln!("{name}: resolve: {}: {e}", a.addr.host);
+                    return 1;
+                }
+            };
+            match rt.connect(addr, a.udp, a.crlf) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("{name}: {e}");
+                    1
+                }
+            }
+        }
+        Command::Services(a) => tools::services::run(&a),
+        Command::Info(a) => tools::info::run(&a),
+        Command::Netstat(a) => tools::netstat::run(&a),
+        Command::Parse(a) => tools::parse::run(&a),
+    }
+}
+
+/// The line a server prints on stderr once it accepts: `listening on http://127.0.0.1:8080/`.
+pub fn ready_line(scheme: &str, addr: SocketAddr) -> String {
+    let slash = if scheme == "http" { "/" } else { "" };
+    format!("listening on {scheme}://{addr}{slash}")
+}
+
+fn announce(scheme: &'static str) -> impl FnMut(SocketAddr) {
+    move |addr| crate::log::emit(&ready_line(scheme, addr))
+}
+
+fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
+    let name = rt.name();
+    let listen = match a.listen.resolve_first() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("{name}: resolve: {}: {e}", a.listen.host);
+            return 1;
+        }
+    };
+    let mut config = Config::default();
+    config.limits.head_timeout = a.header_timeout;
+    config.limits.idle_timeout = a.idle_timeout;
+    let server = match FileServer::new(FileServerOptions {
+        root: a.root.clone(),
+        quiet: a.quiet,
+        config,
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return 1;
+        }
+    };
+    let opts = ServerOptions {
+        listen,
+        threads: a.threads,
+        max_connections: a.max_connections,
+        grace: GRACE,
+    };
+    match rt.serve_tcp(&opts, Arc::new(server), &mut announce("http")) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{name}: listen {listen}: {e}");
+            1
+        }
+    }
+}
+
+fn serve_line<R: Runtime>(rt: &R, a: &LineArgs) -> i32 {
+    let name = rt.name();
+    let listen = match a.listen.resolve_first() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("{name}: resolve: {}: {e}", a.listen.host);
+            return 1;
+        }
+    };
+    let line = LineOptions {
+        service: a.service,
+        telnet: a.telnet,
+        max_line: MAX_LINE,
+    };
+    let opts = ServerOptions {
+        listen,
+        threads: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        max_connections: a.max_connections,
+        grace: GRACE,
+    };
+    let result = if a.udp {
+        rt.serve_udp(
+            &opts,
+            line_service::udp_service(&line),
+            &mut announce("udp"),
+        )
+    } else {
+        rt.serve_tcp(
+            &opts,
+            line_service::tcp_factory(&line),
+            &mut announce("tcp"),
+        )
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{name}: listen {listen}: {e}");
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_lines() {
+        let v4: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let v6: SocketAddr = "[::1]:7070".parse().unwrap();
+        assert_eq!(
+            ready_line("http", v4),
+            "listening on http://127.0.0.1:8080/"
+        );
+        assert_eq!(ready_line("tcp", v6), "listening on tcp://[::1]:7070");
+        assert_eq!(ready_line("udp", v4), "listening on udp://127.0.0.1:8080");
+    }
+}

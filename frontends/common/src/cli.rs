@@ -1,0 +1,290 @@
+//! The command line of `CLI.md`, the same for every binary (only the runtime differs).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::addr::HostPort;
+use crate::line_service::ServiceKind;
+use crate::tools;
+
+/// portline: an HTTP/1.0 file server and client, line services (echo, daytime, chargen,
+/// discard, an info service) and a few network tools, over a sans-IO protocol core.
+#[derive(Parser, Debug)]
+#[command(version, propagate_version = true, arg_required_else_help = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a server: `serve http` (a file server) or `serve line` (line services).
+    #[command(subcommand)]
+    Serve(Serve),
+    /// Send one HTTP/1.0 request and print the response body (like curl).
+    Get(GetArgs),
+    /// Interactive line client (like telnet or nc): stdin lines to the peer, its bytes to stdout.
+    Connect(ConnectArgs),
+    /// Look up service names by port and ports by name (/etc/services or a built-in table).
+    Services(tools::services::Args),
+    /// Print the host name and all of its addresses (IPv4 and IPv6), loopback ones marked.
+    Info(tools::info::Args),
+    /// List this machine's TCP and UDP sockets from /proc/net (like `netstat -tuna`).
+    Netstat(tools::netstat::Args),
+    /// Run the protocol core over raw bytes (FILE or stdin) and print one JSON object per event.
+    Parse(tools::parse::Args),
+}
+
+/// The servers.
+#[derive(Subcommand, Debug)]
+pub enum Serve {
+    /// Serve a folder over HTTP/1.0: GET and HEAD, index.html or a directory listing,
+    /// Content-Type by extension, Last-Modified/If-Modified-Since (304), keep-alive, and never
+    /// a byte from outside the folder. One Common Log Format line per request on stderr.
+    /// SIGINT/SIGTERM: stop accepting, finish responses in flight, exit 0.
+    Http(HttpArgs),
+    /// Line services over TCP or UDP: info (a command service: HELP, ECHO, HOST, SERVICE, TIME,
+    /// QUIT), echo (RFC 862), discard (RFC 863), daytime (RFC 867), chargen (RFC 864).
+    Line(LineArgs),
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Parse a number of seconds (fractions allowed, e.g. `0.5`).
+fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !v.is_finite() || !(0.0..=86_400.0 * 365.0).contains(&v) {
+        return Err(format!("`{s}`: seconds must be between 0 and a year"));
+    }
+    Ok(std::time::Duration::from_secs_f64(v))
+}
+
+fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a positive whole number")),
+    }
+}
+
+/// `serve http` options.
+#[derive(Args, Debug, Clone)]
+pub struct HttpArgs {
+    /// Address to listen on: HOST:PORT, [IPV6]:PORT, a service name as the port
+    /// (localhost:http); port 0 lets the system choose (the ready line on stderr tells which).
+    #[arg(
+        long,
+        short = 'l',
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen: HostPort,
+    /// The folder to serve.
+    #[arg(long, short = 'r', value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Worker threads or event loops (the std runtime uses a thread per connection instead).
+    #[arg(long, short = 't', value_name = "N", default_value_t = default_threads(), value_parser = parse_positive)]
+    pub threads: usize,
+    /// Most connections open at once; further ones get a 503 and are closed.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = parse_positive)]
+    pub max_connections: usize,
+    /// Seconds a request head may take to arrive, from its first byte (then 408).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    pub header_timeout: std::time::Duration,
+    /// Seconds an idle kept-alive connection stays open.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    pub idle_timeout: std::time::Duration,
+    /// No access log.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `serve line` options.
+#[derive(Args, Debug, Clone)]
+pub struct LineArgs {
+    /// Address to listen on: HOST:PORT, [IPV6]:PORT, or a service name as the port.
+    #[arg(
+        long,
+        short = 'l',
+        value_name = "ADDR",
+        default_value = "127.0.0.1:7070"
+    )]
+    pub listen: HostPort,
+    /// Serve over UDP (one datagram in, at most one out) instead of TCP.
+    #[arg(long, short = 'u')]
+    pub udp: bool,
+    /// The service to run.
+    #[arg(long, short = 's', value_enum, default_value_t = ServiceKind::Info)]
+    pub service: ServiceKind,
+    /// Telnet mode (RFC 854): refuse option negotiation and handle IAC sequences (it also
+    /// switches on by itself when the peer sends IAC).
+    #[arg(long)]
+    pub telnet: bool,
+    /// Most connections open at once (TCP).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = parse_positive)]
+    pub max_connections: usize,
+}
+
+/// Parse `Name: value`.
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| format!("`{s}`: expected 'Name: value'"))?;
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(tchar) {
+        return Err(format!("`{name}` is not a valid header name"));
+    }
+    let value = value.trim();
+    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err("a header value cannot contain CR, LF or NUL".into());
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+fn parse_method(s: &str) -> Result<String, String> {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if s.is_empty() || !s.bytes().all(tchar) {
+        return Err(format!("`{s}` is not a valid method"));
+    }
+    Ok(s.to_string())
+}
+
+/// `get` options.
+#[derive(Args, Debug, Clone)]
+pub struct GetArgs {
+    /// The URL: http://HOST[:PORT]/PATH (the http:// may be left out).
+    pub url: String,
+    /// Print the status line and header fields before the body.
+    #[arg(short = 'i', long = "include")]
+    pub include: bool,
+    /// Send HEAD and print the status line and header fields.
+    #[arg(short = 'I', long = "head")]
+    pub head: bool,
+    /// The request method (default GET; POST when -d is given).
+    #[arg(short = 'X', long = "request", value_name = "METHOD", value_parser = parse_method)]
+    pub method: Option<String>,
+    /// An extra header field, 'Name: value' (repeatable; replaces Host or User-Agent).
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Send DATA as the request body (with Content-Length).
+    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    pub data: Option<String>,
+    /// Write the body to FILE instead of stdout (a progress bar shows on a terminal).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print the request and response heads on stderr (`> ` and `< ` lines).
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+}
+
+/// `connect` options.
+#[derive(Args, Debug, Clone)]
+pub struct ConnectArgs {
+    /// The peer: HOST:PORT, [IPV6]:PORT, or a service name as the port (localhost:echo).
+    pub addr: HostPort,
+    /// Use UDP: each stdin line is one datagram.
+    #[arg(long, short = 'u')]
+    pub udp: bool,
+    /// End the lines sent with CRLF instead of LF.
+    #[arg(long, short = 'C')]
+    pub crlf: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_http_defaults_match_cli_md() {
+        let cli = Cli::try_parse_from(["p", "serve", "http"]).unwrap();
+        let Command::Serve(Serve::Http(a)) = cli.command else {
+            panic!("not serve http")
+        };
+        assert_eq!(a.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(a.root, PathBuf::from("."));
+        assert_eq!(a.threads, default_threads());
+        assert_eq!(a.max_connections, 1024);
+        assert_eq!(a.header_timeout.as_secs(), 10);
+        assert_eq!(a.idle_timeout.as_secs(), 5);
+        assert!(!a.quiet);
+    }
+
+    #[test]
+    fn serve_line_defaults_match_cli_md() {
+        let cli = Cli::try_parse_from(["p", "serve", "line"]).unwrap();
+        let Command::Serve(Serve::Line(a)) = cli.command else {
+            panic!("not serve line")
+        };
+        assert_eq!(a.listen.to_string(), "127.0.0.1:7070");
+        assert_eq!(a.service, ServiceKind::Info);
+        assert!(!a.udp && !a.telnet);
+    }
+
+    #[test]
+    fn get_takes_curl_like_flags() {
+        let cli = Cli::try_parse_from([
+            "p",
+            "get",
+            "http://[::1]:8080/x",
+            "-i",
+            "-X",
+            "PUT",
+            "-H",
+            "X-A: 1",
+            "-H",
+            "Accept:text/plain",
+            "-d",
+            "body",
+            "-o",
+            "out.bin",
+            "-v",
+        ])
+        .unwrap();
+        let Command::Get(a) = cli.command else {
+            panic!("not get")
+        };
+        assert!(a.include && a.verbose && !a.head);
+        assert_eq!(a.method.as_deref(), Some("PUT"));
+        assert_eq!(
+            a.headers,
+            vec![
+                ("X-A".to_string(), "1".to_string()),
+                ("Accept".to_string(), "text/plain".to_string())
+            ]
+        );
+        assert_eq!(a.data.as_deref(), Some("body"));
+    }
+
+    #[test]
+    fn bad_input_is_a_usage_error() {
+        let bad: &[&[&str]] = &[
+            &["p", "serve", "http", "--listen", "nohost"],
+            &["p", "serve", "http", "--threads", "0"],
+            &["p", "serve", "http", "--header-timeout", "soon"],
+            &["p", "serve", "line", "--service", "gopher"],
+            &["p", "get", "http://x/", "-H", "no colon"],
+            &["p", "get", "http://x/", "-X", "GE T"],
+            &["p", "connect", "localhost"],
+            &["p", "frobnicate"],
+        ];
+        for args in bad {
+            let e = Cli::try_parse_from(*args).expect_err(&args.join(" "));
+            assert_eq!(e.exit_code(), 2, "{}", args.join(" "));
+        }
+    }
+}

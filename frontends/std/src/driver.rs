@@ -1,0 +1,92 @@
+//! The one loop, blocking: one thread drives one [`Session`] over one `TcpStream`.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use portline_common::{Session, TRANSMIT_BUDGET};
+
+/// Size of the read buffer of a connection.
+pub const READ_BUFFER: usize = 16 * 1024;
+
+/// A write that makes no progress for this long ends the connection (a peer that stopped
+/// reading cannot hold a thread forever).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Which side of the socket failed.
+#[derive(Debug)]
+pub enum DriveError {
+    /// Writing failed.
+    Send(io::Error),
+    /// Reading failed.
+    Receive(io::Error),
+}
+
+/// Drive `session` over `stream` until it is done and its output written, or the socket fails:
+///
+/// 1. write everything [`Session::poll_transmit`] gives, in budget-sized pieces (`write_all`
+///    handles partial writes; a slow reader blocks this thread, never grows memory);
+/// 2. stop once [`Session::is_done`];
+/// 3. call [`Session::handle_timeout`] if the deadline has passed;
+/// 4. one blocking read, with the read timeout set to the time left until
+///    [`Session::poll_timeout`]; feed the bytes, or the end of stream (read of 0), and repeat.
+pub fn drive(stream: &TcpStream, session: &mut dyn Session) -> Result<(), DriveError> {
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut buf = vec![0u8; READ_BUFFER];
+    let mut out = Vec::new();
+    let mut eof = false;
+    loop {
+        loop {
+            out.clear();
+            session.poll_transmit(Instant::now(), &mut out, TRANSMIT_BUDGET);
+            if out.is_empty() {
+                break;
+            }
+            (&*stream).write_all(&out).map_err(DriveError::Send)?;
+        }
+        if session.is_done() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let deadline = session.poll_timeout();
+        if let Some(d) = deadline
+            && d <= now
+        {
+            session.handle_timeout(now);
+            continue;
+        }
+        if eof || !session.wants_read() {
+            match deadline {
+                Some(d) => {
+                    std::thread::sleep(d.saturating_duration_since(now));
+                    continue;
+                }
+                // Nothing left that could make progress.
+                None if eof => return Ok(()),
+                // Paused with no deadline: read anyway (the core bounds what it buffers).
+                None => {}
+            }
+        }
+        let wait = deadline.map(|d| {
+            d.saturating_duration_since(now)
+                .max(Duration::from_millis(1))
+        });
+        stream.set_read_timeout(wait).map_err(DriveError::Receive)?;
+        match (&*stream).read(&mut buf) {
+            Ok(0) => {
+                eof = true;
+                session.receive_eof(Instant::now());
+            }
+            Ok(n) => session.receive(Instant::now(), &buf[..n]),
+            // The read timeout: the deadline check at the top of the loop fires the timer.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(DriveError::Receive(e)),
+        }
+    }
+}

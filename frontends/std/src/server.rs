@@ -1,0 +1,240 @@
+//! Servers: a TCP accept loop with a thread per connection, and a UDP loop.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use portline_common::shutdown::Shutdown;
+use portline_common::{DatagramService, ServerOptions, SessionFactory};
+
+use crate::driver;
+
+/// Stack size of a connection thread: sessions keep their buffers on the heap.
+const STACK_SIZE: usize = 256 * 1024;
+
+/// How long the accept loop pauses when the process is out of file descriptors (EMFILE),
+/// instead of spinning on an error that repeats until a connection closes.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Where to reach our own listener to wake a blocked `accept`/`recv_from`: the bound address,
+/// with the unspecified address replaced by loopback.
+fn wake_address(local: SocketAddr) -> SocketAddr {
+    let ip = match local.ip() {
+        IpAddr::V4(a) if a.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(a) if a.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, local.port())
+}
+
+/// The connections open now: counted against `--max-connections`, and reachable so that a
+/// shutdown can end their reading.
+#[derive(Default)]
+struct Registry {
+    conns: Mutex<(u64, HashMap<u64, Arc<TcpStream>>)>,
+    emptied: Condvar,
+}
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, (u64, HashMap<u64, Arc<TcpStream>>)> {
+        // Only inserts and removes happen under the lock; a panic cannot leave it inconsistent.
+        self.conns.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn try_add(&self, stream: &Arc<TcpStream>, max: usize) -> Option<u64> {
+        let mut g = self.lock();
+        if g.1.len() >= max {
+            return None;
+        }
+        g.0 += 1;
+        let id = g.0;
+        g.1.insert(id, stream.clone());
+        Some(id)
+    }
+
+    fn remove(&self, id: u64) {
+        let mut g = self.lock();
+        g.1.remove(&id);
+        if g.1.is_empty() {
+            self.emptied.notify_all();
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lock().1.len()
+    }
+
+    /// End every connection's input: its blocked read returns 0, so the session answers what
+    /// it has already received and closes.
+    fn shutdown_reads(&self) {
+        for s in self.lock().1.values() {
+            let _ = s.shutdown(std::net::Shutdown::Read);
+        }
+    }
+
+    /// Wait until no connection is left, or `grace` has passed. True if none is left.
+    fn wait_empty(&self, grace: Duration) -> bool {
+        let deadline = Instant::now() + grace;
+        let mut g = self.lock();
+        while !g.1.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            g = self
+                .emptied
+                .wait_timeout(g, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// Removes a connection from the registry when its thread ends, even by a panic.
+struct Leave(Arc<Registry>, u64);
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        self.0.remove(self.1);
+    }
+}
+
+fn is_out_of_fds(e: &io::Error) -> bool {
+    // EMFILE (24) and ENFILE (23) on Linux and the BSDs.
+    matches!(e.raw_os_error(), Some(23 | 24))
+}
+
+/// Accept connections until `shutdown` is requested; a thread per connection drives a session
+/// from `factory`. Then stop accepting, end the connections' input and wait up to `opts.grace`
+/// for their responses to finish.
+pub fn serve_tcp(
+    shutdown: &Shutdown,
+    opts: &ServerOptions,
+    factory: Arc<dyn SessionFactory>,
+    ready: &mut dyn FnMut(SocketAddr),
+) -> io::Result<()> {
+    let listener = TcpListener::bind(opts.listen)?;
+    let local = listener.local_addr()?;
+    let wake = wake_address(local);
+    let _registration = shutdown.on_request(move || {
+        // A connection to ourselves returns the blocked accept, which then sees the flag.
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+    });
+    let registry = Arc::new(Registry::default());
+    let overload = factory.overload_reply();
+    ready(local);
+    while !shutdown.is_requested() {
+        let (stream, peer) = match listener.accept() {
+            Ok(c) => c,
+            Err(e) if is_out_of_fds(&e) => {
+                std::thread::sleep(ACCEPT_BACKOFF);
+                continue;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if shutdown.is_requested() {
+            break;
+        }
+        let stream = Arc::new(stream);
+        let Some(id) = registry.try_add(&stream, opts.max_connections) else {
+            // Over --max-connections: the factory's reply (an HTTP 503), without ever blocking
+            // the accept loop on this peer, then close.
+            if let Some(reply) = &overload {
+                let _ = stream.set_nonblocking(true);
+                let _ = (&*stream).write(reply);
+                let _ = stream.shutdown(std::net::Shutdown::Write);
+            }
+            continue;
+        };
+        let leave = Leave(registry.clone(), id);
+        let factory = factory.clone();
+        let spawned = std::thread::Builder::new()
+            .name("portline-conn".into())
+            .stack_size(STACK_SIZE)
+            .spawn(move || {
+                let _leave = leave;
+                let _ = stream.set_nodelay(true);
+                let mut session = factory.session(Instant::now(), peer, local);
+                let _ = driver::drive(&stream, &mut *session);
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            });
+        if spawned.is_err() {
+            // Out of threads: the closure (and with it the registry entry) is dropped.
+            std::thread::sleep(ACCEPT_BACKOFF);
+        }
+    }
+    drop(listener);
+    registry.shutdown_reads();
+    if !registry.wait_empty(opts.grace) {
+        portline_common::log::emit(&format!(
+            "{} connection(s) still open after the grace period; closing",
+            registry.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Answer datagrams with `service` until `shutdown` is requested.
+pub fn serve_udp(
+    shutdown: &Shutdown,
+    opts: &ServerOptions,
+    mut service: Box<dyn DatagramService>,
+    ready: &mut dyn FnMut(SocketAddr),
+) -> io::Result<()> {
+    let socket = UdpSocket::bind(opts.listen)?;
+    let local = socket.local_addr()?;
+    let wake = wake_address(local);
+    let _registration = shutdown.on_request(move || {
+        // An empty datagram to ourselves returns the blocked recv_from.
+        let any: SocketAddr = if wake.is_ipv4() {
+            (Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        if let Ok(s) = UdpSocket::bind(any) {
+            let _ = s.send_to(&[], wake);
+        }
+    });
+    ready(local);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Vec::with_capacity(1024);
+    while !shutdown.is_requested() {
+        let (n, peer) = match socket.recv_from(&mut buf) {
+            Ok(r) => r,
+            // ICMP errors from earlier replies, signals: not this loop's concern.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted
+                        | io::ErrorKind::ConnectionRefused
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if shutdown.is_requested() {
+            break;
+        }
+        out.clear();
+        if service.handle_datagram(Instant::now(), peer, &buf[..n], &mut out) {
+            let _ = socket.send_to(&out, peer);
+        }
+    }
+    Ok(())
+}
