@@ -69,6 +69,7 @@
 //! * [`line`]: the line protocol and its services.
 #![deny(missing_docs)]
 
+pub mod addr;
 pub mod http;
 pub mod line;
 pub mod services;
