@@ -66,7 +66,10 @@
 //! ## Modules
 //!
 //! * [`http`]: HTTP/1.0 (accepting HTTP/1.1 syntax), one [`http::Connection`] for both roles.
-//! * [`line`]: the line protocol and its services.
+//! * [`line`](mod@line): the line protocol: a [`line::Codec`] (with a telnet layer) and the echo, discard,
+//!   daytime, chargen and info services for TCP and UDP.
+//! * [`services`]: the `/etc/services` table (parser, built-in table, getservby* lookups).
+//! * [`addr`]: `HOST:PORT` and `http://` URL descriptions (no DNS).
 #![deny(missing_docs)]
 
 pub mod addr;
