@@ -4,15 +4,15 @@
 //! The core's services are pure state machines; this module gives them the world: the host name
 //! and addresses and the services table (gathered once, when the factory or UDP service is
 //! made, and shared by every connection), the wall clock (`SystemTime::now()` read here, at each
-//! input), and a monotonic [`Time`] measured from one process-wide origin.
+//! input), and a monotonic `Time` measured from the process-wide origin of [`crate::clock`].
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use portline_core::Time;
 use portline_core::line::{self, Config, TcpService, TelnetMode, UdpConfig, UdpService, World};
 
+use crate::clock;
 use crate::session::{DatagramService, Session, SessionFactory};
 use crate::tools::{info, table};
 
@@ -93,17 +93,6 @@ pub fn gather_world() -> Arc<World> {
     })
 }
 
-/// The process-wide origin of the monotonic [`Time`] given to the core.
-fn origin() -> Instant {
-    static ORIGIN: OnceLock<Instant> = OnceLock::new();
-    *ORIGIN.get_or_init(Instant::now)
-}
-
-/// `now` as the core's [`Time`]: the time since the process-wide origin (zero before it).
-fn core_time(now: Instant) -> Time {
-    Time::from(now.saturating_duration_since(origin()))
-}
-
 /// A factory of TCP sessions for the service. Gathers the world once (see [`gather_world`]).
 pub fn tcp_factory(opts: &LineOptions) -> Arc<dyn SessionFactory> {
     tcp_factory_with(opts, gather_world())
@@ -112,7 +101,7 @@ pub fn tcp_factory(opts: &LineOptions) -> Arc<dyn SessionFactory> {
 /// [`tcp_factory`] with a given world (tests use a fixed one).
 pub fn tcp_factory_with(opts: &LineOptions, world: Arc<World>) -> Arc<dyn SessionFactory> {
     // Fix the origin before the first connection, so every Time is measured from server start.
-    let _ = origin();
+    let _ = clock::origin();
     Arc::new(LineFactory {
         kind: opts.service.into(),
         config: opts.codec_config(),
@@ -127,7 +116,7 @@ pub fn udp_service(opts: &LineOptions) -> Box<dyn DatagramService> {
 
 /// [`udp_service`] with a given world (tests use a fixed one).
 pub fn udp_service_with(opts: &LineOptions, world: Arc<World>) -> Box<dyn DatagramService> {
-    let _ = origin();
+    let _ = clock::origin();
     let config = UdpConfig {
         max_line: opts.max_line,
         ..UdpConfig::default()
@@ -201,6 +190,6 @@ impl DatagramService for LineDatagrams {
         out: &mut Vec<u8>,
     ) -> bool {
         self.service
-            .handle_datagram(core_time(now), SystemTime::now(), peer, data, out)
+            .handle_datagram(clock::to_time(now), SystemTime::now(), peer, data, out)
     }
 }
