@@ -5,6 +5,9 @@ use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::str::FromStr;
+use std::sync::OnceLock;
+
+use portline_core::services::Services;
 
 /// A host (name or IP literal) and a port, not yet resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,95 +50,33 @@ impl fmt::Display for HostPort {
 impl FromStr for HostPort {
     type Err = String;
 
+    /// `HOST:PORT`, `[IPV6]:PORT`, or a service name as the port (parsed by
+    /// [`portline_core::addr::HostPort::parse`]; names from [`services`]).
     fn from_str(s: &str) -> Result<HostPort, String> {
-        let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-            let (host, after) = rest
-                .split_once(']')
-                .ok_or_else(|| format!("`{s}`: missing `]` after the IPv6 address"))?;
-            let port = after
-                .strip_prefix(':')
-                .ok_or_else(|| format!("`{s}`: expected `[IPV6]:PORT`"))?;
-            (host, port)
-        } else {
-            let (host, port) = s
-                .rsplit_once(':')
-                .ok_or_else(|| format!("`{s}`: expected HOST:PORT"))?;
-            if host.contains(':') {
-                return Err(format!(
-                    "`{s}`: write an IPv6 address in brackets: [IPV6]:PORT"
-                ));
-            }
-            (host, port)
-        };
-        if host.is_empty() {
-            return Err(format!("`{s}`: the host is empty"));
-        }
-        if port.is_empty() {
-            return Err(format!("`{s}`: the port is empty"));
-        }
-        let port = parse_port(port, "tcp")?;
+        let hp = portline_core::addr::HostPort::parse(s, None, services(), "tcp")
+            .map_err(|e| format!("`{s}`: {e}"))?;
         Ok(HostPort {
-            host: host.to_string(),
-            port,
+            host: hp.host.to_string(),
+            port: hp.port,
         })
     }
 }
 
-/// A port number, or a service name looked up in the services table (`http` is 80).
-pub fn parse_port(s: &str, proto: &str) -> Result<u16, String> {
-    if s.bytes().all(|b| b.is_ascii_digit()) {
-        return s
-            .parse::<u16>()
-            .map_err(|_| format!("port `{s}` is out of range (0-65535)"));
-    }
-    port_by_name(s, proto).ok_or_else(|| format!("{s}/{proto} not found"))
-}
-
-/// The port of the service `name` over `proto` (getservbyname), from /etc/services or the
-/// built-in table.
-///
-/// (A small reader of its own until `portline_core`'s services table is in: the first
-/// `name port/proto [aliases]` line whose name or alias matches, else a few well-known ports.)
-pub fn port_by_name(name: &str, proto: &str) -> Option<u16> {
-    if let Ok(text) = std::fs::read_to_string("/etc/services") {
-        for line in text.lines() {
-            let line = line.split('#').next().unwrap_or("");
-            let mut words = line.split_whitespace();
-            let (Some(first), Some(port_proto)) = (words.next(), words.next()) else {
-                continue;
-            };
-            let Some((port, p)) = port_proto.split_once('/') else {
-                continue;
-            };
-            let named = first.eq_ignore_ascii_case(name)
-                || words.any(|alias| alias.eq_ignore_ascii_case(name));
-            if named && p.eq_ignore_ascii_case(proto) {
-                if let Ok(port) = port.parse() {
-                    return Some(port);
-                }
+/// The services table of this machine: `/etc/services`, or the built-in table when it cannot
+/// be read. Read once per process.
+pub fn services() -> &'static Services {
+    static TABLE: OnceLock<Services> = OnceLock::new();
+    TABLE.get_or_init(|| match std::fs::read_to_string("/etc/services") {
+        Ok(text) => {
+            let table = Services::parse(&text);
+            if table.entries().is_empty() {
+                Services::builtin()
+            } else {
+                table
             }
         }
-    }
-    const BUILT_IN: &[(&str, u16)] = &[
-        ("echo", 7),
-        ("discard", 9),
-        ("daytime", 13),
-        ("chargen", 19),
-        ("ftp", 21),
-        ("ssh", 22),
-        ("telnet", 23),
-        ("smtp", 25),
-        ("domain", 53),
-        ("http", 80),
-        ("pop3", 110),
-        ("nntp", 119),
-        ("imap", 143),
-        ("https", 443),
-    ];
-    BUILT_IN
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|&(_, p)| p)
+        Err(_) => Services::builtin(),
+    })
 }
 
 #[cfg(test)]
@@ -151,6 +92,7 @@ mod tests {
             ("localhost:http", Some(("localhost", 80))),
             ("example.org:https", Some(("example.org", 443))),
             ("::1:80", None),
+            ("[::1]:0", Some(("::1", 0))),
             ("localhost", None),
             ("localhost:", None),
             (":80", None),

@@ -250,3 +250,202 @@ pub fn listing(dir: &Path, url_path: &str) -> io::Result<Vec<u8>> {
     page.push_str("<hr>\n</body>\n</html>\n");
     Ok(page.into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root with `a.txt`, `dir/b.txt`, `dir/index.html` absent, `site/index.html`, and a
+    /// secret file next to (outside) the root.
+    fn tree() -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        std::fs::create_dir_all(root.join("dir")).unwrap();
+        std::fs::create_dir_all(root.join("site")).unwrap();
+        std::fs::write(root.join("a.txt"), "a").unwrap();
+        std::fs::write(root.join("dir/b.txt"), "b").unwrap();
+        std::fs::write(root.join("site/index.html"), "<p>site</p>").unwrap();
+        std::fs::write(root.join("sp ace&<x>.txt"), "s").unwrap();
+        std::fs::write(tmp.path().join("secret.txt"), "secret").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(tmp.path().join("secret.txt"), root.join("out-link"))
+                .unwrap();
+            std::os::unix::fs::symlink(tmp.path(), root.join("out-dir")).unwrap();
+            std::os::unix::fs::symlink(root.join("a.txt"), root.join("in-link")).unwrap();
+        }
+        let root = root.canonicalize().unwrap();
+        (tmp, root)
+    }
+
+    fn file_name(r: &Result<Resolved, Refusal>) -> Option<String> {
+        match r {
+            Ok(Resolved::File { path, .. }) => {
+                Some(path.file_name().unwrap().to_string_lossy().into_owned())
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn maps_plain_targets() {
+        let (_tmp, root) = tree();
+        let cases: &[(&[u8], &str)] = &[
+            (b"/a.txt", "a.txt"),
+            (b"/a.txt?x=1", "a.txt"),
+            (b"/a.txt#frag", "a.txt"),
+            (b"//a.txt", "a.txt"),
+            (b"/./a.txt", "a.txt"),
+            (b"/dir/b.txt", "b.txt"),
+            (b"/%64ir/%62.txt", "b.txt"),
+            (b"/site/", "index.html"),
+            (b"/sp%20ace%26%3Cx%3E.txt", "sp ace&<x>.txt"),
+            (b"http://example.com/a.txt", "a.txt"),
+            (b"HTTP://example.com/dir/b.txt?q", "b.txt"),
+        ];
+        for (target, want) in cases {
+            let got = resolve(&root, target);
+            assert_eq!(
+                file_name(&got).as_deref(),
+                Some(*want),
+                "{}: {got:?}",
+                String::from_utf8_lossy(target)
+            );
+        }
+        #[cfg(unix)]
+        assert_eq!(
+            file_name(&resolve(&root, b"/in-link")).as_deref(),
+            Some("a.txt")
+        );
+    }
+
+    #[test]
+    fn no_encoding_reaches_outside_the_root() {
+        let (_tmp, root) = tree();
+        let attempts: &[&[u8]] = &[
+            b"/../secret.txt",
+            b"/dir/../../secret.txt",
+            b"/%2e%2e/secret.txt",
+            b"/%2E%2E/secret.txt",
+            b"/.%2e/secret.txt",
+            b"/%2e./secret.txt",
+            b"/..%2fsecret.txt",
+            b"/..%2Fsecret.txt",
+            b"/dir%2f..%2f..%2fsecret.txt",
+            b"/%2fetc%2fpasswd",
+            b"/..",
+            b"/dir/..",
+            b"/a.txt%00",
+            b"/a.txt%00.html",
+            b"/%00",
+            b"/%252e%252e/secret.txt",
+            b"/out-link",
+            b"/out-dir/secret.txt",
+            b"/out-dir/",
+            b"http://x/../secret.txt",
+            b"/..\\secret.txt",
+            b"/%2e%2e%5csecret.txt",
+        ];
+        for target in attempts {
+            let got = resolve(&root, target);
+            let outside = match &got {
+                Ok(Resolved::File { path, .. }) | Ok(Resolved::Directory { path, .. }) => {
+                    !path.starts_with(&root)
+                }
+                _ => false,
+            };
+            assert!(
+                !outside,
+                "{} escaped: {got:?}",
+                String::from_utf8_lossy(target)
+            );
+            assert!(
+                matches!(got, Err(Refusal::Forbidden | Refusal::NotFound)),
+                "{}: {got:?}",
+                String::from_utf8_lossy(target)
+            );
+        }
+    }
+
+    #[test]
+    fn traversal_segments_are_forbidden_not_missing() {
+        let (_tmp, root) = tree();
+        for target in [&b"/../secret.txt"[..], b"/%2e%2e/x", b"/a%2fb", b"/a%00"] {
+            assert!(matches!(resolve(&root, target), Err(Refusal::Forbidden)));
+        }
+        assert!(matches!(
+            resolve(&root, b"/nothing-here"),
+            Err(Refusal::NotFound)
+        ));
+        assert!(matches!(
+            resolve(&root, b"/a.txt/below"),
+            Err(Refusal::NotFound)
+        ));
+        assert!(matches!(resolve(&root, b"*"), Err(Refusal::BadRequest)));
+        assert!(matches!(
+            resolve(&root, b"ftp://x/a.txt"),
+            Err(Refusal::BadRequest)
+        ));
+    }
+
+    #[test]
+    fn directories_redirect_then_list() {
+        let (_tmp, root) = tree();
+        match resolve(&root, b"/dir?x=1") {
+            Ok(Resolved::Redirect(loc)) => assert_eq!(loc, "/dir/?x=1"),
+            other => panic!("{other:?}"),
+        }
+        match resolve(&root, b"/dir/") {
+            Ok(Resolved::Directory { path, url_path }) => {
+                assert_eq!(path, root.join("dir"));
+                assert_eq!(url_path, "/dir/");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_forbidden() {
+        let (_tmp, root) = tree();
+        std::os::unix::fs::symlink("/dev/null", root.join("null")).unwrap();
+        // /dev/null is outside the root anyway; a FIFO inside it is the real case.
+        let status = std::process::Command::new("mkfifo")
+            .arg(root.join("fifo"))
+            .status();
+        if matches!(status, Ok(s) if s.success()) {
+            assert!(matches!(resolve(&root, b"/fifo"), Err(Refusal::Forbidden)));
+        }
+        assert!(matches!(resolve(&root, b"/null"), Err(Refusal::Forbidden)));
+    }
+
+    #[test]
+    fn listing_links_are_encoded_and_names_escaped() {
+        let (_tmp, root) = tree();
+        let page = String::from_utf8(listing(&root, "/").unwrap()).unwrap();
+        assert!(page.contains("<title>Index of /</title>"), "{page}");
+        assert!(
+            page.contains("<a href=\"sp%20ace%26%3Cx%3E.txt\">sp ace&amp;&lt;x&gt;.txt</a>"),
+            "{page}"
+        );
+        assert!(page.contains("<a href=\"dir/\">dir/</a>"), "{page}");
+        assert!(page.contains("<a href=\"a.txt\">a.txt</a>"), "{page}");
+        assert!(!page.contains("href=\"../\""), "no parent link at the root");
+        // Sorted by name.
+        let a = page.find("a.txt").unwrap();
+        let d = page.find("dir/").unwrap();
+        assert!(a < d);
+        let sub = String::from_utf8(listing(&root.join("dir"), "/dir/").unwrap()).unwrap();
+        assert!(sub.contains("<a href=\"../\">../</a>"));
+        assert!(sub.contains("<a href=\"b.txt\">b.txt</a>"));
+        assert!(sub.contains("Index of /dir/"));
+    }
+
+    #[test]
+    fn html_escape_covers_the_five() {
+        assert_eq!(
+            html_escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+    }
+}

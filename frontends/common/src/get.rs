@@ -93,6 +93,8 @@ pub struct GetOptions {
 pub struct GetSession {
     conn: Connection,
     request: Vec<u8>,
+    /// With `-v`: the request head to print once the connection is up.
+    request_head: Option<String>,
     sent: usize,
     include: bool,
     verbose: bool,
@@ -215,13 +217,13 @@ impl GetSession {
             conn.send_data(t, body, &mut out).map_err(send_failure)?;
         }
         conn.send_end(t, &mut out).map_err(send_failure)?;
-        if opts.verbose {
-            eprint!("{}", head_text("> ", &out[..head_len]));
-            eprintln!(">");
-        }
+        let request_head = opts
+            .verbose
+            .then(|| format!("{}>", head_text("> ", &out[..head_len])));
         Ok(GetSession {
             conn,
             request: out,
+            request_head,
             sent: 0,
             include: opts.include,
             verbose: opts.verbose,
@@ -374,6 +376,9 @@ impl Session for GetSession {
     }
 
     fn poll_transmit(&mut self, _now: Instant, out: &mut Vec<u8>, budget: usize) {
+        if let Some(head) = self.request_head.take() {
+            eprintln!("{head}");
+        }
         let n = budget.min(self.request.len() - self.sent);
         out.extend_from_slice(&self.request[self.sent..self.sent + n]);
         self.sent += n;
@@ -404,57 +409,6 @@ pub fn exit_status(status: u16) -> i32 {
         5 => 5,
         _ => 1,
     }
-}
-
-/// The parts of a URL a request needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// Host name or IP literal (no brackets).
-    pub host: String,
-    /// Port (80 when the URL has none).
-    pub port: u16,
-    /// The `Host` header value (with brackets and a non-default port).
-    pub host_header: String,
-    /// The request target: path and query.
-    pub path: String,
-}
-
-/// Split an `http://` URL (the scheme may be left out) into what a request needs.
-pub fn parse_url(s: &str) -> Result<Target, String> {
-    let with_scheme = if s.contains("://") {
-        s.to_string()
-    } else {
-        format!("http://{s}")
-    };
-    let url = url::Url::parse(&with_scheme).map_err(|e| format!("`{s}`: {e}"))?;
-    if url.scheme() != "http" {
-        return Err(format!(
-            "`{s}`: only http:// URLs are supported (not {}://)",
-            url.scheme()
-        ));
-    }
-    let host = match url.host() {
-        Some(url::Host::Domain(d)) => d.to_string(),
-        Some(url::Host::Ipv4(a)) => a.to_string(),
-        Some(url::Host::Ipv6(a)) => a.to_string(),
-        None => return Err(format!("`{s}`: no host")),
-    };
-    let port = url.port_or_known_default().unwrap_or(80);
-    let mut host_header = url.host_str().unwrap_or_default().to_string();
-    if let Some(p) = url.port() {
-        host_header.push_str(&format!(":{p}"));
-    }
-    let mut path = url.path().to_string();
-    if let Some(q) = url.query() {
-        path.push('?');
-        path.push_str(q);
-    }
-    Ok(Target {
-        host,
-        port,
-        host_header,
-        path,
-    })
 }
 
 /// Everything `get` was asked on the command line.
@@ -493,16 +447,15 @@ pub fn run<R: Runtime + ?Sized>(rt: &R, cmd: &GetCommand) -> i32 {
 
 fn run_inner<R: Runtime + ?Sized>(rt: &R, cmd: &GetCommand) -> Result<u16, Failure> {
     let fail = |stage, message: String| Failure { stage, message };
-    let target = parse_url(&cmd.url).map_err(|m| fail(Stage::Resolve, m))?;
+    let url = portline_core::addr::HttpUrl::parse(&cmd.url)
+        .map_err(|e| fail(Stage::Resolve, format!("{}: {e}", cmd.url)))?;
+    let host = url.host.to_string();
     let addrs: Vec<std::net::SocketAddr> =
-        std::net::ToSocketAddrs::to_socket_addrs(&(target.host.as_str(), target.port))
-            .map_err(|e| fail(Stage::Resolve, format!("{}: {e}", target.host)))?
+        std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), url.port))
+            .map_err(|e| fail(Stage::Resolve, format!("{host}: {e}")))?
             .collect();
     if addrs.is_empty() {
-        return Err(fail(
-            Stage::Resolve,
-            format!("{}: no address found", target.host),
-        ));
+        return Err(fail(Stage::Resolve, format!("{host}: no address found")));
     }
     let method = match (&cmd.method, cmd.head, &cmd.data) {
         (Some(m), _, _) => m.clone(),
@@ -512,8 +465,8 @@ fn run_inner<R: Runtime + ?Sized>(rt: &R, cmd: &GetCommand) -> Result<u16, Failu
     };
     let opts = GetOptions {
         method,
-        target: target.path.clone(),
-        host: target.host_header.clone(),
+        target: url.target.clone(),
+        host: url.host_header(),
         headers: cmd.headers.clone(),
         data: cmd.data.clone().map(String::into_bytes),
         include: cmd.include || cmd.head,
