@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use portline_common::{Session, TRANSMIT_BUDGET};
 use smol::channel::Receiver;
@@ -16,6 +16,9 @@ use smol::{Async, Timer};
 
 /// Bytes read per `read(2)`. One buffer per executor thread, not per connection.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// A write that makes no progress for this long ends the connection (as in portline-std).
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Reads per readiness wake-up, so that one busy peer cannot starve the other tasks of a thread.
 const READS_PER_WAKE: usize = 16;
@@ -85,10 +88,12 @@ pub(crate) async fn drive(
         if session.is_done() {
             return Ok(End::Done { peer_closed });
         }
-        let reading = !peer_closed && session.wants_read();
         let deadline = armed(session.poll_timeout(), fired);
+        // Paused (no input wanted) without a deadline: read anyway, as the core allows (it
+        // bounds what it buffers), rather than hang. After end-of-stream with no deadline
+        // nothing can make progress any more.
+        let reading = !peer_closed && (session.wants_read() || deadline.is_none());
         if !reading && deadline.is_none() {
-            // Nothing can make progress any more: no input wanted, no timer, nothing to send.
             return Ok(End::Done { peer_closed });
         }
         if out.capacity() > KEEP_OUT_CAPACITY {
@@ -133,29 +138,48 @@ fn gather(session: &mut dyn Session, out: &mut Vec<u8>) {
 }
 
 /// Write all of `buf`. The session's deadline still fires meanwhile (its timers keep running
-/// while a slow peer drains), but the session is not asked for more output.
+/// while a slow peer drains), but the session is not asked for more output. A write that makes
+/// no progress for [`WRITE_TIMEOUT`] fails: a peer that stopped reading cannot hold the
+/// connection forever.
 async fn write_all(
     stream: &Async<TcpStream>,
     session: &mut dyn Session,
     buf: &[u8],
     fired: &mut Option<Instant>,
 ) -> io::Result<()> {
+    enum Wake {
+        Wrote(io::Result<usize>),
+        Deadline(Instant),
+        Stalled,
+    }
     let mut written = 0;
+    let mut progress = Instant::now();
     while written < buf.len() {
         let deadline = armed(session.poll_timeout(), *fired);
-        let write = async { Some(stream.write_with(|mut s| s.write(&buf[written..])).await) };
-        let timer = async {
-            until(deadline).await;
-            None
+        let write =
+            async { Wake::Wrote(stream.write_with(|mut s| s.write(&buf[written..])).await) };
+        let timer = async { Wake::Deadline(until(deadline).await) };
+        let stall = async {
+            Timer::at(progress + WRITE_TIMEOUT).await;
+            Wake::Stalled
         };
-        match write.or(timer).await {
-            Some(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-            Some(Ok(n)) => written += n,
-            Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-            Some(Err(e)) => return Err(e),
-            None => {
-                *fired = deadline;
+        match write.or(timer).or(stall).await {
+            Wake::Wrote(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            Wake::Wrote(Ok(n)) => {
+                written += n;
+                progress = Instant::now();
+            }
+            Wake::Wrote(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Wake::Wrote(Err(e)) => return Err(e),
+            Wake::Deadline(d) => {
+                *fired = Some(d);
                 session.handle_timeout(Instant::now());
+            }
+            Wake::Stalled => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("the peer read nothing for {WRITE_TIMEOUT:?}"),
+                ));
             }
         }
     }
@@ -235,7 +259,7 @@ mod tests {
     #[test]
     fn a_deadline_already_handled_is_not_armed_again() {
         let t = Instant::now();
-        let later = t + std::time::Duration::from_millis(5);
+        let later = t + Duration::from_millis(5);
         assert_eq!(armed(Some(t), None), Some(t));
         assert_eq!(armed(Some(t), Some(t)), None);
         assert_eq!(armed(Some(later), Some(t)), Some(later));

@@ -1,10 +1,11 @@
-//! `portline-smol`: the portline command line on the smol runtime.
+//! `portline-smol`: the portline command line (CLI.md) on the smol runtime.
+//!
+//! ```text
+//! cargo run -p portline-smol -- serve http --listen 127.0.0.1:8080
+//! ```
 
 use portline_smol::SmolRuntime;
 
 fn main() {
-    // The shared command line (frontends/common) is not in place yet.
-    let _runtime = SmolRuntime::new();
-    eprintln!("portline-smol: the shared command line is not wired in yet");
-    std::process::exit(2);
+    std::process::exit(portline_common::main(SmolRuntime::new()))
 }
