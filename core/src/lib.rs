@@ -68,12 +68,17 @@
 //! * [`http`]: HTTP/1.0 (accepting HTTP/1.1 syntax), one [`http::Connection`] for both roles.
 //! * [`line`](mod@line): the line protocol: a [`line::Codec`] (with a telnet layer) and the echo, discard,
 //!   daytime, chargen and info services for TCP and UDP.
+//! * [`inspect`]: run a connection over raw bytes and report its events (the `parse` tool).
 //! * [`services`]: the `/etc/services` table (parser, built-in table, getservby* lookups).
 //! * [`addr`]: `HOST:PORT` and `http://` URL descriptions (no DNS).
 #![deny(missing_docs)]
 
 pub mod addr;
+#[cfg(feature = "_fuzz")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod http;
+pub mod inspect;
 pub mod line;
 pub mod services;
 mod time;
