@@ -311,7 +311,11 @@ pub(crate) fn field_line(line: &[u8]) -> Result<(&[u8], &[u8]), Error> {
         }
     };
     let (rest, _) = char::<_, ()>(':')(rest).map_err(|_| match rest.first() {
-        Some(&b) if is_ows(b) => bad("whitespace between header name and colon"),
+        Some(&b) if is_ows(b) => match rest.iter().find(|&&b| !is_ows(b)) {
+            Some(b':') => bad("whitespace between header name and colon"),
+            _ if memchr::memchr(b':', rest).is_none() => bad("header line without colon"),
+            _ => line_error(line, "invalid byte in header name"),
+        },
         None => bad("header line without colon"),
         _ if memchr::memchr(b':', rest).is_none() => line_error(line, "header line without colon"),
         _ => line_error(line, "invalid byte in header name"),
