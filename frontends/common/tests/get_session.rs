@@ -86,7 +86,10 @@ fn writes_an_http10_request_with_host_and_user_agent() {
 }
 
 /// Feed a raw response (whole, and one byte at a time), then end of stream.
-fn run_raw(response: &[u8], opts: &GetOptions) -> Vec<(Option<Result<u16, Stage>>, Vec<u8>)> {
+/// How a run ended (the status, or the failing stage) and what it printed.
+type Run = (Option<Result<u16, Stage>>, Vec<u8>);
+
+fn run_raw(response: &[u8], opts: &GetOptions) -> Vec<Run> {
     let mut results = Vec::new();
     for bytewise in [false, true] {
         let (mut s, sink) = client(opts);
