@@ -11,12 +11,14 @@
 //! * [`http`]: `http-request` (a server connection; each complete request is answered with a
 //!   minimal response so that pipelined requests are all read) and `http-response` (a client
 //!   connection that sent requests with a given method).
-//! * `line`: the line protocol (slot for its module: `pub mod line;` below, with a
-//!   `line_events` function returning the same [`InspectEvent`] list).
+//! * [`line`](mod@line): the line protocol ([`line_events`]): lines, too-long reports, the end of
+//!   stream, and in telnet mode the refusals the codec would send.
 
 pub mod http;
+pub mod line;
 
 pub use http::{HttpMode, http_events};
+pub use line::line_events;
 
 /// One thing the inspected connection reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +52,20 @@ pub enum InspectEvent {
     End,
     /// The stream ended cleanly and the connection is over.
     Closed,
+    /// A complete line (line mode), without its terminator.
+    Line(Vec<u8>),
+    /// A line over the limit (line mode): how many of its bytes were dropped when reported.
+    TooLong {
+        /// `max_line + 1`: the bytes seen when the limit was passed.
+        dropped: usize,
+    },
+    /// The end of the stream (line mode), with the last line if it had no LF.
+    Eof {
+        /// The bytes after the last LF, if any.
+        unterminated: Option<Vec<u8>>,
+    },
+    /// Bytes the line codec's telnet layer would send back (one refusal, e.g. `IAC WONT 1`).
+    Reply(Vec<u8>),
     /// A protocol error: the status a server would answer with (`None` when none applies, e.g.
     /// a stream that ended in the middle of a message) and what was wrong.
     Error {
@@ -107,6 +123,29 @@ impl InspectEvent {
                 o.push_str(&format!(r#"{{"event":"data","len":{},"text":"#, d.len()));
                 json_str(&mut o, d);
                 o.push('}');
+            }
+            InspectEvent::Line(line) => {
+                o.push_str(r#"{"event":"line","text":"#);
+                json_str(&mut o, line);
+                o.push('}');
+            }
+            InspectEvent::TooLong { dropped } => {
+                o.push_str(&format!(r#"{{"event":"too_long","dropped":{dropped}}}"#));
+            }
+            InspectEvent::Eof { unterminated } => {
+                o.push_str(r#"{"event":"eof","unterminated":"#);
+                match unterminated {
+                    Some(line) => json_str(&mut o, line),
+                    None => o.push_str("null"),
+                }
+                o.push('}');
+            }
+            InspectEvent::Reply(bytes) => {
+                o.push_str(r#"{"event":"reply","hex":""#);
+                for b in bytes {
+                    o.push_str(&format!("{b:02x}"));
+                }
+                o.push_str(r#""}"#);
             }
             InspectEvent::End => o.push_str(r#"{"event":"end"}"#),
             InspectEvent::Closed => o.push_str(r#"{"event":"closed"}"#),
