@@ -23,6 +23,9 @@ pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Reads per readiness wake-up, so that one busy peer cannot starve the other tasks of a thread.
 const READS_PER_WAKE: usize = 16;
 
+/// Loop turns (each a read or a write of up to one budget) before a task yields to the others.
+const TURNS_PER_YIELD: u32 = 8;
+
 /// An output buffer larger than this is given back while the connection waits for input, so an
 /// idle connection holds no large buffer.
 const KEEP_OUT_CAPACITY: usize = 8 * 1024;
@@ -76,7 +79,14 @@ pub(crate) async fn drive(
     let mut peer_closed = false;
     // The deadline handled last: the same instant again would only spin.
     let mut fired: Option<Instant> = None;
+    let mut turns = 0u32;
     loop {
+        // A socket that is always ready never makes `read_with`/`write_with` wait, and smol does
+        // not preempt: give the thread's other tasks (and the acceptor) a turn now and then.
+        turns = turns.wrapping_add(1);
+        if turns % TURNS_PER_YIELD == 0 {
+            future::yield_now().await;
+        }
         gather(session, &mut out);
         if !out.is_empty() {
             write_all(stream, session, &out, &mut fired)

@@ -11,7 +11,7 @@ use easy_parallel::Parallel;
 use portline_common::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
 use smol::channel::{self, Receiver, Sender};
-use smol::future::FutureExt as _;
+use smol::future::{self, FutureExt as _};
 use smol::{Async, Executor, Timer};
 
 use crate::conn::{self, End};
@@ -103,7 +103,17 @@ async fn accept_loop(
     let (alive_tx, alive_rx) = channel::bounded::<()>(1);
     let max = opts.max_connections.max(1);
     let mut last_error: Option<io::ErrorKind> = None;
+    let mut accepts = 0u32;
     loop {
+        // Under a flood of connections `accept` is always ready: still notice a shutdown, and
+        // let this thread's connection tasks run now and then.
+        if stop.is_closed() {
+            break;
+        }
+        accepts = accepts.wrapping_add(1);
+        if accepts % 16 == 0 {
+            future::yield_now().await;
+        }
         let accepted = async { Some(listener.accept().await) }
             .or(async {
                 let _ = stop.recv().await;
@@ -271,6 +281,10 @@ pub(crate) fn serve_udp(
         let mut buf = vec![0u8; 65_536];
         let mut out = Vec::new();
         loop {
+            // Under a flood of datagrams `recv_from` is always ready: still notice a shutdown.
+            if stop.is_closed() {
+                return Ok(());
+            }
             let received = async { Some(socket.recv_from(&mut buf).await) }
                 .or(async {
                     let _ = stop.recv().await;

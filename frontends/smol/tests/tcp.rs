@@ -311,3 +311,51 @@ fn shutdown_cuts_connections_still_busy_after_the_grace_period() {
         }
     }
 }
+
+#[test]
+fn a_flooding_connection_does_not_starve_the_others_of_its_thread() {
+    let stats = Arc::new(Stats::default());
+    let factory = Arc::new(StreamFactory {
+        stats: stats.clone(),
+    });
+    let mut opts = options(100, Duration::from_millis(200));
+    opts.threads = 1;
+    let server = Server::tcp(opts, factory);
+    // Two endless streams, each drained as fast as this side can read.
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut flood = server.connect();
+            flood.write_all(b"0\n").unwrap();
+            thread::spawn(move || {
+                let mut buf = vec![0; 1 << 20];
+                let start = Instant::now();
+                while start.elapsed() < Duration::from_secs(2) {
+                    if flood.read(&mut buf).unwrap_or(0) == 0 {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    wait_until("the floods to start", || {
+        stats.produced.load(Ordering::SeqCst) > 1 << 20
+    });
+    // Meanwhile a new connection is accepted and served, well within the floods' 2 s.
+    let start = Instant::now();
+    let mut small = server.connect();
+    small
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    small.write_all(b"10\n").unwrap();
+    let mut reply = Vec::new();
+    small
+        .read_to_end(&mut reply)
+        .expect("served while the floods run");
+    assert_eq!(reply, b"xxxxxxxxxx");
+    assert!(start.elapsed() < Duration::from_secs(1));
+    for reader in readers {
+        reader.join().unwrap();
+    }
+    stats.wait_all_dropped();
+    server.stop().0.unwrap();
+}
