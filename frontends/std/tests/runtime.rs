@@ -1,0 +1,367 @@
+//! The std runtime in-process on 127.0.0.1:0: real sockets, bounded waits, every thread and
+//! server stopped before the test ends.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown as Half, SocketAddr, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use portline_common::get::{GetOptions, GetSession};
+use portline_common::http_server::{FileServer, FileServerOptions};
+use portline_common::shutdown::Shutdown;
+use portline_common::{DatagramService, Runtime, ServerOptions, SessionFactory};
+use portline_std::StdRuntime;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn opts(max_connections: usize) -> ServerOptions {
+    ServerOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        threads: 1,
+        max_connections,
+        grace: Duration::from_secs(5),
+    }
+}
+
+/// A running server: its address, its shutdown flag, its thread.
+struct Running {
+    addr: SocketAddr,
+    shutdown: Shutdown,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    fn stop(mut self) -> std::io::Result<()> {
+        self.shutdown.request();
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.shutdown.request();
+            let _ = t.join();
+        }
+    }
+}
+
+fn start_tcp(factory: Arc<dyn SessionFactory>, max_connections: usize) -> Running {
+    let shutdown = Shutdown::new();
+    let rt = StdRuntime::with_shutdown(shutdown.clone());
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        rt.serve_tcp(&opts(max_connections), factory, &mut |a| {
+            tx.send(a).unwrap();
+        })
+    });
+    let addr = rx.recv_timeout(WAIT).expect("the server is ready");
+    Running {
+        addr,
+        shutdown,
+        thread: Some(thread),
+    }
+}
+
+fn file_server(root: &std::path::Path) -> Arc<FileServer> {
+    let mut o = FileServerOptions::new(root.to_path_buf());
+    o.quiet = true;
+    Arc::new(FileServer::new(o).unwrap())
+}
+
+fn tree() -> (tempfile::TempDir, Vec<u8>) {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("hello.txt"), "hello world\n").unwrap();
+    let big: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(tmp.path().join("big.bin"), &big).unwrap();
+    (tmp, big)
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect_timeout(&addr, WAIT).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s
+}
+
+/// Read until the peer closes.
+fn read_all(mut s: &TcpStream) -> Vec<u8> {
+    let mut v = Vec::new();
+    s.read_to_end(&mut v).unwrap();
+    v
+}
+
+/// Read one response framed by Content-Length from a kept-alive connection.
+fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut body = vec![0; len];
+    s.read_exact(&mut body).unwrap();
+    (head, body)
+}
+
+fn body_of(response: &[u8]) -> &[u8] {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    &response[end..]
+}
+
+#[test]
+fn serves_files_byte_exact_and_stops_cleanly() {
+    let (tmp, big) = tree();
+    let server = start_tcp(file_server(tmp.path()), 64);
+    let s = connect(server.addr);
+    (&s).write_all(b"GET /big.bin HTTP/1.0\r\n\r\n").unwrap();
+    let resp = read_all(&s);
+    assert!(resp.starts_with(b"HTTP/1.0 200 OK\r\n"));
+    assert!(body_of(&resp) == &big[..], "the body is the file");
+    server.stop().unwrap();
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let (tmp, _) = tree();
+    let server = start_tcp(file_server(tmp.path()), 64);
+    let mut s = connect(server.addr);
+    for _ in 0..3 {
+        s.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let (head, body) = read_response(&mut s);
+        assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
+        assert!(head.contains("Connection: keep-alive\r\n"), "{head}");
+        assert_eq!(body, b"hello world\n");
+    }
+    server.stop().unwrap();
+}
+
+/// nc -N: the request, then a half-close; the response still arrives in full.
+#[test]
+fn half_close_after_the_request_still_gets_the_response() {
+    let (tmp, big) = tree();
+    let server = start_tcp(file_server(tmp.path()), 64);
+    let s = connect(server.addr);
+    (&s).write_all(b"GET /big.bin HTTP/1.0\n\n").unwrap();
+    s.shutdown(Half::Write).unwrap();
+    let resp = read_all(&s);
+    assert!(body_of(&resp) == &big[..]);
+    server.stop().unwrap();
+}
+
+/// A reader slower than the server: write_all waits, the bytes arrive whole and in order.
+#[test]
+fn a_slow_reader_gets_every_byte() {
+    let (tmp, big) = tree();
+    let server = start_tcp(file_server(tmp.path()), 64);
+    let mut s = connect(server.addr);
+    s.write_all(b"GET /big.bin HTTP/1.0\r\n\r\n").unwrap();
+    let mut resp = Vec::new();
+    let mut buf = [0u8; 7919];
+    let mut reads = 0;
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        resp.extend_from_slice(&buf[..n]);
+        reads += 1;
+        if reads % 64 == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    assert!(body_of(&resp) == &big[..]);
+    server.stop().unwrap();
+}
+
+#[test]
+fn over_max_connections_gets_the_overload_reply() {
+    let (tmp, _) = tree();
+    let server = start_tcp(file_server(tmp.path()), 1);
+    let first = connect(server.addr);
+    // The first connection is accepted and idles (no request yet); give the accept loop time
+    // to count it.
+    std::thread::sleep(Duration::from_millis(200));
+    let second = connect(server.addr);
+    let resp = read_all(&second);
+    assert!(
+        resp.starts_with(b"HTTP/1.0 503 "),
+        "{}",
+        String::from_utf8_lossy(&resp)
+    );
+    // The first one is still served.
+    (&first)
+        .write_all(b"GET /hello.txt HTTP/1.0\r\n\r\n")
+        .unwrap();
+    let resp = read_all(&first);
+    assert!(resp.starts_with(b"HTTP/1.0 200 OK"));
+    server.stop().unwrap();
+}
+
+/// Shutdown while a large response is in flight: accepting stops, the response completes,
+/// serve_tcp returns Ok.
+#[test]
+fn shutdown_finishes_responses_in_flight() {
+    let (tmp, big) = tree();
+    let server = start_tcp(file_server(tmp.path()), 64);
+    let addr = server.addr;
+    let mut s = connect(addr);
+    s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    s.read_exact(&mut first).unwrap();
+    let shutdown = server.shutdown.clone();
+    shutdown.request();
+    // Accepting has stopped (the connection is refused, or accepted by the backlog and closed
+    // without an answer).
+    std::thread::sleep(Duration::from_millis(100));
+    if let Ok(late) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+        late.set_read_timeout(Some(WAIT)).unwrap();
+        let _ = (&late).write_all(b"GET /hello.txt HTTP/1.0\r\n\r\n");
+        let mut v = Vec::new();
+        let _ = (&late).read_to_end(&mut v);
+        assert!(v.is_empty(), "a connection after shutdown is not served");
+    }
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    let mut resp = first.to_vec();
+    resp.extend_from_slice(&rest);
+    assert!(
+        body_of(&resp) == &big[..],
+        "the response in flight completed"
+    );
+    let started = Instant::now();
+    server.stop().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn run_client_drives_a_get_session() {
+    let (tmp, big) = tree();
+    let server = start_tcp(file_server(tmp.path()), 64);
+    let rt = StdRuntime::with_shutdown(Shutdown::new());
+    let sink = Arc::new(std::sync::Mutex::new(Vec::new()));
+    struct W(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for W {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let opts = GetOptions {
+        method: "GET".into(),
+        target: "/big.bin".into(),
+        host: server.addr.to_string(),
+        headers: vec![],
+        data: None,
+        include: false,
+        verbose: false,
+    };
+    let mut session =
+        GetSession::new(Instant::now(), &opts, Box::new(W(sink.clone())), false).unwrap();
+    rt.run_client(server.addr, WAIT, &mut session).unwrap();
+    assert_eq!(session.outcome().unwrap().as_ref().unwrap(), &200);
+    assert!(*sink.lock().unwrap() == big);
+
+    // A refused connection is a connect error.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let mut session =
+        GetSession::new(Instant::now(), &opts, Box::new(std::io::sink()), false).unwrap();
+    let err = rt.run_client(closed, WAIT, &mut session).unwrap_err();
+    assert!(err.to_string().starts_with("connect: "), "{err}");
+    server.stop().unwrap();
+}
+
+/// Echoes each datagram upper-cased (a test service, so the test checks the runtime only).
+struct Upper;
+
+impl DatagramService for Upper {
+    fn handle_datagram(
+        &mut self,
+        _now: Instant,
+        _peer: SocketAddr,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> bool {
+        out.extend(data.iter().map(u8::to_ascii_uppercase));
+        !data.is_empty()
+    }
+}
+
+#[test]
+fn udp_serve_answers_datagrams_and_stops() {
+    let shutdown = Shutdown::new();
+    let rt = StdRuntime::with_shutdown(shutdown.clone());
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        rt.serve_udp(&opts(1), Box::new(Upper), &mut |a| tx.send(a).unwrap())
+    });
+    let addr: SocketAddr = rx.recv_timeout(WAIT).unwrap();
+    let c = UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    for msg in [&b"hello"[..], b"second datagram"] {
+        c.send_to(msg, addr).unwrap();
+        let mut buf = [0u8; 100];
+        let (n, from) = c.recv_from(&mut buf).unwrap();
+        assert_eq!(from, addr);
+        assert_eq!(&buf[..n], &msg.to_ascii_uppercase()[..]);
+    }
+    shutdown.request();
+    thread.join().unwrap().unwrap();
+}
+
+/// A session that never finishes reading: the idle timeout of the core is what closes an idle
+/// connection, through the read timeout the driver sets from poll_timeout.
+#[test]
+fn idle_connections_are_closed_by_the_session_deadline() {
+    let (tmp, _) = tree();
+    let mut o = FileServerOptions::new(tmp.path().to_path_buf());
+    o.quiet = true;
+    o.config.limits.idle_timeout = Duration::from_millis(200);
+    let server = start_tcp(Arc::new(FileServer::new(o).unwrap()), 64);
+    let s = connect(server.addr);
+    let started = Instant::now();
+    assert!(read_all(&s).is_empty(), "closed without a byte");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(150), "closed after {took:?}");
+    assert!(took < Duration::from_secs(5), "closed after {took:?}");
+    server.stop().unwrap();
+}
+
+/// Sessions other than HTTP go through the same driver: a line service over TCP.
+#[test]
+fn line_service_over_tcp() {
+    use portline_common::line_service::{LineOptions, ServiceKind, tcp_factory};
+    let server = start_tcp(
+        tcp_factory(&LineOptions {
+            service: ServiceKind::Echo,
+            telnet: false,
+            max_line: 8192,
+        }),
+        64,
+    );
+    let s = connect(server.addr);
+    (&s).write_all(b"one\r\ntwo\n").unwrap();
+    s.shutdown(Half::Write).unwrap();
+    let got = read_all(&s);
+    assert_eq!(got, b"one\r\ntwo\r\n");
+    server.stop().unwrap();
+}
