@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use portline_common::TRANSMIT_BUDGET;
+use portline_common::{Session, SessionFactory, TRANSMIT_BUDGET};
 use support::{
     EchoFactory, PATIENCE, Server, Stats, StreamFactory, options, round_trip, wait_until,
 };
@@ -356,6 +356,78 @@ fn a_flooding_connection_does_not_starve_the_others_of_its_thread() {
     for reader in readers {
         reader.join().unwrap();
     }
+    stats.wait_all_dropped();
+    server.stop().0.unwrap();
+}
+
+/// Panics on any input: a bug in one session must not take the server down.
+struct Boom;
+
+impl Session for Boom {
+    fn receive(&mut self, _now: Instant, _data: &[u8]) {
+        panic!("test session bug (expected in this test)");
+    }
+    fn receive_eof(&mut self, _now: Instant) {}
+    fn handle_timeout(&mut self, _now: Instant) {}
+    fn poll_transmit(&mut self, _now: Instant, _out: &mut Vec<u8>, _budget: usize) {}
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn wants_read(&self) -> bool {
+        true
+    }
+    fn is_done(&self) -> bool {
+        false
+    }
+}
+
+struct BoomOnPort {
+    echo: EchoFactory,
+    boom: std::sync::Mutex<bool>,
+}
+
+impl SessionFactory for BoomOnPort {
+    fn session(
+        &self,
+        now: Instant,
+        peer: std::net::SocketAddr,
+        local: std::net::SocketAddr,
+    ) -> Box<dyn Session> {
+        let mut boom = self.boom.lock().unwrap();
+        if std::mem::take(&mut *boom) {
+            Box::new(Boom)
+        } else {
+            self.echo.session(now, peer, local)
+        }
+    }
+}
+
+#[test]
+fn a_panicking_session_only_loses_its_own_connection() {
+    let stats = Arc::new(Stats::default());
+    let factory = Arc::new(BoomOnPort {
+        echo: EchoFactory {
+            idle: None,
+            stats: stats.clone(),
+        },
+        boom: std::sync::Mutex::new(false),
+    });
+    let server = Server::tcp(options(10, Duration::from_secs(1)), factory.clone());
+    let mut steady = server.connect();
+    assert_eq!(round_trip(&mut steady, b"one\n"), b"one\n");
+
+    *factory.boom.lock().unwrap() = true;
+    let mut doomed = server.connect();
+    doomed.write_all(b"boom\n").unwrap();
+    let mut rest = Vec::new();
+    // Closed (FIN or reset), never a reply.
+    let _ = doomed.read_to_end(&mut rest);
+    assert!(rest.is_empty());
+
+    assert_eq!(round_trip(&mut steady, b"two\n"), b"two\n");
+    let mut fresh = server.connect();
+    assert_eq!(round_trip(&mut fresh, b"three\n"), b"three\n");
+    drop((steady, fresh));
     stats.wait_all_dropped();
     server.stop().0.unwrap();
 }
