@@ -832,9 +832,11 @@ pub fn text_lines(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// The headers part of a `curl -D -`/`-i` dump: (status code, lowercased header lines).
+/// The last head of a `curl -D FILE` dump (after redirects with `-L` there are several):
+/// (status code, header lines).
 pub fn parse_dumped_head(text: &str) -> (u16, Vec<String>) {
-    let mut lines = text.lines();
+    let last = text.rfind("\nHTTP/").map_or(text, |at| &text[at + 1..]);
+    let mut lines = last.lines();
     let status = lines
         .next()
         .and_then(|l| l.split(' ').nth(1))
@@ -914,5 +916,9 @@ mod tests {
         let (status, headers) = parse_dumped_head("HTTP/1.0 304 Not Modified\r\nDate: x\r\n\r\n");
         assert_eq!(status, 304);
         assert_eq!(headers, ["Date: x"]);
+        let (status, headers) = parse_dumped_head(
+            "HTTP/1.0 301 Moved\r\nLocation: /a/\r\n\r\nHTTP/1.0 200 OK\r\nA: b\r\n\r\n",
+        );
+        assert_eq!((status, headers.as_slice()), (200, &["A: b".to_string()][..]));
     }
 }
