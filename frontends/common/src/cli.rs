@@ -8,10 +8,24 @@ use crate::addr::HostPort;
 use crate::line_service::ServiceKind;
 use crate::tools;
 
+const EXAMPLES: &str = "\
+Examples:
+  serve http --root site --listen 127.0.0.1:0   serve ./site on a free port
+  get -i http://127.0.0.1:8080/                  fetch a page with its head
+  serve line --service echo                      an echo service on 127.0.0.1:7070
+  connect 127.0.0.1:7070                         talk to it (stdin lines, Ctrl-D to end)
+  services 80 53/udp http                        look up services
+  netstat -tl                                    listening TCP sockets";
+
 /// portline: an HTTP/1.0 file server and client, line services (echo, daytime, chargen,
 /// discard, an info service) and a few network tools, over a sans-IO protocol core.
 #[derive(Parser, Debug)]
-#[command(version, propagate_version = true, arg_required_else_help = true)]
+#[command(
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -108,7 +108,7 @@ impl FileServer {
     pub fn http_session(&self, now: Instant, peer: SocketAddr) -> HttpSession {
         HttpSession {
             shared: self.shared.clone(),
-            peer: peer.ip(),
+            peer: peer.ip().to_canonical(),
             conn: Connection::new(
                 Role::Server,
                 self.shared.config.clone(),
