@@ -1,5 +1,5 @@
 //! The HTTP file server: a [`SessionFactory`] whose sessions drive a core
-//! [`Connection`](portline_core::http::Connection) in the server role and answer GET and HEAD
+//! [`Connection`] in the server role and answer GET and HEAD
 //! from a folder (see [`crate::files`] for how a target maps to a file).
 //!
 //! Bodies stream: each [`Session::poll_transmit`] call reads at most `budget` bytes of the file,

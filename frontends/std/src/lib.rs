@@ -2,7 +2,7 @@
 //!
 //! The blocking runtime of portline: [`StdRuntime`] implements [`Runtime`] with `std::net`
 //! sockets and a thread per connection. Each thread runs the one loop of ARCHITECTURE.md over
-//! its [`Session`](portline_common::Session) ([`driver::drive`]): write everything the session
+//! its [`Session`] ([`driver::drive`]): write everything the session
 //! has ready, then one blocking read with the socket's read timeout set to the session's next
 //! deadline, then feed the bytes (or the end of stream, or the timeout) back.
 //!
