@@ -521,3 +521,66 @@ proptest! {
         prop_assert_eq!(replies, expected_replies);
     }
 }
+
+/// Like [`run_borrowed`] with `receive_with` (lines straight out of the input slices).
+fn run_direct(config: Config, chunks: &[&[u8]]) -> Vec<LineEvent> {
+    let mut codec = Codec::new(config);
+    let mut events = Vec::new();
+    let own = |e: LineEvent<&[u8]>| match e {
+        LineEvent::Line(l) => LineEvent::Line(Bytes::copy_from_slice(l)),
+        LineEvent::TooLong { dropped } => LineEvent::TooLong { dropped },
+        LineEvent::Eof { unterminated } => LineEvent::Eof {
+            unterminated: unterminated.map(Bytes::copy_from_slice),
+        },
+    };
+    for chunk in chunks {
+        codec.receive_with(chunk, |e| events.push(own(e)));
+        assert!(codec.buffered() <= config.max_line + 1);
+    }
+    codec.receive_eof();
+    while let Some(e) = codec.poll_borrowed() {
+        events.push(own(e));
+    }
+    events
+}
+
+#[test]
+fn receive_with_table() {
+    for case in CASES {
+        let config = Config {
+            max_line: case.max_line,
+            telnet: case.telnet,
+        };
+        let bytes: Vec<&[u8]> = case.input.chunks(1).collect();
+        for chunks in [vec![case.input], bytes] {
+            assert_eq!(
+                run_direct(config, &chunks),
+                expected(case, true),
+                "{}",
+                case.name
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// `receive_with` gives exactly the events of receive-then-drain, however the input is cut,
+    /// in every telnet mode.
+    #[test]
+    fn receive_with_matches_receive(
+        max_line in 0usize..24,
+        mode in 0u8..3,
+        stream in proptest::collection::vec(prop_oneof![
+            4 => b'a'..=b'c', 2 => Just(b'\n'), 1 => Just(b'\r'), 1 => Just(0xffu8), 1 => Just(0xfdu8)
+        ], 0..200),
+        cuts in proptest::collection::vec(any::<usize>(), 0..20),
+    ) {
+        let telnet = [TelnetMode::Off, TelnetMode::Auto, TelnetMode::On][usize::from(mode)];
+        let config = Config { max_line, telnet };
+        let chunks = split(&stream, &cuts);
+        let (events, _, _) = run(config, &chunks, true);
+        prop_assert_eq!(run_direct(config, &chunks), events);
+    }
+}

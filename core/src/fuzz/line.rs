@@ -62,6 +62,31 @@ fn run_codec(config: Config, parts: &[&[u8]]) -> (Vec<LineEvent>, Vec<u8>) {
     (events, replies)
 }
 
+/// Feed the chunks with `receive_with` (lines straight from the input slices).
+fn run_direct(config: Config, parts: &[&[u8]]) -> Vec<LineEvent> {
+    let own = |e: LineEvent<&[u8]>| match e {
+        LineEvent::Line(l) => LineEvent::Line(Bytes::copy_from_slice(l)),
+        LineEvent::TooLong { dropped } => LineEvent::TooLong { dropped },
+        LineEvent::Eof { unterminated } => LineEvent::Eof {
+            unterminated: unterminated.map(Bytes::copy_from_slice),
+        },
+    };
+    let mut codec = Codec::new(config);
+    let mut events = Vec::new();
+    for part in parts {
+        codec.receive_with(part, |e| events.push(own(e)));
+        assert!(
+            codec.buffered() <= config.max_line + 1,
+            "buffer over the bound"
+        );
+    }
+    codec.receive_eof();
+    while let Some(e) = codec.poll_borrowed() {
+        events.push(own(e));
+    }
+    events
+}
+
 /// The codec in plain mode, naively: split at every LF.
 fn naive(stream: &[u8], max_line: usize) -> Vec<LineEvent> {
     let too_long = LineEvent::TooLong {
@@ -112,6 +137,11 @@ pub fn codec(data: &[u8]) {
         "bytewise input changed the events"
     );
     let (events, replies) = whole;
+    assert_eq!(
+        run_direct(config, &chunks(stream, *seed)),
+        events,
+        "receive_with differs"
+    );
     let mut delivered = 0;
     for e in &events {
         match e {

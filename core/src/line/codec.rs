@@ -188,6 +188,80 @@ impl Codec {
         self.eof = true;
     }
 
+    /// [`Self::receive`] followed by draining [`Self::poll_borrowed`] into `on_event`, but
+    /// without copying: complete lines are handed out as slices of `data` itself, and only a
+    /// trailing partial line is buffered. The events are exactly those of receive-then-drain.
+    /// (In telnet mode, or when `data` switches telnet on, it falls back to exactly that.)
+    ///
+    /// ```
+    /// use portline_core::line::{Codec, Config, LineEvent};
+    /// let mut codec = Codec::new(Config::default());
+    /// let mut lines = Vec::new();
+    /// codec.receive_with(b"a\r\nb\nc", |e| {
+    ///     if let LineEvent::Line(l) = e {
+    ///         lines.push(l.to_vec())
+    ///     }
+    /// });
+    /// codec.receive_with(b"d\n", |e| {
+    ///     if let LineEvent::Line(l) = e {
+    ///         lines.push(l.to_vec())
+    ///     }
+    /// });
+    /// assert_eq!(lines, [b"a".to_vec(), b"b".to_vec(), b"cd".to_vec()]);
+    /// ```
+    pub fn receive_with<F: FnMut(LineEvent<&[u8]>)>(&mut self, data: &[u8], mut on_event: F) {
+        let plain = self.telnet.is_none()
+            && (self.config.telnet == TelnetMode::Off || memchr::memchr(IAC, data).is_none());
+        if self.eof || !plain {
+            self.receive(data);
+            while let Some(event) = self.poll_borrowed() {
+                on_event(event);
+            }
+            return;
+        }
+        self.release();
+        let mut rest = data;
+        // Finish what is buffered (a partial line, or lines not yet polled) the ordinary way.
+        if self.discarding || !self.buf.is_empty() {
+            let split = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+            self.accept(&rest[..split]);
+            rest = &rest[split..];
+            while let Some(event) = self.poll_borrowed() {
+                on_event(event);
+            }
+            self.release();
+            if self.discarding || !self.buf.is_empty() {
+                // No LF in `data` (or lines still buffered): nothing more to do directly.
+                self.accept(rest);
+                while let Some(event) = self.poll_borrowed() {
+                    on_event(event);
+                }
+                return;
+            }
+        }
+        // The buffer is empty and we are at the start of a line: frame `rest` in place.
+        let max = self.config.max_line;
+        while let Some(lf) = memchr::memchr(b'\n', rest) {
+            let end = if lf > 0 && rest[lf - 1] == b'\r' {
+                lf - 1
+            } else {
+                lf
+            };
+            if end > max {
+                on_event(LineEvent::TooLong { dropped: max + 1 });
+            } else {
+                on_event(LineEvent::Line(&rest[..end]));
+            }
+            rest = &rest[lf + 1..];
+        }
+        // The partial line: buffered, or reported at once if already over the limit (the same
+        // test as `scan`).
+        self.accept(rest);
+        while let Some(event) = self.poll_borrowed() {
+            on_event(event);
+        }
+    }
+
     // ----- outputs -----
 
     /// The next event as owned slices of the receive buffer, or `None` when more input is needed
