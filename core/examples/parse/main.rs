@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 use portline_core::http::Config;
 use portline_core::inspect::{self, HttpMode, InspectEvent};
+use portline_core::line::TelnetMode;
 
 const USAGE: &str = "usage: parse http-request|http-response|line [--chunk N] [--method M] \
                      [--max-line N] [--telnet] [FILE]";
@@ -103,10 +104,23 @@ fn main() -> ExitCode {
             inspect::http_events(mode, &input, args.chunk, &args.method, &Config::default())
         }
         "line" => {
-            // Line mode is provided by portline_core::inspect's line module (another change).
-            let _ = (args.max_line, args.telnet);
-            eprintln!("line mode: not yet");
-            return ExitCode::from(64);
+            if args.method != "GET" {
+                eprintln!("parse: --method applies to http-response mode only");
+                return ExitCode::from(64);
+            }
+            let mut config = portline_core::line::Config {
+                // Without --telnet every byte is data; with it, telnet is on from the first byte.
+                telnet: if args.telnet {
+                    TelnetMode::On
+                } else {
+                    TelnetMode::Off
+                },
+                ..portline_core::line::Config::default()
+            };
+            if let Some(n) = args.max_line {
+                config.max_line = n;
+            }
+            inspect::line_events(&input, args.chunk, &config)
         }
         other => {
             eprintln!("parse: unknown mode {other}\n{USAGE}");

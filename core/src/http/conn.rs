@@ -107,7 +107,12 @@ impl Connection {
     /// stream, and once the connection is closed or failed. Reading anyway is allowed but
     /// buffers without bound only up to the head limit plus one read.
     pub fn wants_read(&self) -> bool {
-        !self.is_closed() && !self.eof && self.buf.len() <= self.config.limits.max_head
+        // While a body is read, `poll_event` drains the buffer down to one chunk-size line or
+        // trailer line at most; elsewhere unparsed input is bounded by the head limit.
+        !self.is_closed()
+            && !self.eof
+            && (self.buf.len() <= self.config.limits.max_head
+                || matches!(self.state.reading, Reading::Body { .. }))
     }
 
     /// True once the connection is over (closed, or failed): flush output and close the socket.
