@@ -1,7 +1,7 @@
 //! Servers: a TCP accept loop with a thread per connection, and a UDP loop.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -102,6 +102,31 @@ impl Drop for Leave {
     }
 }
 
+/// How long a closing connection may keep draining the peer's unread input.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// A lingering close (as Apache and nginx do): send our FIN, then read and drop what the peer
+/// still sends, for at most [`LINGER`], so that closing with unread input (a rejected request's
+/// body, pipelined requests after `Connection: close`) does not send a reset that could destroy
+/// the reply before the peer reads it.
+fn linger(stream: &TcpStream) {
+    if stream.shutdown(std::net::Shutdown::Write).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + LINGER;
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match (&*stream).read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
 fn is_out_of_fds(e: &io::Error) -> bool {
     // EMFILE (24) and ENFILE (23) on Linux and the BSDs.
     matches!(e.raw_os_error(), Some(23 | 24))
@@ -168,8 +193,9 @@ pub fn serve_tcp(
                 let _leave = leave;
                 let _ = stream.set_nodelay(true);
                 let mut session = factory.session(Instant::now(), peer, local);
-                let _ = driver::drive(&stream, &mut *session);
-                let _ = stream.shutdown(std::net::Shutdown::Both);
+                if driver::drive(&stream, &mut *session).is_ok() {
+                    linger(&stream);
+                }
             });
         if spawned.is_err() {
             // Out of threads: the closure (and with it the registry entry) is dropped.

@@ -365,3 +365,33 @@ fn line_service_over_tcp() {
     assert_eq!(got, b"one\r\ntwo\r\n");
     server.stop().unwrap();
 }
+
+/// A request the server rejects at once, followed by bytes it never reads: the error reply
+/// must still arrive (a close with unread input would send a reset that can destroy it).
+#[test]
+fn an_error_reply_survives_unread_input() {
+    let (tmp, _) = tree();
+    let server = start_tcp(file_server(tmp.path()), 64);
+    for _ in 0..5 {
+        let s = connect(server.addr);
+        let mut req = b"BAD REQUEST LINE\r\n\r\n".to_vec();
+        req.extend(std::iter::repeat_n(b'x', 200_000));
+        // Written from another thread: the server stops reading, so this may block until
+        // the server's close.
+        let w = s.try_clone().unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = (&w).write_all(&req);
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        let mut resp = Vec::new();
+        let r = (&s).read_to_end(&mut resp);
+        assert!(
+            resp.starts_with(b"HTTP/1.0 400 "),
+            "{r:?}: {}",
+            String::from_utf8_lossy(&resp)
+        );
+        drop(s);
+        writer.join().unwrap();
+    }
+    server.stop().unwrap();
+}
