@@ -266,6 +266,10 @@ impl GetSession {
         let _ = self.sink.flush();
         if let Some(p) = self.progress.take() {
             p.finish();
+            if !p.is_hidden() {
+                // indicatif leaves the cursor at the end of the bar.
+                eprintln!();
+            }
         }
     }
 
