@@ -6,17 +6,25 @@
 //! ```
 //!
 //! - **One task per connection**, the socket's only reader and only writer: read until the
-//!   socket would block and feed [`Session::receive`]; gather every ready response into one
-//!   buffer with [`Session::poll_transmit`] and write all of it before asking for more (a slow
-//!   reader blocks the write, so memory stays at one [`TRANSMIT_BUDGET`]); race the read against
+//!   socket would block and feed [`Session::receive`] (a read of 0: [`Session::receive_eof`],
+//!   then flush and close); gather every ready response into one buffer with
+//!   [`Session::poll_transmit`] and write all of it before asking for more (a slow reader
+//!   blocks the write, so memory stays at one [`TRANSMIT_BUDGET`]); race the read against
 //!   `Timer::at` of [`Session::poll_timeout`]; close once [`Session::is_done`] and flushed.
-//! - **Threads**: one `Executor` run by `--threads` threads (`easy-parallel`); one acceptor.
-//!   `--max-connections` is a counter: over it, the factory's overload reply, then close.
+//!   A write that makes no progress for 60 s ends the connection, as in portline-std. A task
+//!   yields every few turns: smol does not preempt, and an always-ready socket would otherwise
+//!   starve the other connections of its thread.
+//! - **Threads**: one `Executor` run by `--threads` threads (`easy-parallel`); one acceptor
+//!   with a backlog of 1024 that backs off on EMFILE instead of spinning. `--max-connections`
+//!   is a counter: over it, the factory's overload reply, then close.
 //! - **Shutdown** ([`portline_common::shutdown::Shutdown`], set by SIGINT/SIGTERM): stop
-//!   accepting, close idle connections, give the busy ones the grace period, return `Ok`.
+//!   accepting (the listener is closed), close idle connections, give the busy ones the grace
+//!   period, then drop what is left and return `Ok`.
 //! - **Files**: the shared file server reads a file in bounded chunks (at most one transmit
-//!   budget, 64 KiB) inside `poll_transmit`, on the executor thread. Such a read from the page
-//!   cache is short and bounded, so it is not moved to a blocking pool.
+//!   budget, 64 KiB) inside `poll_transmit`, on the executor thread. Such a read is short and
+//!   bounded (usually from the page cache), so it is not moved to a blocking pool.
+//! - **Clients**: `get` drives its session with the same loop on the calling thread;
+//!   `connect` copies stdin (`smol::Unblock`) to the socket and the socket to stdout.
 //!
 //! ```no_run
 //! use portline_common::Runtime;
