@@ -235,3 +235,16 @@ fn the_gathered_world_has_this_host() {
     assert!(!w.addresses.is_empty());
     assert!(!w.services.entries().is_empty());
 }
+
+#[test]
+fn the_real_factory_greets_with_this_host_name() {
+    let factory = portline_common::line_service::tcp_factory(&opts(ServiceKind::Info));
+    let mut s = factory.session(Instant::now(), peer(), "127.0.0.1:7070".parse().unwrap());
+    let greeting = drain(&mut *s);
+    let host = gather_world().hostname.clone();
+    assert_eq!(
+        greeting,
+        format!("220 {host} portline info service ready\r\n")
+    );
+    assert!(factory.overload_reply().is_none());
+}

@@ -52,3 +52,8 @@ fn merges_sorts_and_marks() {
         "box\n  10.0.0.5 [eth0, resolver]\n  127.0.0.1 (loopback) [lo]\n  127.0.1.1 (loopback) [resolver]\n  ::1 (loopback) [lo]\n  fe80::1 [eth0]\n"
     );
 }
+
+#[test]
+fn run_succeeds() {
+    assert_eq!(info::run(&info::Args {}), 0);
+}

@@ -147,3 +147,17 @@ fn rendering_numeric_and_with_service_names() {
     assert!(named.contains(" 127.0.0.1:domain "), "{named}");
     assert!(named.contains(" 127.0.0.1:40960 "), "{named}");
 }
+
+#[test]
+fn run_succeeds_where_proc_net_exists() {
+    let args = Args {
+        listening: true,
+        ..Args::default()
+    };
+    let expected = if std::path::Path::new("/proc/net/tcp").exists() {
+        0
+    } else {
+        1
+    };
+    assert_eq!(netstat::run(&args), expected);
+}
