@@ -274,8 +274,14 @@ pub struct Server {
 impl Server {
     /// Starts `<bin> ARGS...` and waits for `listening on SCHEME://ADDR` on its stderr.
     pub fn start(frontend: Frontend, args: &[&str], scheme: &str) -> Server {
-        let mut child = frontend
-            .command(args)
+        Server::start_command(frontend, frontend.command(args), scheme)
+    }
+
+    /// Starts the server `command` (which must `exec` the frontend binary if it is a shell, so
+    /// that the PID is the server's) and waits for its ready line.
+    pub fn start_command(frontend: Frontend, mut command: Command, scheme: &str) -> Server {
+        let args = format!("{command:?}");
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -336,10 +342,9 @@ impl Server {
                         }
                     };
                     panic!(
-                        "portline-{} {}: {why}; expected `listening on {scheme}://IP:PORT`. \
+                        "portline-{} ({args}): {why}; expected `listening on {scheme}://IP:PORT`. \
                          stderr:\n{so_far}",
                         frontend.name(),
-                        args.join(" ")
                     );
                 }
             }
@@ -393,6 +398,30 @@ impl Server {
             }
             thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The resident memory of the server process in KiB (`VmRSS` in `/proc/<pid>/status`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .unwrap_or_else(|e| panic!("reading /proc/{}/status: {e}", self.pid()));
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmRSS in /proc/<pid>/status")
+    }
+
+    /// CPU time (user + system) the server process has used, in clock ticks
+    /// (`/proc/<pid>/stat` fields 14 and 15; usually 100 per second).
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .unwrap_or_else(|e| panic!("reading /proc/{}/stat: {e}", self.pid()));
+        // The command name (field 2) is in parentheses and may contain spaces.
+        let after = &stat[stat.rfind(')').expect("stat format") + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        // `after` starts at field 3 (state), so utime (14) and stime (15) are at 11 and 12.
+        fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0)
     }
 
     /// The number of open file descriptors of the server process (`/proc/<pid>/fd`).
@@ -919,6 +948,9 @@ mod tests {
         let (status, headers) = parse_dumped_head(
             "HTTP/1.0 301 Moved\r\nLocation: /a/\r\n\r\nHTTP/1.0 200 OK\r\nA: b\r\n\r\n",
         );
-        assert_eq!((status, headers.as_slice()), (200, &["A: b".to_string()][..]));
+        assert_eq!(
+            (status, headers.as_slice()),
+            (200, &["A: b".to_string()][..])
+        );
     }
 }

@@ -209,7 +209,7 @@ matrix! {
             b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nHEAD /data.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /tree/a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n",
         )
         .unwrap();
-        let mut reader = BufReader::new(s);
+        let mut reader = BufReader::new(s.try_clone().unwrap());
         let first = read_response(&mut reader, false).unwrap();
         assert_eq!((first.status, first.body.as_slice()), (200, HELLO));
         let second = read_response(&mut reader, true).unwrap();
@@ -333,5 +333,151 @@ matrix! {
         line.signal("TERM");
         let status = line.wait_exit(Duration::from_secs(5)).expect("line server still running 5 s after SIGTERM");
         assert!(status.success(), "line server exit status after SIGTERM: {status}");
+    }
+
+    /// A 1 GiB file to a slow reader, then to a fast one: the server's memory stays within a few
+    /// MiB of where it started (large files stream in bounded chunks).
+    fn large_file_memory_bound(fe) {
+        let fx = Fixture::new();
+        let huge = std::fs::File::create(fx.root.join("huge.bin")).unwrap();
+        huge.set_len(1 << 30).unwrap(); // sparse: no disk space used
+        drop(huge);
+        let server = fe.serve_http_with(&fx.root, &["--quiet"]);
+        assert_eq!(get(server.addr(), "/data.bin").body, fx.data);
+        let baseline = server.rss_kib();
+        let mut slow = connect(server.addr());
+        slow.write_all(b"GET /huge.bin HTTP/1.0\r\n\r\n").unwrap();
+        let mut buf = vec![0u8; 1 << 20];
+        slow.read_exact(&mut buf).unwrap();
+        sleep_ms(700);
+        let stalled = server.rss_kib();
+        // Now read 256 MiB as fast as we can.
+        let mut total = 0usize;
+        while total < 256 << 20 {
+            let n = slow.read(&mut buf).unwrap();
+            assert!(n > 0, "closed after {total} bytes");
+            total += n;
+        }
+        let streaming = server.rss_kib();
+        reset(slow);
+        eprintln!("RSS KiB: baseline {baseline}, slow reader {stalled}, after 256 MiB {streaming}");
+        let budget = 32 * 1024;
+        assert!(
+            stalled <= baseline + budget && streaming <= baseline + budget,
+            "RSS grew: baseline {baseline} KiB, slow reader {stalled} KiB, after 256 MiB {streaming} KiB"
+        );
+        assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
+    }
+
+    /// --max-connections 2: a third connection gets a 503 or waits until a slot frees, and is
+    /// never served while both slots are taken.
+    fn max_connections(fe) {
+        let fx = Fixture::new();
+        let server = fe.serve_http_with(&fx.root, &["--max-connections", "2"]);
+        let mut first = GoodClient::new(&server);
+        first.check("first of two");
+        let mut second = GoodClient::new(&server);
+        second.check("second of two");
+        let mut third = connect(server.addr());
+        third.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+        let _ = third.write_all(b"GET /hello.txt HTTP/1.0\r\n\r\n");
+        let mut out = Vec::new();
+        let early = third.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        match early {
+            Ok(_) | Err(_) if text.starts_with("HTTP/1.0 503") => eprintln!("over the limit: 503"),
+            Ok(_) if text.is_empty() => eprintln!("over the limit: closed without a reply"),
+            Err(e) if out.is_empty() && matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                eprintln!("over the limit: waiting in the backlog");
+                // Waiting in the backlog: free a slot and it must be served.
+                drop(first);
+                third.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut rest = Vec::new();
+                third.read_to_end(&mut rest).expect("served once a slot is free");
+                let text = String::from_utf8_lossy(&rest);
+                assert!(text.starts_with("HTTP/1.0 200") && text.ends_with("Hello from portline!\n"), "{text:?}");
+            }
+            other => panic!("third connection over --max-connections 2: {other:?} {text:?}"),
+        }
+        second.check("still served after the overflow");
+    }
+
+    /// Out of file descriptors (ulimit -n 64, 100 connections): the server backs off instead of
+    /// spinning on accept, and serves again once connections close.
+    fn emfile_backoff(fe) {
+        let fx = Fixture::new();
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+            .arg(fe.bin())
+            .args(["serve", "http", "--quiet", "--listen", "127.0.0.1:0", "--root"])
+            .arg(&fx.root);
+        let server = Server::start_command(fe, cmd, "http");
+        let held: Vec<TcpStream> = (0..100).map(|_| connect(server.addr())).collect();
+        sleep_ms(300);
+        let before = server.cpu_ticks();
+        sleep_ms(1000);
+        let used = server.cpu_ticks() - before;
+        eprintln!("CPU ticks in 1 s while out of fds: {used}");
+        assert!(used <= 50, "the server used {used} ticks of CPU in 1 s while out of fds (spinning?)");
+        drop(held);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut s = connect(server.addr());
+            let _ = s.write_all(b"GET /hello.txt HTTP/1.0\r\n\r\n");
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out);
+            if out.ends_with(HELLO) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not serving again after the fds came back: {:?}", String::from_utf8_lossy(&out));
+            sleep_ms(200);
+        }
+    }
+
+    /// Listening on [::1]:0: the ready line has the bracketed address and requests work.
+    fn ipv6_loopback(fe) {
+        if std::net::TcpListener::bind("[::1]:0").is_err() {
+            eprintln!("notice: no IPv6 loopback on this machine; test skipped");
+            return;
+        }
+        let fx = Fixture::new();
+        let root = fx.root.to_str().unwrap();
+        let server = Server::start(fe, &["serve", "http", "--listen", "[::1]:0", "--root", root], "http");
+        assert!(server.addr().is_ipv6());
+        let resp = get(server.addr(), "/hello.txt");
+        assert_eq!((resp.status, resp.body.as_slice()), (200, HELLO));
+        let line = Server::start(fe, &["serve", "line", "--listen", "[::1]:0", "--service", "echo"], "tcp");
+        let mut s = connect(line.addr());
+        s.write_all(b"six\n").unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(read_to_close(&mut s), b"six\r\n");
+    }
+
+    /// Request bodies (Content-Length and chunked) are read past, so the next request on the
+    /// connection is parsed from the right place.
+    fn request_bodies_framing(fe) {
+        let fx = Fixture::new();
+        let server = fe.serve_http(&fx.root);
+        let mut s = connect(server.addr());
+        s.write_all(
+            b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 26\r\n\r\nGET /data.bin HTTP/1.1\r\n\r\n\
+              GET /tree/a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+              5\r\nGET /\r\n10\r\nsecret.txt HTTP/\r\n0\r\n\r\n\
+              GET /site/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut reader = BufReader::new(s);
+        let bodies: Vec<Vec<u8>> = (0..3)
+            .map(|i| {
+                let r = read_response(&mut reader, false).unwrap_or_else(|e| panic!("response {i}: {e}"));
+                assert_eq!(r.status, 200, "response {i}");
+                r.body
+            })
+            .collect();
+        assert_eq!(bodies, [HELLO.to_vec(), b"file a\n".to_vec(), INDEX_HTML.to_vec()]);
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
     }
 }
