@@ -155,7 +155,13 @@ pub fn resolve(root: &Path, target: &[u8]) -> Result<Resolved, Refusal> {
     if meta.is_dir() {
         let url_path = String::from_utf8_lossy(path).into_owned();
         if !url_path.ends_with('/') {
-            let mut location = url_path;
+            // Rebuilt from the decoded segments (not the raw path), so that `//host` can never
+            // become a protocol-relative `Location` that leaves this server.
+            let mut location = String::with_capacity(path.len() + 2);
+            for seg in &segments {
+                location.push('/');
+                location.extend(percent_encoding::percent_encode(seg, LINK));
+            }
             location.push('/');
             if !query.is_empty() {
                 location.push('?');
@@ -394,6 +400,18 @@ mod tests {
         match resolve(&root, b"/dir?x=1") {
             Ok(Resolved::Redirect(loc)) => assert_eq!(loc, "/dir/?x=1"),
             other => panic!("{other:?}"),
+        }
+        // Never a protocol-relative location (`//host/`), whatever the request's slashes.
+        std::fs::create_dir(root.join("evil.example")).unwrap();
+        for target in [
+            &b"//evil.example"[..],
+            b"///evil.example",
+            b"/./evil.example",
+        ] {
+            match resolve(&root, target) {
+                Ok(Resolved::Redirect(loc)) => assert_eq!(loc, "/evil.example/"),
+                other => panic!("{other:?}"),
+            }
         }
         match resolve(&root, b"/dir/") {
             Ok(Resolved::Directory { path, url_path }) => {
