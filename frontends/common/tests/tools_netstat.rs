@@ -161,3 +161,29 @@ fn run_succeeds_where_proc_net_exists() {
     };
     assert_eq!(netstat::run(&args), expected);
 }
+
+#[test]
+fn live_ipv6_loopback_listener_is_decoded() {
+    if !std::path::Path::new("/proc/net/tcp6").exists() {
+        eprintln!("notice: no /proc/net/tcp6 (IPv6 off); skipping");
+        return;
+    }
+    let Ok(listener) = TcpListener::bind("[::1]:0") else {
+        eprintln!("notice: cannot bind [::1]; skipping");
+        return;
+    };
+    let port = listener.local_addr().unwrap().port();
+    let args = Args {
+        tcp: true,
+        listening: true,
+        numeric: true,
+        ..Args::default()
+    };
+    let out = netstat::report(&args).unwrap();
+    let want = format!("tcp6       0      0 ::1:{port} ");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&want) && l.ends_with("LISTEN")),
+        "{want:?} not in\n{out}"
+    );
+}
