@@ -294,4 +294,45 @@ matrix! {
         );
         assert!(stdout_ok(&out, "connect --udp").contains("datagram one"));
     }
+
+    /// UDP safety: a datagram from source port 7, 13, 17 or 19 (another small service) is never
+    /// answered, while one from an ordinary port is.
+    fn udp_no_reply_to_service_ports(fe) {
+        if !require("python3") {
+            return;
+        }
+        let server = fe.serve_line_with("echo", &["--udp"]);
+        let script = r#"
+import socket, sys
+port = int(sys.argv[1])
+for src in (7, 13, 17, 19, 0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", src))
+    except OSError as e:
+        print("skip", src, e.errno)
+        continue
+    s.settimeout(0.5 if src else 5)
+    s.sendto(b"ping", ("127.0.0.1", port))
+    try:
+        data, _ = s.recvfrom(100)
+        print("reply", src, data.decode())
+    except socket.timeout:
+        print("none", src)
+"#;
+        let out = python(script, &[&server.port().to_string()]);
+        let text = stdout_ok(&out, "udp source-port script");
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.iter().filter(|l| l.starts_with("skip")).count() == 4 {
+            eprintln!("notice: cannot bind low UDP ports here (not root?): {lines:?}");
+        }
+        for src in ["7", "13", "17", "19"] {
+            assert!(
+                !lines.contains(&format!("reply {src} ping").as_str()),
+                "answered a datagram from port {src}: {lines:?}"
+            );
+        }
+        // The control: an ephemeral source port gets its echo.
+        assert_eq!(lines.last(), Some(&"reply 0 ping"), "{lines:?}");
+    }
 }
