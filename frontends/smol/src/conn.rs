@@ -77,6 +77,9 @@ pub(crate) async fn drive(
 ) -> Result<End, Failure> {
     let mut out: Vec<u8> = Vec::new();
     let mut peer_closed = false;
+    // The last read was short: the socket is drained, so wait for readiness before reading
+    // again instead of spending a read(2) on `WouldBlock`.
+    let mut drained = false;
     // The deadline handled last: the same instant again would only spin.
     let mut fired: Option<Instant> = None;
     let mut turns = 0u32;
@@ -112,9 +115,12 @@ pub(crate) async fn drive(
 
         let read = async {
             if reading {
+                if drained && let Err(e) = stream.readable().await {
+                    return Wake::Read(Err(e));
+                }
                 Wake::Read(
                     stream
-                        .read_with(|s| read_into(s, &mut *session, &mut peer_closed))
+                        .read_with(|s| read_into(s, &mut *session, &mut peer_closed, &mut drained))
                         .await,
                 )
             } else {
@@ -198,14 +204,16 @@ async fn write_all(
 
 /// Read until the socket would block (at most [`READS_PER_WAKE`] reads), feeding each chunk to
 /// the session while it wants more. `Err(WouldBlock)` when nothing was read: `read_with` then
-/// waits for readiness and calls this again.
+/// waits for readiness and calls this again. `drained`: the last read was short.
 fn read_into(
     mut socket: &TcpStream,
     session: &mut dyn Session,
     peer_closed: &mut bool,
+    drained: &mut bool,
 ) -> io::Result<()> {
     READ_BUF.with_borrow_mut(|buf| {
         let mut fed = false;
+        *drained = false;
         for _ in 0..READS_PER_WAKE {
             match socket.read(buf) {
                 Ok(0) => {
@@ -217,7 +225,11 @@ fn read_into(
                     session.receive(Instant::now(), &buf[..n]);
                     fed = true;
                     // A short read means the socket is drained; skip the read that would say so.
-                    if n < buf.len() || !session.wants_read() {
+                    if n < buf.len() {
+                        *drained = true;
+                        return Ok(());
+                    }
+                    if !session.wants_read() {
                         return Ok(());
                     }
                 }
