@@ -3,8 +3,12 @@
 //!
 //! The kernel tables are read and decoded by the `procfs` crate. Its address decoding was checked
 //! against the kernel's format (each 32-bit word of an address is printed in host byte order, so
-//! `::1` is `00000000000000000000000001000000` on a little-endian machine); the fixture tests
-//! below and in `tests/tools_netstat.rs` keep it checked.
+//! `::1` is `00000000000000000000000001000000` on a little-endian machine);
+//! `tests/tools_netstat.rs` keeps it checked, on fixture text and on a live `[::1]` listener.
+//!
+//! Without `-l` or `-a` only non-listening sockets are shown, as `netstat` does. Without `-n`
+//! ports known to the services table are shown by name; addresses stay numeric (no reverse
+//! DNS, which could hang on a broken resolver).
 
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
