@@ -156,14 +156,15 @@ pub(crate) fn interactive(addr: SocketAddr, udp: bool, crlf: bool) -> Result<(),
             .registry()
             .register(&mut socket, SOCKET, Interest::READABLE | Interest::WRITABLE)
             .map_err(ClientError::Connect)?;
+        // This end keeps the waker open: closing its descriptor would drop a pending wake-up.
         let waker = Arc::new(Waker::new(poll_.registry(), STDIN).map_err(ClientError::Connect)?);
-        let lines = spawn_stdin(crlf, waker).map_err(ClientError::Send)?;
+        let lines = spawn_stdin(crlf, waker.clone()).map_err(ClientError::Send)?;
         interactive_udp(&mut poll_, &socket, &lines)
     } else {
         let stream = connect_tcp(&mut poll_, addr, INTERACTIVE_CONNECT_TIMEOUT)
             .map_err(ClientError::Connect)?;
         let waker = Arc::new(Waker::new(poll_.registry(), STDIN).map_err(ClientError::Connect)?);
-        let lines = spawn_stdin(crlf, waker).map_err(ClientError::Send)?;
+        let lines = spawn_stdin(crlf, waker.clone()).map_err(ClientError::Send)?;
         interactive_tcp(&mut poll_, stream, &lines)
     }
 }
