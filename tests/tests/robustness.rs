@@ -186,7 +186,10 @@ matrix! {
         good.check("while another head is stalled");
         // Many idle connections at once.
         let idle: Vec<TcpStream> = (0..50).map(|_| connect(server.addr())).collect();
-        sleep_ms(100);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while server.fd_count() < baseline + 40 && Instant::now() < deadline {
+            sleep_ms(20);
+        }
         good.check("with 50 idle connections");
         let peak = server.fd_count();
         assert!(peak >= baseline + 40, "idle connections not accepted? {peak} fds (baseline {baseline})");
