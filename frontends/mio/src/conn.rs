@@ -252,3 +252,123 @@ impl Conn {
         Drive::Open
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts what the driver does to it; sends `pending` bytes of `x`.
+    #[derive(Default)]
+    struct Probe {
+        received: Vec<u8>,
+        eofs: usize,
+        polls: usize,
+        pending: usize,
+    }
+
+    impl Session for Probe {
+        fn receive(&mut self, _now: Instant, data: &[u8]) {
+            self.received.extend_from_slice(data);
+        }
+        fn receive_eof(&mut self, _now: Instant) {
+            self.eofs += 1;
+        }
+        fn handle_timeout(&mut self, _now: Instant) {}
+        fn poll_transmit(&mut self, _now: Instant, out: &mut Vec<u8>, budget: usize) {
+            self.polls += 1;
+            let n = self.pending.min(budget);
+            out.resize(out.len() + n, b'x');
+            self.pending -= n;
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            None
+        }
+        fn wants_read(&self) -> bool {
+            self.eofs == 0
+        }
+        fn is_done(&self) -> bool {
+            self.eofs > 0 && self.pending == 0
+        }
+    }
+
+    fn pair() -> (Conn, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        peer.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        (Conn::new(TcpStream::from_std(ours)), peer)
+    }
+
+    #[test]
+    fn spurious_wake_ups_do_nothing() {
+        let (mut conn, _peer) = pair();
+        let mut session = Probe::default();
+        let mut pool = BufPool::default();
+        let mut scratch = vec![0; 1024];
+        for _ in 0..100 {
+            conn.set_readable();
+            let outcome = conn.drive(&mut session, Instant::now(), &mut scratch, &mut pool);
+            assert!(matches!(outcome, Drive::Open), "{outcome:?}");
+        }
+        assert!(session.received.is_empty());
+        assert_eq!(session.eofs, 0);
+        assert!(!conn.has_tail());
+        assert_eq!(conn.out.capacity(), 0, "an idle connection holds no buffer");
+    }
+
+    #[test]
+    fn partial_writes_keep_the_tail_and_stop_polling() {
+        let (mut conn, mut peer) = pair();
+        let mut session = Probe::default();
+        let mut pool = BufPool::default();
+        let mut scratch = vec![0; 64 * 1024];
+        // Ask for far more than the socket buffers hold, then read nothing.
+        session.pending = 64 * 1024 * 1024;
+        let mut outcome = conn.drive(&mut session, Instant::now(), &mut scratch, &mut pool);
+        while matches!(outcome, Drive::Yield) {
+            outcome = conn.drive(&mut session, Instant::now(), &mut scratch, &mut pool);
+        }
+        assert!(matches!(outcome, Drive::Open), "{outcome:?}");
+        assert!(conn.has_tail(), "the socket is full: a tail is kept");
+        let polls = session.polls;
+        for _ in 0..10 {
+            conn.set_readable();
+            conn.drive(&mut session, Instant::now(), &mut scratch, &mut pool);
+        }
+        assert_eq!(
+            session.polls, polls,
+            "no poll_transmit while a tail is unwritten"
+        );
+        // The peer reads everything: the rest follows.
+        let total = 64 * 1024 * 1024;
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0; 1 << 16];
+            let mut n = 0;
+            while n < total {
+                let got = peer.read(&mut buf).unwrap();
+                assert!(got > 0);
+                n += got;
+            }
+            peer.write_all(b"bye").unwrap();
+            peer.shutdown(std::net::Shutdown::Write).unwrap();
+            n
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            assert!(Instant::now() < deadline, "did not finish");
+            conn.set_readable();
+            match conn.drive(&mut session, Instant::now(), &mut scratch, &mut pool) {
+                Drive::Done => break,
+                Drive::Open => std::thread::sleep(Duration::from_millis(1)),
+                Drive::Yield => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(reader.join().unwrap(), total);
+        assert_eq!(session.received, b"bye");
+        assert_eq!(session.eofs, 1);
+        assert!(conn.saw_eof());
+    }
+}
