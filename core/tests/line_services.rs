@@ -122,6 +122,24 @@ fn info_all_commands_in_one_read() {
 }
 
 #[test]
+fn nothing_after_quit_is_looked_at() {
+    for telnet in [TelnetMode::Auto, TelnetMode::On] {
+        let mut s = tcp_with(
+            ServiceKind::Info,
+            Config {
+                telnet,
+                ..Config::default()
+            },
+        );
+        take(&mut s);
+        // A telnet DO after QUIT in the same read gets no refusal: it was never read.
+        s.receive(wall(), b"QUIT\r\n\xff\xfd\x01ECHO x\r\n");
+        assert_eq!(take(&mut s), "221 bye\r\n");
+        assert!(s.is_done());
+    }
+}
+
+#[test]
 fn info_line_too_long_keeps_the_connection_usable() {
     let mut s = tcp_with(
         ServiceKind::Info,

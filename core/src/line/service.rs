@@ -256,9 +256,20 @@ impl TcpService {
         match self.kind {
             // Input is read and dropped.
             ServiceKind::Discard | ServiceKind::Daytime | ServiceKind::Chargen => {}
-            ServiceKind::Echo | ServiceKind::Info => {
+            ServiceKind::Echo => {
                 self.codec.receive(data);
                 self.drain(wall);
+            }
+            ServiceKind::Info => {
+                // One line at a time, so that nothing after `QUIT` is even looked at (not even
+                // telnet commands, whose refusals would otherwise depend on how reads split).
+                for part in data.split_inclusive(|b| *b == b'\n') {
+                    self.codec.receive(part);
+                    self.drain(wall);
+                    if self.closing {
+                        break;
+                    }
+                }
             }
         }
     }
