@@ -890,6 +890,106 @@ pub fn sleep_ms(ms: u64) {
     thread::sleep(Duration::from_millis(ms));
 }
 
+// ---------------------------------------------------------------------------------------------
+// A scripted peer server, for testing the `get` client against exact bytes.
+
+/// A TCP server on `127.0.0.1:0` run by a thread of the test: for each canned reply in turn it
+/// accepts one connection, reads the request head (and a `Content-Length` body), records the
+/// request bytes, writes the reply and closes. Replies may be split into parts with a pause
+/// between them.
+pub struct ScriptedServer {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Vec<u8>>>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl ScriptedServer {
+    /// Starts the server with one reply per expected connection.
+    pub fn start(replies: Vec<Vec<u8>>) -> ScriptedServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind scripted server");
+        let addr = listener.local_addr().expect("local addr");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&requests);
+        let thread = thread::spawn(move || {
+            for reply in replies {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    return;
+                };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let request = read_request_bytes(&mut conn);
+                recorded
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(request);
+                for part in reply.split(|b| *b == 0x01) {
+                    // A 0x01 byte in a reply marks a pause (and is not sent).
+                    if conn.write_all(part).is_err() {
+                        break;
+                    }
+                    let _ = conn.flush();
+                    thread::sleep(Duration::from_millis(50));
+                }
+            }
+        });
+        ScriptedServer {
+            addr,
+            requests,
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The requests received so far.
+    pub fn requests(&self) -> Vec<Vec<u8>> {
+        self.requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits for the script to finish (every reply sent).
+    pub fn finish(mut self) -> Vec<Vec<u8>> {
+        if let Some(t) = self.thread.take() {
+            t.join().expect("scripted server thread");
+        }
+        self.requests()
+    }
+}
+
+fn read_request_bytes(conn: &mut TcpStream) -> Vec<u8> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        if let Some(at) = data.windows(2).position(|w| w == b"\n\n") {
+            break at + 2;
+        }
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return data,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    while data.len() < head_end + length {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    }
+    data
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

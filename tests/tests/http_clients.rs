@@ -334,4 +334,69 @@ matrix! {
         assert_eq!(code, 1, "{err}");
         assert!(err.to_ascii_lowercase().contains("status"), "no stage named: {err}");
     }
+
+    /// The request `get` writes: method, target with query, HTTP/1.0, Host, extra headers, and a
+    /// `-d` body with its Content-Length.
+    fn get_request_bytes(fe) {
+        let peer = ScriptedServer::start(vec![
+            b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+            b"HTTP/1.0 204 No Content\r\n\r\n".to_vec(),
+        ]);
+        let url = peer.url("/submit?q=1&r=two");
+        let (code, body, err) = get_tool(fe, &["-X", "POST", "-H", "X-Test: yes", "-d", "name=value", &url]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(body, b"ok");
+        let (code, body, err) = get_tool(fe, &[&peer.url("/")]);
+        assert_eq!(code, 0, "{err}");
+        assert!(body.is_empty());
+        let requests = peer.finish();
+        let post = String::from_utf8_lossy(&requests[0]).into_owned();
+        assert!(post.starts_with("POST /submit?q=1&r=two HTTP/1.0\r\n"), "{post:?}");
+        let lower = post.to_ascii_lowercase();
+        assert!(lower.contains("\r\nhost: 127.0.0.1"), "no Host header: {post:?}");
+        assert!(post.contains("\r\nX-Test: yes\r\n"), "{post:?}");
+        assert!(lower.contains("\r\ncontent-length: 10\r\n"), "{post:?}");
+        assert!(post.ends_with("\r\n\r\nname=value"), "{post:?}");
+        let plain = String::from_utf8_lossy(&requests[1]).into_owned();
+        assert!(plain.starts_with("GET / HTTP/1.0\r\n") && plain.ends_with("\r\n\r\n"), "{plain:?}");
+    }
+
+    /// `get` reads bodies framed every way, whatever the packet boundaries: a chunked HTTP/1.1
+    /// reply, a head split at odd places, a body over several writes.
+    fn get_response_framings(fe) {
+        let peer = ScriptedServer::start(vec![
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n\x016\r\n world\r\n0\r\n\r\n".to_vec(),
+            b"HTT\x01P/1.0 200 OK\r\nContent-Le\x01ngth: 5\r\n\r\x01\nhel\x01lo".to_vec(),
+            b"HTTP/1.0 200 OK\n\nbare LF head, close-delimited".to_vec(),
+        ]);
+        let (code, body, err) = get_tool(fe, &[&peer.url("/chunked")]);
+        assert_eq!((code, body.as_slice()), (0, &b"hello world"[..]), "{err}");
+        let (code, body, err) = get_tool(fe, &[&peer.url("/split")]);
+        assert_eq!((code, body.as_slice()), (0, &b"hello"[..]), "{err}");
+        let (code, body, err) = get_tool(fe, &[&peer.url("/lf")]);
+        assert_eq!((code, body.as_slice()), (0, &b"bare LF head, close-delimited"[..]), "{err}");
+        peer.finish();
+    }
+
+    /// `get` fails with exit 1 and names the stage: a body cut short, an endless header.
+    fn get_broken_responses(fe) {
+        let mut cut = b"HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec();
+        cut.extend(std::iter::repeat_n(b'x', 500));
+        let mut huge_head = b"HTTP/1.0 200 OK\r\n".to_vec();
+        for i in 0..5000 {
+            huge_head.extend_from_slice(format!("X-Filler-{i}: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n").as_bytes());
+        }
+        huge_head.extend_from_slice(b"\r\n");
+        let peer = ScriptedServer::start(vec![cut, huge_head, b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n".to_vec()]);
+        let (code, _, err) = get_tool(fe, &[&peer.url("/cut")]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.to_ascii_lowercase().contains("body"), "stage not named: {err}");
+        let (code, _, err) = get_tool(fe, &[&peer.url("/huge")]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.to_ascii_lowercase().contains("header"), "stage not named: {err}");
+        let (code, _, err) = get_tool(fe, &[&peer.url("/no-end-of-head")]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.to_ascii_lowercase().contains("header"), "stage not named: {err}");
+        peer.finish();
+    }
 }
