@@ -153,33 +153,36 @@ fn connect_to_nothing_fails_naming_the_stage() {
 }
 
 #[test]
-fn sigterm_stops_the_server_with_status_0() {
-    let mut server = Guard::spawn(
-        Command::new(BIN)
-            .args([
-                "serve",
-                "line",
-                "--service",
-                "echo",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .stdin(Stdio::null())
-            .stderr(Stdio::piped()),
-    );
-    let addr = server.ready_addr();
-    let mut c = TcpStream::connect(addr).unwrap();
-    c.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    c.write_all(b"hi\n").unwrap();
-    let mut got = [0; 2];
-    c.read_exact(&mut got).unwrap();
-    assert_eq!(&got, b"hi");
-    server.signal("TERM");
-    let status = server.wait(IO_TIMEOUT);
-    assert_eq!(status.code(), Some(0), "{status}");
-    // The idle connection was closed, not left hanging.
-    let mut rest = Vec::new();
-    let _ = c.read_to_end(&mut rest);
+fn sigint_and_sigterm_stop_the_server_with_status_0() {
+    for sig in ["TERM", "INT"] {
+        let mut server = Guard::spawn(
+            Command::new(BIN)
+                .args([
+                    "serve",
+                    "line",
+                    "--service",
+                    "echo",
+                    "--listen",
+                    "127.0.0.1:0",
+                ])
+                .stdin(Stdio::null())
+                .stderr(Stdio::piped()),
+        );
+        let addr = server.ready_addr();
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        c.write_all(b"hi\n").unwrap();
+        let mut got = [0; 4];
+        c.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"hi\r\n", "the echo service answers in CRLF");
+        server.signal(sig);
+        let status = server.wait(IO_TIMEOUT);
+        assert_eq!(status.code(), Some(0), "SIG{sig}: {status}");
+        // The idle connection was closed with the server, not left hanging.
+        let mut rest = Vec::new();
+        c.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+    }
 }
 
 /// CPU time (user + system, in clock ticks) of a process, from /proc/PID/stat.

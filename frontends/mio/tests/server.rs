@@ -303,3 +303,22 @@ fn byte_at_a_time_input_gives_the_same_answers() {
     eventually("closed", || server.stats.alive() == 0);
     server.stop().unwrap();
 }
+
+#[test]
+fn closing_with_unread_input_still_delivers_the_last_answer() {
+    let mut server = Server::start(1, 100, TestFactory::new());
+    for _ in 0..5 {
+        let mut c = server.connect();
+        // `quit` ends the session with input still unread behind it: closing outright would
+        // reset the connection and could destroy `bye` before the client reads it.
+        let mut data = b"quit\n".to_vec();
+        data.resize(100_000, b'z');
+        send(&mut c, &data);
+        let mut got = Vec::new();
+        c.read_to_end(&mut got)
+            .expect("an orderly end of stream, not a reset");
+        assert_eq!(got, b"bye\n");
+    }
+    eventually("sessions dropped", || server.stats.alive() == 0);
+    server.stop().unwrap();
+}

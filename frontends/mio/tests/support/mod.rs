@@ -75,6 +75,7 @@ impl SessionFactory for TestFactory {
             stream_left: 0,
             stream_offset: 0,
             eof: false,
+            quit: false,
             timed_out: false,
             idle: self.idle,
             last_activity: now,
@@ -94,6 +95,8 @@ struct TestSession {
     stream_left: u64,
     stream_offset: u64,
     eof: bool,
+    /// `quit` was received: answer `bye`, then read nothing more and be done.
+    quit: bool,
     timed_out: bool,
     idle: Option<Duration>,
     last_activity: Instant,
@@ -105,7 +108,7 @@ const INPUT_LIMIT: usize = 64 * 1024;
 impl TestSession {
     fn parse(&mut self) {
         // Answer only once earlier answers are out, like a pipelined HTTP server.
-        while self.stream_left == 0 && self.echo.is_empty() {
+        while self.stream_left == 0 && self.echo.is_empty() && !self.quit {
             let Some(end) = self.input.iter().position(|&b| b == b'\n') else {
                 if self.eof && !self.input.is_empty() {
                     // An unterminated last line is echoed as it is.
@@ -121,6 +124,9 @@ impl TestSession {
             {
                 self.stream_left = n;
                 self.stream_offset = 0;
+            } else if line == b"quit\n" {
+                self.quit = true;
+                self.echo = b"bye\n".to_vec();
             } else {
                 self.echo = line;
             }
@@ -193,11 +199,12 @@ impl Session for TestSession {
     }
 
     fn wants_read(&self) -> bool {
-        !self.eof && self.input.len() < INPUT_LIMIT
+        !self.eof && !self.quit && self.input.len() < INPUT_LIMIT
     }
 
     fn is_done(&self) -> bool {
         self.timed_out
+            || (self.quit && self.echo.is_empty())
             || (self.eof && self.echo.is_empty() && self.stream_left == 0 && self.input.is_empty())
     }
 }
