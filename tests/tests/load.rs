@@ -65,6 +65,27 @@ matrix! {
         assert_eq!(field(&text, "Document Length:"), Some("102400 bytes"), "{text}");
     }
 
+    /// --threads 1 and --threads 3 (several event loops sharing the port): ab -k all answered.
+    fn threads_option(fe) {
+        if !require("ab") {
+            return;
+        }
+        let fx = Fixture::new();
+        for threads in ["1", "3"] {
+            let server = fe.serve_http_with(&fx.root, &["--quiet", "--threads", threads]);
+            let out = run(
+                Command::new("ab")
+                    .args(["-k", "-n", "300", "-c", "12", "-s", "10"])
+                    .arg(server.url("/hello.txt")),
+                Duration::from_secs(60),
+            );
+            let text = stdout_ok(&out, "ab -k");
+            assert_eq!(field(&text, "Complete requests:"), Some("300"), "--threads {threads}: {text}");
+            assert_eq!(field(&text, "Failed requests:"), Some("0"), "--threads {threads}: {text}");
+            assert_eq!(field(&text, "Keep-Alive requests:"), Some("300"), "--threads {threads}: {text}");
+        }
+    }
+
     /// wrk -t1 -c50 -d3s: no socket errors, no non-2xx, some requests done.
     fn wrk_no_errors(fe) {
         if !require("wrk") {
