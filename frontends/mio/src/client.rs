@@ -98,11 +98,11 @@ pub(crate) fn run(
         // Registered for both directions, edge-triggered: a writable edge only comes after a
         // full send buffer drains, so this costs nothing while no tail exists.
         poll(&mut poll_, &mut events, timeout).map_err(ClientError::Receive)?;
-        if events
-            .iter()
-            .any(|e| e.is_readable() || e.is_read_closed() || e.is_error())
-        {
-            conn.set_readable();
+        for event in events.iter() {
+            let closed = event.is_read_closed() || event.is_error();
+            if event.is_readable() || closed {
+                conn.set_readable(closed);
+            }
         }
     }
 }

@@ -2,8 +2,9 @@
 //! edge-triggered socket, shared by the server loop and the client.
 //!
 //! Readiness is edge-triggered, so the connection remembers whether the socket may still hold
-//! input (`read_ready`, cleared only by `WouldBlock`) and whether output is pending (the tail of
-//! `out` past `written`). [`Conn::drive`] then repeats read → `poll_transmit` → write until
+//! input (`read_ready`, cleared by `WouldBlock`, or by a short read: every later arrival raises
+//! a new edge, unless the peer's FIN or an error is already known to be queued) and whether
+//! output is pending (the tail of `out` past `written`). [`Conn::drive`] then repeats read → `poll_transmit` → write until
 //! nothing moves; it is safe to call at any time, so spurious wake-ups cost one `WouldBlock`.
 
 use std::io::{self, Read, Write};
@@ -63,8 +64,11 @@ pub(crate) struct Conn {
     out: Vec<u8>,
     /// How much of `out` is written.
     written: usize,
-    /// The socket may hold input: set by readable events, cleared by `WouldBlock`.
+    /// The socket may hold input: set by readable events, cleared by `WouldBlock` or a short read.
     read_ready: bool,
+    /// An event reported the peer's FIN or an error: read until 0 or the error, whatever the
+    /// sizes of the reads before (no further edge will come for it).
+    read_closed: bool,
     /// The peer's end of stream was read.
     eof: bool,
     /// Lingering after the session finished: until when, and how much was discarded.
@@ -79,6 +83,7 @@ impl Conn {
             out: Vec::new(),
             written: 0,
             read_ready: true,
+            read_closed: false,
             eof: false,
             linger: None,
         }
@@ -89,9 +94,11 @@ impl Conn {
         &mut self.stream
     }
 
-    /// A readiness event said the socket may have input (or an error, or end of stream).
-    pub(crate) fn set_readable(&mut self) {
+    /// A readiness event said the socket may have input; `closed` when it also reported the
+    /// peer's end of stream or an error.
+    pub(crate) fn set_readable(&mut self, closed: bool) {
         self.read_ready = true;
+        self.read_closed |= closed;
     }
 
     /// Whether output waits to be written (the only time writability is interesting).
@@ -156,6 +163,11 @@ impl Conn {
                     Ok(n) => {
                         session.receive(now, &scratch[..n]);
                         progress = true;
+                        if n < scratch.len() && !self.read_closed {
+                            // Drained: the next arrival raises a new edge. Saves a read(2)
+                            // that would only say WouldBlock, once per request.
+                            self.read_ready = false;
+                        }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.read_ready = false,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -308,7 +320,7 @@ mod tests {
         let mut pool = BufPool::default();
         let mut scratch = vec![0; 1024];
         for _ in 0..100 {
-            conn.set_readable();
+            conn.set_readable(false);
             let outcome = conn.drive(&mut session, Instant::now(), &mut scratch, &mut pool);
             assert!(matches!(outcome, Drive::Open), "{outcome:?}");
         }
@@ -334,7 +346,7 @@ mod tests {
         assert!(conn.has_tail(), "the socket is full: a tail is kept");
         let polls = session.polls;
         for _ in 0..10 {
-            conn.set_readable();
+            conn.set_readable(false);
             conn.drive(&mut session, Instant::now(), &mut scratch, &mut pool);
         }
         assert_eq!(
@@ -358,7 +370,7 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             assert!(Instant::now() < deadline, "did not finish");
-            conn.set_readable();
+            conn.set_readable(false);
             match conn.drive(&mut session, Instant::now(), &mut scratch, &mut pool) {
                 Drive::Done => break,
                 Drive::Open => std::thread::sleep(Duration::from_millis(1)),

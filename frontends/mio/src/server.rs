@@ -235,8 +235,9 @@ impl EventLoop {
                     LISTENER => self.accept(now),
                     Token(key) => {
                         if let Some(entry) = self.conns.get_mut(key) {
-                            if event.is_readable() || event.is_read_closed() || event.is_error() {
-                                entry.conn.set_readable();
+                            let closed = event.is_read_closed() || event.is_error();
+                            if event.is_readable() || closed {
+                                entry.conn.set_readable(closed);
                             }
                             self.drive(key, now);
                         }
@@ -355,7 +356,7 @@ impl EventLoop {
             Drive::Done => {
                 entry.conn.start_linger(now);
                 // Its input may already be waiting.
-                entry.conn.set_readable();
+                entry.conn.set_readable(false);
                 self.again.push((key, entry.generation));
             }
             Drive::Yield => self.again.push((key, entry.generation)),
