@@ -9,6 +9,30 @@
 //! - [`get`]: the HTTP client of `get`;
 //! - [`line_service`]: the line services;
 //! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime.
+//!
+//! A runtime only moves bytes. Here a test plays the runtime for one file-server connection,
+//! in memory:
+//!
+//! ```
+//! use std::time::Instant;
+//! use portline_common::http_server::{FileServer, FileServerOptions};
+//! use portline_common::{Session, SessionFactory, TRANSMIT_BUDGET};
+//!
+//! let root = tempfile::tempdir().unwrap();
+//! std::fs::write(root.path().join("hello.txt"), "hello\n").unwrap();
+//! let mut options = FileServerOptions::new(root.path().into());
+//! options.quiet = true;
+//! let server = FileServer::new(options).unwrap();
+//!
+//! let (peer, local) = ("127.0.0.1:5000".parse().unwrap(), "127.0.0.1:8080".parse().unwrap());
+//! let mut session = server.session(Instant::now(), peer, local);
+//! session.receive(Instant::now(), b"GET /hello.txt HTTP/1.0\r\n\r\n"); // bytes read
+//! let mut out = Vec::new();
+//! session.poll_transmit(Instant::now(), &mut out, TRANSMIT_BUDGET); // bytes to write
+//! assert!(out.starts_with(b"HTTP/1.0 200 OK\r\n"));
+//! assert!(out.ends_with(b"\r\n\r\nhello\n"));
+//! assert!(session.is_done()); // HTTP/1.0 without keep-alive: close once written
+//! ```
 
 pub mod addr;
 pub mod app;
