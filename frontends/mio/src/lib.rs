@@ -11,6 +11,17 @@
 //! buffer once the previous one is written, write, and ask for writability only while a tail
 //! is left, so a slow reader stops the session from producing more.
 //!
+//! Around that rule:
+//! - accept runs until `WouldBlock`; out of descriptors (EMFILE/ENFILE) it pauses 100 ms instead
+//!   of spinning; over `--max-connections` a connection gets the factory's overload reply and
+//!   is closed;
+//! - a finished connection whose peer has not ended its side half-closes and discards input for
+//!   up to 2 s before closing, so that unread input cannot turn the close into a reset that
+//!   destroys the last response;
+//! - SIGINT/SIGTERM (or [`Shutdown::request`](portline_common::Shutdown::request)) closes the
+//!   listeners and every connection with nothing left to write; the others finish within the
+//!   grace period, then the server returns `Ok(())`. A second signal exits at once.
+//!
 //! The app (command line, file server, line services, clients) is `portline_common`; this crate
 //! is only [`MioRuntime`], its [`Runtime`] implementation.
 //!
