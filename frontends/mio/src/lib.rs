@@ -7,7 +7,7 @@
 //! Each of `--threads` event loops owns an `SO_REUSEPORT` listener on the same address, a slab
 //! of connections, a timer heap fed by every session's `poll_timeout`, and a pool of output
 //! buffers (an idle connection holds none). A connection is driven by one rule: read until
-//! `WouldBlock` into its [`Session`](portline_common::Session), gather its output into one
+//! `WouldBlock` into its [`Session`], gather its output into one
 //! buffer once the previous one is written, write, and ask for writability only while a tail
 //! is left, so a slow reader stops the session from producing more.
 //!
