@@ -136,3 +136,39 @@ fn run_client_reports_a_refused_connection_as_a_connect_error() {
         other => panic!("expected a connect error, got {other:?}"),
     }
 }
+
+#[test]
+fn run_client_gives_up_connecting_after_the_timeout() {
+    // A listener that never accepts, its queue filled: further SYNs are dropped, so a connect
+    // neither succeeds nor fails until the client's own timeout.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let _ = s.connect(&addr.into());
+        fillers.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let mut session = Collect {
+        request: b"hello\n".to_vec(),
+        got: Vec::new(),
+        eof: false,
+    };
+    let rt = MioRuntime::with_shutdown(Shutdown::new());
+    let start = Instant::now();
+    let result = rt.run_client(addr, Duration::from_millis(300), &mut session);
+    let took = start.elapsed();
+    match result {
+        Err(ClientError::Connect(e)) => assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}"),
+        other => panic!("expected a connect timeout, got {other:?}"),
+    }
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(took < IO_TIMEOUT, "{took:?}");
+    drop(fillers);
+}
