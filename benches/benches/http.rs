@@ -6,18 +6,24 @@
 //! ```
 //!
 //! What is timed for portline is the whole path a frontend takes: `receive` (the bytes are copied
-//! into the connection's buffer), then `poll_event` until the head event is out (resumable scan,
-//! grammar validated with byte tables, framing fields interpreted, zero-copy `Bytes` slices
-//! handed out). httparse parses the same bytes in place into a stack array of 16 headers. The
-//! connection itself is created in the untimed setup, as httparse's header array is.
+//! into the connection's buffer), then `poll_event` until the head event is out (resumable line
+//! parser, grammar validated with byte tables, framing fields interpreted, zero-copy `Bytes`
+//! slices handed out), then dropping the event. Two variants:
+//! * `portline`: a fresh connection per head (created and dropped inside the timed loop, so
+//!   its buffer allocation, the `Bytes` promotion and the span `Vec` are all counted);
+//! * `portline_keepalive`: one kept-alive connection handles a whole exchange per iteration
+//!   (the head, its end, and for a server writing the `200 OK` that lets the next request in; for
+//!   a client writing the request first), which is the steady state of a busy connection.
+//!
+//! httparse parses the same bytes in place into a stack array of 16 headers.
 //!
 //! Results and ratios: `benches/RESULTS.md`.
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use portline_core::Time;
-use portline_core::http::{BodyLength, Config, Connection, Event, Poll, Request, Role};
+use portline_core::http::{BodyLength, Config, Connection, Event, Poll, Request, Response, Role};
 
 /// The 720-byte, 10-header request of picohttpparser's and httparse's benches.
 const KITTY: &[u8] = b"\
@@ -65,28 +71,60 @@ fn server() -> Connection {
     Connection::new(Role::Server, Config::default(), Time::ZERO)
 }
 
-/// A client connection that has sent a GET, ready to read its response.
-fn client() -> Connection {
-    let mut c = Connection::new(Role::Client, Config::default(), Time::ZERO);
-    let req = Request {
-        method: "GET",
-        target: "/",
-        headers: &[],
-        body: BodyLength::Known(0),
-        keep_alive: true,
-    };
-    let mut sink = Vec::new();
-    c.send_request(Time::ZERO, &req, &mut sink)
-        .expect("idle client");
-    c.send_end(Time::ZERO, &mut sink).expect("empty body");
-    c
+const GET: Request<'static> = Request {
+    method: "GET",
+    target: "/",
+    headers: &[],
+    body: BodyLength::Known(0),
+    keep_alive: true,
+};
+
+/// The keep-alive client asks with HEAD, so that the response head is the whole response.
+const HEAD: Request<'static> = Request {
+    method: "HEAD",
+    ..GET
+};
+
+const OK: Response<'static> = Response {
+    status: 200,
+    reason: "OK",
+    headers: &[],
+    body: BodyLength::Known(0),
+};
+
+/// A fresh connection reads one head.
+fn portline_fresh(role: Role, bytes: &[u8], sink: &mut Vec<u8>) -> usize {
+    let mut conn = Connection::new(role, Config::default(), Time::ZERO);
+    if role == Role::Client {
+        sink.clear();
+        conn.send_request(Time::ZERO, &GET, sink).expect("idle");
+        conn.send_end(Time::ZERO, sink).expect("empty body");
+    }
+    portline_head(&mut conn, bytes)
+}
+
+/// One exchange on a kept-alive connection: the head and its end, plus what the other side of
+/// the exchange writes (the server's response; the client's request before the response).
+fn portline_keepalive(conn: &mut Connection, bytes: &[u8], sink: &mut Vec<u8>) -> usize {
+    sink.clear();
+    if conn.role() == Role::Client {
+        conn.send_request(Time::ZERO, &HEAD, sink).expect("idle");
+        conn.send_end(Time::ZERO, sink).expect("empty body");
+    }
+    let n = portline_head(conn, bytes);
+    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    if conn.role() == Role::Server {
+        conn.send_response(Time::ZERO, &OK, sink).expect("in order");
+        conn.send_end(Time::ZERO, sink).expect("empty body");
+    }
+    n
 }
 
 fn portline_head(conn: &mut Connection, bytes: &[u8]) -> usize {
     conn.receive(Time::ZERO, bytes);
     match conn.poll_event() {
-        Ok(Poll::Event(Event::Request(r))) => r.headers.len(),
-        Ok(Poll::Event(Event::Response(r))) => r.headers.len(),
+        Ok(Poll::Event(Event::Request(r))) => black_box(r).headers.len(),
+        Ok(Poll::Event(Event::Response(r))) => black_box(r).headers.len(),
         other => panic!("no head: {other:?}"),
     }
 }
@@ -110,39 +148,33 @@ fn httparse_response(bytes: &[u8]) -> usize {
 }
 
 fn heads(c: &mut Criterion) {
-    let requests: [(&str, &[u8]); 3] = [
-        ("request_720_kitty", KITTY),
-        ("request_380_browser", BROWSER),
-        ("request_68_short", SHORT),
+    // The last column: whether the sample keeps a connection alive (the short request is
+    // HTTP/1.0 without keep-alive, so its connection closes after one exchange).
+    let samples: [(&str, Role, &[u8], bool); 4] = [
+        ("request_720_kitty", Role::Server, KITTY, true),
+        ("request_380_browser", Role::Server, BROWSER, true),
+        ("request_68_short", Role::Server, SHORT, false),
+        ("response_head", Role::Client, RESPONSE, true),
     ];
-    for (name, bytes) in requests {
+    for (name, role, bytes, persistent) in samples {
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Bytes(bytes.len() as u64));
-        g.bench_function("httparse", |b| {
-            b.iter(|| httparse_request(black_box(bytes)))
+        g.bench_function("httparse", |b| match role {
+            Role::Server => b.iter(|| httparse_request(black_box(bytes))),
+            Role::Client => b.iter(|| httparse_response(black_box(bytes))),
         });
+        let mut sink = Vec::new();
         g.bench_function("portline", |b| {
-            b.iter_batched_ref(
-                server,
-                |conn| portline_head(conn, black_box(bytes)),
-                BatchSize::SmallInput,
-            )
+            b.iter(|| portline_fresh(role, black_box(bytes), &mut sink))
         });
+        if persistent {
+            let mut conn = Connection::new(role, Config::default(), Time::ZERO);
+            g.bench_function("portline_keepalive", |b| {
+                b.iter(|| portline_keepalive(&mut conn, black_box(bytes), &mut sink))
+            });
+        }
         g.finish();
     }
-    let mut g = c.benchmark_group("response_head");
-    g.throughput(Throughput::Bytes(RESPONSE.len() as u64));
-    g.bench_function("httparse", |b| {
-        b.iter(|| httparse_response(black_box(RESPONSE)))
-    });
-    g.bench_function("portline", |b| {
-        b.iter_batched_ref(
-            client,
-            |conn| portline_head(conn, black_box(RESPONSE)),
-            BatchSize::SmallInput,
-        )
-    });
-    g.finish();
 }
 
 /// A POST with a chunked body: 16 chunks of 256 bytes.
@@ -203,11 +235,7 @@ fn messages(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(msg.len() as u64));
     g.bench_function("httparse", |b| b.iter(|| httparse_message(black_box(&msg))));
     g.bench_function("portline", |b| {
-        b.iter_batched_ref(
-            server,
-            |conn| portline_message(conn, black_box(&msg)),
-            BatchSize::SmallInput,
-        )
+        b.iter(|| portline_message(&mut server(), black_box(&msg)))
     });
     g.finish();
 }

@@ -1,4 +1,4 @@
-//! The connection: a receive buffer, the resumable head scan, the state of both halves, and timers.
+//! The connection: a receive buffer, the resumable head parser, the state of both halves, and timers.
 
 use std::collections::VecDeque;
 
@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 use super::chunked::{ChunkPoll, Chunked};
 use super::error::{ErrorKind, Fault};
 use super::event::{Event, Headers, RequestHead, ResponseHead, Version};
-use super::parse::{self, HeadScan, ResponseOutcome, bad, peer};
+use super::parse::{self, Head, HeadParser, ResponseOutcome, Rules, StartLine, bad, peer};
 use super::state::{BodyReader, BodyWriter, Exchange, Next, Reading, State, Step, Writing};
 use super::write::{self as w, BodyLength};
 use super::{Config, Error, Poll, Request, Response};
@@ -45,8 +45,8 @@ pub struct Connection {
     config: Config,
     /// Received bytes not yet handed out.
     buf: BytesMut,
-    /// How far the end-of-head search got in `buf`.
-    scan: HeadScan,
+    /// How far the head at the front of `buf` has been parsed.
+    parser: HeadParser,
     state: State,
     /// Client: requests sent, oldest first.
     pending: VecDeque<Pending>,
@@ -77,7 +77,7 @@ impl Connection {
             role,
             config,
             buf: BytesMut::new(),
-            scan: HeadScan::default(),
+            parser: HeadParser::default(),
             state: State::new(),
             pending: VecDeque::new(),
             body_seen: 0,
@@ -330,7 +330,6 @@ impl Connection {
             Next::Continue => {}
             Next::Close => self.closed = true,
             Next::NewCycle => {
-                self.scan.reset();
                 self.idle_since = self.now;
                 self.head_since = if self.buf.is_empty() {
                     None
@@ -467,51 +466,46 @@ impl Connection {
         if !server && self.pending.is_empty() {
             return Err(bad("response without a request"));
         }
-        let limits = &self.config.limits;
-        let Some(len) = self.scan.scan(&self.buf, server) else {
-            if self.buf.len() > limits.max_head {
-                return Err(parse::too_large(
-                    &self.buf[..=limits.max_head],
-                    server,
-                    limits.max_target,
-                ));
-            }
+        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
+        let rules = Rules {
+            request: server,
+            bare_lf: leniency.bare_lf,
+            http09: leniency.http09,
+            max_head: limits.max_head,
+            max_headers: limits.max_headers,
+            max_target: limits.max_target,
+        };
+        let Some(head) = self.parser.advance(&self.buf, &rules)? else {
             if self.eof {
                 return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a head"));
             }
             return Ok(Poll::NeedData);
         };
-        if len > limits.max_head {
-            return Err(parse::too_large(
-                &self.buf[..=limits.max_head],
-                server,
-                limits.max_target,
-            ));
-        }
-        self.scan.reset();
         self.head_since = None;
         self.body_seen = 0;
-        if server {
-            self.request(len)
-        } else {
-            self.response(len)
+        match head.start {
+            StartLine::Request {
+                method,
+                target,
+                version,
+            } => self.request(head, method, target, version),
+            StartLine::Status { .. } => self.response(head),
         }
     }
 
-    fn request(&mut self, len: usize) -> Result<Poll, Error> {
-        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
-        let p = parse::parse_request(
-            &self.buf[..len],
-            leniency.bare_lf,
-            leniency.http09,
-            limits.max_headers,
-            limits.max_target,
-        )?;
+    fn request(
+        &mut self,
+        p: Head,
+        method: (usize, usize),
+        target: (usize, usize),
+        version: Version,
+    ) -> Result<Poll, Error> {
+        let limits = &self.config.limits;
         let f = p.framing;
-        let body = match p.version {
+        let body = match version {
             Version::Http09 => BodyReader::Length(0),
             _ if f.te_present => {
-                if p.version == Version::Http10 {
+                if version == Version::Http10 {
                     return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
                 }
                 if f.content_length.is_some() {
@@ -539,24 +533,24 @@ impl Connection {
                 BodyReader::Length(n)
             }
         };
-        let keep_alive = match p.version {
+        let keep_alive = match version {
             Version::Http09 => false,
             Version::Http10 => f.keep_alive && !f.close,
             Version::Http11 => !f.close,
         };
-        let head = self.buf.split_to(len).freeze();
-        let method = head.slice(p.method.0..p.method.1);
+        let head = self.buf.split_to(p.len).freeze();
+        let method = head.slice(method.0..method.1);
         let exchange = Exchange {
-            version: p.version,
+            version,
             keep_alive,
             head: &method[..] == b"HEAD",
         };
         self.state
             .step(self.role, Step::RequestHead { body, exchange })?;
         Ok(Poll::Event(Event::Request(RequestHead {
-            target: head.slice(p.target.0..p.target.1),
+            target: head.slice(target.0..target.1),
             method,
-            version: p.version,
+            version,
             keep_alive,
             headers: Headers {
                 buf: head,
@@ -565,49 +559,53 @@ impl Connection {
         })))
     }
 
-    fn response(&mut self, len: usize) -> Result<Poll, Error> {
+    fn response(&mut self, p: Head) -> Result<Poll, Error> {
         let (limits, leniency) = (&self.config.limits, &self.config.leniency);
-        let (head, p): (Bytes, _) =
-            match parse::parse_response(&self.buf[..len], leniency.bare_lf, limits.max_headers)? {
-                ResponseOutcome::Parsed(p) => (self.buf.split_to(len).freeze(), p),
-                ResponseOutcome::NeedsUnfold => {
-                    let unfolded = parse::unfold(&self.buf[..len]);
-                    match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
-                        ResponseOutcome::Parsed(p) => {
-                            let _ = self.buf.split_to(len);
-                            (Bytes::from(unfolded), p)
-                        }
-                        ResponseOutcome::NeedsUnfold => {
-                            return Err(bad("obs-fold continuation line"));
-                        }
+        let (head, version, status, reason, spans, f) = match p.start {
+            StartLine::Status {
+                version,
+                status,
+                reason,
+            } if !p.folded => {
+                let head = self.buf.split_to(p.len).freeze();
+                (head, version, status, reason, p.spans, p.framing)
+            }
+            _ => {
+                // obs-fold: unfold into a fresh buffer (rare) and parse that again.
+                let unfolded = parse::unfold(&self.buf[..p.len]);
+                match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
+                    ResponseOutcome::Parsed(r) => {
+                        let _ = self.buf.split_to(p.len);
+                        let head = Bytes::from(unfolded);
+                        (head, r.version, r.status, r.reason, r.spans, r.framing)
+                    }
+                    ResponseOutcome::NeedsUnfold => {
+                        return Err(bad("obs-fold continuation line"));
                     }
                 }
-            };
-        let f = p.framing;
+            }
+        };
         let pending = *self
             .pending
             .front()
             .ok_or(bad("response without a request"))?;
         let event = Event::Response(ResponseHead {
-            version: p.version,
-            status: p.status,
-            reason: head.slice(p.reason.0..p.reason.1),
-            headers: Headers {
-                buf: head,
-                spans: p.spans,
-            },
+            version,
+            status,
+            reason: head.slice(reason.0..reason.1),
+            headers: Headers { buf: head, spans },
         });
-        if p.status < 200 {
+        if status < 200 {
             self.state.step(self.role, Step::InterimHead)?;
             return Ok(Poll::Event(event));
         }
         if f.te_present && f.content_length.is_some() {
             return Err(bad("Transfer-Encoding together with Content-Length"));
         }
-        if f.te_present && p.version == Version::Http10 {
+        if f.te_present && version == Version::Http10 {
             return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
         }
-        let body = if pending.head || p.status == 204 || p.status == 304 {
+        let body = if pending.head || status == 204 || status == 304 {
             BodyReader::Length(0)
         } else if f.te_present {
             if f.te_empty || f.te_chunked_not_last {
@@ -628,7 +626,7 @@ impl Connection {
         } else {
             BodyReader::UntilClose
         };
-        let persistent = match p.version {
+        let persistent = match version {
             Version::Http09 | Version::Http10 => f.keep_alive && !f.close,
             Version::Http11 => !f.close,
         };

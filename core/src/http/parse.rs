@@ -1,15 +1,15 @@
-//! The head grammar: byte classes, the resumable end-of-head scan, and the `nom` parsers for the
-//! request line, the status line and header fields.
+//! The head grammar: byte classes, and the `nom` parsers for the request line, the status line
+//! and header fields, driven line by line by a resumable [`HeadParser`].
 //!
-//! Parsing a head is two passes over bytes that are already in memory:
-//! 1. [`HeadScan`] finds where the head ends with `memchr` (one call per line), resuming where it
-//!    stopped when more bytes arrive, so a head that trickles in is not re-scanned.
-//! 2. Once the whole head is there, [`parse_request`] / [`parse_response`] validate it line by line
-//!    with `nom` combinators whose inner loops are `[bool; 256]` table lookups, and record spans
-//!    (no allocation per field; one `Vec` of spans per head).
+//! A head is parsed in one pass as its lines arrive: `memchr` finds each line's LF, the line is
+//! validated by `nom` combinators whose inner loops are `[bool; 256]` table lookups (or, for the
+//! long runs of target and field-value bytes, the same classes checked eight bytes at a time),
+//! and each field is recorded as a span. When more bytes arrive the parser resumes at the first
+//! incomplete line: a head that trickles in is never re-scanned from its first byte, and there is
+//! no allocation per field (one `Vec` of spans per head).
 
 use nom::IResult;
-use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
+use nom::bytes::complete::{tag, take_while_m_n, take_while1};
 use nom::character::complete::char;
 
 use super::error::{Error, ErrorKind, Fault};
@@ -76,52 +76,6 @@ pub(crate) const fn peer(kind: ErrorKind, message: &'static str) -> Error {
 
 type R<'a, T> = IResult<&'a [u8], T, ()>;
 
-// ----- the resumable end-of-head scan -----
-
-/// Where the end-of-head search stopped, so that the next call continues from there.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct HeadScan {
-    /// Bytes of the buffer already searched for LF.
-    pos: usize,
-    /// The index of the last LF seen (the end of the previous line).
-    last_lf: Option<usize>,
-}
-
-impl HeadScan {
-    /// Forget the progress (a new head starts at the front of the buffer).
-    pub(crate) fn reset(&mut self) {
-        self.pos = 0;
-        self.last_lf = None;
-    }
-
-    /// Searches `buf` (which starts with the head) for the end of the head and returns its length
-    /// (the blank line included). `simple_first_line` says whether a first line with fewer than
-    /// two spaces ends the head on its own (a server reading a possible HTTP/0.9 Simple-Request,
-    /// or a garbage line that will be rejected anyway). An empty first line always ends the head
-    /// (it is then rejected by the parser).
-    pub(crate) fn scan(&mut self, buf: &[u8], simple_first_line: bool) -> Option<usize> {
-        while let Some(off) = memchr::memchr(b'\n', &buf[self.pos..]) {
-            let lf = self.pos + off;
-            self.pos = lf + 1;
-            let line_start = self.last_lf.map_or(0, |p| p + 1);
-            let line = &buf[line_start..lf];
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                return Some(lf + 1);
-            }
-            if self.last_lf.is_none()
-                && simple_first_line
-                && memchr::memchr_iter(b' ', line).nth(1).is_none()
-            {
-                return Some(lf + 1);
-            }
-            self.last_lf = Some(lf);
-        }
-        self.pos = buf.len();
-        None
-    }
-}
-
 // ----- what the parsers report -----
 
 /// The fields that decide framing and persistence, gathered while the head is parsed.
@@ -145,14 +99,33 @@ pub(crate) struct Framing {
     pub keep_alive: bool,
 }
 
-/// A parsed request head: spans index the head's bytes.
+/// What the first line of a head said; spans index the head's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartLine {
+    /// A request line (`version` is `Http09` for a Simple-Request).
+    Request {
+        method: (usize, usize),
+        target: (usize, usize),
+        version: Version,
+    },
+    /// A status line.
+    Status {
+        version: Version,
+        status: u16,
+        reason: (usize, usize),
+    },
+}
+
+/// A complete head: its length and what was parsed.
 #[derive(Debug)]
-pub(crate) struct ParsedRequest {
-    pub method: (usize, usize),
-    pub target: (usize, usize),
-    pub version: Version,
+pub(crate) struct Head {
+    /// Bytes of the head, the blank line included.
+    pub len: usize,
+    pub start: StartLine,
     pub spans: Vec<[u32; 4]>,
     pub framing: Framing,
+    /// A response had obs-fold lines: unfold it and parse it again ([`unfold`], [`parse_response`]).
+    pub folded: bool,
 }
 
 /// A parsed status line and headers.
@@ -196,6 +169,63 @@ fn version_of(major: u8, minor: u8) -> Result<Version, Error> {
             "unsupported HTTP major version",
         )),
     }
+}
+
+/// Length of the prefix of `v` whose bytes are all in `class`, where every byte below `below`
+/// except HTAB, and DEL, are known to be outside it (true of [`FIELD_VALUE`] with `0x20` and
+/// [`TARGET`] with `0x21`). Eight bytes are checked at a time (SWAR: "has a byte less than n" and
+/// "has a zero byte" on a `u64`); a word with a possible hit is looked at byte by byte.
+#[inline]
+fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
+    const LO: u64 = u64::from_le_bytes([0x01; 8]);
+    const HI: u64 = u64::from_le_bytes([0x80; 8]);
+    const DEL: u64 = u64::from_le_bytes([0x7f; 8]);
+    let hit = |w: &[u8]| -> bool {
+        // One 8-byte load: `chunks_exact` guarantees the length.
+        let x = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        let low = x.wrapping_sub(LO * u64::from(below)) & !x & HI;
+        let y = x ^ DEL;
+        let del = y.wrapping_sub(LO) & !y & HI;
+        low | del != 0
+    };
+    let mut done = 0;
+    let mut pairs = v.chunks_exact(16);
+    for p in pairs.by_ref() {
+        if hit(&p[..8]) | hit(&p[8..]) {
+            if let Some(i) = p.iter().position(|&b| !class[b as usize]) {
+                return done + i;
+            }
+        }
+        done += 16;
+    }
+    let rest = pairs.remainder();
+    let mut words = rest.chunks_exact(8);
+    for w in words.by_ref() {
+        if hit(w) {
+            if let Some(i) = w.iter().position(|&b| !class[b as usize]) {
+                return done + i;
+            }
+        }
+        done += 8;
+    }
+    let tail = words.remainder();
+    done + tail
+        .iter()
+        .position(|&b| !class[b as usize])
+        .unwrap_or(tail.len())
+}
+
+/// `request-target`: the bytes up to the next SP that are in [`TARGET`].
+fn target(i: &[u8]) -> R<'_, &[u8]> {
+    let end = memchr::memchr(b' ', i).unwrap_or(i.len());
+    let n = class_prefix(&i[..end], 0x21, &TARGET);
+    Ok((&i[n..], &i[..n]))
+}
+
+/// `field-value` (untrimmed): the bytes in [`FIELD_VALUE`].
+fn field_value(i: &[u8]) -> R<'_, &[u8]> {
+    let n = class_prefix(i, 0x20, &FIELD_VALUE);
+    Ok((&i[n..], &i[..n]))
 }
 
 fn token(i: &[u8]) -> R<'_, &[u8]> {
@@ -245,8 +275,7 @@ fn request_line(line: &[u8]) -> Result<RequestLine<'_>, Error> {
             line_error(line, "invalid method")
         }
     })?;
-    let (rest, target) = take_while(|b: u8| TARGET[b as usize])(rest)
-        .map_err(|_: nom::Err<()>| bad("invalid request target"))?;
+    let (rest, target) = target(rest).map_err(|_| bad("invalid request target"))?;
     if target.is_empty() {
         return Err(if rest.first() == Some(&b' ') {
             bad("request line parts not separated by one SP")
@@ -287,8 +316,7 @@ fn status_line(line: &[u8]) -> Result<(u8, u8, u16, &[u8]), Error> {
         return Ok((major, minor, status, rest));
     }
     let (rest, _) = sp(rest).map_err(|_| line_error(line, "invalid status code"))?;
-    let (left, reason) = take_while(|b: u8| FIELD_VALUE[b as usize])(rest)
-        .map_err(|_: nom::Err<()>| bad("invalid reason phrase"))?;
+    let (left, reason) = field_value(rest).map_err(|_| bad("invalid reason phrase"))?;
     if !left.is_empty() {
         return Err(line_error(line, "invalid byte in reason phrase"));
     }
@@ -320,8 +348,7 @@ pub(crate) fn field_line(line: &[u8]) -> Result<(&[u8], &[u8]), Error> {
         _ if memchr::memchr(b':', rest).is_none() => line_error(line, "header line without colon"),
         _ => line_error(line, "invalid byte in header name"),
     })?;
-    let (left, value) = take_while(|b: u8| FIELD_VALUE[b as usize])(rest)
-        .map_err(|_: nom::Err<()>| bad("invalid header value"))?;
+    let (left, value) = field_value(rest).map_err(|_| bad("invalid header value"))?;
     if let Some(&b) = left.first() {
         return Err(match b {
             b'\r' => bad("bare CR in head"),
@@ -472,58 +499,148 @@ fn fields(
     }
 }
 
-/// Parses a complete request head (as delimited by [`HeadScan::scan`] with
-/// `simple_first_line = true`).
-pub(crate) fn parse_request(
-    head: &[u8],
-    bare_lf: bool,
-    http09: bool,
-    max_headers: usize,
-    max_target: usize,
-) -> Result<ParsedRequest, Error> {
-    let (line, next) = next_line(head, 0, bare_lf)?;
+/// The rules a head is parsed by (from `Config` and the role).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules {
+    /// A request head (server role), else a response head.
+    pub request: bool,
+    pub bare_lf: bool,
+    pub http09: bool,
+    pub max_head: usize,
+    pub max_headers: usize,
+    pub max_target: usize,
+}
+
+/// Parses a head line by line as it arrives, resuming at the first incomplete line.
+#[derive(Debug, Default)]
+pub(crate) struct HeadParser {
+    /// Start of the next line to parse (offset from the head's first byte).
+    line: usize,
+    /// How far the search for that line's LF got.
+    searched: usize,
+    start: Option<StartLine>,
+    spans: Vec<[u32; 4]>,
+    framing: Framing,
+    folded: bool,
+}
+
+impl HeadParser {
+    /// Parses the complete lines of `buf` (which begins with the head) not parsed yet. Returns the
+    /// head once its end is found; the parser is then ready for the next head.
+    pub(crate) fn advance(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
+        loop {
+            let Some(off) = memchr::memchr(b'\n', &buf[self.searched..]) else {
+                self.searched = buf.len();
+                if buf.len() > rules.max_head {
+                    return Err(too_large(buf, rules));
+                }
+                return Ok(None);
+            };
+            let lf = self.searched + off;
+            if lf >= rules.max_head {
+                return Err(too_large(buf, rules));
+            }
+            let line = &buf[self.line..lf];
+            self.line = lf + 1;
+            self.searched = lf + 1;
+            let line = match line.strip_suffix(b"\r") {
+                Some(l) => l,
+                None if rules.bare_lf => line,
+                None => return Err(bad("bare LF line ending")),
+            };
+            if self.start.is_none() {
+                let start = if rules.request {
+                    start_of_request(buf, line, rules)?
+                } else {
+                    start_of_response(buf, line)?
+                };
+                self.start = Some(start);
+                if let StartLine::Request {
+                    version: Version::Http09,
+                    ..
+                } = start
+                {
+                    return Ok(Some(self.finish(lf + 1, start)));
+                }
+                continue;
+            }
+            let Some(&first) = line.first() else {
+                let start = self.start.expect("set by the first line");
+                return Ok(Some(self.finish(lf + 1, start)));
+            };
+            if self.folded {
+                continue;
+            }
+            if is_ows(first) {
+                if self.spans.is_empty() {
+                    return Err(bad("whitespace before the first header"));
+                }
+                if rules.request {
+                    return Err(bad("obs-fold continuation line"));
+                }
+                self.folded = true;
+                continue;
+            }
+            let (name, value) = field_line(line)?;
+            if self.spans.len() == rules.max_headers {
+                return Err(peer(ErrorKind::HeadTooLarge, "too many header fields"));
+            }
+            self.framing.field(name, value)?;
+            if self.spans.capacity() == 0 {
+                self.spans.reserve(16);
+            }
+            let ns = offset(buf, name);
+            let vs = offset(buf, value);
+            self.spans.push([
+                ns as u32,
+                (ns + name.len()) as u32,
+                vs as u32,
+                (vs + value.len()) as u32,
+            ]);
+        }
+    }
+
+    fn finish(&mut self, len: usize, start: StartLine) -> Head {
+        let done = std::mem::take(self);
+        Head {
+            len,
+            start,
+            spans: done.spans,
+            framing: done.framing,
+            folded: done.folded,
+        }
+    }
+}
+
+fn start_of_request(head: &[u8], line: &[u8], rules: &Rules) -> Result<StartLine, Error> {
     if line.is_empty() {
         return Err(bad("empty request line"));
     }
     let (method, target, version) = request_line(line)?;
-    if target.len() > max_target {
+    if target.len() > rules.max_target {
         return Err(peer(ErrorKind::TargetTooLong, "request target too long"));
     }
-    let method_span = (offset(head, method), offset(head, method) + method.len());
-    let target_span = (offset(head, target), offset(head, target) + target.len());
-    let mut framing = Framing::default();
-    let Some((major, minor)) = version else {
-        if !http09 {
-            return Err(bad("HTTP/0.9 request not accepted"));
-        }
-        if method != b"GET" {
+    let version = match version {
+        Some((major, minor)) => version_of(major, minor)?,
+        None if !rules.http09 => return Err(bad("HTTP/0.9 request not accepted")),
+        None if method != b"GET" => {
             return Err(bad("HTTP/0.9 request with a method other than GET"));
         }
-        return Ok(ParsedRequest {
-            method: method_span,
-            target: target_span,
-            version: Version::Http09,
-            spans: Vec::new(),
-            framing,
-        });
+        None => Version::Http09,
     };
-    let version = version_of(major, minor)?;
-    let mut spans = Vec::with_capacity(16);
-    fields(
-        head,
-        next,
-        bare_lf,
-        max_headers,
-        &mut spans,
-        &mut framing,
-        None,
-    )?;
-    Ok(ParsedRequest {
-        method: method_span,
-        target: target_span,
+    Ok(StartLine::Request {
+        method: (offset(head, method), offset(head, method) + method.len()),
+        target: (offset(head, target), offset(head, target) + target.len()),
         version,
-        spans,
-        framing,
+    })
+}
+
+fn start_of_response(head: &[u8], line: &[u8]) -> Result<StartLine, Error> {
+    let (major, minor, status, reason) = status_line(line)?;
+    Ok(StartLine::Status {
+        version: version_of(major, minor)?,
+        status,
+        reason: (offset(head, reason), offset(head, reason) + reason.len()),
     })
 }
 
@@ -597,18 +714,18 @@ fn trim_ows_start(mut v: &[u8]) -> &[u8] {
     v
 }
 
-/// When a head outgrows `max_head` before its end is found: 414 if the request target alone is
-/// already over `max_target` in the first line (or what has arrived of it), else 431. Looks only
-/// at `prefix` (the first `max_head + 1` bytes), so the answer does not depend on how the bytes
-/// were split.
-pub(crate) fn too_large(prefix: &[u8], request: bool, max_target: usize) -> Error {
-    if request {
+/// When a head outgrows `max_head`: 414 if the request target alone is already over
+/// `max_target` in the first line (or what has arrived of it), else 431. Looks only at the first
+/// `max_head + 1` bytes, so the answer does not depend on how the bytes were split.
+fn too_large(buf: &[u8], rules: &Rules) -> Error {
+    let prefix = &buf[..buf.len().min(rules.max_head + 1)];
+    if rules.request {
         let line_end = memchr::memchr(b'\n', prefix).unwrap_or(prefix.len());
         let line = &prefix[..line_end];
         if let Some(sp1) = memchr::memchr(b' ', line) {
             let rest = &line[sp1 + 1..];
             let target_len = memchr::memchr(b' ', rest).unwrap_or(rest.len());
-            if target_len > max_target {
+            if target_len > rules.max_target {
                 return peer(ErrorKind::TargetTooLong, "request target too long");
             }
         }
@@ -620,17 +737,26 @@ pub(crate) fn too_large(prefix: &[u8], request: bool, max_target: usize) -> Erro
 mod tests {
     use super::*;
 
+    const RULES: Rules = Rules {
+        request: true,
+        bare_lf: true,
+        http09: true,
+        max_head: 1024,
+        max_headers: 10,
+        max_target: 100,
+    };
+
     #[test]
-    fn scan_resumes_and_finds_the_blank_line() {
+    fn parser_resumes_and_finds_the_blank_line() {
         let msg = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest";
-        let mut s = HeadScan::default();
+        let mut p = HeadParser::default();
         for end in 0..msg.len() {
-            let found = s.scan(&msg[..end], true);
-            if end < 27 {
-                assert_eq!(found, None, "at {end}");
-            } else {
-                assert_eq!(found, Some(27));
-                return;
+            match p.advance(&msg[..end], &RULES).unwrap() {
+                None => assert!(end < 27, "at {end}"),
+                Some(head) => {
+                    assert_eq!((end, head.len, head.spans.len()), (27, 27, 1));
+                    return;
+                }
             }
         }
         panic!("never found");
@@ -638,10 +764,36 @@ mod tests {
 
     #[test]
     fn simple_request_ends_at_first_line() {
-        let mut s = HeadScan::default();
-        assert_eq!(s.scan(b"GET /x\r\nmore", true), Some(8));
-        let mut s = HeadScan::default();
-        assert_eq!(s.scan(b"HTTP/1.0 200 OK\r\n\r\n", false), Some(19));
+        let mut p = HeadParser::default();
+        let head = p.advance(b"GET /x\r\nmore", &RULES).unwrap().unwrap();
+        assert_eq!(head.len, 8);
+        let rules = Rules {
+            request: false,
+            ..RULES
+        };
+        let head = p
+            .advance(b"HTTP/1.0 200 OK\r\n\r\n", &rules)
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.len, 19);
+    }
+
+    #[test]
+    fn class_prefix_agrees_with_the_tables() {
+        for len in 0..40 {
+            for bad_at in 0..=len {
+                for bad in [0u8, 9, 0x1f, 0x20, 0x7f, b'\r'] {
+                    let mut v = vec![b'a'; len];
+                    if bad_at < len {
+                        v[bad_at] = bad;
+                    }
+                    for (below, class) in [(0x20, &FIELD_VALUE), (0x21, &TARGET)] {
+                        let naive = v.iter().position(|&b| !class[b as usize]).unwrap_or(len);
+                        assert_eq!(class_prefix(&v, below, class), naive, "{v:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
