@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use portline_core::line::{Codec, Config, LineEvent, TelnetMode};
 use tokio_util::codec::{Decoder, LinesCodec};
@@ -47,6 +47,25 @@ fn portline_owned(data: &[u8]) -> usize {
     let mut n = 0;
     for read in data.chunks(READ) {
         codec.receive(read);
+        while let Some(event) = codec.poll_event() {
+            if let LineEvent::Line(line) = event {
+                n += black_box(line).len();
+            }
+        }
+    }
+    n
+}
+
+/// Owned lines from reads that are already `Bytes` (a frontend reading into a `BytesMut` and
+/// freezing it): lines are slices of the reads, not copies.
+fn portline_bytes(reads: &[Bytes]) -> usize {
+    let mut codec = Codec::new(Config {
+        max_line: MAX_LINE,
+        telnet: TelnetMode::Off,
+    });
+    let mut n = 0;
+    for read in reads {
+        codec.receive_bytes(read.clone());
         while let Some(event) = codec.poll_event() {
             if let LineEvent::Line(line) = event {
                 n += black_box(line).len();
@@ -120,6 +139,10 @@ fn framing(c: &mut Criterion) {
         // Every framer sees the same lines (LinesCodec and portline strip the CR; the raw scan
         // keeps it, one byte per line).
         let lines = memchr::memchr_iter(b'\n', &data).count();
+        // The same reads as `Bytes`, made once outside the measurement (a frontend gets them
+        // from its read buffer for free).
+        let reads: Vec<Bytes> = data.chunks(READ).map(Bytes::copy_from_slice).collect();
+        assert_eq!(portline_bytes(&reads), tokio_lines(&data));
         assert_eq!(portline_owned(&data), tokio_lines(&data));
         assert_eq!(portline_borrowed(&data), tokio_lines(&data));
         assert_eq!(portline_direct(&data), tokio_lines(&data));
@@ -129,6 +152,9 @@ fn framing(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(data.len() as u64));
         group.bench_function("portline_codec", |b| {
             b.iter(|| portline_owned(black_box(&data)))
+        });
+        group.bench_function("portline_codec_receive_bytes", |b| {
+            b.iter(|| portline_bytes(black_box(&reads)))
         });
         group.bench_function("portline_codec_borrowed", |b| {
             b.iter(|| portline_borrowed(black_box(&data)))

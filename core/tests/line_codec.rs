@@ -584,3 +584,117 @@ proptest! {
         prop_assert_eq!(run_direct(config, &chunks), events);
     }
 }
+
+/// Feed each chunk with `receive`, `receive_bytes` or `receive_with`, drain with `poll_event` or
+/// `poll_borrowed` or not at all, as `choices` say; collect every event.
+fn run_mixed(config: Config, chunks: &[&[u8]], choices: &[u8]) -> Vec<LineEvent> {
+    let own = |e: LineEvent<&[u8]>| match e {
+        LineEvent::Line(l) => LineEvent::Line(Bytes::copy_from_slice(l)),
+        LineEvent::TooLong { dropped } => LineEvent::TooLong { dropped },
+        LineEvent::Eof { unterminated } => LineEvent::Eof {
+            unterminated: unterminated.map(Bytes::copy_from_slice),
+        },
+    };
+    let mut codec = Codec::new(config);
+    let mut events = Vec::new();
+    let drain = |codec: &mut Codec, events: &mut Vec<LineEvent>, how: u8| match how {
+        0 => {
+            while let Some(e) = codec.poll_event() {
+                events.push(e);
+            }
+        }
+        1 => {
+            while let Some(e) = codec.poll_borrowed() {
+                events.push(own(e));
+            }
+        }
+        _ => {}
+    };
+    for (i, chunk) in chunks.iter().enumerate() {
+        let choice = choices.get(i).copied().unwrap_or(0);
+        match choice % 3 {
+            0 => codec.receive(chunk),
+            1 => codec.receive_bytes(Bytes::copy_from_slice(chunk)),
+            _ => codec.receive_with(chunk, |e| events.push(own(e))),
+        }
+        drain(&mut codec, &mut events, (choice / 3) % 3);
+    }
+    codec.receive_eof();
+    drain(&mut codec, &mut events, choices.last().map_or(0, |c| c % 2));
+    drain(&mut codec, &mut events, 0);
+    events
+}
+
+#[test]
+fn receive_bytes_table() {
+    for case in CASES {
+        let config = Config {
+            max_line: case.max_line,
+            telnet: case.telnet,
+        };
+        let bytes: Vec<&[u8]> = case.input.chunks(1).collect();
+        for choices in [[1u8; 1], [4], [7]] {
+            let many = vec![choices[0]; bytes.len()];
+            assert_eq!(
+                run_mixed(config, &[case.input], &choices),
+                expected(case, true),
+                "{} whole {choices:?}",
+                case.name
+            );
+            assert_eq!(
+                run_mixed(config, &bytes, &many),
+                expected(case, true),
+                "{} bytewise {choices:?}",
+                case.name
+            );
+        }
+    }
+}
+
+#[test]
+fn receive_bytes_lines_share_the_input() {
+    let mut codec = Codec::new(Config::default());
+    let read = Bytes::from(b"partial".to_vec());
+    codec.receive_bytes(read);
+    assert_eq!(codec.poll_event(), None);
+    let read = Bytes::from(b" line\r\nwhole one\nrest".to_vec());
+    codec.receive_bytes(read.clone());
+    assert_eq!(
+        codec.poll_event(),
+        Some(LineEvent::from_line("partial line"))
+    );
+    let Some(LineEvent::Line(whole)) = codec.poll_event() else {
+        panic!("a line")
+    };
+    assert_eq!(whole, "whole one");
+    assert_eq!(
+        whole.as_ptr(),
+        read[7..].as_ptr(),
+        "a slice of the read, not a copy"
+    );
+    assert_eq!(codec.poll_event(), None);
+    assert_eq!(codec.buffered(), 4);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// However the three input methods and two output methods are mixed (and whether or not the
+    /// caller drains between reads), the events are those of receive-then-drain.
+    #[test]
+    fn mixed_inputs_match_receive(
+        max_line in 0usize..24,
+        mode in 0u8..3,
+        stream in proptest::collection::vec(prop_oneof![
+            4 => b'a'..=b'c', 2 => Just(b'\n'), 1 => Just(b'\r'), 1 => Just(0xffu8), 1 => Just(0xfdu8)
+        ], 0..200),
+        cuts in proptest::collection::vec(any::<usize>(), 0..20),
+        choices in proptest::collection::vec(any::<u8>(), 0..21),
+    ) {
+        let telnet = [TelnetMode::Off, TelnetMode::Auto, TelnetMode::On][usize::from(mode)];
+        let config = Config { max_line, telnet };
+        let chunks = split(&stream, &cuts);
+        let (events, _, _) = run(config, &chunks, true);
+        prop_assert_eq!(run_mixed(config, &chunks, &choices), events);
+    }
+}

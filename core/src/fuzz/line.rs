@@ -38,11 +38,20 @@ fn chunks(data: &[u8], seed: u8) -> Vec<&[u8]> {
 /// Feed the chunks and drain after each; returns events and telnet answers. Checks the memory
 /// bound after every drain.
 fn run_codec(config: Config, parts: &[&[u8]]) -> (Vec<LineEvent>, Vec<u8>) {
+    run_codec_with(config, parts, false)
+}
+
+/// [`run_codec`], feeding with `receive_bytes` when `as_bytes`.
+fn run_codec_with(config: Config, parts: &[&[u8]], as_bytes: bool) -> (Vec<LineEvent>, Vec<u8>) {
     let mut codec = Codec::new(config);
     let mut events = Vec::new();
     let mut replies = Vec::new();
     for part in parts {
-        codec.receive(part);
+        if as_bytes {
+            codec.receive_bytes(Bytes::copy_from_slice(part));
+        } else {
+            codec.receive(part);
+        }
         while let Some(e) = codec.poll_event() {
             events.push(e);
         }
@@ -130,6 +139,8 @@ pub fn codec(data: &[u8]) {
     let whole = run_codec(config, &[stream]);
     let split = run_codec(config, &chunks(stream, *seed));
     assert_eq!(whole, split, "split input changed the events");
+    let split_bytes = run_codec_with(config, &chunks(stream, *seed), true);
+    assert_eq!(whole, split_bytes, "receive_bytes changed the events");
     let bytewise: Vec<&[u8]> = stream.chunks(1).collect();
     assert_eq!(
         whole,

@@ -117,6 +117,9 @@ pub struct Codec {
     telnet: Option<Telnet>,
     /// Telnet output of the current `receive`, before it joins `buf`.
     scratch: Vec<u8>,
+    /// Data given to `receive_bytes`, logically after `buf`, framed in place. Only non-empty
+    /// while `buf` holds nothing but complete lines (or nothing) and no line is being discarded.
+    input: Bytes,
 }
 
 impl Codec {
@@ -135,6 +138,7 @@ impl Codec {
                 TelnetMode::Off | TelnetMode::Auto => None,
             },
             scratch: Vec::new(),
+            input: Bytes::new(),
         }
     }
 
@@ -152,7 +156,7 @@ impl Codec {
 
     /// How many received bytes wait to be delivered as lines.
     pub fn buffered(&self) -> usize {
-        self.buf.len() - self.consumed
+        self.buf.len() - self.consumed + self.input.len()
     }
 
     /// True once the `Eof` event has been delivered: nothing more will come.
@@ -168,6 +172,7 @@ impl Codec {
             return;
         }
         self.release();
+        self.flush_input();
         if self.telnet.is_none() && self.config.telnet == TelnetMode::Auto {
             if let Some(i) = memchr::memchr(IAC, data) {
                 self.accept(&data[..i]);
@@ -180,6 +185,44 @@ impl Codec {
             self.receive_telnet(data);
         } else {
             self.accept(data);
+        }
+    }
+
+    /// [`Self::receive`] for data that is already in a [`Bytes`] (e.g. a frontend's read buffer,
+    /// frozen): complete lines are then delivered by [`Self::poll_event`] as slices of `data`
+    /// itself, without copying; only a partial line at its end is copied into the codec. The
+    /// events are exactly those of `receive(&data)`. (In telnet mode, or when `data` switches
+    /// telnet on, it is `receive(&data)`.)
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use portline_core::line::{Codec, Config, LineEvent};
+    /// let mut codec = Codec::new(Config::default());
+    /// let read = Bytes::from_static(b"one\r\ntw");
+    /// codec.receive_bytes(read.clone());
+    /// let Some(LineEvent::Line(one)) = codec.poll_event() else { panic!() };
+    /// assert_eq!(one, "one");
+    /// assert_eq!(one.as_ptr(), read.as_ptr(), "the same memory: no copy");
+    /// codec.receive_bytes(Bytes::from_static(b"o\n"));
+    /// assert_eq!(codec.poll_event(), Some(LineEvent::Line("two".into())));
+    /// ```
+    pub fn receive_bytes(&mut self, data: Bytes) {
+        let plain = self.telnet.is_none()
+            && (self.config.telnet == TelnetMode::Off || memchr::memchr(IAC, &data).is_none());
+        if self.eof || !plain || !self.input.is_empty() {
+            self.receive(&data);
+            return;
+        }
+        self.release();
+        let mut data = data;
+        if self.discarding || self.buf.last().is_some_and(|b| *b != b'\n') {
+            // Finish the partial (or discarded) line by copying up to its LF.
+            let split = memchr::memchr(b'\n', &data).map_or(data.len(), |i| i + 1);
+            self.accept(&data[..split]);
+            data.advance(split);
+        }
+        if !data.is_empty() {
+            self.input = data;
         }
     }
 
@@ -212,7 +255,7 @@ impl Codec {
     pub fn receive_with<F: FnMut(LineEvent<&[u8]>)>(&mut self, data: &[u8], mut on_event: F) {
         let plain = self.telnet.is_none()
             && (self.config.telnet == TelnetMode::Off || memchr::memchr(IAC, data).is_none());
-        if self.eof || !plain {
+        if self.eof || !plain || !self.input.is_empty() {
             self.receive(data);
             while let Some(event) = self.poll_borrowed() {
                 on_event(event);
@@ -269,6 +312,11 @@ impl Codec {
     #[must_use]
     pub fn poll_event(&mut self) -> Option<LineEvent> {
         self.release();
+        if self.buf.is_empty() && !self.input.is_empty() {
+            if let Some(event) = self.scan_input() {
+                return Some(event);
+            }
+        }
         Some(match self.scan()? {
             Found::Line { end, next } => {
                 let mut line = self.buf.split_to(next);
@@ -289,6 +337,10 @@ impl Codec {
     #[must_use]
     pub fn poll_borrowed(&mut self) -> Option<LineEvent<&[u8]>> {
         self.release();
+        if self.buf.is_empty() {
+            // Borrowing needs the bytes in `buf`: copy what `receive_bytes` left.
+            self.flush_input();
+        }
         Some(match self.scan()? {
             Found::Line { end, next } => {
                 self.consumed = next;
@@ -331,6 +383,37 @@ impl Codec {
     }
 
     // ----- internals -----
+
+    /// The next line of `input` (`buf` being empty), as a slice of it; or, when `input` has no
+    /// LF, move its partial line into `buf` and return `None` for `scan` to carry on.
+    fn scan_input(&mut self) -> Option<LineEvent> {
+        let Some(lf) = memchr::memchr(b'\n', &self.input) else {
+            self.flush_input();
+            return None;
+        };
+        let end = if lf > 0 && self.input[lf - 1] == b'\r' {
+            lf - 1
+        } else {
+            lf
+        };
+        if end > self.config.max_line {
+            self.input.advance(lf + 1);
+            return Some(LineEvent::TooLong {
+                dropped: self.config.max_line + 1,
+            });
+        }
+        let mut line = self.input.split_to(lf + 1);
+        line.truncate(end);
+        Some(LineEvent::Line(line))
+    }
+
+    /// Copy what is left of `input` into `buf` (keeping the order of bytes).
+    fn flush_input(&mut self) {
+        if !self.input.is_empty() {
+            let input = core::mem::take(&mut self.input);
+            self.accept(&input);
+        }
+    }
 
     /// Drop what `poll_borrowed` handed out.
     fn release(&mut self) {
