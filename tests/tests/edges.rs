@@ -201,4 +201,58 @@ matrix! {
         assert!(status.success(), "exit status {status}");
         drop(idle);
     }
+
+    /// One kept-alive connection through every kind of response: 404, HEAD, 304, 405, a
+    /// listing, a file. Each must be framed exactly (no body after HEAD or 304), or the next
+    /// response would not parse.
+    fn keepalive_mixed_statuses(fe) {
+        let fx = Fixture::new();
+        let server = fe.serve_http(&fx.root);
+        let last_modified = get(server.addr(), "/hello.txt").header("last-modified").expect("Last-Modified").to_string();
+        for version in ["HTTP/1.1", "HTTP/1.0"] {
+            let keep = if version == "HTTP/1.0" { "Connection: keep-alive\r\n" } else { "" };
+            let mut s = connect(server.addr());
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let steps: Vec<(String, bool, u16)> = vec![
+                (format!("GET /missing {version}\r\nHost: x\r\n{keep}\r\n"), false, 404),
+                (format!("HEAD /data.bin {version}\r\nHost: x\r\n{keep}\r\n"), true, 200),
+                (format!("GET /hello.txt {version}\r\nHost: x\r\nIf-Modified-Since: {last_modified}\r\n{keep}\r\n"), false, 304),
+                (format!("DELETE /hello.txt {version}\r\nHost: x\r\n{keep}\r\n"), false, 405),
+                (format!("GET /tree/ {version}\r\nHost: x\r\n{keep}\r\n"), false, 200),
+                (format!("HEAD /missing {version}\r\nHost: x\r\n{keep}\r\n"), true, 404),
+                (format!("GET /hello.txt {version}\r\nHost: x\r\n{keep}\r\n"), false, 200),
+            ];
+            for (i, (request, head, status)) in steps.iter().enumerate() {
+                s.write_all(request.as_bytes()).unwrap_or_else(|e| panic!("{version} step {i}: write: {e}"));
+                let resp = read_response(&mut r, *head).unwrap_or_else(|e| panic!("{version} step {i} ({request:?}): {e}"));
+                assert_eq!(resp.status, *status, "{version} step {i}: {request:?}");
+                assert!(
+                    resp.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("keep-alive")),
+                    "{version} step {i}: {} without Connection: keep-alive: {:?}", resp.status, resp.headers
+                );
+            }
+            let resp_body = {
+                s.write_all(format!("GET /hello.txt {version}\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+                read_response(&mut r, false).unwrap().body
+            };
+            assert_eq!(resp_body, HELLO);
+        }
+    }
+
+    /// Head size limits: a 12 KiB head and 90 headers are served; 150 headers are refused with a
+    /// 4xx, never a crash.
+    fn head_limits(fe) {
+        let fx = Fixture::new();
+        let server = fe.serve_http(&fx.root);
+        let big_value = "v".repeat(12 * 1024);
+        let resp = exchange(server.addr(), format!("GET /hello.txt HTTP/1.0\r\nX-Big: {big_value}\r\n\r\n").as_bytes());
+        assert_eq!((resp.status, resp.body.as_slice()), (200, HELLO));
+        let many: String = (0..90).map(|i| format!("X-H{i}: {i}\r\n")).collect();
+        let resp = exchange(server.addr(), format!("GET /hello.txt HTTP/1.0\r\n{many}\r\n").as_bytes());
+        assert_eq!((resp.status, resp.body.as_slice()), (200, HELLO));
+        let too_many: String = (0..150).map(|i| format!("X-H{i}: {i}\r\n")).collect();
+        let resp = exchange(server.addr(), format!("GET /hello.txt HTTP/1.0\r\n{too_many}\r\n").as_bytes());
+        assert!([400, 431].contains(&resp.status), "150 headers: {}", resp.status);
+        assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
+    }
 }

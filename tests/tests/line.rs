@@ -39,9 +39,9 @@ const UDP_CLIENT: &str = r#"
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
-s.settimeout(5)
 port = int(sys.argv[1])
-for msg in sys.argv[2:]:
+s.settimeout(float(sys.argv[2]))
+for msg in sys.argv[3:]:
     s.sendto(msg.encode(), ("127.0.0.1", port))
     try:
         data, addr = s.recvfrom(65535)
@@ -52,7 +52,11 @@ for msg in sys.argv[2:]:
 "#;
 
 fn udp(port: u16, messages: &[&str]) -> Vec<String> {
-    let mut args = vec![port.to_string()];
+    udp_with_timeout(port, 5.0, messages)
+}
+
+fn udp_with_timeout(port: u16, timeout: f64, messages: &[&str]) -> Vec<String> {
+    let mut args = vec![port.to_string(), timeout.to_string()];
     args.extend(messages.iter().map(|m| m.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = python(UDP_CLIENT, &args);
@@ -257,6 +261,14 @@ matrix! {
         let reply = udp(server.port(), &["what time is it"]);
         assert_eq!(reply.len(), 1);
         assert!(reply[0].starts_with("b'") && reply[0].chars().filter(char::is_ascii_digit).count() >= 6, "{reply:?}");
+
+        let server = fe.serve_line_with("chargen", &["--udp"]);
+        let reply = udp(server.port(), &["x"]);
+        let len = reply[0].len().saturating_sub(3); // b'...'
+        assert!(reply[0].starts_with("b'") && len > 0 && len <= 512 + 40, "{reply:?}");
+
+        let server = fe.serve_line_with("discard", &["--udp"]);
+        assert_eq!(udp_with_timeout(server.port(), 0.5, &["dropped"]), ["TIMEOUT"]);
 
         let server = fe.serve_line_with("info", &["--udp"]);
         let replies = udp(server.port(), &["SERVICE 80", "service http", "ECHO hi", "NOPE"]);
