@@ -250,6 +250,7 @@ matrix! {
         let (code, stdout, err) = get_tool(fe, &["-o", file.to_str().unwrap(), &py.url("/data.bin")]);
         assert_eq!(code, 0, "{err}");
         assert!(stdout.is_empty(), "-o also wrote {} bytes to stdout", stdout.len());
+        assert!(!err.contains('\r'), "a progress bar on a non-terminal stderr: {err:?}");
         assert!(std::fs::read(&file).unwrap() == fx.data, "-o file differs");
     }
 
@@ -277,6 +278,9 @@ matrix! {
         let (code, body, err) = get_tool(fe, &[&server.url("/hello.txt")]);
         assert_eq!(code, 0, "{err}");
         assert_eq!(body, HELLO);
+        let local = format!("http://localhost:{}/hello.txt", server.port());
+        let (code, body, err) = get_tool(fe, &[&local]);
+        assert_eq!((code, body.as_slice()), (0, HELLO), "{local}: {err}");
         let (code, body, _) = get_tool(fe, &[&server.url("/big.bin")]);
         assert_eq!(code, 0);
         assert!(body == fx.big, "big.bin via get differs ({} bytes)", body.len());

@@ -347,4 +347,36 @@ for src in (7, 13, 17, 19, 0):
         // The control: an ephemeral source port gets its echo.
         assert_eq!(lines.last(), Some(&"reply 0 ping"), "{lines:?}");
     }
+
+    /// `connect` sends stdin as typed (or CRLF with --crlf), half-closes at stdin's end, prints
+    /// what the peer sends after that, and exits 0 when the peer closes; a refused connection is
+    /// an error naming the stage. `localhost:PORT` is resolved.
+    fn connect_half_close_and_crlf(fe) {
+        for (flags, want) in [(&[][..], &b"one\ntwo\n"[..]), (&["--crlf"][..], &b"one\r\ntwo\r\n"[..])] {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let peer = std::thread::spawn(move || {
+                let (mut c, _) = listener.accept().unwrap();
+                c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut got = Vec::new();
+                // Reads to EOF: only the client's half-close ends this.
+                c.read_to_end(&mut got).unwrap();
+                c.write_all(b"after your EOF\n").unwrap();
+                got
+            });
+            let mut args = vec!["connect".to_string()];
+            args.extend(flags.iter().map(|f| f.to_string()));
+            args.push(format!("localhost:{port}"));
+            let out = run_with_input(&mut fe.command(&args), b"one\ntwo\n", PEER_TIMEOUT);
+            let stdout = stdout_ok(&out, &format!("connect {flags:?}"));
+            let got = peer.join().unwrap();
+            assert_eq!(got, want, "connect {flags:?} sent {:?}", String::from_utf8_lossy(&got));
+            assert_eq!(stdout, "after your EOF\n", "connect {flags:?}");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let out = fe.run(&["connect", &format!("127.0.0.1:{port}")]);
+        assert!(!out.status.success(), "connect to a closed port succeeded");
+        let err = String::from_utf8_lossy(&out.stderr).to_ascii_lowercase();
+        assert!(err.contains("connect"), "stage not named: {err}");
+    }
 }
