@@ -35,33 +35,28 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
 /// Default bound for a peer command (curl, nc, ...).
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Runs the tests of a file against every frontend: for each
-/// `fn name(fe) { body }` it makes a module `name` with one `#[test]` per frontend
-/// (`name::std`, `name::mio`, `name::smol`). Attributes (doc comments) go on the module.
+/// Runs test functions against every frontend: `matrix!(a, b);` next to
+/// `fn a(fe: Frontend) { ... }` makes a module `a` with one `#[test]` per frontend
+/// (`a::std`, `a::mio`, `a::smol`), each calling `a` with that frontend.
 #[macro_export]
 macro_rules! matrix {
-    ($( $(#[$meta:meta])* fn $name:ident($fe:ident) $body:block )*) => {
+    ($($name:ident),* $(,)?) => {
         $(
-            $(#[$meta])*
+            #[doc = concat!("`", stringify!($name), "` against each frontend.")]
             mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                fn case($fe: $crate::Frontend) $body
-
                 #[test]
                 fn std() {
-                    $crate::run_case("std", case)
+                    $crate::run_case("std", super::$name)
                 }
 
                 #[test]
                 fn mio() {
-                    $crate::run_case("mio", case)
+                    $crate::run_case("mio", super::$name)
                 }
 
                 #[test]
                 fn smol() {
-                    $crate::run_case("smol", case)
+                    $crate::run_case("smol", super::$name)
                 }
             }
         )*

@@ -168,239 +168,347 @@ fn get_tool(fe: Frontend, args: &[&str]) -> (i32, Vec<u8>, String) {
     )
 }
 
-matrix! {
-    /// wget -r fetches the `tree/` directory recursively through the listings.
-    fn wget_recursive(fe) {
-        if !require("wget") {
-            return;
-        }
-        let fx = Fixture::new();
-        let server = fe.serve_http(&fx.root);
-        let dest = fx.scratch("wget");
-        let out = run(
-            Command::new("wget")
-                .args(["-r", "-np", "-nH", "-nv", "-e", "robots=off", "--tries=1", "--timeout=10", "-P"])
-                .arg(&dest)
-                .arg(server.url("/tree/")),
-            Duration::from_secs(60),
-        );
-        assert!(
-            out.status.success(),
-            "wget -r failed ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        for (path, content) in tree_files() {
-            let got = std::fs::read(dest.join("tree").join(path))
-                .unwrap_or_else(|e| panic!("wget did not fetch tree/{path}: {e}\n{}", String::from_utf8_lossy(&out.stderr)));
-            assert!(got == content, "tree/{path} differs");
-        }
-        // Nothing outside tree/ was fetched (no parent links followed, no escape).
-        for entry in std::fs::read_dir(&dest).unwrap() {
-            assert_eq!(entry.unwrap().file_name(), "tree");
-        }
-    }
+matrix!(
+    wget_recursive,
+    python_requests,
+    python_urllib,
+    get_vs_python_http_server,
+    get_close_delimited,
+    get_vs_own_server,
+    get_connect_refused,
+    get_bad_status_line,
+    get_request_bytes,
+    get_response_framings,
+    get_broken_responses
+);
 
-    /// python3 requests: status, reason and content.
-    fn python_requests(fe) {
-        if !require_python_module("requests") {
-            return;
-        }
-        check_python_client(fe, REQUESTS_SCRIPT);
+/// wget -r fetches the `tree/` directory recursively through the listings.
+fn wget_recursive(fe: Frontend) {
+    if !require("wget") {
+        return;
     }
-
-    /// python3 urllib: status, reason and content.
-    fn python_urllib(fe) {
-        if !require("python3") {
-            return;
-        }
-        check_python_client(fe, URLLIB_SCRIPT);
-    }
-
-    /// `get` against python3 -m http.server: body, -i, -I, -o, 404 → exit 4, 301 → exit 3.
-    fn get_vs_python_http_server(fe) {
-        if !require("python3") {
-            return;
-        }
-        let fx = Fixture::new();
-        let root = fx.root.to_str().unwrap();
-        let py = PyServer::start(&["-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", root]);
-        let (code, body, err) = get_tool(fe, &[&py.url("/hello.txt")]);
-        assert_eq!(code, 0, "{err}");
-        assert_eq!(body, HELLO);
-        let (code, body, err) = get_tool(fe, &[&py.url("/data.bin")]);
-        assert_eq!(code, 0, "{err}");
-        assert!(body == fx.data, "data.bin via get differs ({} bytes)", body.len());
-        let (code, body, _) = get_tool(fe, &["-i", &py.url("/hello.txt")]);
-        assert_eq!(code, 0);
-        let text = String::from_utf8_lossy(&body);
-        assert!(text.starts_with("HTTP/1.0 200"), "{text}");
-        assert!(text.contains("\r\n\r\n") || text.contains("\n\n"), "{text}");
-        assert!(text.ends_with(std::str::from_utf8(HELLO).unwrap()), "{text}");
-        let (code, body, _) = get_tool(fe, &["-I", &py.url("/hello.txt")]);
-        assert_eq!(code, 0);
-        let text = String::from_utf8_lossy(&body);
-        assert!(!text.contains("Hello from portline"), "-I printed the body: {text}");
-        let (code, _, _) = get_tool(fe, &[&py.url("/missing.txt")]);
-        assert_eq!(code, 4);
-        // http.server redirects a directory without its slash.
-        let (code, _, _) = get_tool(fe, &[&py.url("/tree")]);
-        assert_eq!(code, 3);
-        let file = fx.scratch("get").join("out.bin");
-        let (code, stdout, err) = get_tool(fe, &["-o", file.to_str().unwrap(), &py.url("/data.bin")]);
-        assert_eq!(code, 0, "{err}");
-        assert!(stdout.is_empty(), "-o also wrote {} bytes to stdout", stdout.len());
-        assert!(!err.contains('\r'), "a progress bar on a non-terminal stderr: {err:?}");
-        assert!(std::fs::read(&file).unwrap() == fx.data, "-o file differs");
-    }
-
-    /// `get` reads a close-delimited HTTP/1.0 body to the end; 500 → exit 5.
-    fn get_close_delimited(fe) {
-        if !require("python3") {
-            return;
-        }
-        let py = PyServer::start(&["-c", CLOSE_DELIMITED_SERVER]);
-        let (code, body, err) = get_tool(fe, &[&py.url("/")]);
-        assert_eq!(code, 0, "{err}");
-        assert_eq!(body.len(), 200_000);
-        assert!(body.chunks(10).all(|c| c == b"0123456789"));
-        let (code, body, _) = get_tool(fe, &[&py.url("/fail")]);
-        assert_eq!(code, 5);
-        assert_eq!(body, b"broken\n");
-        let (code, _, _) = get_tool(fe, &[&py.url("/moved")]);
-        assert_eq!(code, 3);
-    }
-
-    /// `get` against our own server: body, 404 → 4, -v shows both heads, HEAD, -H.
-    fn get_vs_own_server(fe) {
-        let fx = Fixture::new();
-        let server = fe.serve_http(&fx.root);
-        let (code, body, err) = get_tool(fe, &[&server.url("/hello.txt")]);
-        assert_eq!(code, 0, "{err}");
-        assert_eq!(body, HELLO);
-        let local = format!("http://localhost:{}/hello.txt", server.port());
-        let (code, body, err) = get_tool(fe, &[&local]);
-        assert_eq!((code, body.as_slice()), (0, HELLO), "{local}: {err}");
-        let (code, body, _) = get_tool(fe, &[&server.url("/big.bin")]);
-        assert_eq!(code, 0);
-        assert!(body == fx.big, "big.bin via get differs ({} bytes)", body.len());
-        let (code, _, _) = get_tool(fe, &[&server.url("/nope")]);
-        assert_eq!(code, 4);
-        let (code, body, err) = get_tool(fe, &["-v", &server.url("/hello.txt")]);
-        assert_eq!(code, 0);
-        assert_eq!(body, HELLO);
-        assert!(err.contains("GET /hello.txt HTTP/1.0"), "-v without the request: {err}");
-        assert!(err.contains("HTTP/1.0 200"), "-v without the response head: {err}");
-        let (code, body, _) = get_tool(fe, &["-I", &server.url("/hello.txt")]);
-        assert_eq!(code, 0);
-        let text = String::from_utf8_lossy(&body);
-        assert!(text.starts_with("HTTP/1.0 200") && !text.contains("Hello from"), "{text}");
-        let (code, _, _) = get_tool(fe, &["-X", "DELETE", &server.url("/hello.txt")]);
-        assert_eq!(code, 4);
-        let (code, body, _) = get_tool(
-            fe,
-            &["-H", "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT", &server.url("/hello.txt")],
-        );
-        assert_eq!(code, 3, "304 is a 3xx");
-        assert!(body.is_empty());
-        let log = server.wait_log(7, Duration::from_secs(5), |l| l.contains("HTTP/1.0\""));
-        assert!(log.len() >= 7, "access log: {log:?}");
-    }
-
-    /// `get` names the failing stage and exits 1 when nothing answers.
-    fn get_connect_refused(fe) {
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap().port()
-        };
-        let (code, body, err) = get_tool(fe, &[&format!("http://127.0.0.1:{port}/")]);
-        assert_eq!(code, 1, "{err}");
-        assert!(body.is_empty());
-        assert!(err.to_ascii_lowercase().contains("connect"), "no stage named: {err}");
-        let (code, _, err) = get_tool(fe, &["http://no-such-host.invalid/"]);
-        assert_eq!(code, 1, "{err}");
-        assert!(err.to_ascii_lowercase().contains("resolv"), "no stage named: {err}");
-    }
-
-    /// A server that sends garbage instead of a status line: exit 1, stage named.
-    fn get_bad_status_line(fe) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let serve = std::thread::spawn(move || {
-            let (mut c, _) = listener.accept().unwrap();
-            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            let mut buf = [0u8; 1024];
-            let _ = c.read(&mut buf);
-            let _ = std::io::Write::write_all(&mut c, b"SSH-2.0-OpenSSH_9.2\r\n\r\n");
+    let fx = Fixture::new();
+    let server = fe.serve_http(&fx.root);
+    let dest = fx.scratch("wget");
+    let out = run(
+        Command::new("wget")
+            .args([
+                "-r",
+                "-np",
+                "-nH",
+                "-nv",
+                "-e",
+                "robots=off",
+                "--tries=1",
+                "--timeout=10",
+                "-P",
+            ])
+            .arg(&dest)
+            .arg(server.url("/tree/")),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "wget -r failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (path, content) in tree_files() {
+        let got = std::fs::read(dest.join("tree").join(path)).unwrap_or_else(|e| {
+            panic!(
+                "wget did not fetch tree/{path}: {e}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
         });
-        let (code, _, err) = get_tool(fe, &[&format!("http://127.0.0.1:{port}/")]);
-        serve.join().unwrap();
-        assert_eq!(code, 1, "{err}");
-        assert!(err.to_ascii_lowercase().contains("status"), "no stage named: {err}");
+        assert!(got == content, "tree/{path} differs");
     }
+    // Nothing outside tree/ was fetched (no parent links followed, no escape).
+    for entry in std::fs::read_dir(&dest).unwrap() {
+        assert_eq!(entry.unwrap().file_name(), "tree");
+    }
+}
 
-    /// The request `get` writes: method, target with query, HTTP/1.0, Host, extra headers, and a
-    /// `-d` body with its Content-Length.
-    fn get_request_bytes(fe) {
-        let peer = ScriptedServer::start(vec![
-            b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
-            b"HTTP/1.0 204 No Content\r\n\r\n".to_vec(),
-        ]);
-        let url = peer.url("/submit?q=1&r=two");
-        let (code, body, err) = get_tool(fe, &["-X", "POST", "-H", "X-Test: yes", "-d", "name=value", &url]);
-        assert_eq!(code, 0, "{err}");
-        assert_eq!(body, b"ok");
-        let (code, body, err) = get_tool(fe, &[&peer.url("/")]);
-        assert_eq!(code, 0, "{err}");
-        assert!(body.is_empty());
-        let requests = peer.finish();
-        let post = String::from_utf8_lossy(&requests[0]).into_owned();
-        assert!(post.starts_with("POST /submit?q=1&r=two HTTP/1.0\r\n"), "{post:?}");
-        let lower = post.to_ascii_lowercase();
-        assert!(lower.contains("\r\nhost: 127.0.0.1"), "no Host header: {post:?}");
-        assert!(post.contains("\r\nX-Test: yes\r\n"), "{post:?}");
-        assert!(lower.contains("\r\ncontent-length: 10\r\n"), "{post:?}");
-        assert!(post.ends_with("\r\n\r\nname=value"), "{post:?}");
-        let plain = String::from_utf8_lossy(&requests[1]).into_owned();
-        assert!(plain.starts_with("GET / HTTP/1.0\r\n") && plain.ends_with("\r\n\r\n"), "{plain:?}");
+/// python3 requests: status, reason and content.
+fn python_requests(fe: Frontend) {
+    if !require_python_module("requests") {
+        return;
     }
+    check_python_client(fe, REQUESTS_SCRIPT);
+}
 
-    /// `get` reads bodies framed every way, whatever the packet boundaries: a chunked HTTP/1.1
-    /// reply, a head split at odd places, a body over several writes.
-    fn get_response_framings(fe) {
-        let peer = ScriptedServer::start(vec![
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n\x016\r\n world\r\n0\r\n\r\n".to_vec(),
-            b"HTT\x01P/1.0 200 OK\r\nContent-Le\x01ngth: 5\r\n\r\x01\nhel\x01lo".to_vec(),
-            b"HTTP/1.0 200 OK\n\nbare LF head, close-delimited".to_vec(),
-        ]);
-        let (code, body, err) = get_tool(fe, &[&peer.url("/chunked")]);
-        assert_eq!((code, body.as_slice()), (0, &b"hello world"[..]), "{err}");
-        let (code, body, err) = get_tool(fe, &[&peer.url("/split")]);
-        assert_eq!((code, body.as_slice()), (0, &b"hello"[..]), "{err}");
-        let (code, body, err) = get_tool(fe, &[&peer.url("/lf")]);
-        assert_eq!((code, body.as_slice()), (0, &b"bare LF head, close-delimited"[..]), "{err}");
-        peer.finish();
+/// python3 urllib: status, reason and content.
+fn python_urllib(fe: Frontend) {
+    if !require("python3") {
+        return;
     }
+    check_python_client(fe, URLLIB_SCRIPT);
+}
 
-    /// `get` fails with exit 1 and names the stage: a body cut short, an endless header.
-    fn get_broken_responses(fe) {
-        let mut cut = b"HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec();
-        cut.extend(std::iter::repeat_n(b'x', 500));
-        let mut huge_head = b"HTTP/1.0 200 OK\r\n".to_vec();
-        for i in 0..5000 {
-            huge_head.extend_from_slice(format!("X-Filler-{i}: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n").as_bytes());
-        }
-        huge_head.extend_from_slice(b"\r\n");
-        let peer = ScriptedServer::start(vec![cut, huge_head, b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n".to_vec()]);
-        let (code, _, err) = get_tool(fe, &[&peer.url("/cut")]);
-        assert_eq!(code, 1, "{err}");
-        assert!(err.to_ascii_lowercase().contains("body"), "stage not named: {err}");
-        let (code, _, err) = get_tool(fe, &[&peer.url("/huge")]);
-        assert_eq!(code, 1, "{err}");
-        assert!(err.to_ascii_lowercase().contains("header"), "stage not named: {err}");
-        let (code, _, err) = get_tool(fe, &[&peer.url("/no-end-of-head")]);
-        assert_eq!(code, 1, "{err}");
-        assert!(err.to_ascii_lowercase().contains("header"), "stage not named: {err}");
-        peer.finish();
+/// `get` against python3 -m http.server: body, -i, -I, -o, 404 → exit 4, 301 → exit 3.
+fn get_vs_python_http_server(fe: Frontend) {
+    if !require("python3") {
+        return;
     }
+    let fx = Fixture::new();
+    let root = fx.root.to_str().unwrap();
+    let py = PyServer::start(&[
+        "-m",
+        "http.server",
+        "0",
+        "--bind",
+        "127.0.0.1",
+        "--directory",
+        root,
+    ]);
+    let (code, body, err) = get_tool(fe, &[&py.url("/hello.txt")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(body, HELLO);
+    let (code, body, err) = get_tool(fe, &[&py.url("/data.bin")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        body == fx.data,
+        "data.bin via get differs ({} bytes)",
+        body.len()
+    );
+    let (code, body, _) = get_tool(fe, &["-i", &py.url("/hello.txt")]);
+    assert_eq!(code, 0);
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.starts_with("HTTP/1.0 200"), "{text}");
+    assert!(text.contains("\r\n\r\n") || text.contains("\n\n"), "{text}");
+    assert!(
+        text.ends_with(std::str::from_utf8(HELLO).unwrap()),
+        "{text}"
+    );
+    let (code, body, _) = get_tool(fe, &["-I", &py.url("/hello.txt")]);
+    assert_eq!(code, 0);
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        !text.contains("Hello from portline"),
+        "-I printed the body: {text}"
+    );
+    let (code, _, _) = get_tool(fe, &[&py.url("/missing.txt")]);
+    assert_eq!(code, 4);
+    // http.server redirects a directory without its slash.
+    let (code, _, _) = get_tool(fe, &[&py.url("/tree")]);
+    assert_eq!(code, 3);
+    let file = fx.scratch("get").join("out.bin");
+    let (code, stdout, err) = get_tool(fe, &["-o", file.to_str().unwrap(), &py.url("/data.bin")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.is_empty(),
+        "-o also wrote {} bytes to stdout",
+        stdout.len()
+    );
+    assert!(
+        !err.contains('\r'),
+        "a progress bar on a non-terminal stderr: {err:?}"
+    );
+    assert!(std::fs::read(&file).unwrap() == fx.data, "-o file differs");
+}
+
+/// `get` reads a close-delimited HTTP/1.0 body to the end; 500 → exit 5.
+fn get_close_delimited(fe: Frontend) {
+    if !require("python3") {
+        return;
+    }
+    let py = PyServer::start(&["-c", CLOSE_DELIMITED_SERVER]);
+    let (code, body, err) = get_tool(fe, &[&py.url("/")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(body.len(), 200_000);
+    assert!(body.chunks(10).all(|c| c == b"0123456789"));
+    let (code, body, _) = get_tool(fe, &[&py.url("/fail")]);
+    assert_eq!(code, 5);
+    assert_eq!(body, b"broken\n");
+    let (code, _, _) = get_tool(fe, &[&py.url("/moved")]);
+    assert_eq!(code, 3);
+}
+
+/// `get` against our own server: body, 404 → 4, -v shows both heads, HEAD, -H.
+fn get_vs_own_server(fe: Frontend) {
+    let fx = Fixture::new();
+    let server = fe.serve_http(&fx.root);
+    let (code, body, err) = get_tool(fe, &[&server.url("/hello.txt")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(body, HELLO);
+    let local = format!("http://localhost:{}/hello.txt", server.port());
+    let (code, body, err) = get_tool(fe, &[&local]);
+    assert_eq!((code, body.as_slice()), (0, HELLO), "{local}: {err}");
+    let (code, body, _) = get_tool(fe, &[&server.url("/big.bin")]);
+    assert_eq!(code, 0);
+    assert!(
+        body == fx.big,
+        "big.bin via get differs ({} bytes)",
+        body.len()
+    );
+    let (code, _, _) = get_tool(fe, &[&server.url("/nope")]);
+    assert_eq!(code, 4);
+    let (code, body, err) = get_tool(fe, &["-v", &server.url("/hello.txt")]);
+    assert_eq!(code, 0);
+    assert_eq!(body, HELLO);
+    assert!(
+        err.contains("GET /hello.txt HTTP/1.0"),
+        "-v without the request: {err}"
+    );
+    assert!(
+        err.contains("HTTP/1.0 200"),
+        "-v without the response head: {err}"
+    );
+    let (code, body, _) = get_tool(fe, &["-I", &server.url("/hello.txt")]);
+    assert_eq!(code, 0);
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.starts_with("HTTP/1.0 200") && !text.contains("Hello from"),
+        "{text}"
+    );
+    let (code, _, _) = get_tool(fe, &["-X", "DELETE", &server.url("/hello.txt")]);
+    assert_eq!(code, 4);
+    let (code, body, _) = get_tool(
+        fe,
+        &[
+            "-H",
+            "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT",
+            &server.url("/hello.txt"),
+        ],
+    );
+    assert_eq!(code, 3, "304 is a 3xx");
+    assert!(body.is_empty());
+    let log = server.wait_log(7, Duration::from_secs(5), |l| l.contains("HTTP/1.0\""));
+    assert!(log.len() >= 7, "access log: {log:?}");
+}
+
+/// `get` names the failing stage and exits 1 when nothing answers.
+fn get_connect_refused(fe: Frontend) {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let (code, body, err) = get_tool(fe, &[&format!("http://127.0.0.1:{port}/")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(body.is_empty());
+    assert!(
+        err.to_ascii_lowercase().contains("connect"),
+        "no stage named: {err}"
+    );
+    let (code, _, err) = get_tool(fe, &["http://no-such-host.invalid/"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.to_ascii_lowercase().contains("resolv"),
+        "no stage named: {err}"
+    );
+}
+
+/// A server that sends garbage instead of a status line: exit 1, stage named.
+fn get_bad_status_line(fe: Frontend) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let serve = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = c.read(&mut buf);
+        let _ = std::io::Write::write_all(&mut c, b"SSH-2.0-OpenSSH_9.2\r\n\r\n");
+    });
+    let (code, _, err) = get_tool(fe, &[&format!("http://127.0.0.1:{port}/")]);
+    serve.join().unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.to_ascii_lowercase().contains("status"),
+        "no stage named: {err}"
+    );
+}
+
+/// The request `get` writes: method, target with query, HTTP/1.0, Host, extra headers, and a
+/// `-d` body with its Content-Length.
+fn get_request_bytes(fe: Frontend) {
+    let peer = ScriptedServer::start(vec![
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        b"HTTP/1.0 204 No Content\r\n\r\n".to_vec(),
+    ]);
+    let url = peer.url("/submit?q=1&r=two");
+    let (code, body, err) = get_tool(
+        fe,
+        &["-X", "POST", "-H", "X-Test: yes", "-d", "name=value", &url],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(body, b"ok");
+    let (code, body, err) = get_tool(fe, &[&peer.url("/")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(body.is_empty());
+    let requests = peer.finish();
+    let post = String::from_utf8_lossy(&requests[0]).into_owned();
+    assert!(
+        post.starts_with("POST /submit?q=1&r=two HTTP/1.0\r\n"),
+        "{post:?}"
+    );
+    let lower = post.to_ascii_lowercase();
+    assert!(
+        lower.contains("\r\nhost: 127.0.0.1"),
+        "no Host header: {post:?}"
+    );
+    assert!(post.contains("\r\nX-Test: yes\r\n"), "{post:?}");
+    assert!(lower.contains("\r\ncontent-length: 10\r\n"), "{post:?}");
+    assert!(post.ends_with("\r\n\r\nname=value"), "{post:?}");
+    let plain = String::from_utf8_lossy(&requests[1]).into_owned();
+    assert!(
+        plain.starts_with("GET / HTTP/1.0\r\n") && plain.ends_with("\r\n\r\n"),
+        "{plain:?}"
+    );
+}
+
+/// `get` reads bodies framed every way, whatever the packet boundaries: a chunked HTTP/1.1
+/// reply, a head split at odd places, a body over several writes.
+fn get_response_framings(fe: Frontend) {
+    let peer = ScriptedServer::start(vec![
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n\x016\r\n world\r\n0\r\n\r\n".to_vec(),
+        b"HTT\x01P/1.0 200 OK\r\nContent-Le\x01ngth: 5\r\n\r\x01\nhel\x01lo".to_vec(),
+        b"HTTP/1.0 200 OK\n\nbare LF head, close-delimited".to_vec(),
+    ]);
+    let (code, body, err) = get_tool(fe, &[&peer.url("/chunked")]);
+    assert_eq!((code, body.as_slice()), (0, &b"hello world"[..]), "{err}");
+    let (code, body, err) = get_tool(fe, &[&peer.url("/split")]);
+    assert_eq!((code, body.as_slice()), (0, &b"hello"[..]), "{err}");
+    let (code, body, err) = get_tool(fe, &[&peer.url("/lf")]);
+    assert_eq!(
+        (code, body.as_slice()),
+        (0, &b"bare LF head, close-delimited"[..]),
+        "{err}"
+    );
+    peer.finish();
+}
+
+/// `get` fails with exit 1 and names the stage: a body cut short, an endless header.
+fn get_broken_responses(fe: Frontend) {
+    let mut cut = b"HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec();
+    cut.extend(std::iter::repeat_n(b'x', 500));
+    let mut huge_head = b"HTTP/1.0 200 OK\r\n".to_vec();
+    for i in 0..5000 {
+        huge_head.extend_from_slice(
+            format!("X-Filler-{i}: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n").as_bytes(),
+        );
+    }
+    huge_head.extend_from_slice(b"\r\n");
+    let peer = ScriptedServer::start(vec![
+        cut,
+        huge_head,
+        b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n".to_vec(),
+    ]);
+    let (code, _, err) = get_tool(fe, &[&peer.url("/cut")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.to_ascii_lowercase().contains("body"),
+        "stage not named: {err}"
+    );
+    let (code, _, err) = get_tool(fe, &[&peer.url("/huge")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.to_ascii_lowercase().contains("header"),
+        "stage not named: {err}"
+    );
+    let (code, _, err) = get_tool(fe, &[&peer.url("/no-end-of-head")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.to_ascii_lowercase().contains("header"),
+        "stage not named: {err}"
+    );
+    peer.finish();
 }

@@ -31,202 +31,246 @@ fn open_files_limit() -> usize {
         .unwrap_or(1024)
 }
 
-matrix! {
-    /// ab -k -n 200 -c 10: every request answered, all on kept-alive connections, none failed.
-    fn ab_keepalive(fe) {
-        if !require("ab") {
-            return;
-        }
-        let fx = Fixture::new();
-        let server = fe.serve_http_with(&fx.root, &["--quiet"]);
+matrix!(
+    ab_keepalive,
+    threads_option,
+    wrk_no_errors,
+    thousand_keepalive_connections
+);
+
+/// ab -k -n 200 -c 10: every request answered, all on kept-alive connections, none failed.
+fn ab_keepalive(fe: Frontend) {
+    if !require("ab") {
+        return;
+    }
+    let fx = Fixture::new();
+    let server = fe.serve_http_with(&fx.root, &["--quiet"]);
+    let out = run(
+        Command::new("ab")
+            .args(["-k", "-n", "200", "-c", "10", "-s", "10"])
+            .arg(server.url("/hello.txt")),
+        Duration::from_secs(60),
+    );
+    let text = stdout_ok(&out, "ab -k");
+    assert_eq!(field(&text, "Complete requests:"), Some("200"), "{text}");
+    assert_eq!(field(&text, "Failed requests:"), Some("0"), "{text}");
+    assert_eq!(field(&text, "Keep-Alive requests:"), Some("200"), "{text}");
+    assert_eq!(field(&text, "Document Length:"), Some("21 bytes"), "{text}");
+    assert!(field(&text, "Non-2xx responses:").is_none(), "{text}");
+    // And a 100 KiB file, so responses span several writes.
+    let out = run(
+        Command::new("ab")
+            .args(["-k", "-n", "100", "-c", "10", "-s", "10"])
+            .arg(server.url("/data.bin")),
+        Duration::from_secs(60),
+    );
+    let text = stdout_ok(&out, "ab -k data.bin");
+    assert_eq!(field(&text, "Complete requests:"), Some("100"), "{text}");
+    assert_eq!(field(&text, "Failed requests:"), Some("0"), "{text}");
+    assert_eq!(field(&text, "Keep-Alive requests:"), Some("100"), "{text}");
+    assert_eq!(
+        field(&text, "Document Length:"),
+        Some("102400 bytes"),
+        "{text}"
+    );
+}
+
+/// --threads 1 and --threads 3 (several event loops sharing the port): ab -k all answered.
+fn threads_option(fe: Frontend) {
+    if !require("ab") {
+        return;
+    }
+    let fx = Fixture::new();
+    for threads in ["1", "3"] {
+        let server = fe.serve_http_with(&fx.root, &["--quiet", "--threads", threads]);
         let out = run(
             Command::new("ab")
-                .args(["-k", "-n", "200", "-c", "10", "-s", "10"])
+                .args(["-k", "-n", "300", "-c", "12", "-s", "10"])
                 .arg(server.url("/hello.txt")),
             Duration::from_secs(60),
         );
         let text = stdout_ok(&out, "ab -k");
-        assert_eq!(field(&text, "Complete requests:"), Some("200"), "{text}");
-        assert_eq!(field(&text, "Failed requests:"), Some("0"), "{text}");
-        assert_eq!(field(&text, "Keep-Alive requests:"), Some("200"), "{text}");
-        assert_eq!(field(&text, "Document Length:"), Some("21 bytes"), "{text}");
-        assert!(field(&text, "Non-2xx responses:").is_none(), "{text}");
-        // And a 100 KiB file, so responses span several writes.
-        let out = run(
-            Command::new("ab")
-                .args(["-k", "-n", "100", "-c", "10", "-s", "10"])
-                .arg(server.url("/data.bin")),
-            Duration::from_secs(60),
+        assert_eq!(
+            field(&text, "Complete requests:"),
+            Some("300"),
+            "--threads {threads}: {text}"
         );
-        let text = stdout_ok(&out, "ab -k data.bin");
-        assert_eq!(field(&text, "Complete requests:"), Some("100"), "{text}");
-        assert_eq!(field(&text, "Failed requests:"), Some("0"), "{text}");
-        assert_eq!(field(&text, "Keep-Alive requests:"), Some("100"), "{text}");
-        assert_eq!(field(&text, "Document Length:"), Some("102400 bytes"), "{text}");
-    }
-
-    /// --threads 1 and --threads 3 (several event loops sharing the port): ab -k all answered.
-    fn threads_option(fe) {
-        if !require("ab") {
-            return;
-        }
-        let fx = Fixture::new();
-        for threads in ["1", "3"] {
-            let server = fe.serve_http_with(&fx.root, &["--quiet", "--threads", threads]);
-            let out = run(
-                Command::new("ab")
-                    .args(["-k", "-n", "300", "-c", "12", "-s", "10"])
-                    .arg(server.url("/hello.txt")),
-                Duration::from_secs(60),
-            );
-            let text = stdout_ok(&out, "ab -k");
-            assert_eq!(field(&text, "Complete requests:"), Some("300"), "--threads {threads}: {text}");
-            assert_eq!(field(&text, "Failed requests:"), Some("0"), "--threads {threads}: {text}");
-            assert_eq!(field(&text, "Keep-Alive requests:"), Some("300"), "--threads {threads}: {text}");
-        }
-    }
-
-    /// wrk -t1 -c50 -d3s: no socket errors, no non-2xx, some requests done.
-    fn wrk_no_errors(fe) {
-        if !require("wrk") {
-            return;
-        }
-        let fx = Fixture::new();
-        let server = fe.serve_http_with(&fx.root, &["--quiet"]);
-        let out = run(
-            Command::new("wrk")
-                .args(["-t1", "-c50", "-d3s", "--timeout", "5s"])
-                .arg(server.url("/hello.txt")),
-            Duration::from_secs(30),
+        assert_eq!(
+            field(&text, "Failed requests:"),
+            Some("0"),
+            "--threads {threads}: {text}"
         );
-        let text = stdout_ok(&out, "wrk");
-        assert!(!text.contains("Socket errors"), "{text}");
-        assert!(!text.contains("Non-2xx or 3xx responses"), "{text}");
-        let requests: u64 = text
-            .lines()
-            .find(|l| l.contains("requests in"))
-            .and_then(|l| l.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no request count in:\n{text}"));
-        assert!(requests >= 50, "only {requests} requests in 3 s:\n{text}");
-        assert!(server.log().iter().all(|l| !l.contains("panic")), "{:?}", server.log());
+        assert_eq!(
+            field(&text, "Keep-Alive requests:"),
+            Some("300"),
+            "--threads {threads}: {text}"
+        );
     }
+}
 
-    /// 1,000 connections open at once, each doing 3 keep-alive requests (HTTP/1.1 and HTTP/1.0
-    /// with `Connection: keep-alive` alternately), every answer checked. The idle timeout is
-    /// raised to 30 s: connections wait for all the others to connect before their first request,
-    /// and how fast a server accepts a burst is a matter for the benches, not this test.
-    fn thousand_keepalive_connections(fe) {
-        const THREADS: usize = 4;
-        const ROUNDS: usize = 3;
-        let limit = open_files_limit();
-        let total = 1000.min(limit.saturating_sub(200) / 2 * 2);
-        if total < 1000 {
-            eprintln!("notice: open-files limit {limit}: only {total} connections (raise `ulimit -n` for 1000)");
-        }
-        let fx = Fixture::new();
-        let server = fe.serve_http_with(&fx.root, &["--quiet", "--max-connections", "2000", "--idle-timeout", "30"]);
-        let addr = server.addr();
-        let connected = Arc::new(Barrier::new(THREADS + 1));
-        let round_done = Arc::new(Barrier::new(THREADS + 1));
-        let per_thread = total / THREADS;
-        let workers: Vec<_> = (0..THREADS)
-            .map(|t| {
-                let connected = Arc::clone(&connected);
-                let round_done = Arc::clone(&round_done);
-                std::thread::spawn(move || -> Result<usize, String> {
-                    let mut conns: Vec<(TcpStream, BufReader<TcpStream>)> = Vec::new();
-                    let mut error = None;
-                    for _ in 0..per_thread {
-                        match TcpStream::connect_timeout(&addr, Duration::from_secs(10)) {
-                            Ok(s) => {
-                                let ready = s
-                                    .set_read_timeout(Some(Duration::from_secs(15)))
-                                    .and_then(|()| s.try_clone());
-                                match ready {
-                                    Ok(r) => conns.push((s, BufReader::new(r))),
-                                    Err(e) => {
-                                        error = Some(format!("socket setup: {e}"));
-                                        break;
-                                    }
-                                }
-                            }
-                            Err(e) => {
-                                error = Some(format!("connect: {e}"));
-                                break;
-                            }
-                        }
-                    }
-                    connected.wait();
-                    let mut answered = 0;
-                    for round in 0..ROUNDS {
-                        if error.is_none() {
-                            for (i, (s, _)) in conns.iter_mut().enumerate() {
-                                let (path, version, extra) = request_for(t, i, round);
-                                let req = format!("GET {path} {version}\r\nHost: x\r\n{extra}\r\n");
-                                if let Err(e) = s.write_all(req.as_bytes()) {
-                                    error = Some(format!("conn {t}/{i} round {round}: write: {e}"));
+/// wrk -t1 -c50 -d3s: no socket errors, no non-2xx, some requests done.
+fn wrk_no_errors(fe: Frontend) {
+    if !require("wrk") {
+        return;
+    }
+    let fx = Fixture::new();
+    let server = fe.serve_http_with(&fx.root, &["--quiet"]);
+    let out = run(
+        Command::new("wrk")
+            .args(["-t1", "-c50", "-d3s", "--timeout", "5s"])
+            .arg(server.url("/hello.txt")),
+        Duration::from_secs(30),
+    );
+    let text = stdout_ok(&out, "wrk");
+    assert!(!text.contains("Socket errors"), "{text}");
+    assert!(!text.contains("Non-2xx or 3xx responses"), "{text}");
+    let requests: u64 = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in:\n{text}"));
+    assert!(requests >= 50, "only {requests} requests in 3 s:\n{text}");
+    assert!(
+        server.log().iter().all(|l| !l.contains("panic")),
+        "{:?}",
+        server.log()
+    );
+}
+
+/// 1,000 connections open at once, each doing 3 keep-alive requests (HTTP/1.1 and HTTP/1.0
+/// with `Connection: keep-alive` alternately), every answer checked. The idle timeout is
+/// raised to 30 s: connections wait for all the others to connect before their first request,
+/// and how fast a server accepts a burst is a matter for the benches, not this test.
+fn thousand_keepalive_connections(fe: Frontend) {
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 3;
+    let limit = open_files_limit();
+    let total = 1000.min(limit.saturating_sub(200) / 2 * 2);
+    if total < 1000 {
+        eprintln!(
+            "notice: open-files limit {limit}: only {total} connections (raise `ulimit -n` for 1000)"
+        );
+    }
+    let fx = Fixture::new();
+    let server = fe.serve_http_with(
+        &fx.root,
+        &[
+            "--quiet",
+            "--max-connections",
+            "2000",
+            "--idle-timeout",
+            "30",
+        ],
+    );
+    let addr = server.addr();
+    let connected = Arc::new(Barrier::new(THREADS + 1));
+    let round_done = Arc::new(Barrier::new(THREADS + 1));
+    let per_thread = total / THREADS;
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let connected = Arc::clone(&connected);
+            let round_done = Arc::clone(&round_done);
+            std::thread::spawn(move || -> Result<usize, String> {
+                let mut conns: Vec<(TcpStream, BufReader<TcpStream>)> = Vec::new();
+                let mut error = None;
+                for _ in 0..per_thread {
+                    match TcpStream::connect_timeout(&addr, Duration::from_secs(10)) {
+                        Ok(s) => {
+                            let ready = s
+                                .set_read_timeout(Some(Duration::from_secs(15)))
+                                .and_then(|()| s.try_clone());
+                            match ready {
+                                Ok(r) => conns.push((s, BufReader::new(r))),
+                                Err(e) => {
+                                    error = Some(format!("socket setup: {e}"));
                                     break;
                                 }
                             }
                         }
-                        if error.is_none() {
-                            for (i, (_, r)) in conns.iter_mut().enumerate() {
-                                let (path, _, _) = request_for(t, i, round);
-                                match read_response(r, false) {
-                                    Ok(resp) if resp.status == 200 && resp.body == expected_body(path) => {
-                                        if resp.header("connection").is_none_or(|v| !v.eq_ignore_ascii_case("keep-alive")) {
-                                            error = Some(format!("conn {t}/{i} round {round}: no Connection: keep-alive: {:?}", resp.headers));
-                                            break;
-                                        }
-                                        answered += 1;
-                                    }
-                                    Ok(resp) => {
-                                        error = Some(format!("conn {t}/{i} round {round}: {} {} ({} bytes)", resp.status, resp.reason, resp.body.len()));
+                        Err(e) => {
+                            error = Some(format!("connect: {e}"));
+                            break;
+                        }
+                    }
+                }
+                connected.wait();
+                let mut answered = 0;
+                for round in 0..ROUNDS {
+                    if error.is_none() {
+                        for (i, (s, _)) in conns.iter_mut().enumerate() {
+                            let (path, version, extra) = request_for(t, i, round);
+                            let req = format!("GET {path} {version}\r\nHost: x\r\n{extra}\r\n");
+                            if let Err(e) = s.write_all(req.as_bytes()) {
+                                error = Some(format!("conn {t}/{i} round {round}: write: {e}"));
+                                break;
+                            }
+                        }
+                    }
+                    if error.is_none() {
+                        for (i, (_, r)) in conns.iter_mut().enumerate() {
+                            let (path, _, _) = request_for(t, i, round);
+                            match read_response(r, false) {
+                                Ok(resp) if resp.status == 200 && resp.body == expected_body(path) => {
+                                    if resp.header("connection").is_none_or(|v| !v.eq_ignore_ascii_case("keep-alive")) {
+                                        error = Some(format!("conn {t}/{i} round {round}: no Connection: keep-alive: {:?}", resp.headers));
                                         break;
                                     }
-                                    Err(e) => {
-                                        error = Some(format!("conn {t}/{i} round {round}: read: {e}"));
-                                        break;
-                                    }
+                                    answered += 1;
+                                }
+                                Ok(resp) => {
+                                    error = Some(format!("conn {t}/{i} round {round}: {} {} ({} bytes)", resp.status, resp.reason, resp.body.len()));
+                                    break;
+                                }
+                                Err(e) => {
+                                    error = Some(format!("conn {t}/{i} round {round}: read: {e}"));
+                                    break;
                                 }
                             }
                         }
-                        round_done.wait();
                     }
-                    match error {
-                        Some(e) => Err(e),
-                        None => Ok(answered),
-                    }
-                })
+                    round_done.wait();
+                }
+                match error {
+                    Some(e) => Err(e),
+                    None => Ok(answered),
+                }
             })
-            .collect();
-        let started = Instant::now();
-        connected.wait();
-        let connect_time = started.elapsed();
-        // After round 1 every connection has been accepted: the server holds them all at once.
+        })
+        .collect();
+    let started = Instant::now();
+    connected.wait();
+    let connect_time = started.elapsed();
+    // After round 1 every connection has been accepted: the server holds them all at once.
+    round_done.wait();
+    let fds = server.fd_count();
+    for _ in 1..ROUNDS {
         round_done.wait();
-        let fds = server.fd_count();
-        for _ in 1..ROUNDS {
-            round_done.wait();
-        }
-        eprintln!(
-            "{total} connections: connected in {:.2}s, {ROUNDS} rounds done after {:.2}s",
-            connect_time.as_secs_f64(),
-            started.elapsed().as_secs_f64()
-        );
-        let mut answered = 0;
-        let mut errors = Vec::new();
-        for w in workers {
-            match w.join().expect("worker panicked") {
-                Ok(n) => answered += n,
-                Err(e) => errors.push(e),
-            }
-        }
-        assert!(errors.is_empty(), "{} of {total} connections failed, e.g. {:?}", errors.len(), &errors[..errors.len().min(5)]);
-        assert_eq!(answered, total * ROUNDS);
-        assert!(fds >= total, "server had {fds} fds open with {total} connections held");
     }
+    eprintln!(
+        "{total} connections: connected in {:.2}s, {ROUNDS} rounds done after {:.2}s",
+        connect_time.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut answered = 0;
+    let mut errors = Vec::new();
+    for w in workers {
+        match w.join().expect("worker panicked") {
+            Ok(n) => answered += n,
+            Err(e) => errors.push(e),
+        }
+    }
+    assert!(
+        errors.is_empty(),
+        "{} of {total} connections failed, e.g. {:?}",
+        errors.len(),
+        &errors[..errors.len().min(5)]
+    );
+    assert_eq!(answered, total * ROUNDS);
+    assert!(
+        fds >= total,
+        "server had {fds} fds open with {total} connections held"
+    );
 }
 
 /// Path, version and extra header line for connection `i` of thread `t` in `round`.

@@ -9,115 +9,199 @@ fn lines_of(fe: Frontend, args: &[&str]) -> Vec<String> {
     text.lines().map(|l| l.trim_end().to_string()).collect()
 }
 
-matrix! {
-    /// `services 80 25 53/udp http`: names by port and the port by name.
-    fn services(fe) {
-        let lines = lines_of(fe, &["services", "80", "25", "53/udp", "http"]);
-        assert_eq!(lines.len(), 4, "{lines:?}");
-        let words: Vec<Vec<&str>> = lines.iter().map(|l| l.split_whitespace().collect()).collect();
-        assert!(words[0].contains(&"80/tcp") && words[0].contains(&"http"), "{lines:?}");
-        assert!(words[1].contains(&"25/tcp") && words[1].contains(&"smtp"), "{lines:?}");
-        assert!(words[2].contains(&"53/udp") && words[2].contains(&"domain"), "{lines:?}");
-        assert!(words[3].contains(&"http") && words[3].contains(&"80/tcp"), "{lines:?}");
-        // Unknown: non-zero exit and the getservbyport wording on stderr.
-        let out = fe.run(&["services", "65000/udp"]);
-        assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("port/proto not found"));
-    }
+matrix!(
+    services,
+    info,
+    netstat_own_sockets,
+    parse_tool,
+    help_and_usage_errors
+);
 
-    /// `info`: the host name and at least one address, the loopback one marked.
-    fn info(fe) {
-        let lines = lines_of(fe, &["info"]);
-        let text = lines.join("\n");
-        assert!(text.contains(&hostname()), "no host name {:?} in:\n{text}", hostname());
-        let addresses = text
-            .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
-            .filter(|w| w.split('%').next().unwrap_or(w).parse::<std::net::IpAddr>().is_ok())
-            .count();
-        assert!(addresses >= 1, "no address in:\n{text}");
-        let loopback_line = lines
+/// `services 80 25 53/udp http`: names by port and the port by name.
+fn services(fe: Frontend) {
+    let lines = lines_of(fe, &["services", "80", "25", "53/udp", "http"]);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let words: Vec<Vec<&str>> = lines
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(
+        words[0].contains(&"80/tcp") && words[0].contains(&"http"),
+        "{lines:?}"
+    );
+    assert!(
+        words[1].contains(&"25/tcp") && words[1].contains(&"smtp"),
+        "{lines:?}"
+    );
+    assert!(
+        words[2].contains(&"53/udp") && words[2].contains(&"domain"),
+        "{lines:?}"
+    );
+    assert!(
+        words[3].contains(&"http") && words[3].contains(&"80/tcp"),
+        "{lines:?}"
+    );
+    // Unknown: non-zero exit and the getservbyport wording on stderr.
+    let out = fe.run(&["services", "65000/udp"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("port/proto not found"));
+}
+
+/// `info`: the host name and at least one address, the loopback one marked.
+fn info(fe: Frontend) {
+    let lines = lines_of(fe, &["info"]);
+    let text = lines.join("\n");
+    assert!(
+        text.contains(&hostname()),
+        "no host name {:?} in:\n{text}",
+        hostname()
+    );
+    let addresses = text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .filter(|w| {
+            w.split('%')
+                .next()
+                .unwrap_or(w)
+                .parse::<std::net::IpAddr>()
+                .is_ok()
+        })
+        .count();
+    assert!(addresses >= 1, "no address in:\n{text}");
+    let loopback_line = lines
+        .iter()
+        .find(|l| l.contains("127.0.0.1") || l.contains("::1"));
+    if let Some(line) = loopback_line {
+        assert!(
+            line.to_ascii_lowercase().contains("loopback"),
+            "loopback not marked: {line}"
+        );
+    }
+}
+
+/// `netstat -l -n` lists the server's own TCP listener; `netstat -u -a -n` its UDP socket;
+/// `netstat -t -a -n` an established connection to it.
+fn netstat_own_sockets(fe: Frontend) {
+    let fx = Fixture::new();
+    let server = fe.serve_http(&fx.root);
+    let needle = format!("127.0.0.1:{}", server.port());
+    let lines = lines_of(fe, &["netstat", "-l", "-n"]);
+    let own: Vec<&String> = lines.iter().filter(|l| l.contains(&needle)).collect();
+    assert!(
+        !own.is_empty(),
+        "{needle} not in netstat -l -n:\n{}",
+        lines.join("\n")
+    );
+    assert!(
+        own.iter()
+            .any(|l| l.contains("LISTEN") && l.starts_with("tcp")),
+        "{own:?}"
+    );
+
+    let _held = connect(server.addr());
+    sleep_ms(100);
+    let lines = lines_of(fe, &["netstat", "-t", "-a", "-n"]);
+    assert!(
+        lines
             .iter()
-            .find(|l| l.contains("127.0.0.1") || l.contains("::1"));
-        if let Some(line) = loopback_line {
-            assert!(line.to_ascii_lowercase().contains("loopback"), "loopback not marked: {line}");
-        }
-    }
+            .any(|l| l.contains(&needle) && l.contains("ESTABLISHED")),
+        "no ESTABLISHED connection to {needle}:\n{}",
+        lines.join("\n")
+    );
 
-    /// `netstat -l -n` lists the server's own TCP listener; `netstat -u -a -n` its UDP socket;
-    /// `netstat -t -a -n` an established connection to it.
-    fn netstat_own_sockets(fe) {
-        let fx = Fixture::new();
-        let server = fe.serve_http(&fx.root);
-        let needle = format!("127.0.0.1:{}", server.port());
-        let lines = lines_of(fe, &["netstat", "-l", "-n"]);
-        let own: Vec<&String> = lines.iter().filter(|l| l.contains(&needle)).collect();
-        assert!(!own.is_empty(), "{needle} not in netstat -l -n:\n{}", lines.join("\n"));
-        assert!(own.iter().any(|l| l.contains("LISTEN") && l.starts_with("tcp")), "{own:?}");
+    let udp = fe.serve_line_with("echo", &["--udp"]);
+    let needle = format!("127.0.0.1:{}", udp.port());
+    let lines = lines_of(fe, &["netstat", "-u", "-a", "-n"]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&needle) && l.starts_with("udp")),
+        "{needle} not in netstat -u -a -n:\n{}",
+        lines.join("\n")
+    );
+    // Without -u only TCP.
+    let lines = lines_of(fe, &["netstat", "-t", "-l", "-n"]);
+    assert!(lines.iter().all(|l| !l.starts_with("udp")), "{lines:?}");
+}
 
-        let _held = connect(server.addr());
-        sleep_ms(100);
-        let lines = lines_of(fe, &["netstat", "-t", "-a", "-n"]);
+/// `parse http-request`: exit 0 and JSON events on valid input, exit 2 on a protocol error;
+/// the result does not depend on --chunk.
+fn parse_tool(fe: Frontend) {
+    let request = b"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
+    let whole = run_with_input(
+        &mut fe.command(["parse", "http-request"]),
+        request,
+        PEER_TIMEOUT,
+    );
+    let text = stdout_ok(&whole, "parse http-request");
+    assert!(!text.trim().is_empty());
+    for line in text.lines() {
         assert!(
-            lines.iter().any(|l| l.contains(&needle) && l.contains("ESTABLISHED")),
-            "no ESTABLISHED connection to {needle}:\n{}",
-            lines.join("\n")
+            line.starts_with('{') && line.ends_with('}'),
+            "not one JSON object per line: {line}"
         );
+    }
+    let bytewise = run_with_input(
+        &mut fe.command(["parse", "http-request", "--chunk", "1"]),
+        request,
+        PEER_TIMEOUT,
+    );
+    assert!(bytewise.status.success());
+    let merge = |s: &str| {
+        s.lines()
+            .filter(|l| !l.contains("\"body\"") && !l.contains("Body"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        merge(&text),
+        merge(&String::from_utf8_lossy(&bytewise.stdout))
+    );
+    let bad = run_with_input(
+        &mut fe.command(["parse", "http-request"]),
+        b"GET /x HTTP/1.1\r\nBad Header: x\r\n\r\n",
+        PEER_TIMEOUT,
+    );
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&bad.stdout)
+    );
+    let lines = run_with_input(
+        &mut fe.command(["parse", "line"]),
+        b"one\r\ntwo\nthree",
+        PEER_TIMEOUT,
+    );
+    let text = stdout_ok(&lines, "parse line");
+    assert!(
+        text.contains("one") && text.contains("two") && text.contains("three"),
+        "{text}"
+    );
+}
 
-        let udp = fe.serve_line_with("echo", &["--udp"]);
-        let needle = format!("127.0.0.1:{}", udp.port());
-        let lines = lines_of(fe, &["netstat", "-u", "-a", "-n"]);
+/// `--help` works on every command and a bad command line exits non-zero with a message.
+fn help_and_usage_errors(fe: Frontend) {
+    for args in [
+        &["--help"][..],
+        &["serve", "http", "--help"],
+        &["serve", "line", "--help"],
+        &["get", "--help"],
+        &["connect", "--help"],
+        &["services", "--help"],
+        &["info", "--help"],
+        &["netstat", "--help"],
+        &["parse", "--help"],
+    ] {
+        let out = fe.run(args);
+        let text = stdout_ok(&out, &args.join(" "));
         assert!(
-            lines.iter().any(|l| l.contains(&needle) && l.starts_with("udp")),
-            "{needle} not in netstat -u -a -n:\n{}",
-            lines.join("\n")
+            text.to_ascii_lowercase().contains("usage"),
+            "{args:?}: {text}"
         );
-        // Without -u only TCP.
-        let lines = lines_of(fe, &["netstat", "-t", "-l", "-n"]);
-        assert!(lines.iter().all(|l| !l.starts_with("udp")), "{lines:?}");
     }
-
-    /// `parse http-request`: exit 0 and JSON events on valid input, exit 2 on a protocol error;
-    /// the result does not depend on --chunk.
-    fn parse_tool(fe) {
-        let request = b"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
-        let whole = run_with_input(&mut fe.command(["parse", "http-request"]), request, PEER_TIMEOUT);
-        let text = stdout_ok(&whole, "parse http-request");
-        assert!(!text.trim().is_empty());
-        for line in text.lines() {
-            assert!(line.starts_with('{') && line.ends_with('}'), "not one JSON object per line: {line}");
-        }
-        let bytewise = run_with_input(&mut fe.command(["parse", "http-request", "--chunk", "1"]), request, PEER_TIMEOUT);
-        assert!(bytewise.status.success());
-        let merge = |s: &str| s.lines().filter(|l| !l.contains("\"body\"") && !l.contains("Body")).collect::<Vec<_>>().join("\n");
-        assert_eq!(merge(&text), merge(&String::from_utf8_lossy(&bytewise.stdout)));
-        let bad = run_with_input(&mut fe.command(["parse", "http-request"]), b"GET /x HTTP/1.1\r\nBad Header: x\r\n\r\n", PEER_TIMEOUT);
-        assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stdout));
-        let lines = run_with_input(&mut fe.command(["parse", "line"]), b"one\r\ntwo\nthree", PEER_TIMEOUT);
-        let text = stdout_ok(&lines, "parse line");
-        assert!(text.contains("one") && text.contains("two") && text.contains("three"), "{text}");
-    }
-
-    /// `--help` works on every command and a bad command line exits non-zero with a message.
-    fn help_and_usage_errors(fe) {
-        for args in [
-            &["--help"][..],
-            &["serve", "http", "--help"],
-            &["serve", "line", "--help"],
-            &["get", "--help"],
-            &["connect", "--help"],
-            &["services", "--help"],
-            &["info", "--help"],
-            &["netstat", "--help"],
-            &["parse", "--help"],
-        ] {
-            let out = fe.run(args);
-            let text = stdout_ok(&out, &args.join(" "));
-            assert!(text.to_ascii_lowercase().contains("usage"), "{args:?}: {text}");
-        }
-        let out = fe.run(&["serve", "http", "--no-such-flag"]);
-        assert!(!out.status.success());
-        assert!(!out.stderr.is_empty());
-        let out = fe.run(&["get", "not a url"]);
-        assert!(!out.status.success());
-    }
+    let out = fe.run(&["serve", "http", "--no-such-flag"]);
+    assert!(!out.status.success());
+    assert!(!out.stderr.is_empty());
+    let out = fe.run(&["get", "not a url"]);
+    assert!(!out.status.success());
 }
