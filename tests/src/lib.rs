@@ -907,7 +907,8 @@ impl ScriptedServer {
         let recorded = Arc::clone(&requests);
         let thread = thread::spawn(move || {
             for reply in replies {
-                let Ok((mut conn, _)) = listener.accept() else {
+                // A client that never comes cannot hang `finish`.
+                let Some(mut conn) = accept_within(&listener, PEER_TIMEOUT) else {
                     return;
                 };
                 let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
@@ -952,6 +953,25 @@ impl ScriptedServer {
             t.join().expect("scripted server thread");
         }
         self.requests()
+    }
+}
+
+/// Accepts one connection, waiting at most `timeout` (so a test thread playing a peer cannot
+/// hang when the client under test never connects). The stream is blocking.
+pub fn accept_within(listener: &std::net::TcpListener, timeout: Duration) -> Option<TcpStream> {
+    listener.set_nonblocking(true).ok()?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        match listener.accept() {
+            Ok((conn, _)) => {
+                conn.set_nonblocking(false).ok()?;
+                return Some(conn);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(5));
+            }
+            Err(_) => return None,
+        }
     }
 }
 

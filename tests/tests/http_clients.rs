@@ -402,7 +402,9 @@ fn get_bad_status_line(fe: Frontend) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let serve = std::thread::spawn(move || {
-        let (mut c, _) = listener.accept().unwrap();
+        let Some(mut c) = accept_within(&listener, PEER_TIMEOUT) else {
+            return;
+        };
         c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let mut buf = [0u8; 1024];
         let _ = c.read(&mut buf);

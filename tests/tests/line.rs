@@ -442,7 +442,7 @@ fn connect_half_close_and_crlf(fe: Frontend) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let peer = std::thread::spawn(move || {
-            let (mut c, _) = listener.accept().unwrap();
+            let mut c = accept_within(&listener, PEER_TIMEOUT).expect("connect never connected");
             c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             let mut got = Vec::new();
             // Reads to EOF: only the client's half-close ends this.
