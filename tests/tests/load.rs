@@ -166,11 +166,16 @@ fn thousand_keepalive_connections(fe: Frontend) {
     let addr = server.addr();
     let connected = Arc::new(Barrier::new(THREADS + 1));
     let round_done = Arc::new(Barrier::new(THREADS + 1));
+    // Workers keep their connections open until the main thread has measured the server.
+    let hold = Arc::new(Barrier::new(THREADS + 1));
+    assert_eq!(get(addr, "/hello.txt").body, HELLO);
+    let rss_before = server.rss_kib();
     let per_thread = total / THREADS;
     let workers: Vec<_> = (0..THREADS)
         .map(|t| {
             let connected = Arc::clone(&connected);
             let round_done = Arc::clone(&round_done);
+            let hold = Arc::clone(&hold);
             std::thread::spawn(move || -> Result<usize, String> {
                 let mut conns: Vec<(TcpStream, BufReader<TcpStream>)> = Vec::new();
                 let mut error = None;
@@ -231,6 +236,7 @@ fn thousand_keepalive_connections(fe: Frontend) {
                     }
                     round_done.wait();
                 }
+                hold.wait();
                 match error {
                     Some(e) => Err(e),
                     None => Ok(answered),
@@ -247,6 +253,16 @@ fn thousand_keepalive_connections(fe: Frontend) {
     for _ in 1..ROUNDS {
         round_done.wait();
     }
+    // Every connection is now idle between requests.
+    sleep_ms(200);
+    let rss_idle = server.rss_kib();
+    hold.wait();
+    let per_conn = rss_idle.saturating_sub(rss_before) as f64 / total as f64;
+    eprintln!(
+        "portline-{}: RSS {rss_before} KiB before, {rss_idle} KiB with {total} idle kept-alive \
+         connections ({per_conn:.1} KiB each)",
+        fe.name()
+    );
     eprintln!(
         "{total} connections: connected in {:.2}s, {ROUNDS} rounds done after {:.2}s",
         connect_time.as_secs_f64(),
@@ -271,6 +287,13 @@ fn thousand_keepalive_connections(fe: Frontend) {
         fds >= total,
         "server had {fds} fds open with {total} connections held"
     );
+    if fe.name() == "mio" {
+        // Issue 5: idle connections hold no read or write buffer (they go back to a pool).
+        assert!(
+            per_conn <= 4.0,
+            "portline-mio holds {per_conn:.1} KiB per idle connection; buffers not pooled?"
+        );
+    }
 }
 
 /// Path, version and extra header line for connection `i` of thread `t` in `round`.
