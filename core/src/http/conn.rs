@@ -539,7 +539,13 @@ impl Connection {
             Version::Http11 => !f.close,
         };
         let head = self.buf.split_to(p.len).freeze();
-        let method = head.slice(method.0..method.1);
+        // The common methods need no reference to the buffer.
+        let method = match &head[method.0..method.1] {
+            b"GET" => Bytes::from_static(b"GET"),
+            b"HEAD" => Bytes::from_static(b"HEAD"),
+            b"POST" => Bytes::from_static(b"POST"),
+            _ => head.slice(method.0..method.1),
+        };
         let exchange = Exchange {
             version,
             keep_alive,

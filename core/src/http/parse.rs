@@ -9,7 +9,7 @@
 //! no allocation per field (one `Vec` of spans per head).
 
 use nom::IResult;
-use nom::bytes::complete::{tag, take_while_m_n, take_while1};
+use nom::bytes::complete::{take_while_m_n, take_while1};
 use nom::character::complete::char;
 
 use super::error::{Error, ErrorKind, Fault};
@@ -152,12 +152,16 @@ fn offset(head: &[u8], part: &[u8]) -> usize {
 // ----- nom grammar -----
 
 /// `HTTP-version = HTTP-name "/" DIGIT "." DIGIT` (RFC 9112 2.3); `HTTP-name = %s"HTTP"`.
+/// (Eight fixed positions, so it is checked directly rather than with a chain of combinators.)
 fn http_version(i: &[u8]) -> R<'_, (u8, u8)> {
-    let (i, _) = tag(&b"HTTP/"[..])(i)?;
-    let (i, major) = take_while_m_n(1, 1, |b: u8| b.is_ascii_digit())(i)?;
-    let (i, _) = char('.')(i)?;
-    let (i, minor) = take_while_m_n(1, 1, |b: u8| b.is_ascii_digit())(i)?;
-    Ok((i, (major[0] - b'0', minor[0] - b'0')))
+    match i {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor, rest @ ..]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            Ok((rest, (major - b'0', minor - b'0')))
+        }
+        _ => Err(nom::Err::Error(())),
+    }
 }
 
 fn version_of(major: u8, minor: u8) -> Result<Version, Error> {
@@ -511,104 +515,216 @@ pub(crate) struct Rules {
     pub max_target: usize,
 }
 
-/// Parses a head line by line as it arrives, resuming at the first incomplete line.
+/// Parses a head line by line as it arrives, resuming where it stopped.
+///
+/// The first line (and, in a response, every line after an obs-fold) is taken whole: `memchr`
+/// finds its LF, resuming the search where it stopped, and the `nom` grammar checks it. Field
+/// lines, the bulk of a head, are checked as their bytes arrive: the name against [`TCHAR`] up to
+/// the colon, the value eight bytes at a time against [`FIELD_VALUE`] up to CR or LF, so each
+/// byte is looked at once and a field line that trickles in is not re-read. Only the first
+/// `max_head` bytes are ever looked at, so whether a head fails as malformed (400) or as too
+/// large (431) does not depend on how its bytes were split.
 #[derive(Debug, Default)]
 pub(crate) struct HeadParser {
-    /// Start of the next line to parse (offset from the head's first byte).
+    /// Start of the current line (offset from the head's first byte).
     line: usize,
-    /// How far the search for that line's LF got.
-    searched: usize,
+    /// Bytes of the current line already searched or checked.
+    pos: usize,
+    /// The colon of the current field line, once its name is checked.
+    colon: Option<usize>,
     start: Option<StartLine>,
     spans: Vec<[u32; 4]>,
     framing: Framing,
     folded: bool,
 }
 
+/// What one field-line step found.
+enum LineStep {
+    /// The line is not complete yet.
+    Incomplete,
+    /// A field was recorded.
+    Field,
+    /// The blank line: the head ends at this offset.
+    End(usize),
+    /// A response's obs-fold line starts here.
+    Fold,
+}
+
 impl HeadParser {
-    /// Parses the complete lines of `buf` (which begins with the head) not parsed yet. Returns the
-    /// head once its end is found; the parser is then ready for the next head.
+    /// Parses what has arrived of the head at the front of `buf` and was not parsed yet. Returns
+    /// the head once its end is found; the parser is then ready for the next head.
     pub(crate) fn advance(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
+        let view = &buf[..buf.len().min(rules.max_head)];
         loop {
-            let Some(off) = memchr::memchr(b'\n', &buf[self.searched..]) else {
-                self.searched = buf.len();
-                if buf.len() > rules.max_head {
-                    return Err(too_large(buf, rules));
+            if self.start.is_some() && !self.folded {
+                match self.field_step(buf, view, rules)? {
+                    LineStep::Incomplete => return incomplete(buf, rules),
+                    LineStep::Field => continue,
+                    LineStep::End(len) => return Ok(Some(self.finish(len))),
+                    LineStep::Fold => {
+                        self.folded = true;
+                        continue;
+                    }
                 }
-                return Ok(None);
-            };
-            let lf = self.searched + off;
-            if lf >= rules.max_head {
-                return Err(too_large(buf, rules));
             }
+            let Some(off) = memchr::memchr(b'\n', &view[self.pos..]) else {
+                self.pos = view.len();
+                return incomplete(buf, rules);
+            };
+            let lf = self.pos + off;
             let line = &buf[self.line..lf];
             self.line = lf + 1;
-            self.searched = lf + 1;
+            self.pos = lf + 1;
             let line = match line.strip_suffix(b"\r") {
                 Some(l) => l,
                 None if rules.bare_lf => line,
                 None => return Err(bad("bare LF line ending")),
             };
-            if self.start.is_none() {
-                let start = if rules.request {
-                    start_of_request(buf, line, rules)?
-                } else {
-                    start_of_response(buf, line)?
-                };
-                self.start = Some(start);
-                if let StartLine::Request {
-                    version: Version::Http09,
-                    ..
-                } = start
-                {
-                    return Ok(Some(self.finish(lf + 1, start)));
+            if self.start.is_some() {
+                // Skipping the lines after an obs-fold: the head is parsed again unfolded.
+                if line.is_empty() {
+                    return Ok(Some(self.finish(lf + 1)));
                 }
                 continue;
             }
-            let Some(&first) = line.first() else {
-                let start = self.start.expect("set by the first line");
-                return Ok(Some(self.finish(lf + 1, start)));
+            let start = if rules.request {
+                start_of_request(buf, line, rules)?
+            } else {
+                start_of_response(buf, line)?
             };
-            if self.folded {
-                continue;
+            self.start = Some(start);
+            if let StartLine::Request {
+                version: Version::Http09,
+                ..
+            } = start
+            {
+                return Ok(Some(self.finish(lf + 1)));
             }
-            if is_ows(first) {
-                if self.spans.is_empty() {
-                    return Err(bad("whitespace before the first header"));
-                }
-                if rules.request {
-                    return Err(bad("obs-fold continuation line"));
-                }
-                self.folded = true;
-                continue;
-            }
-            let (name, value) = field_line(line)?;
-            if self.spans.len() == rules.max_headers {
-                return Err(peer(ErrorKind::HeadTooLarge, "too many header fields"));
-            }
-            self.framing.field(name, value)?;
-            if self.spans.capacity() == 0 {
-                self.spans.reserve(16);
-            }
-            let ns = offset(buf, name);
-            let vs = offset(buf, value);
-            self.spans.push([
-                ns as u32,
-                (ns + name.len()) as u32,
-                vs as u32,
-                (vs + value.len()) as u32,
-            ]);
         }
     }
 
-    fn finish(&mut self, len: usize, start: StartLine) -> Head {
+    /// Checks the current field line as far as it has arrived (`view` is `buf` cut at the head
+    /// limit).
+    #[inline]
+    fn field_step(&mut self, buf: &[u8], view: &[u8], rules: &Rules) -> Result<LineStep, Error> {
+        if self.pos == self.line {
+            let Some(&b) = view.get(self.line) else {
+                return Ok(LineStep::Incomplete);
+            };
+            match b {
+                b'\r' => {
+                    return match view.get(self.line + 1) {
+                        None => Ok(LineStep::Incomplete),
+                        Some(b'\n') => Ok(LineStep::End(self.line + 2)),
+                        Some(_) => Err(bad("bare CR in head")),
+                    };
+                }
+                b'\n' if rules.bare_lf => return Ok(LineStep::End(self.line + 1)),
+                b'\n' => return Err(bad("bare LF line ending")),
+                b' ' | b'\t' => {
+                    if self.spans.is_empty() {
+                        return Err(bad("whitespace before the first header"));
+                    }
+                    if rules.request {
+                        return Err(bad("obs-fold continuation line"));
+                    }
+                    return Ok(LineStep::Fold);
+                }
+                b':' => return Err(bad("empty header name")),
+                _ => {}
+            }
+        }
+        let colon = match self.colon {
+            Some(c) => c,
+            None => {
+                // field-name = token, then ":" with no whitespace before it.
+                let Some(n) = view[self.pos..].iter().position(|&b| !TCHAR[b as usize]) else {
+                    self.pos = view.len();
+                    return Ok(LineStep::Incomplete);
+                };
+                let i = self.pos + n;
+                match view[i] {
+                    b':' => {}
+                    b' ' | b'\t' => return Err(bad("whitespace after header name")),
+                    b'\r' => {
+                        return match view.get(i + 1) {
+                            None => {
+                                self.pos = i;
+                                Ok(LineStep::Incomplete)
+                            }
+                            Some(b'\n') => Err(bad("header line without colon")),
+                            Some(_) => Err(bad("bare CR in head")),
+                        };
+                    }
+                    b'\n' => return Err(bad("header line without colon")),
+                    _ => return Err(bad("invalid byte in header name")),
+                }
+                self.colon = Some(i);
+                self.pos = i + 1;
+                i
+            }
+        };
+        let i = self.pos + class_prefix(&view[self.pos..], 0x20, &FIELD_VALUE);
+        let (value_end, next) = match view.get(i) {
+            None => {
+                self.pos = i;
+                return Ok(LineStep::Incomplete);
+            }
+            Some(b'\r') => match view.get(i + 1) {
+                None => {
+                    self.pos = i;
+                    return Ok(LineStep::Incomplete);
+                }
+                Some(b'\n') => (i, i + 2),
+                Some(_) => return Err(bad("bare CR in head")),
+            },
+            Some(b'\n') if rules.bare_lf => (i, i + 1),
+            Some(b'\n') => return Err(bad("bare LF line ending")),
+            Some(0) => return Err(bad("NUL, CR or LF in header value")),
+            Some(_) => return Err(bad("control byte in header value")),
+        };
+        if self.spans.len() == rules.max_headers {
+            return Err(peer(ErrorKind::HeadTooLarge, "too many header fields"));
+        }
+        let name = &buf[self.line..colon];
+        let value = trim_ows(&buf[colon + 1..value_end]);
+        self.framing.field(name, value)?;
+        if self.spans.capacity() == 0 {
+            self.spans.reserve(16);
+        }
+        let vs = offset(buf, value);
+        self.spans.push([
+            self.line as u32,
+            colon as u32,
+            vs as u32,
+            (vs + value.len()) as u32,
+        ]);
+        self.line = next;
+        self.pos = next;
+        self.colon = None;
+        Ok(LineStep::Field)
+    }
+
+    fn finish(&mut self, len: usize) -> Head {
         let done = std::mem::take(self);
         Head {
             len,
-            start,
+            start: done
+                .start
+                .expect("the first line is parsed before the head can end"),
             spans: done.spans,
             framing: done.framing,
             folded: done.folded,
         }
+    }
+}
+
+/// No end of head yet: too large once more than `max_head` bytes are buffered.
+fn incomplete(buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
+    if buf.len() > rules.max_head {
+        Err(too_large(buf, rules))
+    } else {
+        Ok(None)
     }
 }
 

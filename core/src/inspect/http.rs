@@ -260,7 +260,7 @@ mod tests {
         );
         assert_eq!(
             ev.last().map(InspectEvent::to_json_line).as_deref(),
-            Some(r#"{"event":"error","status":400,"message":"invalid byte in header name"}"#)
+            Some(r#"{"event":"error","status":400,"message":"whitespace after header name"}"#)
         );
         assert_eq!(super::super::exit_status(&ev), 2);
         let ev = http_events(
