@@ -35,6 +35,7 @@ matrix!(
     chargen_unread_client,
     line_server_sigterm,
     keepalive_mixed_statuses,
+    special_files_refused,
     head_limits
 );
 
@@ -381,4 +382,25 @@ fn head_limits(fe: Frontend) {
         resp.status
     );
     assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
+}
+
+/// A FIFO in the root (opening it would block until a writer comes): refused with 403 or 404
+/// at once, and the server keeps serving (nothing blocks a loop or executor thread).
+fn special_files_refused(fe: Frontend) {
+    let fx = Fixture::new();
+    let made = std::process::Command::new("mkfifo")
+        .arg(fx.root.join("pipe"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("notice: mkfifo failed; test skipped");
+        return;
+    }
+    let server = fe.serve_http_with(&fx.root, &["--threads", "1"]);
+    let mut pipe = connect(server.addr());
+    pipe.write_all(b"GET /pipe HTTP/1.0\r\n\r\n").unwrap();
+    let resp = get(server.addr(), "/hello.txt");
+    assert_eq!((resp.status, resp.body.as_slice()), (200, HELLO));
+    let resp = read_response(&mut BufReader::new(pipe), false).expect("an answer for the FIFO");
+    assert!([403, 404].contains(&resp.status), "FIFO: {}", resp.status);
 }
