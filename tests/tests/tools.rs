@@ -126,57 +126,66 @@ fn netstat_own_sockets(fe: Frontend) {
 /// `parse http-request`: exit 0 and JSON events on valid input, exit 2 on a protocol error;
 /// the result does not depend on --chunk.
 fn parse_tool(fe: Frontend) {
-    let request = b"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
-    let whole = run_with_input(
-        &mut fe.command(["parse", "http-request"]),
-        request,
-        PEER_TIMEOUT,
-    );
-    let text = stdout_ok(&whole, "parse http-request");
-    assert!(!text.trim().is_empty());
-    for line in text.lines() {
-        assert!(
-            line.starts_with('{') && line.ends_with('}'),
-            "not one JSON object per line: {line}"
-        );
-    }
-    let bytewise = run_with_input(
-        &mut fe.command(["parse", "http-request", "--chunk", "1"]),
-        request,
-        PEER_TIMEOUT,
-    );
-    assert!(bytewise.status.success());
-    let merge = |s: &str| {
-        s.lines()
-            .filter(|l| !l.contains("\"body\"") && !l.contains("Body"))
-            .collect::<Vec<_>>()
-            .join("\n")
+    let parse = |args: &[&str], input: &[u8]| {
+        let mut all = vec!["parse"];
+        all.extend_from_slice(args);
+        let out = run_with_input(&mut fe.command(&all), input, PEER_TIMEOUT);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        for line in text.lines() {
+            assert!(
+                line.starts_with('{') && line.ends_with('}'),
+                "parse {args:?}: not one JSON object per line: {line}"
+            );
+        }
+        (out.status.code(), text)
     };
-    assert_eq!(
-        merge(&text),
-        merge(&String::from_utf8_lossy(&bytewise.stdout))
-    );
-    let bad = run_with_input(
-        &mut fe.command(["parse", "http-request"]),
+    let request = b"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
+    let (code, whole) = parse(&["http-request"], request);
+    assert_eq!(code, Some(0), "{whole}");
+    for needle in ["GET", "/x", "Host", "abc"] {
+        assert!(whole.contains(needle), "no {needle} in:\n{whole}");
+    }
+    // Fed one byte or seven bytes at a time: the same events.
+    for chunk in ["1", "7"] {
+        let (code, split) = parse(&["http-request", "--chunk", chunk], request);
+        assert_eq!(code, Some(0));
+        assert_eq!(split, whole, "--chunk {chunk}");
+    }
+    let (code, bad) = parse(
+        &["http-request"],
         b"GET /x HTTP/1.1\r\nBad Header: x\r\n\r\n",
-        PEER_TIMEOUT,
     );
-    assert_eq!(
-        bad.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&bad.stdout)
+    assert_eq!(code, Some(2), "{bad}");
+    assert!(bad.contains("400"), "no status in the error event: {bad}");
+
+    // Responses: HEAD has no body; otherwise a missing body is an error; no length means
+    // the body runs to the end.
+    let head = b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\n";
+    let (code, out) = parse(&["http-response", "--method", "HEAD"], head);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = parse(&["http-response"], head);
+    assert_eq!(code, Some(2), "{out}");
+    let (code, out) = parse(
+        &["http-response"],
+        b"HTTP/1.0 200 OK\r\n\r\nclose-delimited",
     );
-    let lines = run_with_input(
-        &mut fe.command(["parse", "line"]),
-        b"one\r\ntwo\nthree",
-        PEER_TIMEOUT,
-    );
-    let text = stdout_ok(&lines, "parse line");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("close-delimited"), "{out}");
+
+    // Lines, including the unterminated last one.
+    let (code, out) = parse(&["line"], b"one\r\ntwo\nthree");
+    assert_eq!(code, Some(0), "{out}");
     assert!(
-        text.contains("one") && text.contains("two") && text.contains("three"),
-        "{text}"
+        out.contains("one") && out.contains("two") && out.contains("three"),
+        "{out}"
     );
+    let (_, split) = parse(&["line", "--chunk", "1"], b"one\r\ntwo\nthree");
+    assert_eq!(split, out);
+    // From a file argument as well as stdin.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), request).unwrap();
+    let (code, from_file) = parse(&["http-request", file.path().to_str().unwrap()], b"");
+    assert_eq!((code, from_file), (Some(0), whole));
 }
 
 /// `--help` works on every command and a bad command line exits non-zero with a message.
