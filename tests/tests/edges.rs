@@ -36,6 +36,7 @@ matrix!(
     line_server_sigterm,
     keepalive_mixed_statuses,
     special_files_refused,
+    default_root_is_current_dir,
     head_limits
 );
 
@@ -403,4 +404,16 @@ fn special_files_refused(fe: Frontend) {
     assert_eq!((resp.status, resp.body.as_slice()), (200, HELLO));
     let resp = read_response(&mut BufReader::new(pipe), false).expect("an answer for the FIFO");
     assert!([403, 404].contains(&resp.status), "FIFO: {}", resp.status);
+}
+
+/// Without --root the current folder is served.
+fn default_root_is_current_dir(fe: Frontend) {
+    let fx = Fixture::new();
+    let mut cmd = fe.command(["serve", "http", "--listen", "127.0.0.1:0"]);
+    cmd.current_dir(&fx.root);
+    let server = Server::start_command(fe, cmd, "http");
+    let resp = get(server.addr(), "/hello.txt");
+    assert_eq!((resp.status, resp.body.as_slice()), (200, HELLO));
+    let resp = get(server.addr(), "/../secret.txt");
+    assert!([403, 404].contains(&resp.status), "{}", resp.status);
 }
