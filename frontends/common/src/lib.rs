@@ -38,6 +38,7 @@ pub mod addr;
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod connect;
 pub mod files;
 pub mod get;
 pub mod http_server;
