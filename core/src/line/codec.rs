@@ -402,8 +402,10 @@ impl Codec {
                 dropped: self.config.max_line + 1,
             });
         }
-        let mut line = self.input.split_to(lf + 1);
-        line.truncate(end);
+        // `split_to` then `advance` past the terminator: one reference count per line
+        // (`Bytes::truncate` would split and drop a second handle).
+        let line = self.input.split_to(end);
+        self.input.advance(lf + 1 - end);
         Some(LineEvent::Line(line))
     }
 
