@@ -2,13 +2,19 @@
 //!
 //! The rule: no request, however encoded, reads a byte outside the root. The target's path is
 //! split into segments *before* percent-decoding, so an encoded `/` (`%2f`) can never create a
-//! separator; a decoded segment that is `..`, contains `/` or NUL is refused; and the final path
-//! is canonicalized (resolving symlinks) and must still lie under the canonical root.
+//! separator; a decoded segment that is `..`, contains `/` or NUL is refused. Then (on Unix)
+//! the segments are opened one at a time with `openat(O_NOFOLLOW)`, starting from a handle on
+//! the root opened once at start ([`Root`]): with no `..` and no symlink followed, what opens
+//! is beneath the root by construction. Only when that walk meets a symlink is the path
+//! canonicalized (resolving symlinks); the result must lie under the canonical root and is then
+//! walked the same way. A file is served from the very handle that was checked.
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
 use std::io;
+#[cfg(unix)]
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode};
@@ -38,11 +44,13 @@ impl Refusal {
 /// What a target maps to.
 #[derive(Debug)]
 pub enum Resolved {
-    /// A regular file (possibly a directory's `index.html`).
+    /// A regular file (possibly a directory's `index.html`), open for reading.
     File {
         /// Its canonical path.
         path: PathBuf,
-        /// Its metadata.
+        /// The open file: serve from this handle, which is the one that was checked.
+        file: File,
+        /// Its metadata (of the open handle).
         meta: Metadata,
     },
     /// A directory without `index.html`: list it.
@@ -88,25 +96,33 @@ pub fn split_target(target: &[u8]) -> Result<(&[u8], &[u8]), Refusal> {
 /// The decoded segments of an encoded path (empty and `.` segments dropped), or a refusal for
 /// `..`, an encoded `/`, or NUL.
 pub fn decode_segments(path: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
-    let mut out = Vec::new();
+    let mut joined = Vec::with_capacity(path.len());
+    decode_into(path, &mut joined)?;
+    Ok(joined
+        .split(|&b| b == b'/')
+        .skip(1)
+        .map(<[u8]>::to_vec)
+        .collect())
+}
+
+/// Append the decoded segments of an encoded path to `out`, each after a `/` (empty and `.`
+/// segments dropped), or refuse `..`, an encoded `/`, or NUL.
+fn decode_into(path: &[u8], out: &mut Vec<u8>) -> Result<(), Refusal> {
     for raw in path.split(|&b| b == b'/') {
-        let seg: Vec<u8> = percent_decode(raw).collect();
+        let start = out.len();
+        out.push(b'/');
+        out.extend(percent_decode(raw));
+        let seg = &out[start + 1..];
         if seg.contains(&b'/') || seg.contains(&0) {
             return Err(Refusal::Forbidden);
         }
-        match seg.as_slice() {
-            b"" | b"." => {}
+        match seg {
+            b"" | b"." => out.truncate(start),
             b".." => return Err(Refusal::Forbidden),
-            _ => out.push(seg),
+            _ => {}
         }
     }
-    Ok(out)
-}
-
-#[cfg(unix)]
-fn os_str(bytes: &[u8]) -> &OsStr {
-    use std::os::unix::ffi::OsStrExt;
-    OsStr::from_bytes(bytes)
+    Ok(())
 }
 
 #[cfg(not(unix))]
@@ -132,31 +148,207 @@ fn refusal(e: &io::Error) -> Refusal {
     }
 }
 
-/// Canonicalize `path` and check that it lies under `root` (itself canonical).
-fn confine(root: &Path, path: &Path) -> Result<(PathBuf, Metadata), Refusal> {
-    let canon = path.canonicalize().map_err(|e| refusal(&e))?;
-    if !canon.starts_with(root) {
-        return Err(Refusal::Forbidden);
-    }
-    let meta = std::fs::metadata(&canon).map_err(|e| refusal(&e))?;
-    Ok((canon, meta))
+/// What a confined open found.
+enum Node {
+    /// A regular file, open for reading, with the metadata of the open handle.
+    File(File, Metadata),
+    /// A directory (no handle kept: it is listed by path, or its `index.html` opened).
+    Dir,
 }
 
-/// Map `target` to what to serve under `root`, which must be canonical
-/// (`Path::canonicalize`).
-pub fn resolve(root: &Path, target: &[u8]) -> Result<Resolved, Refusal> {
-    let (path, query) = split_target(target)?;
-    let segments = decode_segments(path)?;
-    let mut joined = root.to_path_buf();
-    for seg in &segments {
-        joined.push(os_str(seg));
+/// The walk: open `rel` (segments joined by `/`, none empty, `.` or `..`, so each is one
+/// directory entry) below the directory `root`, one `openat` per segment, each relative to the
+/// directory opened just before and with `O_NOFOLLOW`. No symlink is followed and no segment
+/// climbs, so whatever opens lies beneath `root`, by construction and without a race. Empty
+/// `rel` opens `root` itself. An error names the first failing step (`ENOENT`: a name is
+/// missing; `ELOOP` or `ENOTDIR`: a symlink, or a file where a directory was expected).
+#[cfg(unix)]
+fn walk(root: &OwnedFd, rel: &[u8]) -> Result<Node, rustix::io::Errno> {
+    use rustix::fs::{Mode, OFlags, openat};
+    // A FIFO opened without O_NONBLOCK would block until a writer came; O_NOCTTY keeps a
+    // terminal device from becoming the controlling terminal. Neither is read: only regular
+    // files are served (nginx opens files the same way, then checks the handle's fstat).
+    const FILE: OFlags = OFlags::RDONLY
+        .union(OFlags::NOFOLLOW)
+        .union(OFlags::NONBLOCK)
+        .union(OFlags::NOCTTY)
+        .union(OFlags::CLOEXEC);
+    // Directories on the way are only searched (as a path lookup needs): O_PATH where it
+    // exists, so a directory with search but no read permission still works.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const DIR: OFlags = OFlags::PATH
+        .union(OFlags::DIRECTORY)
+        .union(OFlags::NOFOLLOW)
+        .union(OFlags::CLOEXEC);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const DIR: OFlags = OFlags::RDONLY
+        .union(OFlags::DIRECTORY)
+        .union(OFlags::NOFOLLOW)
+        .union(OFlags::CLOEXEC);
+
+    let (dirs, last) = match rel.iter().rposition(|&b| b == b'/') {
+        Some(p) => (&rel[..p], &rel[p + 1..]),
+        None => (&b""[..], if rel.is_empty() { &b"."[..] } else { rel }),
+    };
+    let mut dir: Option<OwnedFd> = None;
+    if !dirs.is_empty() {
+        for name in dirs.split(|&b| b == b'/') {
+            let at = dir.as_ref().unwrap_or(root);
+            dir = Some(openat(at, name, DIR, Mode::empty())?);
+        }
     }
-    let (canon, meta) = confine(root, &joined)?;
-    if meta.is_dir() {
+    let fd = openat(dir.as_ref().unwrap_or(root), last, FILE, Mode::empty())?;
+    let file = File::from(fd);
+    let meta = file
+        .metadata()
+        .map_err(|e| rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO))?;
+    if meta.is_file() {
+        Ok(Node::File(file, meta))
+    } else if meta.is_dir() {
+        Ok(Node::Dir)
+    } else {
+        // FIFOs, sockets, devices: never read (a FIFO would block the reader forever).
+        Err(rustix::io::Errno::ACCESS)
+    }
+}
+
+#[cfg(unix)]
+fn path_bytes(p: &Path) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes()
+}
+
+#[cfg(unix)]
+fn path_from_bytes(v: Vec<u8>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(v))
+}
+
+/// The served folder: its canonical path, and (on Unix) a handle on it opened once, at start,
+/// that every request's path is opened relative to.
+#[derive(Debug)]
+pub struct Root {
+    path: PathBuf,
+    #[cfg(unix)]
+    dir: OwnedFd,
+}
+
+impl Root {
+    /// Canonicalize `path` and open it; it must be a directory.
+    pub fn open(path: &Path) -> io::Result<Root> {
+        let path = path.canonicalize()?;
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let dir = rustix::fs::open(
+                &path,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            Ok(Root { path, dir })
+        }
+        #[cfg(not(unix))]
+        {
+            if !path.is_dir() {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "not a directory",
+                ));
+            }
+            Ok(Root { path })
+        }
+    }
+
+    /// The canonical path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Open `full` (the root's path joined with decoded segments) confined to the root, and
+    /// give back the path it was found at, canonical.
+    ///
+    /// Fast path: the O_NOFOLLOW [`walk`] of the segments: one `openat` per segment plus one
+    /// `fstat`, no symlink resolution by path (which costs a `readlink` per component of the
+    /// root too). When the walk meets a symlink (or fails other than by a missing name), the
+    /// slow path decides: canonicalize, require the result under the root, then walk the
+    /// canonical path, again with O_NOFOLLOW, so a symlink swapped in meanwhile is refused.
+    fn open_confined(&self, full: PathBuf) -> Result<(PathBuf, Node), Refusal> {
+        #[cfg(unix)]
+        {
+            let rel = rel_bytes(&self.path, &full).ok_or(Refusal::Forbidden)?;
+            match walk(&self.dir, rel) {
+                Ok(node) => return Ok((full, node)),
+                Err(rustix::io::Errno::NOENT) => return Err(Refusal::NotFound),
+                Err(_) => {}
+            }
+            let canon = full.canonicalize().map_err(|e| refusal(&e))?;
+            let rel = rel_bytes(&self.path, &canon).ok_or(Refusal::Forbidden)?;
+            match walk(&self.dir, rel) {
+                Ok(node) => Ok((canon, node)),
+                Err(rustix::io::Errno::NOENT) => Err(Refusal::NotFound),
+                Err(_) => Err(Refusal::Forbidden),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let canon = full.canonicalize().map_err(|e| refusal(&e))?;
+            if !canon.starts_with(&self.path) {
+                return Err(Refusal::Forbidden);
+            }
+            let meta = std::fs::metadata(&canon).map_err(|e| refusal(&e))?;
+            if meta.is_dir() {
+                return Ok((canon, Node::Dir));
+            }
+            if !meta.is_file() {
+                return Err(Refusal::Forbidden);
+            }
+            let file = File::open(&canon).map_err(|e| refusal(&e))?;
+            Ok((canon, Node::File(file, meta)))
+        }
+    }
+
+    /// Map `target` to what to serve: a file is returned open (serve from the handle, which is
+    /// what was checked).
+    pub fn resolve(&self, target: &[u8]) -> Result<Resolved, Refusal> {
+        let (path, query) = split_target(target)?;
+        // The root's path and the decoded segments, each after a `/`, in one buffer.
+        let mut joined = Vec::with_capacity(self.path.as_os_str().len() + path.len() + 1);
+        #[cfg(unix)]
+        {
+            let root = path_bytes(&self.path);
+            // Only the root `/` ends in `/`.
+            joined.extend_from_slice(root.strip_suffix(b"/").unwrap_or(root));
+        }
+        let prefix = joined.len();
+        decode_into(path, &mut joined)?;
+        let has_segments = joined.len() > prefix;
+        #[cfg(unix)]
+        let full = if has_segments {
+            path_from_bytes(joined)
+        } else {
+            self.path.clone()
+        };
+        #[cfg(not(unix))]
+        let full = {
+            let mut full = self.path.clone();
+            for seg in joined[prefix..].split(|&b| b == b'/').skip(1) {
+                full.push(os_str(seg));
+            }
+            full
+        };
+        let canon = if has_segments {
+            match self.open_confined(full)? {
+                (path, Node::File(file, meta)) => return Ok(Resolved::File { path, file, meta }),
+                (path, Node::Dir) => path,
+            }
+        } else {
+            full
+        };
         let url_path = String::from_utf8_lossy(path).into_owned();
         if !url_path.ends_with('/') {
             // Rebuilt from the decoded segments (not the raw path), so that `//host` can never
             // become a protocol-relative `Location` that leaves this server.
+            let segments = decode_segments(path)?;
             let mut location = String::with_capacity(path.len() + 2);
             for seg in &segments {
                 location.push('/');
@@ -169,20 +361,21 @@ pub fn resolve(root: &Path, target: &[u8]) -> Result<Resolved, Refusal> {
             }
             return Ok(Resolved::Redirect(location));
         }
-        match confine(root, &canon.join("index.html")) {
-            Ok((path, meta)) if meta.is_file() => return Ok(Resolved::File { path, meta }),
-            _ => {}
+        match self.open_confined(canon.join("index.html")) {
+            Ok((path, Node::File(file, meta))) => Ok(Resolved::File { path, file, meta }),
+            _ => Ok(Resolved::Directory {
+                path: canon,
+                url_path,
+            }),
         }
-        return Ok(Resolved::Directory {
-            path: canon,
-            url_path,
-        });
     }
-    if !meta.is_file() {
-        // FIFOs, sockets, devices: never opened (a FIFO would block the reader forever).
-        return Err(Refusal::Forbidden);
-    }
-    Ok(Resolved::File { path: canon, meta })
+}
+
+/// `full` relative to `root`, as bytes (empty for the root itself); `None` if `full` is not
+/// under `root`.
+#[cfg(unix)]
+fn rel_bytes<'a>(root: &Path, full: &'a Path) -> Option<&'a [u8]> {
+    full.strip_prefix(root).ok().map(path_bytes)
 }
 
 /// Characters percent-encoded in a listing's links: all but the RFC 3986 unreserved set.
@@ -260,6 +453,11 @@ pub fn listing(dir: &Path, url_path: &str) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Resolve against a root opened for this one call.
+    fn resolve(root: &Path, target: &[u8]) -> Result<Resolved, Refusal> {
+        Root::open(root).unwrap().resolve(target)
+    }
 
     /// A root with `a.txt`, `dir/b.txt`, `dir/index.html` absent, `site/index.html`, and a
     /// secret file next to (outside) the root.
@@ -435,6 +633,142 @@ mod tests {
             assert!(matches!(resolve(&root, b"/fifo"), Err(Refusal::Forbidden)));
         }
         assert!(matches!(resolve(&root, b"/null"), Err(Refusal::Forbidden)));
+    }
+
+    /// The served bytes, read from the handle `resolve` returned.
+    fn contents(r: Result<Resolved, Refusal>) -> Result<String, String> {
+        match r {
+            Ok(Resolved::File { mut file, .. }) => {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut file, &mut s).unwrap();
+                Ok(s)
+            }
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_inside_the_root_are_followed_on_the_slow_path() {
+        use std::os::unix::fs::symlink;
+        let (_tmp, root) = tree();
+        symlink("dir", root.join("rel-dir")).unwrap();
+        symlink("../a.txt", root.join("dir/up-link")).unwrap();
+        symlink(".", root.join("self")).unwrap();
+        symlink("b.txt", root.join("dir/index.html")).unwrap();
+        symlink("nowhere", root.join("dangling")).unwrap();
+        let cases: &[(&[u8], &str, &str)] = &[
+            (b"/rel-dir/b.txt", "b", "dir/b.txt"),
+            (b"/dir/up-link", "a", "a.txt"),
+            (b"/self/self/a.txt", "a", "a.txt"),
+            (b"/in-link", "a", "a.txt"),
+            (b"/dir/", "b", "dir/b.txt"),
+            (b"/rel-dir/", "b", "dir/b.txt"),
+        ];
+        for (target, body, canonical) in cases {
+            let got = resolve(&root, target);
+            if let Ok(Resolved::File { path, .. }) = &got {
+                assert_eq!(path, &root.join(canonical), "{}", target.escape_ascii());
+            }
+            assert_eq!(
+                contents(got).as_deref(),
+                Ok(*body),
+                "{}",
+                target.escape_ascii()
+            );
+        }
+        assert!(matches!(
+            resolve(&root, b"/dangling"),
+            Err(Refusal::NotFound)
+        ));
+        assert!(matches!(
+            resolve(&root, b"/self/"),
+            Ok(Resolved::Directory { path, .. }) if path == root
+        ));
+    }
+
+    #[test]
+    fn files_come_back_open_on_the_checked_file() {
+        let (_tmp, root) = tree();
+        assert_eq!(contents(resolve(&root, b"/a.txt")).as_deref(), Ok("a"));
+        assert_eq!(
+            contents(resolve(&root, b"/%64ir//./b.txt")).as_deref(),
+            Ok("b")
+        );
+        assert_eq!(
+            contents(resolve(&root, b"/site/")).as_deref(),
+            Ok("<p>site</p>")
+        );
+        // Deep paths walk one directory at a time.
+        let deep = root.join("d1/d2/d3");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("f.txt"), "deep").unwrap();
+        assert_eq!(
+            contents(resolve(&root, b"/d1/d2/d3/f.txt")).as_deref(),
+            Ok("deep")
+        );
+        assert!(matches!(
+            resolve(&root, b"/d1/d2/nothing/f.txt"),
+            Err(Refusal::NotFound)
+        ));
+        assert!(matches!(
+            resolve(&root, b"/d1/d2/d3/f.txt/x"),
+            Err(Refusal::NotFound)
+        ));
+    }
+
+    /// The walk itself never follows a symlink, wherever it is on the path; the slow path
+    /// relies on that to refuse a link swapped in after canonicalization.
+    #[cfg(unix)]
+    #[test]
+    fn the_walk_follows_no_symlink() {
+        let (_tmp, root) = tree();
+        let handle = Root::open(&root).unwrap();
+        for rel in [
+            &b"in-link"[..],
+            b"out-link",
+            b"out-dir/secret.txt",
+            b"out-dir",
+        ] {
+            assert!(
+                walk(&handle.dir, rel).is_err(),
+                "{} was followed",
+                rel.escape_ascii()
+            );
+        }
+        assert!(matches!(
+            walk(&handle.dir, b"dir/b.txt"),
+            Ok(Node::File(..))
+        ));
+        assert!(matches!(walk(&handle.dir, b""), Ok(Node::Dir)));
+        assert_eq!(
+            walk(&handle.dir, b"nothing").err(),
+            Some(rustix::io::Errno::NOENT)
+        );
+    }
+
+    /// A root of `/` (whose canonical path is the one that ends in `/`) joins without `//`.
+    #[cfg(unix)]
+    #[test]
+    fn the_filesystem_root_can_be_served() {
+        let (_tmp, root) = tree();
+        let target = format!("{}/a.txt", root.display());
+        let slash = Root::open(Path::new("/")).unwrap();
+        match slash.resolve(target.as_bytes()) {
+            Ok(Resolved::File { path, .. }) => assert_eq!(path, root.join("a.txt")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            slash.resolve(b"/"),
+            Ok(Resolved::Directory { path, .. }) if path == Path::new("/")
+        ));
+    }
+
+    #[test]
+    fn the_root_must_be_a_directory() {
+        let (_tmp, root) = tree();
+        assert!(Root::open(&root.join("a.txt")).is_err());
+        assert!(Root::open(&root.join("nothing")).is_err());
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl FileServerOptions {
 
 #[derive(Debug)]
 struct Shared {
-    root: PathBuf,
+    root: files::Root,
     quiet: bool,
     config: Config,
 }
@@ -77,19 +77,11 @@ pub struct FileServer {
 }
 
 impl FileServer {
-    /// A server for `opts.root`, which must be a directory (it is canonicalized now, so that
-    /// every later path check compares canonical paths).
+    /// A server for `opts.root`, which must be a directory (it is canonicalized and opened
+    /// now: every request's path is opened relative to that handle, see [`files::Root`]).
     pub fn new(opts: FileServerOptions) -> io::Result<FileServer> {
-        let root = opts
-            .root
-            .canonicalize()
+        let root = files::Root::open(&opts.root)
             .map_err(|e| io::Error::new(e.kind(), format!("root {}: {e}", opts.root.display())))?;
-        if !root.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                format!("root {}: not a directory", opts.root.display()),
-            ));
-        }
         Ok(FileServer {
             shared: Arc::new(Shared {
                 root,
@@ -101,7 +93,7 @@ impl FileServer {
 
     /// The canonical root.
     pub fn root(&self) -> &Path {
-        &self.shared.root
+        self.shared.root.path()
     }
 
     /// A session for a connection from `peer`, as a concrete type (tests drive it directly).
@@ -203,7 +195,7 @@ fn modified_since(meta: &std::fs::Metadata, head: &RequestHead) -> bool {
 impl HttpSession {
     /// Choose the reply for a GET or HEAD of `head.target`.
     fn reply_for(&self, head: &RequestHead) -> Reply {
-        let resolved = match files::resolve(&self.shared.root, &head.target) {
+        let resolved = match self.shared.root.resolve(&head.target) {
             Ok(r) => r,
             Err(refusal) => {
                 let (status, reason) = refusal.status();
@@ -226,7 +218,7 @@ impl HttpSession {
                 },
                 Err(_) => Reply::page(403, "Forbidden"),
             },
-            Resolved::File { path, meta } => {
+            Resolved::File { path, file, meta } => {
                 let mut headers = Vec::with_capacity(2);
                 let mime = mime_guess::from_path(&path).first_or_octet_stream();
                 headers.push(("Content-Type", mime.essence_str().as_bytes().to_vec()));
@@ -242,13 +234,6 @@ impl HttpSession {
                         body: Body::None,
                     };
                 }
-                let file = match File::open(&path) {
-                    Ok(f) => f,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        return Reply::page(404, "Not Found");
-                    }
-                    Err(_) => return Reply::page(403, "Forbidden"),
-                };
                 Reply {
                     status: 200,
                     reason: "OK",
