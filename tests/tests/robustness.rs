@@ -94,7 +94,9 @@ matrix!(
     emfile_backoff,
     ipv6_loopback,
     request_bodies_framing,
-    concurrent_chaos
+    concurrent_chaos,
+    header_timeout_counts_from_first_byte,
+    many_slow_readers
 );
 
 /// No encoding of `..`, NUL or symlink reads a byte outside the root: 403 or 404 each time.
@@ -721,4 +723,72 @@ fn concurrent_chaos(fe: Frontend) {
         "fd leak after the chaos: {after} open, baseline {baseline}"
     );
     assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
+}
+
+/// A head trickled one byte every 200 ms is cut off by --header-timeout counted from its first
+/// byte (not reset by each byte that arrives).
+fn header_timeout_counts_from_first_byte(fe: Frontend) {
+    let fx = Fixture::new();
+    let server = fe.serve_http_with(&fx.root, &["--header-timeout", "1", "--idle-timeout", "5"]);
+    let mut s = connect(server.addr());
+    let started = Instant::now();
+    let request =
+        b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let mut cut_after = None;
+    for byte in request {
+        if s.write_all(&[*byte]).is_err() {
+            cut_after = Some(started.elapsed());
+            break;
+        }
+        sleep_ms(200);
+        if started.elapsed() > Duration::from_secs(6) {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let closed = cut_after.unwrap_or(started.elapsed());
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        !text.contains("Hello from portline"),
+        "a head trickled over {closed:?} was served despite --header-timeout 1"
+    );
+    assert!(
+        closed < Duration::from_secs(4),
+        "the trickled head was cut only after {closed:?}"
+    );
+}
+
+/// 40 clients each ask for 4 MiB and never read: the server's memory stays bounded and a
+/// good client is served meanwhile; when they go, their descriptors come back.
+fn many_slow_readers(fe: Frontend) {
+    let fx = Fixture::new();
+    let server = fe.serve_http_with(&fx.root, &["--quiet"]);
+    assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
+    let baseline_fds = server.fd_count();
+    let baseline_rss = server.rss_kib();
+    let stalled: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let mut s = connect(server.addr());
+            s.write_all(b"GET /big.bin HTTP/1.0\r\n\r\n").unwrap();
+            s
+        })
+        .collect();
+    sleep_ms(1000);
+    let mut good = GoodClient::new(&server);
+    good.check("with 40 stalled readers");
+    let rss = server.rss_kib();
+    assert!(
+        rss <= baseline_rss + 48 * 1024,
+        "RSS {baseline_rss} -> {rss} KiB with 40 readers of 4 MiB that do not read"
+    );
+    for s in stalled {
+        reset(s);
+    }
+    drop(good);
+    let after = wait_fds(&server, baseline_fds + 2, Duration::from_secs(10));
+    assert!(
+        after <= baseline_fds + 2,
+        "fd leak: {after} open, baseline {baseline_fds}"
+    );
 }
