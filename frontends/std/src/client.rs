@@ -1,20 +1,17 @@
 //! Clients: a session over one connection (`get`), and the interactive `connect`.
 
-use std::io::{self, BufRead, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use portline_common::connect::{
+    self, CONNECT_TIMEOUT, DATAGRAM_BUFFER, Framing, LineEncoder, UdpLinger,
+};
 use portline_common::{ClientError, Session};
 
 use crate::driver::{self, DriveError};
-
-/// How long `connect` may take to establish a TCP connection.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// After stdin ends, how long `connect --udp` waits for more replies before it exits.
-pub const UDP_LINGER: Duration = Duration::from_secs(1);
 
 /// Connect to `addr` and drive `session` until it is done.
 pub fn run_client(
@@ -31,34 +28,13 @@ pub fn run_client(
     })
 }
 
-/// One stdin line as it goes to the peer: with `crlf`, a final LF (or CRLF) becomes CRLF.
-pub fn line_to_send(line: &mut Vec<u8>, crlf: bool) {
-    if crlf && line.last() == Some(&b'\n') {
-        line.pop();
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        line.extend_from_slice(b"\r\n");
-    }
-}
-
-/// Send stdin line by line with `send` until stdin ends or `send` fails.
-fn pump_stdin(crlf: bool, mut send: impl FnMut(&[u8]) -> io::Result<()>) {
-    let stdin = io::stdin();
-    let mut stdin = stdin.lock();
-    let mut line = Vec::with_capacity(1024);
-    loop {
-        line.clear();
-        match stdin.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                line_to_send(&mut line, crlf);
-                if send(&line).is_err() {
-                    return;
-                }
-            }
-        }
-    }
+/// Run `body` on a thread of its own: blocking stdin reads must not hold the loop.
+fn spawn_stdin(body: impl FnOnce() + Send + 'static) -> Result<(), ClientError> {
+    std::thread::Builder::new()
+        .name("portline-stdin".into())
+        .spawn(body)
+        .map(drop)
+        .map_err(ClientError::Connect)
 }
 
 /// `connect` over TCP: stdin lines to the peer from a thread, the peer's bytes to stdout here.
@@ -67,13 +43,14 @@ pub fn connect_tcp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
     let stream =
         TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(ClientError::Connect)?;
     let writer = stream.try_clone().map_err(ClientError::Connect)?;
-    std::thread::Builder::new()
-        .name("portline-stdin".into())
-        .spawn(move || {
-            pump_stdin(crlf, |line| (&writer).write_all(line));
-            let _ = writer.shutdown(std::net::Shutdown::Write);
-        })
-        .map_err(ClientError::Connect)?;
+    spawn_stdin(move || {
+        let mut encoder = LineEncoder::new(Framing::Stream, crlf);
+        let _ = connect::pump(io::stdin().lock(), &mut encoder, |bytes| {
+            (&writer).write_all(bytes)
+        });
+        // Half-close: the peer sees our end of stream and may still answer.
+        let _ = writer.shutdown(std::net::Shutdown::Write);
+    })?;
     let mut stdout = io::stdout();
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -97,34 +74,32 @@ pub fn connect_tcp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
 
 /// `connect --udp`: each stdin line is one datagram; every datagram received goes to stdout.
 /// Returns [`UDP_LINGER`] after stdin ends and no more replies come.
+///
+/// [`UDP_LINGER`]: portline_common::connect::UDP_LINGER
 pub fn connect_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
-    let any: SocketAddr = if addr.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(any).map_err(ClientError::Connect)?;
+    let socket = UdpSocket::bind(connect::unspecified_for(addr)).map_err(ClientError::Connect)?;
     socket.connect(addr).map_err(ClientError::Connect)?;
     let sender = socket.try_clone().map_err(ClientError::Connect)?;
     let stdin_done = Arc::new(AtomicBool::new(false));
     let done = stdin_done.clone();
-    std::thread::Builder::new()
-        .name("portline-stdin".into())
-        .spawn(move || {
-            pump_stdin(crlf, |line| sender.send(line).map(|_| ()));
-            done.store(true, Ordering::SeqCst);
-        })
-        .map_err(ClientError::Connect)?;
+    spawn_stdin(move || {
+        let mut encoder = LineEncoder::new(Framing::Datagrams, crlf);
+        let _ = connect::pump(io::stdin().lock(), &mut encoder, |datagram| {
+            sender.send(datagram).map(drop)
+        });
+        done.store(true, Ordering::SeqCst);
+    })?;
+    // Wake up now and then to notice stdin's end.
     socket
         .set_read_timeout(Some(Duration::from_millis(100)))
         .map_err(ClientError::Receive)?;
     let mut stdout = io::stdout();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut quiet_since: Option<Instant> = None;
+    let mut buf = vec![0u8; DATAGRAM_BUFFER];
+    let mut linger = UdpLinger::new();
     loop {
         match socket.recv(&mut buf) {
             Ok(n) => {
-                quiet_since = None;
+                linger.received(Instant::now());
                 if stdout
                     .write_all(&buf[..n])
                     .and_then(|()| stdout.flush())
@@ -139,37 +114,15 @@ pub fn connect_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
                     io::ErrorKind::WouldBlock
                         | io::ErrorKind::TimedOut
                         | io::ErrorKind::Interrupted
-                ) =>
-            {
-                if stdin_done.load(Ordering::SeqCst) {
-                    let since = *quiet_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= UDP_LINGER {
-                        return Ok(());
-                    }
-                }
-            }
+                ) => {}
             Err(e) => return Err(ClientError::Receive(e)),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn crlf_rewrites_only_a_final_newline() {
-        let cases: &[(&[u8], bool, &[u8])] = &[
-            (b"hello\n", true, b"hello\r\n"),
-            (b"hello\r\n", true, b"hello\r\n"),
-            (b"hello", true, b"hello"),
-            (b"hello\n", false, b"hello\n"),
-            (b"\n", true, b"\r\n"),
-        ];
-        for (input, crlf, want) in cases {
-            let mut line = input.to_vec();
-            line_to_send(&mut line, *crlf);
-            assert_eq!(&line[..], *want, "{input:?}");
+        let now = Instant::now();
+        if stdin_done.load(Ordering::SeqCst) {
+            linger.start(now);
+        }
+        if linger.is_over(now) {
+            return Ok(());
         }
     }
 }
