@@ -2,23 +2,19 @@
 
 use std::io;
 use std::net::{Shutdown as Direction, SocketAddr, TcpStream, UdpSocket};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use portline_common::connect::{
+    self, CONNECT_TIMEOUT, DATAGRAM_BUFFER, Framing, LineEncoder, STDIN_CHUNK, UdpLinger,
+};
 use portline_common::{ClientError, Session};
 use smol::future::{self, FutureExt as _};
-use smol::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
+use smol::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use smol::{Async, Timer, Unblock};
 
 use crate::conn::{self, Failure};
 
-/// How long `connect` waits for the TCP handshake.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// After stdin's end, how long `connect --udp` keeps printing replies once none arrives.
-const UDP_QUIET: Duration = Duration::from_secs(1);
-
-/// Bytes read from stdin or the peer at once. A UDP datagram is at most this many bytes of one
-/// stdin line (longer lines are split).
+/// Bytes read from the peer at once.
 const CHUNK: usize = 16 * 1024;
 
 /// Drive `session` over a new connection to `addr`; see [`Runtime::run_client`].
@@ -75,15 +71,24 @@ async fn connect_tcp(addr: SocketAddr, timeout: Duration) -> io::Result<Async<Tc
 async fn interact_tcp(stream: Async<TcpStream>, crlf: bool) -> Result<(), ClientError> {
     let to_peer = async {
         let mut stdin = Unblock::new(io::stdin());
-        let mut buf = vec![0u8; CHUNK];
-        let mut lines = LineEnds::new(crlf);
+        let mut buf = vec![0u8; STDIN_CHUNK];
+        let mut encoder = LineEncoder::new(Framing::Stream, crlf);
         loop {
             let n = stdin.read(&mut buf).await.map_err(ClientError::Send)?;
             if n == 0 {
                 break;
             }
+            let mut chunk = &buf[..n];
+            while let Some(bytes) = encoder.encode(&mut chunk) {
+                (&stream)
+                    .write_all(bytes)
+                    .await
+                    .map_err(ClientError::Send)?;
+            }
+        }
+        if let Some(bytes) = encoder.finish() {
             (&stream)
-                .write_all(lines.convert(&buf[..n]))
+                .write_all(bytes)
                 .await
                 .map_err(ClientError::Send)?;
         }
@@ -115,43 +120,41 @@ async fn interact_tcp(stream: Async<TcpStream>, crlf: bool) -> Result<(), Client
     from_peer.or(to_peer).await
 }
 
-/// UDP: each stdin line (or up to [`CHUNK`] bytes of one) is a datagram; every datagram that
-/// comes back is printed. After stdin's end, replies are printed until none came for
-/// [`UDP_QUIET`].
+/// UDP: each stdin line (or up to [`MAX_PIECE`] bytes of one) is a datagram; every datagram
+/// that comes back is printed. After stdin's end, replies are printed until none came for
+/// [`UDP_LINGER`].
+///
+/// [`MAX_PIECE`]: connect::MAX_PIECE
+/// [`UDP_LINGER`]: connect::UDP_LINGER
 async fn connect_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
-    let local: SocketAddr = if addr.is_ipv6() {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = Async::<UdpSocket>::bind(local).map_err(ClientError::Connect)?;
+    let socket =
+        Async::<UdpSocket>::bind(connect::unspecified_for(addr)).map_err(ClientError::Connect)?;
     socket
         .get_ref()
         .connect(addr)
         .map_err(ClientError::Connect)?;
 
     let to_peer = async {
-        let mut stdin = smol::io::BufReader::new(Unblock::new(io::stdin()));
-        let mut lines = LineEnds::new(crlf);
-        let mut line = Vec::with_capacity(CHUNK);
+        let mut stdin = Unblock::new(io::stdin());
+        let mut buf = vec![0u8; STDIN_CHUNK];
+        let mut encoder = LineEncoder::new(Framing::Datagrams, crlf);
         loop {
-            line.clear();
-            let n = (&mut stdin)
-                .take(CHUNK as u64)
-                .read_until(b'\n', &mut line)
-                .await
-                .map_err(ClientError::Send)?;
+            let n = stdin.read(&mut buf).await.map_err(ClientError::Send)?;
             if n == 0 {
-                return Ok::<(), ClientError>(());
+                break;
             }
-            socket
-                .send(lines.convert(&line))
-                .await
-                .map_err(ClientError::Send)?;
+            let mut chunk = &buf[..n];
+            while let Some(datagram) = encoder.encode(&mut chunk) {
+                socket.send(datagram).await.map_err(ClientError::Send)?;
+            }
         }
+        if let Some(datagram) = encoder.finish() {
+            socket.send(datagram).await.map_err(ClientError::Send)?;
+        }
+        Ok::<(), ClientError>(())
     };
     let mut stdout = Unblock::new(io::stdout());
-    let mut buf = vec![0u8; 65_536];
+    let mut buf = vec![0u8; DATAGRAM_BUFFER];
 
     // While stdin lasts: send its lines and print replies.
     let printing = async {
@@ -161,21 +164,27 @@ async fn connect_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
     };
     to_peer.or(printing).await?;
     // Then print replies until the peer has been quiet for a while.
-    loop {
+    let mut linger = UdpLinger::new();
+    linger.start(Instant::now());
+    while let Some(deadline) = linger.deadline() {
         let more = async {
             print_datagram(&socket, &mut buf, &mut stdout)
                 .await
                 .map(|()| true)
         }
         .or(async {
-            Timer::after(UDP_QUIET).await;
+            Timer::at(deadline).await;
             Ok(false)
         })
         .await?;
-        if !more {
+        let now = Instant::now();
+        if more {
+            linger.received(now);
+        } else if linger.is_over(now) {
             return Ok(());
         }
     }
+    Ok(())
 }
 
 /// Receive one datagram and print it. A closed stdout only loses what would have been printed.
@@ -192,53 +201,4 @@ async fn print_datagram(
 async fn print(stdout: &mut Unblock<io::Stdout>, bytes: &[u8]) -> io::Result<()> {
     stdout.write_all(bytes).await?;
     stdout.flush().await
-}
-
-/// `--crlf`: a bare `\n` from stdin is sent as `\r\n`, in bounded chunks (a `\r\n` split
-/// across two reads stays one line end).
-struct LineEnds {
-    crlf: bool,
-    last: u8,
-    buf: Vec<u8>,
-}
-
-impl LineEnds {
-    fn new(crlf: bool) -> Self {
-        LineEnds {
-            crlf,
-            last: 0,
-            buf: Vec::new(),
-        }
-    }
-
-    fn convert<'a>(&'a mut self, chunk: &'a [u8]) -> &'a [u8] {
-        if !self.crlf {
-            return chunk;
-        }
-        self.buf.clear();
-        for &b in chunk {
-            if b == b'\n' && self.last != b'\r' {
-                self.buf.push(b'\r');
-            }
-            self.buf.push(b);
-            self.last = b;
-        }
-        &self.buf
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::LineEnds;
-
-    #[test]
-    fn crlf_adds_cr_to_bare_line_feeds_only() {
-        let mut ends = LineEnds::new(true);
-        assert_eq!(ends.convert(b"a\nb\r\nc"), b"a\r\nb\r\nc");
-        // A CR at the end of one chunk and its LF at the start of the next: one line end.
-        assert_eq!(ends.convert(b"d\r"), b"d\r");
-        assert_eq!(ends.convert(b"\ne\n"), b"\ne\r\n");
-        let mut plain = LineEnds::new(false);
-        assert_eq!(plain.convert(b"a\nb"), b"a\nb");
-    }
 }
