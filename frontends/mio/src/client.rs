@@ -1,15 +1,19 @@
 //! Clients on a mio loop: `run_client` drives one session (the `get` printer) over one
 //! connection; `connect` is the interactive line client, with stdin read by a helper thread that
-//! hands lines over a channel and wakes the loop (stdin cannot be registered portably).
+//! hands encoded pieces over a channel and wakes the loop (stdin cannot be registered portably).
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
+use portline_common::connect::{
+    self, CONNECT_TIMEOUT, DATAGRAM_BUFFER, Framing, LineEncoder, UdpLinger,
+};
 use portline_common::{ClientError, Session, TRANSMIT_BUDGET};
 
 use crate::conn::{Conn, Drive, Stage};
@@ -18,13 +22,7 @@ use crate::pool::BufPool;
 const SOCKET: Token = Token(0);
 const STDIN: Token = Token(1);
 
-/// How long `connect` waits for a TCP connection.
-const INTERACTIVE_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// After stdin's end, how long `connect --udp` waits for further replies.
-const UDP_LINGER: Duration = Duration::from_secs(1);
-
-/// Lines read ahead of the socket; the stdin thread blocks beyond it.
+/// Pieces read ahead of the socket; the stdin thread blocks beyond it.
 const STDIN_QUEUE: usize = 64;
 
 /// Poll, retrying on EINTR.
@@ -107,72 +105,72 @@ pub(crate) fn run(
     }
 }
 
-/// Read stdin lines on a helper thread; each is sent over the channel (CRLF-terminated when
-/// `crlf`) and wakes the loop. The channel disconnects at stdin's end.
-fn spawn_stdin(crlf: bool, waker: Arc<Waker>) -> io::Result<Receiver<Vec<u8>>> {
+/// Stdin as the loop sees it: encoded pieces (a datagram each for UDP) from the thread that
+/// reads it, each followed by a wake-up of the loop; the channel disconnects at stdin's end.
+struct Stdin {
+    pieces: Receiver<Vec<u8>>,
+    /// The loop's handle on the waker. Without it the thread's handle would be the last, and
+    /// closing it at stdin's end would take the pending wake-up out of epoll with the eventfd:
+    /// the loop would sleep on without learning that stdin had ended (the greeting printed,
+    /// nothing sent, no half-close).
+    _waker: Arc<Waker>,
+}
+
+/// Read `input` on a helper thread, encoded by `encoder`, waking `poll` for each piece and at
+/// the end.
+fn spawn_stdin(
+    input: impl Read + Send + 'static,
+    mut encoder: LineEncoder,
+    poll_: &Poll,
+) -> io::Result<(Stdin, JoinHandle<()>)> {
+    let waker = Arc::new(Waker::new(poll_.registry(), STDIN)?);
     let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(STDIN_QUEUE);
-    std::thread::Builder::new()
+    let thread_waker = waker.clone();
+    let thread = std::thread::Builder::new()
         .name("portline-stdin".into())
         .spawn(move || {
-            let stdin = io::stdin();
-            let mut stdin = stdin.lock();
-            loop {
-                let mut line = Vec::new();
-                match stdin.read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        if crlf && line.last() == Some(&b'\n') {
-                            line.pop();
-                            if line.last() == Some(&b'\r') {
-                                line.pop();
-                            }
-                            line.extend_from_slice(b"\r\n");
-                        }
-                        if tx.send(line).is_err() {
-                            break;
-                        }
-                        let _ = waker.wake();
-                    }
-                }
-            }
+            let _ = connect::pump(input, &mut encoder, |piece| {
+                tx.send(piece.to_vec())
+                    .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;
+                thread_waker.wake()
+            });
             drop(tx);
-            let _ = waker.wake();
+            let _ = thread_waker.wake();
         })?;
-    Ok(rx)
+    let stdin = Stdin {
+        pieces: rx,
+        _waker: waker,
+    };
+    Ok((stdin, thread))
 }
 
 /// Interactive line client: stdin lines to the peer, the peer's bytes to stdout.
 pub(crate) fn interactive(addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
     let mut poll_ = Poll::new().map_err(ClientError::Connect)?;
     if udp {
-        let bind: SocketAddr = if addr.is_ipv6() {
-            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-        } else {
-            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-        };
-        let mut socket = UdpSocket::bind(bind).map_err(ClientError::Connect)?;
+        let mut socket =
+            UdpSocket::bind(connect::unspecified_for(addr)).map_err(ClientError::Connect)?;
         socket.connect(addr).map_err(ClientError::Connect)?;
         poll_
             .registry()
             .register(&mut socket, SOCKET, Interest::READABLE | Interest::WRITABLE)
             .map_err(ClientError::Connect)?;
-        // This end keeps the waker open: closing its descriptor would drop a pending wake-up.
-        let waker = Arc::new(Waker::new(poll_.registry(), STDIN).map_err(ClientError::Connect)?);
-        let lines = spawn_stdin(crlf, waker.clone()).map_err(ClientError::Send)?;
-        interactive_udp(&mut poll_, &socket, &lines)
+        let encoder = LineEncoder::new(Framing::Datagrams, crlf);
+        let (stdin, _) = spawn_stdin(io::stdin(), encoder, &poll_).map_err(ClientError::Send)?;
+        interactive_udp(&mut poll_, &socket, &stdin)
     } else {
-        let stream = connect_tcp(&mut poll_, addr, INTERACTIVE_CONNECT_TIMEOUT)
-            .map_err(ClientError::Connect)?;
-        let waker = Arc::new(Waker::new(poll_.registry(), STDIN).map_err(ClientError::Connect)?);
-        let lines = spawn_stdin(crlf, waker.clone()).map_err(ClientError::Send)?;
-        interactive_tcp(&mut poll_, stream, &lines)
+        let stream =
+            connect_tcp(&mut poll_, addr, CONNECT_TIMEOUT).map_err(ClientError::Connect)?;
+        let encoder = LineEncoder::new(Framing::Stream, crlf);
+        let (stdin, _) = spawn_stdin(io::stdin(), encoder, &poll_).map_err(ClientError::Send)?;
+        interactive_tcp(&mut poll_, stream, &stdin)
     }
 }
 
 fn interactive_tcp(
     poll_: &mut Poll,
     mut stream: TcpStream,
-    lines: &Receiver<Vec<u8>>,
+    stdin: &Stdin,
 ) -> Result<(), ClientError> {
     let mut events = Events::with_capacity(8);
     let mut out: Vec<u8> = Vec::new();
@@ -184,13 +182,13 @@ fn interactive_tcp(
     loop {
         // stdin → out (only while little is pending, so a stalled peer stalls stdin too).
         while !stdin_done && out.len() - written < TRANSMIT_BUDGET {
-            match lines.try_recv() {
-                Ok(line) => {
+            match stdin.pieces.try_recv() {
+                Ok(piece) => {
                     if written == out.len() {
                         out.clear();
                         written = 0;
                     }
-                    out.extend_from_slice(&line);
+                    out.extend_from_slice(&piece);
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => stdin_done = true,
@@ -235,23 +233,19 @@ fn interactive_tcp(
     }
 }
 
-fn interactive_udp(
-    poll_: &mut Poll,
-    socket: &UdpSocket,
-    lines: &Receiver<Vec<u8>>,
-) -> Result<(), ClientError> {
+fn interactive_udp(poll_: &mut Poll, socket: &UdpSocket, stdin: &Stdin) -> Result<(), ClientError> {
     let mut events = Events::with_capacity(8);
     let mut pending: Option<Vec<u8>> = None;
     let mut stdin_done = false;
-    let mut linger_until: Option<Instant> = None;
-    let mut buf = vec![0; 65_535];
+    let mut linger = UdpLinger::new();
+    let mut buf = vec![0; DATAGRAM_BUFFER];
     let mut stdout = io::stdout();
     loop {
         // stdin → one datagram per line.
         loop {
             if pending.is_none() && !stdin_done {
-                match lines.try_recv() {
-                    Ok(line) => pending = Some(line),
+                match stdin.pieces.try_recv() {
+                    Ok(datagram) => pending = Some(datagram),
                     Err(TryRecvError::Empty) => {}
                     Err(TryRecvError::Disconnected) => stdin_done = true,
                 }
@@ -272,9 +266,7 @@ fn interactive_udp(
                         .write_all(&buf[..n])
                         .and_then(|()| stdout.flush())
                         .map_err(ClientError::Receive)?;
-                    if linger_until.is_some() {
-                        linger_until = Some(Instant::now() + UDP_LINGER);
-                    }
+                    linger.received(Instant::now());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -284,12 +276,36 @@ fn interactive_udp(
         let now = Instant::now();
         if stdin_done && pending.is_none() {
             // No end of stream in UDP: wait a little for replies to what was sent, then stop.
-            let until = *linger_until.get_or_insert(now + UDP_LINGER);
-            if now >= until {
-                return Ok(());
-            }
+            linger.start(now);
         }
-        let timeout = linger_until.map(|t| t.saturating_duration_since(now));
+        if linger.is_over(now) {
+            return Ok(());
+        }
+        let timeout = linger.deadline().map(|t| t.saturating_duration_since(now));
         poll(poll_, &mut events, timeout).map_err(ClientError::Receive)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_end_still_wakes_the_loop_after_the_reader_thread_is_gone() {
+        let mut poll_ = Poll::new().unwrap();
+        let encoder = LineEncoder::new(Framing::Datagrams, true);
+        let (stdin, thread) = spawn_stdin(&b"one\ntwo"[..], encoder, &poll_).unwrap();
+        // The thread has sent everything, woken the loop and dropped its handles before the
+        // loop polls: the wake-up must still be there.
+        thread.join().unwrap();
+        let mut events = Events::with_capacity(4);
+        poll(&mut poll_, &mut events, Some(Duration::from_secs(5))).unwrap();
+        assert!(
+            events.iter().any(|e| e.token() == STDIN),
+            "the stdin wake-up was lost"
+        );
+        assert_eq!(stdin.pieces.try_recv().unwrap(), b"one\r\n");
+        assert_eq!(stdin.pieces.try_recv().unwrap(), b"two");
+        assert_eq!(stdin.pieces.try_recv(), Err(TryRecvError::Disconnected));
     }
 }
