@@ -116,6 +116,24 @@ struct Stdin {
     _waker: Arc<Waker>,
 }
 
+impl Stdin {
+    /// Move pieces behind the unwritten tail of `out` (from `written`) while that tail is under
+    /// one budget, first dropping what is written: `out` stays within a budget and a piece
+    /// however slowly the peer reads. Returns whether stdin has ended.
+    fn take(&self, out: &mut Vec<u8>, written: &mut usize) -> bool {
+        out.drain(..*written);
+        *written = 0;
+        while out.len() < TRANSMIT_BUDGET {
+            match self.pieces.try_recv() {
+                Ok(piece) => out.extend_from_slice(&piece),
+                Err(TryRecvError::Empty) => return false,
+                Err(TryRecvError::Disconnected) => return true,
+            }
+        }
+        false
+    }
+}
+
 /// Read `input` on a helper thread, encoded by `encoder`, waking `poll` for each piece and at
 /// the end.
 fn spawn_stdin(
@@ -181,18 +199,8 @@ fn interactive_tcp(
     let mut stdout = io::stdout();
     loop {
         // stdin → out (only while little is pending, so a stalled peer stalls stdin too).
-        while !stdin_done && out.len() - written < TRANSMIT_BUDGET {
-            match stdin.pieces.try_recv() {
-                Ok(piece) => {
-                    if written == out.len() {
-                        out.clear();
-                        written = 0;
-                    }
-                    out.extend_from_slice(&piece);
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => stdin_done = true,
-            }
+        if !stdin_done {
+            stdin_done = stdin.take(&mut out, &mut written);
         }
         // out → peer.
         while written < out.len() {
@@ -307,5 +315,35 @@ mod tests {
         assert_eq!(stdin.pieces.try_recv().unwrap(), b"one\r\n");
         assert_eq!(stdin.pieces.try_recv().unwrap(), b"two");
         assert_eq!(stdin.pieces.try_recv(), Err(TryRecvError::Disconnected));
+    }
+
+    #[test]
+    fn a_slow_peer_keeps_the_output_buffer_bounded() {
+        // 4 MiB of stdin; the peer takes a little less than was queued at each turn.
+        let input: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 251) as u8).collect();
+        let poll_ = Poll::new().unwrap();
+        let encoder = LineEncoder::new(Framing::Stream, false);
+        let (stdin, _thread) =
+            spawn_stdin(std::io::Cursor::new(input.clone()), encoder, &poll_).unwrap();
+        let (mut out, mut written, mut sent) = (Vec::new(), 0, Vec::new());
+        let mut most = 0;
+        loop {
+            let done = stdin.take(&mut out, &mut written);
+            most = most.max(out.len());
+            let n = (out.len() - written)
+                .saturating_sub(1000)
+                .max(1)
+                .min(out.len() - written);
+            sent.extend_from_slice(&out[written..written + n]);
+            written += n;
+            if done && written == out.len() {
+                break;
+            }
+        }
+        assert!(sent == input, "every byte once, in order");
+        assert!(
+            most <= TRANSMIT_BUDGET + connect::MAX_PIECE,
+            "out grew to {most} bytes"
+        );
     }
 }
