@@ -222,15 +222,16 @@ fn interactive_tcp(
         // peer → stdout, until WouldBlock; its end of stream ends the session.
         loop {
             match stream.read(&mut buf) {
-                Ok(0) => {
-                    stdout.flush().map_err(ClientError::Receive)?;
-                    return Ok(());
-                }
+                Ok(0) => return Ok(()),
                 Ok(n) => {
-                    stdout
+                    if stdout
                         .write_all(&buf[..n])
                         .and_then(|()| stdout.flush())
-                        .map_err(ClientError::Receive)?;
+                        .is_err()
+                    {
+                        // stdout is gone (a closed pipe): nobody reads the peer any more.
+                        return Ok(());
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -270,10 +271,14 @@ fn interactive_udp(poll_: &mut Poll, socket: &UdpSocket, stdin: &Stdin) -> Resul
         loop {
             match socket.recv(&mut buf) {
                 Ok(n) => {
-                    stdout
+                    if stdout
                         .write_all(&buf[..n])
                         .and_then(|()| stdout.flush())
-                        .map_err(ClientError::Receive)?;
+                        .is_err()
+                    {
+                        // stdout is gone (a closed pipe): nobody reads the replies any more.
+                        return Ok(());
+                    }
                     linger.received(Instant::now());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,

@@ -137,6 +137,37 @@ fn connect_udp_sends_a_datagram_per_line() {
 }
 
 #[test]
+fn connect_ends_quietly_when_stdout_is_gone() {
+    // The peer talks and closes; nobody reads connect's stdout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let _ = s.write_all(b"hello\n");
+    });
+    let mut child = Guard::spawn(
+        Command::new(BIN)
+            .args(["connect", &addr.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    drop(child.0.stdout.take()); // a closed pipe: writing to it fails with EPIPE
+    let _stdin = child.0.stdin.take();
+    peer.join().unwrap();
+    let status = child.wait(IO_TIMEOUT);
+    let mut stderr = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+}
+
+#[test]
 fn connect_to_nothing_fails_naming_the_stage() {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
