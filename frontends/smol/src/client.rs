@@ -70,28 +70,11 @@ async fn connect_tcp(addr: SocketAddr, timeout: Duration) -> io::Result<Async<Tc
 /// writer), the socket to stdout (its only reader). Ends when the peer closes.
 async fn interact_tcp(stream: Async<TcpStream>, crlf: bool) -> Result<(), ClientError> {
     let to_peer = async {
-        let mut stdin = Unblock::new(io::stdin());
-        let mut buf = vec![0u8; STDIN_CHUNK];
-        let mut encoder = LineEncoder::new(Framing::Stream, crlf);
-        loop {
-            let n = stdin.read(&mut buf).await.map_err(ClientError::Send)?;
-            if n == 0 {
-                break;
-            }
-            let mut chunk = &buf[..n];
-            while let Some(bytes) = encoder.encode(&mut chunk) {
-                (&stream)
-                    .write_all(bytes)
-                    .await
-                    .map_err(ClientError::Send)?;
-            }
-        }
-        if let Some(bytes) = encoder.finish() {
-            (&stream)
-                .write_all(bytes)
-                .await
-                .map_err(ClientError::Send)?;
-        }
+        let encoder = LineEncoder::new(Framing::Stream, crlf);
+        send_stdin(encoder, async |bytes: &[u8]| {
+            (&stream).write_all(bytes).await
+        })
+        .await?;
         // Half-close: the peer sees our end-of-stream and may still answer.
         stream
             .get_ref()
@@ -134,25 +117,10 @@ async fn connect_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
         .connect(addr)
         .map_err(ClientError::Connect)?;
 
-    let to_peer = async {
-        let mut stdin = Unblock::new(io::stdin());
-        let mut buf = vec![0u8; STDIN_CHUNK];
-        let mut encoder = LineEncoder::new(Framing::Datagrams, crlf);
-        loop {
-            let n = stdin.read(&mut buf).await.map_err(ClientError::Send)?;
-            if n == 0 {
-                break;
-            }
-            let mut chunk = &buf[..n];
-            while let Some(datagram) = encoder.encode(&mut chunk) {
-                socket.send(datagram).await.map_err(ClientError::Send)?;
-            }
-        }
-        if let Some(datagram) = encoder.finish() {
-            socket.send(datagram).await.map_err(ClientError::Send)?;
-        }
-        Ok::<(), ClientError>(())
-    };
+    let encoder = LineEncoder::new(Framing::Datagrams, crlf);
+    let to_peer = send_stdin(encoder, async |datagram: &[u8]| {
+        socket.send(datagram).await.map(drop)
+    });
     let mut stdout = Unblock::new(io::stdout());
     let mut buf = vec![0u8; DATAGRAM_BUFFER];
 
@@ -183,6 +151,30 @@ async fn connect_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
         } else if linger.is_over(now) {
             return Ok(());
         }
+    }
+    Ok(())
+}
+
+/// Read stdin to its end and `send` every piece `encoder` makes of it: the async twin of
+/// [`connect::pump`].
+async fn send_stdin(
+    mut encoder: LineEncoder,
+    mut send: impl AsyncFnMut(&[u8]) -> io::Result<()>,
+) -> Result<(), ClientError> {
+    let mut stdin = Unblock::new(io::stdin());
+    let mut buf = vec![0u8; STDIN_CHUNK];
+    loop {
+        let n = stdin.read(&mut buf).await.map_err(ClientError::Send)?;
+        if n == 0 {
+            break;
+        }
+        let mut chunk = &buf[..n];
+        while let Some(piece) = encoder.encode(&mut chunk) {
+            send(piece).await.map_err(ClientError::Send)?;
+        }
+    }
+    if let Some(piece) = encoder.finish() {
+        send(piece).await.map_err(ClientError::Send)?;
     }
     Ok(())
 }
