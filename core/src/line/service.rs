@@ -18,7 +18,8 @@ use crate::services::Services;
 /// Which service to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ServiceKind {
-    /// RFC 862: every line (TCP) or datagram (UDP) is sent back.
+    /// RFC 862: every line (TCP, sent back with CRLF; an over-long line is dropped, not echoed)
+    /// or datagram (UDP, sent back as is, even when empty) is sent back.
     Echo,
     /// RFC 863: everything is read and dropped.
     Discard,
@@ -457,8 +458,9 @@ impl UdpService {
     }
 
     /// A datagram `data` from `source` arrived at `now` (monotonic, for the rate budget), with
-    /// the wall clock at `wall`. Appends the reply datagram to `out` and returns true, or
-    /// returns false (and appends nothing) when there is no reply.
+    /// the wall clock at `wall`. Appends the reply datagram to `out` and returns true (the reply
+    /// may be empty: `echo` of an empty datagram), or returns false (and appends nothing) when
+    /// there is no reply.
     pub fn handle_datagram(
         &mut self,
         now: Time,
