@@ -24,7 +24,7 @@
 //! assert_eq!(datagrams, [&b"ECHO hi\r\n"[..], b"QUIT\r\n", b"last"]);
 //! ```
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -181,6 +181,16 @@ pub fn pump(
         Some(piece) => send(piece),
         None => Ok(()),
     }
+}
+
+/// Write what the peer sent to `stdout` at once (write, then flush: someone at a terminal is
+/// waiting for it). `false` once stdout is gone (a closed pipe): nobody reads any more, so the
+/// client ends, with success (the peer was not at fault).
+pub fn print(stdout: &mut impl Write, bytes: &[u8]) -> bool {
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .is_ok()
 }
 
 /// When `connect --udp` may stop: once stdin has ended and everything is sent, replies are
@@ -395,6 +405,45 @@ mod tests {
         })
         .unwrap();
         assert_eq!(sent, [b"ab\r\n", b"cd\r\n"]);
+    }
+
+    /// A stdout that takes `room` bytes, then fails; its flush fails when `flush_fails`.
+    struct Stdout {
+        got: Vec<u8>,
+        room: usize,
+        flush_fails: bool,
+    }
+
+    impl Write for Stdout {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.room - self.got.len());
+            if n == 0 {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            self.got.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            if self.flush_fails {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn print_says_whether_stdout_still_takes_output() {
+        let stdout = |room, flush_fails| Stdout {
+            got: Vec::new(),
+            room,
+            flush_fails,
+        };
+        let mut open = stdout(100, false);
+        assert!(print(&mut open, b"250 hi\r\n"));
+        assert_eq!(open.got, b"250 hi\r\n");
+        let mut closing = stdout(3, false);
+        assert!(!print(&mut closing, b"250 hi\r\n"), "a short pipe");
+        assert!(!print(&mut stdout(100, true), b"x"), "a failed flush");
     }
 
     #[test]

@@ -224,12 +224,7 @@ fn interactive_tcp(
             match stream.read(&mut buf) {
                 Ok(0) => return Ok(()),
                 Ok(n) => {
-                    if stdout
-                        .write_all(&buf[..n])
-                        .and_then(|()| stdout.flush())
-                        .is_err()
-                    {
-                        // stdout is gone (a closed pipe): nobody reads the peer any more.
+                    if !connect::print(&mut stdout, &buf[..n]) {
                         return Ok(());
                     }
                 }
@@ -271,12 +266,7 @@ fn interactive_udp(poll_: &mut Poll, socket: &UdpSocket, stdin: &Stdin) -> Resul
         loop {
             match socket.recv(&mut buf) {
                 Ok(n) => {
-                    if stdout
-                        .write_all(&buf[..n])
-                        .and_then(|()| stdout.flush())
-                        .is_err()
-                    {
-                        // stdout is gone (a closed pipe): nobody reads the replies any more.
+                    if !connect::print(&mut stdout, &buf[..n]) {
                         return Ok(());
                     }
                     linger.received(Instant::now());

@@ -57,12 +57,7 @@ pub fn connect_tcp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
         match (&stream).read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => {
-                // stdout gone (e.g. a closed pipe): nothing more to do.
-                if stdout
-                    .write_all(&buf[..n])
-                    .and_then(|()| stdout.flush())
-                    .is_err()
-                {
+                if !connect::print(&mut stdout, &buf[..n]) {
                     return Ok(());
                 }
             }
@@ -100,11 +95,7 @@ pub fn connect_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
         match socket.recv(&mut buf) {
             Ok(n) => {
                 linger.received(Instant::now());
-                if stdout
-                    .write_all(&buf[..n])
-                    .and_then(|()| stdout.flush())
-                    .is_err()
-                {
+                if !connect::print(&mut stdout, &buf[..n]) {
                     return Ok(());
                 }
             }
