@@ -10,6 +10,23 @@
 //! - runs peers (curl, wget, nc, ab, wrk, python3) with a time bound, and skips a test whose peer
 //!   is missing unless `PORTLINE_REQUIRE_PEERS=1`.
 //!
+//! Files (each test runs as `name::std`, `name::mio`, `name::smol`):
+//! - `http_curl.rs`: curl GET/HEAD/404/304/`--http1.0`/connection reuse, listings, 405, access log.
+//! - `http_clients.rs`: wget -r, python3 requests and urllib, and the `get` client against
+//!   python3 http.server, scripted peers and our own server.
+//! - `line.rs`: nc (typed HTTP/1.0 with bare LF, HTTP/0.9, info, echo, long lines), the TCP and
+//!   UDP line services, telnet negotiation, `connect`.
+//! - `tools.rs`: `services`, `info`, `netstat`, `parse`, `--help`.
+//! - `load.rs`: ab -k, wrk, `--threads`, 1,000 concurrent keep-alive connections.
+//! - `robustness.rs`: path traversal, hostile clients with fd counts, pipelining, error statuses,
+//!   timeouts, memory bounds, `--max-connections`, EMFILE, IPv6, SIGTERM/SIGINT.
+//! - `edges.rs`: odd names, encodings, dates, byte-at-a-time, deep pipelines, many lines in
+//!   flight, chargen back-pressure, FIFOs.
+//!
+//! Run: `cargo test -p portline-tests` (or `cargo test --workspace`); one frontend:
+//! `PORTLINE_FRONTENDS=mio cargo test -p portline-tests`; one test on all: `cargo test -p
+//! portline-tests --test http_curl get_text`.
+//!
 //! Environment:
 //! - `PORTLINE_FRONTENDS=std,mio` restricts the matrix (default: all three).
 //! - `PORTLINE_REQUIRE_PEERS=1` turns a missing peer into a failure.
