@@ -78,7 +78,8 @@ matrix!(
     udp_services,
     connect_client,
     udp_no_reply_to_service_ports,
-    connect_half_close_and_crlf
+    connect_half_close_and_crlf,
+    socat_peer
 );
 
 /// An HTTP/1.0 request typed with bare LF line ends, through nc.
@@ -473,4 +474,31 @@ fn connect_half_close_and_crlf(fe: Frontend) {
     assert!(!out.status.success(), "connect to a closed port succeeded");
     let err = String::from_utf8_lossy(&out.stderr).to_ascii_lowercase();
     assert!(err.contains("connect"), "stage not named: {err}");
+}
+
+/// socat as the peer: the echo service over UDP, the info service over TCP (socat half-closes
+/// at stdin's end and waits for the server to close).
+fn socat_peer(fe: Frontend) {
+    if !require("socat") {
+        return;
+    }
+    let server = fe.serve_line_with("echo", &["--udp"]);
+    let out = run_with_input(
+        Command::new("socat").args(["-t", "2", "-", &format!("UDP:127.0.0.1:{}", server.port())]),
+        b"hello over udp\n",
+        PEER_TIMEOUT,
+    );
+    assert_eq!(stdout_ok(&out, "socat udp"), "hello over udp\n");
+    let server = fe.serve_line("info");
+    let out = run_with_input(
+        Command::new("socat").args(["-t", "5", "-", &format!("TCP:127.0.0.1:{}", server.port())]),
+        b"ECHO socat\nSERVICE 443\nQUIT\n",
+        PEER_TIMEOUT,
+    );
+    let lines = text_lines(stdout_ok(&out, "socat tcp").as_bytes());
+    assert_eq!(
+        &lines[1..],
+        ["250 socat", "250 https", "221 bye"],
+        "{lines:?}"
+    );
 }
