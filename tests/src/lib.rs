@@ -897,6 +897,19 @@ pub fn hostname() -> String {
         .unwrap_or_default()
 }
 
+/// Raises this process's soft limit on open files to its hard limit (at most 65,536) and
+/// returns the limit now in force. Servers started afterwards inherit it.
+pub fn raise_open_files_limit() -> u64 {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    let wanted = limit.maximum.map_or(65_536, |max| max.min(65_536));
+    if limit.current.is_some_and(|cur| cur < wanted) {
+        limit.current = Some(wanted);
+        let _ = setrlimit(Resource::Nofile, limit);
+    }
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
 /// Sleeps `ms` milliseconds.
 pub fn sleep_ms(ms: u64) {
     thread::sleep(Duration::from_millis(ms));
