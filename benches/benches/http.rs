@@ -38,7 +38,7 @@ Keep-Alive: 115\r\n\
 Connection: keep-alive\r\n\
 Cookie: wp_ozh_wsa_visits=2; wp_ozh_wsa_visit_lasttime=xxxxxxxxxx; __utma=xxxxxxxxx.xxxxxxxxxx.xxxxxxxxxx.xxxxxxxxxx.xxxxxxxxxx.x; __utmz=xxxxxxxxx.xxxxxxxxxx.x.x.utmccn=(referral)|utmcsr=reader.livedoor.com|utmcct=/reader/|utmcmd=referral|padding=under256\r\n\r\n";
 
-/// A present-day browser GET (about 380 bytes).
+/// A present-day browser GET (400 bytes, 9 headers; the "about 380-byte" sample).
 const BROWSER: &[u8] = b"\
 GET /docs/guide/index.html?lang=en HTTP/1.1\r\n\
 Host: www.example.org\r\n\
