@@ -471,7 +471,8 @@ impl Connection {
             request: server,
             bare_lf: leniency.bare_lf,
             http09: leniency.http09,
-            max_head: limits.max_head,
+            // Header spans are `u32` offsets into the head.
+            max_head: limits.max_head.min(u32::MAX as usize - 1),
             max_headers: limits.max_headers,
             max_target: limits.max_target,
         };
