@@ -37,6 +37,7 @@ matrix!(
     keepalive_mixed_statuses,
     special_files_refused,
     default_root_is_current_dir,
+    symlinks_inside_root,
     head_limits
 );
 
@@ -416,4 +417,41 @@ fn default_root_is_current_dir(fe: Frontend) {
     assert_eq!((resp.status, resp.body.as_slice()), (200, HELLO));
     let resp = get(server.addr(), "/../secret.txt");
     assert!([403, 404].contains(&resp.status), "{}", resp.status);
+}
+
+/// Symlinks that stay inside the root are followed (file and directory, relative and
+/// absolute); a chain that ends outside is refused.
+fn symlinks_inside_root(fe: Frontend) {
+    use std::os::unix::fs::symlink;
+    let fx = Fixture::new();
+    symlink("hello.txt", fx.root.join("link.txt")).unwrap();
+    symlink("tree/sub", fx.root.join("sublink")).unwrap();
+    symlink(fx.root.join("tree/a.txt"), fx.root.join("abs_link.txt")).unwrap();
+    symlink("escape.txt", fx.root.join("chain.txt")).unwrap();
+    let server = fe.serve_http(&fx.root);
+    let resp = get(server.addr(), "/link.txt");
+    assert_eq!(
+        (resp.status, resp.body.as_slice()),
+        (200, HELLO),
+        "link.txt"
+    );
+    let resp = get(server.addr(), "/sublink/c.txt");
+    assert_eq!(
+        (resp.status, resp.body.as_slice()),
+        (200, &b"file c, one level down\n"[..]),
+        "sublink/c.txt"
+    );
+    let resp = get(server.addr(), "/abs_link.txt");
+    assert_eq!(
+        (resp.status, resp.body.as_slice()),
+        (200, &b"file a\n"[..]),
+        "abs_link.txt"
+    );
+    let resp = get(server.addr(), "/chain.txt");
+    assert!(
+        [403, 404].contains(&resp.status),
+        "chain.txt -> escape.txt -> outside: {}",
+        resp.status
+    );
+    assert!(!String::from_utf8_lossy(&resp.body).contains(SECRET_MARKER));
 }
