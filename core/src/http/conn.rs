@@ -39,6 +39,42 @@ struct Pending {
 /// request in progress, counted from creation and from each `send_end` that keeps the connection;
 /// then the connection closes cleanly). A client connection has no timers: how long to wait for a
 /// response is the application's choice, so `poll_timeout` returns `None` for it.
+///
+/// How a connection ends: [`Event::ConnectionClosed`] when the peer's end of stream arrives
+/// between messages, then [`Poll::Closed`]; [`Poll::Closed`] alone when this side decided (a
+/// response that does not keep the connection, the idle timeout, a body read until close that
+/// ended). An `Err` from `poll_event` is sticky: answer it with [`Connection::send_error`] (server)
+/// and close.
+///
+/// A client reads a response (the server role is shown in the crate documentation):
+///
+/// ```
+/// use portline_core::Time;
+/// use portline_core::http::{BodyLength, Config, Connection, Event, Poll, Request, Role};
+///
+/// let now = Time::ZERO;
+/// let mut conn = Connection::new(Role::Client, Config::default(), now);
+/// let mut out = Vec::new();
+/// let request = Request {
+///     method: "GET",
+///     target: "/",
+///     headers: &[("Host", b"example.org")],
+///     body: BodyLength::Known(0),
+///     keep_alive: false,
+/// };
+/// conn.send_request(now, &request, &mut out).unwrap();
+/// conn.send_end(now, &mut out).unwrap();
+/// assert_eq!(out, b"GET / HTTP/1.0\r\nHost: example.org\r\n\r\n");
+///
+/// // A close-delimited HTTP/1.0 response: the body ends with the stream.
+/// conn.receive(now, b"HTTP/1.0 200 OK\r\n\r\nhello");
+/// conn.receive_eof(now);
+/// let Ok(Poll::Event(Event::Response(head))) = conn.poll_event() else { panic!() };
+/// assert_eq!(head.status, 200);
+/// assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::Data("hello".into()))));
+/// assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+/// assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+/// ```
 #[derive(Debug)]
 pub struct Connection {
     role: Role,
