@@ -11,6 +11,8 @@
 //! // hand `std::sync::Arc::new(server)` to `Runtime::serve_tcp`
 //! ```
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
@@ -128,34 +130,113 @@ impl SessionFactory for FileServer {
 #[derive(Debug)]
 enum Body {
     None,
-    File { file: File, remaining: u64 },
-    Bytes { data: Vec<u8>, pos: usize },
+    File {
+        file: File,
+        remaining: u64,
+    },
+    /// A page: written at compile time, or rendered for this request (a listing).
+    Bytes {
+        data: Cow<'static, [u8]>,
+        pos: usize,
+    },
 }
 
-/// A response chosen for a request, before the connection writes it.
+/// A response chosen for a request, before the connection writes it. Header values are
+/// borrowed or rendered on the stack: answering a file allocates nothing here.
 struct Reply {
     status: u16,
     reason: &'static str,
-    headers: Vec<(&'static str, Vec<u8>)>,
+    content_type: &'static str,
+    /// An IMF-fixdate (always 29 bytes).
+    last_modified: Option<[u8; 29]>,
+    /// `Location` or `Allow`.
+    extra: Option<(&'static str, Vec<u8>)>,
     length: u64,
     body: Body,
 }
 
+/// The HTML of an error or redirect page, `<h1>` the status and reason.
+macro_rules! page_html {
+    ($status:literal, $reason:literal) => {
+        concat!(
+            "<!DOCTYPE html>\n<html><head><title>",
+            $status,
+            " ",
+            $reason,
+            "</title></head><body><h1>",
+            $status,
+            " ",
+            $reason,
+            "</h1></body></html>\n"
+        )
+    };
+}
+
+/// The pages the file server sends itself, written at compile time.
+fn static_page(status: u16) -> Option<&'static str> {
+    Some(match status {
+        301 => page_html!(301, "Moved Permanently"),
+        400 => page_html!(400, "Bad Request"),
+        403 => page_html!(403, "Forbidden"),
+        404 => page_html!(404, "Not Found"),
+        405 => page_html!(405, "Method Not Allowed"),
+        _ => return None,
+    })
+}
+
 impl Reply {
     fn page(status: u16, reason: &'static str) -> Reply {
-        let text = format!(
-            "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\
-             <body><h1>{status} {reason}</h1></body></html>\n"
-        )
-        .into_bytes();
+        let body = match static_page(status) {
+            Some(html) if html.contains(reason) => Cow::Borrowed(html.as_bytes()),
+            _ => Cow::Owned(
+                format!(
+                    "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\
+                     <body><h1>{status} {reason}</h1></body></html>\n"
+                )
+                .into_bytes(),
+            ),
+        };
         Reply {
             status,
             reason,
-            headers: vec![("Content-Type", b"text/html; charset=utf-8".to_vec())],
-            length: text.len() as u64,
-            body: Body::Bytes { data: text, pos: 0 },
+            content_type: "text/html; charset=utf-8",
+            last_modified: None,
+            extra: None,
+            length: body.len() as u64,
+            body: Body::Bytes { data: body, pos: 0 },
         }
     }
+}
+
+/// `t` as an IMF-fixdate, rendered without allocating; `None` for a time httpdate cannot
+/// represent (before 1970 or after 9999: it would panic), so such a file gets no
+/// `Last-Modified` rather than crashing the server.
+fn http_date(t: SystemTime) -> Option<[u8; 29]> {
+    use std::io::Write as _;
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs();
+    // 9999-12-31T23:59:59Z is the last second httpdate renders.
+    if secs >= 253_402_300_800 {
+        return None;
+    }
+    let mut buf = [0u8; 29];
+    let mut w = &mut buf[..];
+    write!(w, "{}", httpdate::HttpDate::from(t)).ok()?;
+    w.is_empty().then_some(buf)
+}
+
+/// The `Content-Type` for a file name, by extension (`mime_guess`'s table, as static text).
+fn content_type(path: &Path) -> &'static str {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .and_then(|e| mime_guess::from_ext(e).first_raw())
+        .unwrap_or("application/octet-stream")
+}
+
+thread_local! {
+    /// The buffer file chunks are read into before the connection frames them: one per thread,
+    /// not per connection (idle connections hold none) nor per request. Grows to the largest
+    /// chunk read, at most one transmit budget.
+    static CHUNK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// One connection of the file server.
@@ -205,31 +286,34 @@ impl HttpSession {
         match resolved {
             Resolved::Redirect(location) => {
                 let mut r = Reply::page(301, "Moved Permanently");
-                r.headers.push(("Location", location.into_bytes()));
+                r.extra = Some(("Location", location.into_bytes()));
                 r
             }
             Resolved::Directory { path, url_path } => match files::listing(&path, &url_path) {
                 Ok(page) => Reply {
                     status: 200,
                     reason: "OK",
-                    headers: vec![("Content-Type", b"text/html; charset=utf-8".to_vec())],
+                    content_type: "text/html; charset=utf-8",
+                    last_modified: None,
+                    extra: None,
                     length: page.len() as u64,
-                    body: Body::Bytes { data: page, pos: 0 },
+                    body: Body::Bytes {
+                        data: Cow::Owned(page),
+                        pos: 0,
+                    },
                 },
                 Err(_) => Reply::page(403, "Forbidden"),
             },
             Resolved::File { path, file, meta } => {
-                let mut headers = Vec::with_capacity(2);
-                let mime = mime_guess::from_path(&path).first_or_octet_stream();
-                headers.push(("Content-Type", mime.essence_str().as_bytes().to_vec()));
-                if let Ok(m) = meta.modified() {
-                    headers.push(("Last-Modified", httpdate::fmt_http_date(m).into_bytes()));
-                }
+                let content_type = content_type(&path);
+                let last_modified = meta.modified().ok().and_then(http_date);
                 if !modified_since(&meta, head) {
                     return Reply {
                         status: 304,
                         reason: "Not Modified",
-                        headers,
+                        content_type,
+                        last_modified,
+                        extra: None,
                         length: meta.len(),
                         body: Body::None,
                     };
@@ -237,7 +321,9 @@ impl HttpSession {
                 Reply {
                     status: 200,
                     reason: "OK",
-                    headers,
+                    content_type,
+                    last_modified,
+                    extra: None,
                     length: meta.len(),
                     body: Body::File {
                         file,
@@ -256,18 +342,28 @@ impl HttpSession {
             self.reply_for(head)
         } else {
             let mut r = Reply::page(405, "Method Not Allowed");
-            r.headers.push(("Allow", b"GET, HEAD".to_vec()));
+            r.extra = Some(("Allow", b"GET, HEAD".to_vec()));
             r
         };
-        let date = self.date.render(SystemTime::now()).to_string();
-        let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(reply.headers.len() + 2);
-        headers.push(("Date", date.as_bytes()));
-        headers.push(("Server", SERVER.as_bytes()));
-        headers.extend(reply.headers.iter().map(|(n, v)| (*n, v.as_slice())));
+        // The Date text is borrowed from the per-connection cache (rendered once a second).
+        let date = self.date.render(SystemTime::now());
+        let mut headers: [(&str, &[u8]); 5] = [("", b""); 5];
+        headers[0] = ("Date", date.as_bytes());
+        headers[1] = ("Server", SERVER.as_bytes());
+        headers[2] = ("Content-Type", reply.content_type.as_bytes());
+        let mut n = 3;
+        if let Some(lm) = &reply.last_modified {
+            headers[n] = ("Last-Modified", lm);
+            n += 1;
+        }
+        if let Some((name, value)) = &reply.extra {
+            headers[n] = (name, value);
+            n += 1;
+        }
         let response = Response {
             status: reply.status,
             reason: reply.reason,
-            headers: &headers,
+            headers: &headers[..n],
             body: BodyLength::Known(reply.length),
         };
         if self.conn.send_response(t, &response, out).is_err() {
@@ -309,24 +405,30 @@ impl HttpSession {
                 *pos == data.len()
             }
             Body::File { file, remaining } => {
-                let want = (room as u64).min(*remaining);
-                let mut chunk = Vec::with_capacity(want as usize);
-                match Read::take(&mut *file, want).read_to_end(&mut chunk) {
-                    // The file shrank or failed under us: the promised length cannot be met, so
-                    // the only honest end is closing the connection.
-                    Ok(0) | Err(_) => {
-                        self.failed = true;
-                        return;
+                // `want` <= room, so the conversion cannot truncate.
+                let want = usize::try_from((room as u64).min(*remaining)).unwrap_or(room);
+                let conn = &mut self.conn;
+                let sent = CHUNK.with_borrow_mut(|chunk| {
+                    if chunk.len() < want {
+                        chunk.resize(want, 0);
                     }
-                    Ok(n) => {
-                        if self.conn.send_data(t, &chunk, out).is_err() {
-                            self.failed = true;
-                            return;
+                    let n = loop {
+                        match file.read(&mut chunk[..want]) {
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            // The file shrank or failed under us: the promised length cannot
+                            // be met, so the only honest end is closing the connection.
+                            Ok(0) | Err(_) => return None,
+                            Ok(n) => break n,
                         }
-                        *remaining -= n as u64;
-                        *remaining == 0
-                    }
-                }
+                    };
+                    conn.send_data(t, &chunk[..n], out).ok().map(|()| n)
+                });
+                let Some(n) = sent else {
+                    self.failed = true;
+                    return;
+                };
+                *remaining -= n as u64;
+                *remaining == 0
             }
         };
         if finished {
@@ -404,5 +506,106 @@ impl Session for HttpSession {
 
     fn is_done(&self) -> bool {
         self.failed || self.conn.is_closed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_are_mime_guess_essences() {
+        for name in [
+            "a.txt",
+            "a.TXT",
+            "a.html",
+            "a.htm",
+            "a.css",
+            "a.js",
+            "a.json",
+            "a.png",
+            "a.jpg",
+            "a.jpeg",
+            "a.gif",
+            "a.svg",
+            "a.webp",
+            "a.ico",
+            "a.pdf",
+            "a.zip",
+            "a.gz",
+            "a.tar",
+            "a.mp4",
+            "a.mp3",
+            "a.wasm",
+            "a.woff2",
+            "a.xml",
+            "a.csv",
+            "a.md",
+            "Makefile",
+            "a.unknown-ext",
+            "a.",
+            ".hidden",
+            "dir.d/noext",
+        ] {
+            let path = Path::new(name);
+            let want = mime_guess::from_path(path).first_or_octet_stream();
+            assert_eq!(content_type(path), want.essence_str(), "{name}");
+        }
+    }
+
+    #[test]
+    fn http_dates_render_on_the_stack_or_not_at_all() {
+        use std::time::Duration;
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_673_753);
+        assert_eq!(
+            http_date(t).as_ref().map(|b| &b[..]),
+            Some(&b"Thu, 26 Nov 2026 06:15:53 GMT"[..])
+        );
+        assert_eq!(
+            http_date(SystemTime::UNIX_EPOCH).as_ref().map(|b| &b[..]),
+            Some(&b"Thu, 01 Jan 1970 00:00:00 GMT"[..])
+        );
+        assert_eq!(
+            http_date(SystemTime::UNIX_EPOCH - Duration::from_secs(1)),
+            None
+        );
+        let y10k = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert_eq!(http_date(y10k), None);
+        assert!(http_date(y10k - Duration::from_secs(1)).is_some());
+    }
+
+    #[test]
+    fn static_pages_match_their_reasons() {
+        for (status, reason) in [
+            (301, "Moved Permanently"),
+            (400, "Bad Request"),
+            (403, "Forbidden"),
+            (404, "Not Found"),
+            (405, "Method Not Allowed"),
+        ] {
+            let r = Reply::page(status, reason);
+            assert!(matches!(
+                r.body,
+                Body::Bytes {
+                    data: Cow::Borrowed(_),
+                    ..
+                }
+            ));
+            let Body::Bytes { data, .. } = &r.body else {
+                unreachable!()
+            };
+            assert_eq!(r.length, data.len() as u64);
+            let text = String::from_utf8_lossy(data);
+            assert!(
+                text.contains(&format!("<h1>{status} {reason}</h1>")),
+                "{text}"
+            );
+        }
+        // Any other status is rendered.
+        let r = Reply::page(418, "I'm a teapot");
+        let Body::Bytes { data, .. } = &r.body else {
+            panic!("a page has a body")
+        };
+        assert!(String::from_utf8_lossy(data).contains("<h1>418 I'm a teapot</h1>"));
     }
 }

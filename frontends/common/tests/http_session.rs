@@ -387,3 +387,85 @@ fn large_files_stream_within_the_budget() {
     );
     assert!(s.is_done());
 }
+
+/// A file whose modification time httpdate cannot render (before 1970) is served without
+/// `Last-Modified` rather than panicking the server.
+#[test]
+fn unrepresentable_mtimes_get_no_last_modified() {
+    let tmp = root();
+    let old = std::fs::File::options()
+        .write(true)
+        .open(tmp.path().join("hello.txt"))
+        .unwrap();
+    old.set_modified(SystemTime::UNIX_EPOCH - Duration::from_secs(86_400))
+        .unwrap();
+    let srv = server(tmp.path());
+    let (out, _) = exchange(&srv, b"GET /hello.txt HTTP/1.0\r\n\r\n", false);
+    let r = &parse(&out, false)[0];
+    assert_eq!((r.status, &r.body[..]), (200, &b"hello world\n"[..]));
+    assert_eq!(r.header("last-modified"), None);
+    // A file from after 1970 keeps its header, rendered as IMF-fixdate.
+    let (out, _) = exchange(&srv, b"GET /page.html HTTP/1.0\r\n\r\n", false);
+    let lm = parse(&out, false)[0]
+        .header("last-modified")
+        .map(str::to_string)
+        .unwrap();
+    let mtime = std::fs::metadata(tmp.path().join("page.html"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(lm, httpdate::fmt_http_date(mtime));
+}
+
+/// The pages the server writes itself: each says its status, and Content-Length matches.
+#[test]
+fn error_and_redirect_pages_name_their_status() {
+    let tmp = root();
+    let srv = server(tmp.path());
+    let cases: &[(&[u8], u16, &str)] = &[
+        (b"GET /missing HTTP/1.0\r\n\r\n", 404, "Not Found"),
+        (b"GET /%2e%2e/x HTTP/1.0\r\n\r\n", 403, "Forbidden"),
+        (b"GET ftp://x/ HTTP/1.0\r\n\r\n", 400, "Bad Request"),
+        (b"GET /sub HTTP/1.0\r\n\r\n", 301, "Moved Permanently"),
+        (b"PUT /x HTTP/1.0\r\n\r\n", 405, "Method Not Allowed"),
+    ];
+    for (req, status, reason) in cases {
+        let (out, _) = exchange(&srv, req, false);
+        let r = &parse(&out, false)[0];
+        let want = format!(
+            "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\
+             <body><h1>{status} {reason}</h1></body></html>\n"
+        );
+        assert_eq!(r.status, *status);
+        assert_eq!(String::from_utf8_lossy(&r.body), want);
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        assert!(
+            out.starts_with(format!("HTTP/1.0 {status} {reason}\r\n").as_bytes()),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}
+
+/// File chunks go through one reused buffer per thread: a small file after a large one, and
+/// files read in odd-sized budgets, come out byte-exact, never with a stale tail.
+#[test]
+fn bodies_are_exact_whatever_was_read_before() {
+    let tmp = root();
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(tmp.path().join("big.bin"), &big).unwrap();
+    let srv = server(tmp.path());
+    for budget in [1, 7, 4096, 64 * 1024] {
+        let mut s = session(&srv);
+        s.receive(
+            Instant::now(),
+            b"GET /big.bin HTTP/1.1\r\n\r\nGET /hello.txt HTTP/1.1\r\n\r\nGET /big.bin HTTP/1.1\r\n\r\n",
+        );
+        let out = drain(&mut s, budget);
+        let rs = parse(&out, false);
+        assert_eq!(rs.len(), 3, "budget {budget}");
+        assert!(rs[0].body == big, "budget {budget}");
+        assert_eq!(rs[1].body, b"hello world\n", "budget {budget}");
+        assert!(rs[2].body == big, "budget {budget}");
+    }
+}
