@@ -179,7 +179,8 @@ matrix!(
     get_bad_status_line,
     get_request_bytes,
     get_response_framings,
-    get_broken_responses
+    get_broken_responses,
+    get_progress_bar_on_terminal
 );
 
 /// wget -r fetches the `tree/` directory recursively through the listings.
@@ -513,4 +514,31 @@ fn get_broken_responses(fe: Frontend) {
         "stage not named: {err}"
     );
     peer.finish();
+}
+
+/// `get -o FILE` draws a progress bar when stderr is a terminal (a pty from `script`), and
+/// the file is still exact.
+fn get_progress_bar_on_terminal(fe: Frontend) {
+    if !require("script") {
+        return;
+    }
+    let fx = Fixture::new();
+    let server = fe.serve_http_with(&fx.root, &["--quiet"]);
+    let file = fx.scratch("pty").join("big.bin");
+    let inner = format!(
+        "'{}' get -o '{}' '{}'",
+        fe.bin().display(),
+        file.display(),
+        server.url("/big.bin")
+    );
+    let out = run(
+        Command::new("script").args(["-q", "-e", "-c", &inner, "/dev/null"]),
+        PEER_TIMEOUT,
+    );
+    let terminal = stdout_ok(&out, "script -c get -o");
+    assert!(std::fs::read(&file).unwrap() == fx.big, "-o file differs");
+    assert!(
+        terminal.contains("iB"),
+        "no progress bar (with byte counts) on the terminal: {terminal:?}"
+    );
 }
