@@ -346,7 +346,8 @@ impl HttpSession {
             r
         };
         // The Date text is borrowed from the per-connection cache (rendered once a second).
-        let date = self.date.render(SystemTime::now());
+        let wall = SystemTime::now();
+        let date = self.date.render(wall);
         let mut headers: [(&str, &[u8]); 5] = [("", b""); 5];
         headers[0] = ("Date", date.as_bytes());
         headers[1] = ("Server", SERVER.as_bytes());
@@ -376,13 +377,13 @@ impl HttpSession {
                 Version::Http09 => None,
                 v => Some(v.as_str()),
             };
-            log::emit(&log::access_line(
-                self.peer,
-                SystemTime::now(),
-                &log::request_line(method, &head.target, version),
-                reply.status,
-                sends_body.then_some(reply.length),
-            ));
+            log::emit_entry(&log::Entry {
+                peer: self.peer,
+                date: self.date.render(wall),
+                request: Some((method, &head.target, version)),
+                status: reply.status,
+                bytes: sends_body.then_some(reply.length),
+            });
         }
         if sends_body {
             self.body = std::mem::replace(&mut reply.body, Body::None);
@@ -479,13 +480,13 @@ impl Session for HttpSession {
                 Err(e) => {
                     self.conn.send_error(t, &e, out);
                     if let (Some(status), false) = (e.status(), self.shared.quiet) {
-                        log::emit(&log::access_line(
-                            self.peer,
-                            SystemTime::now(),
-                            "-",
+                        log::emit_entry(&log::Entry {
+                            peer: self.peer,
+                            date: self.date.render(SystemTime::now()),
+                            request: None,
                             status,
-                            None,
-                        ));
+                            bytes: None,
+                        });
                     }
                     self.failed = true;
                 }

@@ -1,47 +1,119 @@
 //! The access log: one line per request on stderr in Common Log Format, as Apache and nginx write
 //! it: `127.0.0.1 - - [26/Nov/2026:06:15:53 +0000] "GET / HTTP/1.1" 200 1234`.
 
-use std::fmt::Write as _;
+use std::cell::RefCell;
 use std::io::Write as _;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
 /// The CLF timestamp of `t` in UTC: `26/Nov/2026:06:15:53 +0000`.
 pub fn clf_time(t: SystemTime) -> String {
-    // httpdate renders the IMF-fixdate `Thu, 26 Nov 2026 06:15:53 GMT`; CLF uses the same
-    // fields in another order.
-    let imf = httpdate::fmt_http_date(t);
-    let mut f = imf.split_whitespace().skip(1);
+    let mut buf = Vec::with_capacity(26);
+    write_clf_time(&mut buf, &httpdate::fmt_http_date(t));
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Append the CLF timestamp for an IMF-fixdate (`Thu, 26 Nov 2026 06:15:53 GMT`, as in a
+/// `Date` header): the same fields in another order, `26/Nov/2026:06:15:53 +0000`. Anything
+/// else is appended as it is.
+fn write_clf_time(buf: &mut Vec<u8>, imf: &str) {
+    let mut f = imf.split_ascii_whitespace().skip(1);
     match (f.next(), f.next(), f.next(), f.next()) {
         (Some(day), Some(month), Some(year), Some(hms)) => {
-            format!("{day}/{month}/{year}:{hms} +0000")
+            for (part, sep) in [(day, "/"), (month, "/"), (year, ":"), (hms, " +0000")] {
+                buf.extend_from_slice(part.as_bytes());
+                buf.extend_from_slice(sep.as_bytes());
+            }
         }
-        _ => imf,
+        _ => buf.extend_from_slice(imf.as_bytes()),
     }
 }
 
 /// The request line as it goes between the quotes of a log line: bytes outside printable ASCII,
 /// `"` and `\` escaped as `\xHH` (as Apache does), so a request cannot forge log lines.
 pub fn request_line(method: &str, target: &[u8], version: Option<&str>) -> String {
-    let mut s = String::with_capacity(method.len() + target.len() + 10);
-    escape_into(&mut s, method.as_bytes());
-    s.push(' ');
-    escape_into(&mut s, target);
-    if let Some(v) = version {
-        s.push_str(" HTTP/");
-        s.push_str(v);
-    }
-    s
+    let mut buf = Vec::with_capacity(method.len() + target.len() + 10);
+    write_request_line(&mut buf, method, target, version);
+    // Only printable ASCII and escapes were written.
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
-fn escape_into(s: &mut String, bytes: &[u8]) {
+fn write_request_line(buf: &mut Vec<u8>, method: &str, target: &[u8], version: Option<&str>) {
+    escape_into(buf, method.as_bytes());
+    buf.push(b' ');
+    escape_into(buf, target);
+    if let Some(v) = version {
+        buf.extend_from_slice(b" HTTP/");
+        buf.extend_from_slice(v.as_bytes());
+    }
+}
+
+fn escape_into(buf: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for &b in bytes {
         if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
-            s.push(b as char);
+            buf.push(b);
         } else {
-            let _ = write!(s, "\\x{b:02x}");
+            buf.extend_from_slice(&[
+                b'\\',
+                b'x',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ]);
         }
     }
+}
+
+/// One access-log entry, written by [`emit_entry`] without allocating per request.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    /// The client's address.
+    pub peer: IpAddr,
+    /// When, as an IMF-fixdate (the response's `Date` value, which is cached per second).
+    pub date: &'a str,
+    /// Method, target and version (`None` for HTTP/0.9) of the request; `None` for a request
+    /// that could not be parsed (written `-`).
+    pub request: Option<(&'a str, &'a [u8], Option<&'a str>)>,
+    /// The status sent.
+    pub status: u16,
+    /// The body length sent, `None` for none (written `-`).
+    pub bytes: Option<u64>,
+}
+
+impl Entry<'_> {
+    /// Append the line, with its newline, to `buf`.
+    pub fn write_to(&self, buf: &mut Vec<u8>) {
+        let _ = write!(buf, "{} - - [", self.peer);
+        write_clf_time(buf, self.date);
+        buf.extend_from_slice(b"] \"");
+        match self.request {
+            Some((method, target, version)) => write_request_line(buf, method, target, version),
+            None => buf.push(b'-'),
+        }
+        let _ = match self.bytes {
+            Some(n) if n > 0 => writeln!(buf, "\" {} {n}", self.status),
+            _ => writeln!(buf, "\" {} -", self.status),
+        };
+    }
+}
+
+thread_local! {
+    /// The line being written: one buffer per thread, reused for every line.
+    static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Write `entry` to stderr as one line, in one write (lines from several threads do not
+/// interleave), rendered into a per-thread buffer rather than fresh Strings.
+pub fn emit_entry(entry: &Entry<'_>) {
+    LINE.with_borrow_mut(|buf| {
+        buf.clear();
+        entry.write_to(buf);
+        let _ = std::io::stderr().lock().write_all(buf);
+        // A long target (up to the core's limit, escaped) need not stay allocated.
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::new();
+        }
+    });
 }
 
 /// One access-log line (without the newline). `bytes` is the body length sent, `None` for none
@@ -109,5 +181,71 @@ mod tests {
         );
         assert!(line.ends_with("\"HEAD /x HTTP/1.0\" 304 -"), "{line}");
         assert!(line.starts_with("::1 - - [01/Jan/1970:00:00:00 +0000]"));
+    }
+
+    /// The allocation-free writer gives exactly the line the String-building helpers give.
+    #[test]
+    fn entries_render_as_access_lines() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_673_753);
+        let date = httpdate::fmt_http_date(t);
+        type Request<'a> = Option<(&'a str, &'a [u8], Option<&'a str>)>;
+        let requests: [Request<'_>; 4] = [
+            Some(("GET", b"/hello.txt", Some("1.1"))),
+            Some(("GET", b"/", None)),
+            Some(("HEAD", b"/a\"b\\c\n\xff\x00\x7f", Some("1.0"))),
+            None,
+        ];
+        let peers: [IpAddr; 2] = ["192.168.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        for request in requests {
+            for peer in peers {
+                for (status, bytes) in [
+                    (200, Some(13)),
+                    (200, Some(0)),
+                    (304, None),
+                    (404, Some(u64::MAX)),
+                ] {
+                    let entry = Entry {
+                        peer,
+                        date: &date,
+                        request,
+                        status,
+                        bytes,
+                    };
+                    let mut buf = b"kept".to_vec();
+                    entry.write_to(&mut buf);
+                    let quoted = match request {
+                        Some((m, target, v)) => request_line(m, target, v),
+                        None => "-".to_string(),
+                    };
+                    let want = access_line(peer, t, &quoted, status, bytes);
+                    assert_eq!(String::from_utf8(buf).unwrap(), format!("kept{want}\n"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_byte_outside_printable_ascii_is_escaped_as_hex() {
+        let all: Vec<u8> = (0..=255).collect();
+        let line = request_line("GET", &all, None);
+        let mut want = String::from("GET ");
+        for b in all {
+            if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+                want.push(char::from(b));
+            } else {
+                want.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+        assert_eq!(line, want);
+    }
+
+    #[test]
+    fn clf_time_reorders_an_imf_fixdate_or_keeps_other_text() {
+        let mut buf = Vec::new();
+        write_clf_time(&mut buf, "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(buf, b"06/Nov/1994:08:49:37 +0000");
+        buf.clear();
+        write_clf_time(&mut buf, "soon");
+        assert_eq!(buf, b"soon");
     }
 }
