@@ -108,7 +108,6 @@ impl FileServer {
                 self.shared.config.clone(),
                 clock::to_time(now),
             ),
-            date: DateCache::new(),
             request: None,
             body: Body::None,
             failed: false,
@@ -233,10 +232,19 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 thread_local! {
+    /// The `Date` value, rendered at most once a second per thread (per event loop), shared by
+    /// every connection the thread serves.
+    static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
+
     /// The buffer file chunks are read into before the connection frames them: one per thread,
     /// not per connection (idle connections hold none) nor per request. Grows to the largest
     /// chunk read, at most one transmit budget.
     static CHUNK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with the current `Date` value (an IMF-fixdate). `f` must not call this again.
+fn with_date<R>(f: impl FnOnce(&str) -> R) -> R {
+    DATE.with_borrow_mut(|cache| f(cache.render(SystemTime::now())))
 }
 
 /// One connection of the file server.
@@ -245,7 +253,6 @@ pub struct HttpSession {
     shared: Arc<Shared>,
     peer: IpAddr,
     conn: Connection,
-    date: DateCache,
     /// A request whose head arrived; answered at its EndOfMessage (its body is discarded).
     request: Option<RequestHead>,
     body: Body,
@@ -345,45 +352,47 @@ impl HttpSession {
             r.extra = Some(("Allow", b"GET, HEAD".to_vec()));
             r
         };
-        // The Date text is borrowed from the per-connection cache (rendered once a second).
-        let wall = SystemTime::now();
-        let date = self.date.render(wall);
-        let mut headers: [(&str, &[u8]); 5] = [("", b""); 5];
-        headers[0] = ("Date", date.as_bytes());
-        headers[1] = ("Server", SERVER.as_bytes());
-        headers[2] = ("Content-Type", reply.content_type.as_bytes());
-        let mut n = 3;
-        if let Some(lm) = &reply.last_modified {
-            headers[n] = ("Last-Modified", lm);
-            n += 1;
-        }
-        if let Some((name, value)) = &reply.extra {
-            headers[n] = (name, value);
-            n += 1;
-        }
-        let response = Response {
-            status: reply.status,
-            reason: reply.reason,
-            headers: &headers[..n],
-            body: BodyLength::Known(reply.length),
-        };
-        if self.conn.send_response(t, &response, out).is_err() {
+        let sends_body = !is_head && reply.status != 304 && reply.length > 0;
+        // The Date text is borrowed from the thread's cache (rendered once a second).
+        let sent = with_date(|date| {
+            let mut headers: [(&str, &[u8]); 5] = [("", b""); 5];
+            headers[0] = ("Date", date.as_bytes());
+            headers[1] = ("Server", SERVER.as_bytes());
+            headers[2] = ("Content-Type", reply.content_type.as_bytes());
+            let mut n = 3;
+            if let Some(lm) = &reply.last_modified {
+                headers[n] = ("Last-Modified", lm);
+                n += 1;
+            }
+            if let Some((name, value)) = &reply.extra {
+                headers[n] = (name, value);
+                n += 1;
+            }
+            let response = Response {
+                status: reply.status,
+                reason: reply.reason,
+                headers: &headers[..n],
+                body: BodyLength::Known(reply.length),
+            };
+            self.conn.send_response(t, &response, out).ok()?;
+            if !self.shared.quiet {
+                let version = match head.version {
+                    Version::Http09 => None,
+                    v => Some(v.as_str()),
+                };
+                log::emit_entry(&log::Entry {
+                    peer: self.peer,
+                    date,
+                    request: Some((method, &head.target, version)),
+                    status: reply.status,
+                    bytes: sends_body.then_some(reply.length),
+                });
+            }
+            Some(())
+        });
+        if sent.is_none() {
             self.failed = true;
             return;
-        }
-        let sends_body = !is_head && reply.status != 304 && reply.length > 0;
-        if !self.shared.quiet {
-            let version = match head.version {
-                Version::Http09 => None,
-                v => Some(v.as_str()),
-            };
-            log::emit_entry(&log::Entry {
-                peer: self.peer,
-                date: self.date.render(wall),
-                request: Some((method, &head.target, version)),
-                status: reply.status,
-                bytes: sends_body.then_some(reply.length),
-            });
         }
         if sends_body {
             self.body = std::mem::replace(&mut reply.body, Body::None);
@@ -480,12 +489,14 @@ impl Session for HttpSession {
                 Err(e) => {
                     self.conn.send_error(t, &e, out);
                     if let (Some(status), false) = (e.status(), self.shared.quiet) {
-                        log::emit_entry(&log::Entry {
-                            peer: self.peer,
-                            date: self.date.render(SystemTime::now()),
-                            request: None,
-                            status,
-                            bytes: None,
+                        with_date(|date| {
+                            log::emit_entry(&log::Entry {
+                                peer: self.peer,
+                                date,
+                                request: None,
+                                status,
+                                bytes: None,
+                            });
                         });
                     }
                     self.failed = true;
@@ -573,6 +584,24 @@ mod tests {
         let y10k = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
         assert_eq!(http_date(y10k), None);
         assert!(http_date(y10k - Duration::from_secs(1)).is_some());
+    }
+
+    /// Every connection a thread serves borrows one cached `Date` text: it is not rendered
+    /// again within the same second.
+    #[test]
+    fn the_date_is_cached_per_thread() {
+        let (first, second) = loop {
+            let first = with_date(|d| (d.to_string(), d.as_ptr()));
+            let second = with_date(|d| (d.to_string(), d.as_ptr()));
+            if first.0 == second.0 {
+                break (first, second);
+            }
+            // The second changed in between: try again.
+        };
+        assert_eq!(first.1, second.1, "rendered again within one second");
+        let date = httpdate::parse_http_date(&first.0).unwrap();
+        let skew = SystemTime::now().duration_since(date).unwrap_or_default();
+        assert!(skew < std::time::Duration::from_secs(5), "{}", first.0);
     }
 
     #[test]
