@@ -443,12 +443,13 @@ pub fn pair(data: &[u8]) {
                 server.injected |= !v.is_empty();
             }
         }
-        // A side whose peer's output was injected into, or cut short by a local error, may see a
-        // broken stream; otherwise it must accept everything its peer core wrote.
-        let client_dirty = client.injected || client.local_failed;
-        let server_dirty = server.injected || server.local_failed;
-        server.drain(client_dirty);
-        client.drain(server_dirty);
+        // Once bytes were injected on either wire (a server answers an injected request the
+        // client never sent), or a command failed and cut a message short, either side may see
+        // a broken stream; until then each must accept everything its peer core wrote.
+        let dirty =
+            client.injected || server.injected || client.local_failed || server.local_failed;
+        server.drain(dirty);
+        client.drain(dirty);
         for side in [&client, &server] {
             assert!(side.conn.buffered() <= bound(&config, 1024));
             if side.closed {
