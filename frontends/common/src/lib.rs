@@ -43,6 +43,7 @@ pub mod files;
 pub mod get;
 pub mod http_server;
 pub mod line_service;
+pub mod listen;
 pub mod log;
 pub mod runtime;
 pub mod session;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
+use portline_common::listen::{ListenOptions, listen_tcp};
 use portline_common::shutdown::{Registration, Shutdown};
 use portline_common::{ServerOptions, Session, SessionFactory, TRANSMIT_BUDGET};
 use slab::Slab;
@@ -28,9 +29,6 @@ const WAKER: Token = Token(usize::MAX - 2);
 
 /// How long accepting pauses when the process or system is out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-
-/// Pending connections the kernel queues per listener.
-const BACKLOG: i32 = 1024;
 
 /// Bind `threads` listeners on `addr` with `SO_REUSEPORT` (the first resolves port 0), run one
 /// loop per listener (the calling thread runs the first), and return when all have stopped.
@@ -90,19 +88,13 @@ pub(crate) fn serve(
     })
 }
 
-/// A non-blocking listener with `SO_REUSEADDR` and `SO_REUSEPORT`.
+/// A non-blocking listener with `SO_REUSEADDR` and `SO_REUSEPORT`, one per event loop.
 fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
-    Ok(TcpListener::from_std(socket.into()))
+    let options = ListenOptions {
+        reuse_port: true,
+        nonblocking: true,
+    };
+    Ok(TcpListener::from_std(listen_tcp(addr, options)?))
 }
 
 /// Whether an accept error means "out of file descriptors or memory": retrying at once spins.

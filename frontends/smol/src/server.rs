@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use easy_parallel::Parallel;
+use portline_common::listen::{ListenOptions, listen_tcp};
 use portline_common::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
 use smol::channel::{self, Receiver, Sender};
@@ -15,10 +16,6 @@ use smol::future::{self, FutureExt as _};
 use smol::{Async, Executor, Timer};
 
 use crate::conn::{self, End};
-
-/// Pending connections the kernel may queue before `accept` (std's default is 128, too few for
-/// a burst of a thousand clients).
-const BACKLOG: i32 = 1024;
 
 /// After a failed `accept` that is not about one connection (EMFILE, ENFILE, ENOBUFS...), wait
 /// this long before trying again instead of spinning.
@@ -252,15 +249,9 @@ fn refuse(ex: &Executor<'_>, stream: Async<TcpStream>, reply: Option<Vec<u8>>, l
     .detach();
 }
 
-/// A listening socket on `addr` with a backlog of [`BACKLOG`].
+/// A listening socket on `addr` (common's backlog and options).
 fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    // As std does: a restarted server can bind while old connections sit in TIME_WAIT.
-    socket.set_reuse_address(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
-    Ok(socket.into())
+    listen_tcp(addr, ListenOptions::default())
 }
 
 /// Serve UDP until `shutdown` is requested: one datagram in, at most one reply out.

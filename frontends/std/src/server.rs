@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use portline_common::listen::{ListenOptions, listen_tcp};
 use portline_common::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
 
@@ -141,7 +142,7 @@ pub fn serve_tcp(
     factory: Arc<dyn SessionFactory>,
     ready: &mut dyn FnMut(SocketAddr),
 ) -> io::Result<()> {
-    let listener = TcpListener::bind(opts.listen)?;
+    let listener = listen_tcp(opts.listen, ListenOptions::default())?;
     let local = listener.local_addr()?;
     let wake = wake_address(local);
     let _registration = shutdown.on_request(move || {
