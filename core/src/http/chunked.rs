@@ -138,10 +138,14 @@ impl Chunked {
                     }
                     let n = usize::try_from(*left).unwrap_or(usize::MAX).min(buf.len());
                     *left -= n as u64;
-                    if *left == 0 {
-                        *self = Chunked::DataEnd;
+                    if *left != 0 {
+                        return Ok(ChunkPoll::Data(buf.split_to(n).freeze()));
                     }
-                    return Ok(ChunkPoll::Data(buf.split_to(n).freeze()));
+                    *self = Chunked::DataEnd;
+                    let (data, framing) = self.coalesce(buf, n, declared, max_body);
+                    let data = buf.split_to(data).freeze();
+                    buf.advance(framing);
+                    return Ok(ChunkPoll::Data(data));
                 }
                 Chunked::DataEnd => match buf.first() {
                     None => return Ok(ChunkPoll::NeedData),
@@ -180,6 +184,53 @@ impl Chunked {
     }
 }
 
+impl Chunked {
+    /// After a chunk's data ends at `buf[..n]`, joins the data of the complete chunks that follow
+    /// onto it, moving each over the framing before it (`copy_within`), so that one `Data` event
+    /// carries them all. Only framing that is valid and complete is consumed: anything else (an
+    /// error, the last chunk, a size over `max_body`, a line not yet complete) stops the join and
+    /// is left at the front of the buffer for the next [`Chunked::poll`], which then reports it
+    /// exactly as without the join. Returns how many data bytes are now at the front of `buf`,
+    /// and how many framing bytes follow them that were consumed.
+    fn coalesce(
+        &mut self,
+        buf: &mut BytesMut,
+        n: usize,
+        declared: &mut u64,
+        max_body: u64,
+    ) -> (usize, usize) {
+        let (mut w, mut r) = (n, n);
+        while *self == Chunked::DataEnd {
+            let rest = &buf[r..];
+            if !rest.starts_with(b"\r\n") {
+                break;
+            }
+            let Ok(Some((line, len))) = crlf_line(&rest[2..], MAX_SIZE_LINE, bad("")) else {
+                break;
+            };
+            let Ok(size) = size_line(line) else {
+                break;
+            };
+            let total = declared.saturating_add(size);
+            if size == 0 || total > max_body {
+                break;
+            }
+            *declared = total;
+            r += 2 + len;
+            let m = usize::try_from(size)
+                .unwrap_or(usize::MAX)
+                .min(buf.len() - r);
+            buf.copy_within(r..r + m, w);
+            w += m;
+            r += m;
+            if (m as u64) < size {
+                *self = Chunked::Data(size - m as u64);
+            }
+        }
+        (w, r - w)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +252,40 @@ mod tests {
     fn decodes_with_extensions_and_trailers() {
         let body = decode(b"5;a=b\r\nhello\r\n1\r\n!\r\n0\r\nX: y\r\n\r\n").unwrap();
         assert_eq!(body, b"hello!");
+    }
+
+    /// Every poll result until the end, an error or a need for data.
+    fn polls(input: &[u8], max_body: u64) -> (Vec<Vec<u8>>, Result<ChunkPoll, Error>) {
+        let mut buf = BytesMut::from(input);
+        let (mut c, mut declared, mut data) = (Chunked::Size, 0, Vec::new());
+        loop {
+            match c.poll(&mut buf, 1024, &mut declared, max_body) {
+                Ok(ChunkPoll::Data(d)) => data.push(d.to_vec()),
+                other => return (data, other),
+            }
+        }
+    }
+
+    #[test]
+    fn complete_chunks_are_joined_and_what_stops_the_join_is_reported_after() {
+        let (data, end) = polls(b"5\r\nhello\r\n1;x\r\n!\r\n3\r\nabc\r\n0\r\n\r\n", u64::MAX);
+        assert_eq!(data, [b"hello!abc".to_vec()]);
+        assert!(matches!(end, Ok(ChunkPoll::End)));
+        // A partial chunk joins what is there and stays in its data state.
+        let (data, end) = polls(b"2\r\nab\r\n4\r\ncd", u64::MAX);
+        assert_eq!(data, [b"abcd".to_vec()]);
+        assert!(matches!(end, Ok(ChunkPoll::NeedData)));
+        // Bad framing after good data: the data first, then the error.
+        let (data, end) = polls(b"2\r\nab\r\n1\r\nc\r\nzz\r\n", u64::MAX);
+        assert_eq!(data, [b"abc".to_vec()]);
+        assert_eq!(end.unwrap_err().status(), Some(400));
+        let (data, end) = polls(b"2\r\nab\r\n1\r\ncX", u64::MAX);
+        assert_eq!(data, [b"abc".to_vec()]);
+        assert_eq!(end.unwrap_err().status(), Some(400));
+        // Over the body limit: the chunks under it, then 413.
+        let (data, end) = polls(b"2\r\nab\r\n1\r\nc\r\n1\r\nd\r\n", 3);
+        assert_eq!(data, [b"abc".to_vec()]);
+        assert_eq!(end.unwrap_err().status(), Some(413));
     }
 
     #[test]
