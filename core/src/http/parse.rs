@@ -178,42 +178,35 @@ fn version_of(major: u8, minor: u8) -> Result<Version, Error> {
 /// Length of the prefix of `v` whose bytes are all in `class`, where every byte below `below`
 /// except HTAB, and DEL, are known to be outside it (true of [`FIELD_VALUE`] with `0x20` and
 /// [`TARGET`] with `0x21`). Eight bytes are checked at a time (SWAR: "has a byte less than n" and
-/// "has a zero byte" on a `u64`); a word with a possible hit is looked at byte by byte.
+/// "has a zero byte" on a `u64`). A borrow in those tests only ever flags bytes *after* a real
+/// match, so the lowest flagged byte of a word is the first byte below `below` or equal to DEL:
+/// it is found with `trailing_zeros` and looked up in `class` (it is HTAB, or outside the class).
 #[inline]
 fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
     const LO: u64 = u64::from_le_bytes([0x01; 8]);
     const HI: u64 = u64::from_le_bytes([0x80; 8]);
     const DEL: u64 = u64::from_le_bytes([0x7f; 8]);
-    let hit = |w: &[u8]| -> bool {
-        // One 8-byte load: `chunks_exact` guarantees the length.
+    let mut i = 0;
+    while let Some(w) = v.get(i..i + 8) {
+        // One 8-byte load: `get` returned exactly eight bytes.
         let x = u64::from_le_bytes(w.try_into().expect("8 bytes"));
         let low = x.wrapping_sub(LO * u64::from(below)) & !x & HI;
         let y = x ^ DEL;
         let del = y.wrapping_sub(LO) & !y & HI;
-        low | del != 0
-    };
-    let mut done = 0;
-    let mut pairs = v.chunks_exact(16);
-    for p in pairs.by_ref() {
-        if hit(&p[..8]) | hit(&p[8..]) {
-            if let Some(i) = p.iter().position(|&b| !class[b as usize]) {
-                return done + i;
-            }
+        let hits = low | del;
+        if hits == 0 {
+            i += 8;
+            continue;
         }
-        done += 16;
-    }
-    let rest = pairs.remainder();
-    let mut words = rest.chunks_exact(8);
-    for w in words.by_ref() {
-        if hit(w) {
-            if let Some(i) = w.iter().position(|&b| !class[b as usize]) {
-                return done + i;
-            }
+        let j = i + (hits.trailing_zeros() / 8) as usize;
+        if !class[v[j] as usize] {
+            return j;
         }
-        done += 8;
+        // HTAB, which the class allows: go on after it.
+        i = j + 1;
     }
-    let tail = words.remainder();
-    done + tail
+    let tail = &v[i..];
+    i + tail
         .iter()
         .position(|&b| !class[b as usize])
         .unwrap_or(tail.len())
@@ -898,16 +891,48 @@ mod tests {
     fn class_prefix_agrees_with_the_tables() {
         for len in 0..40 {
             for bad_at in 0..=len {
-                for bad in [0u8, 9, 0x1f, 0x20, 0x7f, b'\r'] {
+                for bad in [0u8, 9, 0x1f, 0x20, 0x7f, b'\r', 0x80, 0x21] {
                     let mut v = vec![b'a'; len];
                     if bad_at < len {
                         v[bad_at] = bad;
+                    }
+                    // HTAB before it (in the field-value class), and a second candidate after.
+                    if bad_at >= 3 {
+                        v[bad_at - 3] = b'\t';
+                    }
+                    if bad_at + 2 < len {
+                        v[bad_at + 2] = b'\r';
                     }
                     for (below, class) in [(0x20, &FIELD_VALUE), (0x21, &TARGET)] {
                         let naive = v.iter().position(|&b| !class[b as usize]).unwrap_or(len);
                         assert_eq!(class_prefix(&v, below, class), naive, "{v:?}");
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn class_prefix_agrees_with_the_tables_on_random_bytes() {
+        // xorshift: deterministic, biased towards the bytes around the class edges.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 48) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|i| {
+                    let r = (x >> (i % 56)) as u8;
+                    match r % 8 {
+                        0 => [0, 9, 0x1f, 0x20, 0x21, 0x7e, 0x7f, 0x80][(r / 8 % 8) as usize],
+                        _ => b'a' + r % 26,
+                    }
+                })
+                .collect();
+            for (below, class) in [(0x20, &FIELD_VALUE), (0x21, &TARGET)] {
+                let naive = v.iter().position(|&b| !class[b as usize]).unwrap_or(len);
+                assert_eq!(class_prefix(&v, below, class), naive, "{v:?}");
             }
         }
     }
