@@ -197,7 +197,15 @@ fn walk(root: &OwnedFd, rel: &[u8]) -> Result<Node, rustix::io::Errno> {
             dir = Some(openat(at, name, DIR, Mode::empty())?);
         }
     }
-    let fd = openat(dir.as_ref().unwrap_or(root), last, FILE, Mode::empty())?;
+    let at = dir.as_ref().unwrap_or(root);
+    let fd = match openat(at, last, FILE, Mode::empty()) {
+        // A directory that may be searched but not read: its index.html may still be served.
+        Err(rustix::io::Errno::ACCESS) => {
+            openat(at, last, DIR, Mode::empty())?;
+            return Ok(Node::Dir);
+        }
+        other => other?,
+    };
     let file = File::from(fd);
     let meta = file
         .metadata()
@@ -762,6 +770,33 @@ mod tests {
             slash.resolve(b"/"),
             Ok(Resolved::Directory { path, .. }) if path == Path::new("/")
         ));
+    }
+
+    /// A directory with search but no read permission (mode 0311) still serves its index.html
+    /// (opening it for reading fails; it is searched instead). Root reads anything, so as root
+    /// this only checks that nothing else changed.
+    #[cfg(unix)]
+    #[test]
+    fn search_only_directories_serve_their_index() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_tmp, root) = tree();
+        let dir = root.join("search-only");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), "index").unwrap();
+        std::fs::write(dir.join("f.txt"), "f").unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o311)).unwrap();
+        if std::fs::read_dir(&dir).is_ok() {
+            eprintln!("note: running as root, permissions are not enforced");
+        }
+        assert_eq!(
+            contents(resolve(&root, b"/search-only/")).as_deref(),
+            Ok("index")
+        );
+        assert_eq!(
+            contents(resolve(&root, b"/search-only/f.txt")).as_deref(),
+            Ok("f")
+        );
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 
     #[test]
