@@ -156,15 +156,89 @@ enum Node {
     Dir,
 }
 
-/// The walk: open `rel` (segments joined by `/`, none empty, `.` or `..`, so each is one
-/// directory entry) below the directory `root`, one `openat` per segment, each relative to the
-/// directory opened just before and with `O_NOFOLLOW`. No symlink is followed and no segment
-/// climbs, so whatever opens lies beneath `root`, by construction and without a race. Empty
-/// `rel` opens `root` itself. An error names the first failing step (`ENOENT`: a name is
-/// missing; `ELOOP` or `ENOTDIR`: a symlink, or a file where a directory was expected).
+/// How [`walk`] opens a path (tests force the portable way).
+#[cfg(unix)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resolve {
+    /// `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` where the kernel has it (Linux 5.6+,
+    /// and not refused by a seccomp filter), else one `openat` per segment.
+    Auto,
+    /// One `openat(O_NOFOLLOW)` per segment.
+    PerSegment,
+}
+
+/// Set once `openat2` is found missing or refused; from then on every walk is per segment.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+static NO_OPENAT2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Open `rel` (segments joined by `/`, none empty, `.` or `..`, so each is one directory
+/// entry; empty for `root` itself) beneath the directory `root` with `flags` for the last
+/// segment, following no symlink anywhere: a symlink fails with `ELOOP` (or `ENOTDIR` when a
+/// directory was expected). With no `..` and no symlink, what opens lies beneath `root` by
+/// construction, whatever happens to paths meanwhile: each step is relative to a handle.
+#[cfg(unix)]
+fn open_nofollow(
+    root: &OwnedFd,
+    rel: &[u8],
+    flags: rustix::fs::OFlags,
+    how: Resolve,
+) -> Result<OwnedFd, rustix::io::Errno> {
+    use rustix::fs::{Mode, openat};
+    use rustix::io::Errno;
+    let rel = if rel.is_empty() { &b"."[..] } else { rel };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if how == Resolve::Auto && !NO_OPENAT2.load(std::sync::atomic::Ordering::Relaxed) {
+        use rustix::fs::ResolveFlags;
+        // One system call for the whole path, the kernel enforcing both rules.
+        let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
+        match rustix::fs::openat2(root, rel, flags, Mode::empty(), resolve) {
+            // Not there (before 5.6), or refused by a seccomp filter: walk instead.
+            Err(Errno::NOSYS | Errno::PERM | Errno::INVAL | Errno::TOOBIG) => {
+                NO_OPENAT2.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            other => return other,
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = how;
+    let (dirs, last) = match rel.iter().rposition(|&b| b == b'/') {
+        Some(p) => (&rel[..p], &rel[p + 1..]),
+        None => (&b""[..], rel),
+    };
+    let mut dir: Option<OwnedFd> = None;
+    if !dirs.is_empty() {
+        for name in dirs.split(|&b| b == b'/') {
+            let at = dir.as_ref().unwrap_or(root);
+            dir = Some(openat(at, name, SEARCH, Mode::empty())?);
+        }
+    }
+    openat(dir.as_ref().unwrap_or(root), last, flags, Mode::empty())
+}
+
+/// Directories on the way are only searched (as a path lookup needs): O_PATH where it exists,
+/// so a directory with search but no read permission still works.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SEARCH: rustix::fs::OFlags = rustix::fs::OFlags::PATH
+    .union(rustix::fs::OFlags::DIRECTORY)
+    .union(rustix::fs::OFlags::NOFOLLOW)
+    .union(rustix::fs::OFlags::CLOEXEC);
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+const SEARCH: rustix::fs::OFlags = rustix::fs::OFlags::RDONLY
+    .union(rustix::fs::OFlags::DIRECTORY)
+    .union(rustix::fs::OFlags::NOFOLLOW)
+    .union(rustix::fs::OFlags::CLOEXEC);
+
+/// The walk: open `rel` beneath `root` following no symlink ([`open_nofollow`]), then fstat the
+/// handle. An error names the first failing step (`ENOENT`: a name is missing; `ELOOP` or
+/// `ENOTDIR`: a symlink, or a file where a directory was expected).
 #[cfg(unix)]
 fn walk(root: &OwnedFd, rel: &[u8]) -> Result<Node, rustix::io::Errno> {
-    use rustix::fs::{Mode, OFlags, openat};
+    walk_with(root, rel, Resolve::Auto)
+}
+
+#[cfg(unix)]
+fn walk_with(root: &OwnedFd, rel: &[u8], how: Resolve) -> Result<Node, rustix::io::Errno> {
+    use rustix::fs::OFlags;
     // A FIFO opened without O_NONBLOCK would block until a writer came; O_NOCTTY keeps a
     // terminal device from becoming the controlling terminal. Neither is read: only regular
     // files are served (nginx opens files the same way, then checks the handle's fstat).
@@ -173,35 +247,10 @@ fn walk(root: &OwnedFd, rel: &[u8]) -> Result<Node, rustix::io::Errno> {
         .union(OFlags::NONBLOCK)
         .union(OFlags::NOCTTY)
         .union(OFlags::CLOEXEC);
-    // Directories on the way are only searched (as a path lookup needs): O_PATH where it
-    // exists, so a directory with search but no read permission still works.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    const DIR: OFlags = OFlags::PATH
-        .union(OFlags::DIRECTORY)
-        .union(OFlags::NOFOLLOW)
-        .union(OFlags::CLOEXEC);
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    const DIR: OFlags = OFlags::RDONLY
-        .union(OFlags::DIRECTORY)
-        .union(OFlags::NOFOLLOW)
-        .union(OFlags::CLOEXEC);
-
-    let (dirs, last) = match rel.iter().rposition(|&b| b == b'/') {
-        Some(p) => (&rel[..p], &rel[p + 1..]),
-        None => (&b""[..], if rel.is_empty() { &b"."[..] } else { rel }),
-    };
-    let mut dir: Option<OwnedFd> = None;
-    if !dirs.is_empty() {
-        for name in dirs.split(|&b| b == b'/') {
-            let at = dir.as_ref().unwrap_or(root);
-            dir = Some(openat(at, name, DIR, Mode::empty())?);
-        }
-    }
-    let at = dir.as_ref().unwrap_or(root);
-    let fd = match openat(at, last, FILE, Mode::empty()) {
+    let fd = match open_nofollow(root, rel, FILE, how) {
         // A directory that may be searched but not read: its index.html may still be served.
         Err(rustix::io::Errno::ACCESS) => {
-            openat(at, last, DIR, Mode::empty())?;
+            open_nofollow(root, rel, SEARCH, how)?;
             return Ok(Node::Dir);
         }
         other => other?,
@@ -725,34 +774,52 @@ mod tests {
         ));
     }
 
-    /// The walk itself never follows a symlink, wherever it is on the path; the slow path
-    /// relies on that to refuse a link swapped in after canonicalization.
+    /// The walk itself never follows a symlink, wherever it is on the path, whether the kernel
+    /// resolves the path (openat2) or the walk goes one segment at a time; the slow path relies
+    /// on that to refuse a link swapped in after canonicalization.
     #[cfg(unix)]
     #[test]
     fn the_walk_follows_no_symlink() {
         let (_tmp, root) = tree();
+        std::os::unix::fs::symlink("dir", root.join("rel-dir")).unwrap();
+        std::fs::create_dir_all(root.join("d1/d2")).unwrap();
+        std::fs::write(root.join("d1/d2/f.txt"), "f").unwrap();
         let handle = Root::open(&root).unwrap();
-        for rel in [
-            &b"in-link"[..],
-            b"out-link",
-            b"out-dir/secret.txt",
-            b"out-dir",
-        ] {
-            assert!(
-                walk(&handle.dir, rel).is_err(),
-                "{} was followed",
-                rel.escape_ascii()
-            );
+        for how in [Resolve::Auto, Resolve::PerSegment] {
+            for rel in [
+                &b"in-link"[..],
+                b"out-link",
+                b"out-dir/secret.txt",
+                b"out-dir",
+                b"rel-dir/b.txt",
+                b"rel-dir",
+            ] {
+                assert!(
+                    walk_with(&handle.dir, rel, how).is_err(),
+                    "{how:?}: {} was followed",
+                    rel.escape_ascii()
+                );
+            }
+            for rel in [&b"dir/b.txt"[..], b"d1/d2/f.txt", b"a.txt"] {
+                assert!(
+                    matches!(walk_with(&handle.dir, rel, how), Ok(Node::File(..))),
+                    "{how:?}: {}",
+                    rel.escape_ascii()
+                );
+            }
+            assert!(matches!(walk_with(&handle.dir, b"", how), Ok(Node::Dir)));
+            assert!(matches!(
+                walk_with(&handle.dir, b"d1/d2", how),
+                Ok(Node::Dir)
+            ));
+            for rel in [&b"nothing"[..], b"d1/nothing/f.txt"] {
+                assert_eq!(
+                    walk_with(&handle.dir, rel, how).err(),
+                    Some(rustix::io::Errno::NOENT),
+                    "{how:?}"
+                );
+            }
         }
-        assert!(matches!(
-            walk(&handle.dir, b"dir/b.txt"),
-            Ok(Node::File(..))
-        ));
-        assert!(matches!(walk(&handle.dir, b""), Ok(Node::Dir)));
-        assert_eq!(
-            walk(&handle.dir, b"nothing").err(),
-            Some(rustix::io::Errno::NOENT)
-        );
     }
 
     /// A root of `/` (whose canonical path is the one that ends in `/`) joins without `//`.
