@@ -173,7 +173,13 @@ impl Connection {
         if self.buf.is_empty() && self.state.reading == Reading::Head && self.head_since.is_none() {
             self.head_since = Some(now);
         }
-        self.buf.extend_from_slice(data);
+        if !self.buf.try_reclaim(data.len()) && self.buf.is_empty() {
+            // No room, and none to take back from handed-out heads (a fresh connection, or the
+            // last head is still held): one exact allocation, without `reserve`'s growth path.
+            self.buf = BytesMut::from(data);
+        } else {
+            self.buf.extend_from_slice(data);
+        }
     }
 
     /// The peer closed its sending side (read returned 0).
