@@ -341,6 +341,10 @@ impl Root {
                 Err(rustix::io::Errno::NOENT) => return Err(Refusal::NotFound),
                 Err(_) => {}
             }
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            if let Some(found) = self.follow_beneath(rel) {
+                return found;
+            }
             let canon = full.canonicalize().map_err(|e| refusal(&e))?;
             let rel = rel_bytes(&self.path, &canon).ok_or(Refusal::Forbidden)?;
             match walk(&self.dir, rel) {
@@ -365,6 +369,47 @@ impl Root {
             let file = File::open(&canon).map_err(|e| refusal(&e))?;
             Ok((canon, Node::File(file, meta)))
         }
+    }
+
+    /// The symlink path without canonicalizing (which costs a `readlink` per component of the
+    /// root and the path): `openat2(RESOLVE_BENEATH)` follows symlinks only while they stay
+    /// beneath the root (the kernel refuses an absolute link or a `..` above the root with
+    /// `EXDEV`), and `/proc/self/fd` names the file found, which must lie under the root.
+    /// `None`: decide by the canonical path instead (absolute links, `EXDEV`, no openat2 or
+    /// /proc).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn follow_beneath(&self, rel: &[u8]) -> Option<Result<(PathBuf, Node), Refusal>> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        use std::os::fd::AsRawFd;
+        if NO_OPENAT2.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        // As the walk opens files, but following the last symlink too.
+        const FILE: OFlags = OFlags::RDONLY
+            .union(OFlags::NONBLOCK)
+            .union(OFlags::NOCTTY)
+            .union(OFlags::CLOEXEC);
+        let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+        let rel = if rel.is_empty() { &b"."[..] } else { rel };
+        let fd = match rustix::fs::openat2(&self.dir, rel, FILE, Mode::empty(), resolve) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) => return Some(Err(Refusal::NotFound)),
+            Err(_) => return None,
+        };
+        let real = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;
+        if !real.starts_with(&self.path) {
+            return None;
+        }
+        let file = File::from(fd);
+        let meta = file.metadata().ok()?;
+        Some(if meta.is_file() {
+            Ok((real, Node::File(file, meta)))
+        } else if meta.is_dir() {
+            Ok((real, Node::Dir))
+        } else {
+            // FIFOs, sockets, devices: never read.
+            Err(Refusal::Forbidden)
+        })
     }
 
     /// Map `target` to what to serve: a file is returned open (serve from the handle, which is
@@ -741,6 +786,30 @@ mod tests {
             resolve(&root, b"/dangling"),
             Err(Refusal::NotFound)
         ));
+        // Relative links that leave the root are refused however they climb; one that leaves
+        // and comes back (`../root/a.txt`) is judged by its canonical path, as before.
+        symlink("../secret.txt", root.join("rel-out")).unwrap();
+        symlink("../../secret.txt", root.join("dir/rel-out")).unwrap();
+        symlink("..", root.join("dir/parent")).unwrap();
+        symlink("../root/a.txt", root.join("round-trip")).unwrap();
+        for target in [
+            &b"/rel-out"[..],
+            b"/dir/rel-out",
+            b"/rel-dir/rel-out",
+            b"/dir/parent/rel-out",
+        ] {
+            let got = resolve(&root, target);
+            assert!(
+                matches!(got, Err(Refusal::Forbidden)),
+                "{}: {got:?}",
+                target.escape_ascii()
+            );
+        }
+        assert_eq!(
+            contents(resolve(&root, b"/dir/parent/a.txt")).as_deref(),
+            Ok("a")
+        );
+        assert_eq!(contents(resolve(&root, b"/round-trip")).as_deref(), Ok("a"));
         assert!(matches!(
             resolve(&root, b"/self/"),
             Ok(Resolved::Directory { path, .. }) if path == root
