@@ -560,6 +560,14 @@ impl HeadParser {
                     }
                 }
             }
+            if self.start.is_none() && self.pos == 0 {
+                if let Some((start, next)) = quick_start_line(view, rules) {
+                    self.start = Some(start);
+                    self.line = next;
+                    self.pos = next;
+                    continue;
+                }
+            }
             let Some(off) = memchr::memchr(b'\n', &view[self.pos..]) else {
                 self.pos = view.len();
                 return incomplete(buf, rules);
@@ -709,6 +717,91 @@ impl HeadParser {
             framing: done.framing,
             folded: done.folded,
         }
+    }
+}
+
+/// The common first line, checked in one pass from the first byte with no search for its LF
+/// first: `token SP target SP HTTP/1.d CRLF` for a request, `HTTP/1.d SP ddd SP reason CRLF` for
+/// a response, within the limits. Anything else (incomplete, a bare LF, an error, HTTP/0.9,
+/// another major version, a missing reason) returns `None`, and the general path takes the line
+/// and reports it. When this accepts a line the general path accepts it too, with the same
+/// spans: the bytes before the CRLF hold no LF, so it is the line the general path would take.
+#[inline]
+fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
+    if rules.request {
+        let m = view.iter().position(|&b| !TCHAR[b as usize])?;
+        if m == 0 || view[m] != b' ' {
+            return None;
+        }
+        let t0 = m + 1;
+        let t1 = t0 + class_prefix(&view[t0..], 0x21, &TARGET);
+        if t1 == t0 || t1 - t0 > rules.max_target {
+            return None;
+        }
+        let [
+            b' ',
+            b'H',
+            b'T',
+            b'T',
+            b'P',
+            b'/',
+            b'1',
+            b'.',
+            minor,
+            b'\r',
+            b'\n',
+        ] = *view.get(t1..t1 + 11)?
+        else {
+            return None;
+        };
+        let version = match minor {
+            b'0' => Version::Http10,
+            b'1'..=b'9' => Version::Http11,
+            _ => return None,
+        };
+        let start = StartLine::Request {
+            method: (0, m),
+            target: (t0, t1),
+            version,
+        };
+        Some((start, t1 + 11))
+    } else {
+        let [
+            b'H',
+            b'T',
+            b'T',
+            b'P',
+            b'/',
+            b'1',
+            b'.',
+            minor,
+            b' ',
+            d0 @ b'1'..=b'9',
+            d1 @ b'0'..=b'9',
+            d2 @ b'0'..=b'9',
+            b' ',
+        ] = *view.get(..13)?
+        else {
+            return None;
+        };
+        let version = match minor {
+            b'0' => Version::Http10,
+            b'1'..=b'9' => Version::Http11,
+            _ => return None,
+        };
+        let status = [d0, d1, d2]
+            .iter()
+            .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+        let r = 13 + class_prefix(&view[13..], 0x20, &FIELD_VALUE);
+        if view.get(r..r + 2)? != b"\r\n" {
+            return None;
+        }
+        let start = StartLine::Status {
+            version,
+            status,
+            reason: (13, r),
+        };
+        Some((start, r + 2))
     }
 }
 
@@ -935,6 +1028,55 @@ mod tests {
                 assert_eq!(class_prefix(&v, below, class), naive, "{v:?}");
             }
         }
+    }
+
+    /// The quick first-line check never accepts what the general path would not, and agrees on
+    /// what it accepts: every one-byte change of a few lines, both roles.
+    #[test]
+    fn quick_start_line_agrees_with_the_general_path() {
+        let lines: [&[u8]; 4] = [
+            b"GET /a?b=c HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"M-x / HTTP/1.0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n",
+            b"HTTP/1.0 404 Not \tFound\r\n\r\n",
+        ];
+        let swaps = [
+            0u8, b'\t', b'\n', b'\r', b' ', b'0', b'1', b'2', b'9', b'/', b':', b'H', 0x7f, 0x80,
+        ];
+        let mut checked = 0;
+        for line in lines {
+            for at in 0..line.len() {
+                for b in swaps {
+                    let mut v = line.to_vec();
+                    v[at] = b;
+                    for request in [true, false] {
+                        for max_target in [100, 3] {
+                            let rules = Rules {
+                                request,
+                                max_target,
+                                ..RULES
+                            };
+                            let Some((start, next)) = quick_start_line(&v, &rules) else {
+                                continue;
+                            };
+                            // Starting at `pos` 1 skips the quick check.
+                            let mut slow = HeadParser {
+                                pos: 1,
+                                ..HeadParser::default()
+                            };
+                            let slow_start = match slow.advance(&v, &rules) {
+                                Ok(Some(head)) => Some(head.start),
+                                _ => slow.start,
+                            };
+                            assert_eq!(slow_start, Some(start), "{v:?}");
+                            assert_eq!(v[next - 1], b'\n', "{v:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]
