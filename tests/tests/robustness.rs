@@ -158,6 +158,20 @@ fn path_traversal(fe: Frontend) {
     );
     // The server still serves normal files afterwards.
     assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
+    // Dot segments that stay inside the root are normalised (RFC 3986 remove_dot_segments), as
+    // nginx does, rather than refused.
+    for path in [
+        "/tree/../hello.txt",
+        "/tree/sub/%2e%2e/../hello.txt",
+        "/./hello.txt",
+    ] {
+        let resp = exchange(
+            server.addr(),
+            format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes(),
+        );
+        assert_eq!(resp.status, 200, "{path}");
+        assert_eq!(resp.body, HELLO, "{path}");
+    }
 }
 
 /// Resets mid-request and mid-response, half-closes, garbage, a stalled head: a concurrent

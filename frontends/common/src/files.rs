@@ -95,8 +95,9 @@ pub fn split_target(target: &[u8]) -> Result<(&[u8], &[u8]), Refusal> {
     }
 }
 
-/// The decoded segments of an encoded path (empty and `.` segments dropped), or a refusal for
-/// `..`, an encoded `/`, or NUL.
+/// The decoded segments of an encoded path, normalised (empty and `.` segments dropped, `..`
+/// removes the segment before it, as RFC 3986's remove_dot_segments), or a refusal for a `..`
+/// that would climb above the root, an encoded `/`, or NUL.
 pub fn decode_segments(path: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
     let mut joined = Vec::with_capacity(path.len());
     decode_into(path, &mut joined)?;
@@ -107,9 +108,12 @@ pub fn decode_segments(path: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
         .collect())
 }
 
-/// Append the decoded segments of an encoded path to `out`, each after a `/` (empty and `.`
-/// segments dropped), or refuse `..`, an encoded `/`, or NUL.
+/// Append the decoded segments of an encoded path to `out`, each after a `/`, normalised (empty
+/// and `.` segments dropped, `..` removes the segment before it), or refuse a `..` that would
+/// climb above the root, an encoded `/`, or NUL. Normalising is lexical, as for any URL: the
+/// result is still opened without following a symlink out of the root.
 fn decode_into(path: &[u8], out: &mut Vec<u8>) -> Result<(), Refusal> {
+    let base = out.len();
     for raw in path.split(|&b| b == b'/') {
         let start = out.len();
         out.push(b'/');
@@ -120,7 +124,15 @@ fn decode_into(path: &[u8], out: &mut Vec<u8>) -> Result<(), Refusal> {
         }
         match seg {
             b"" | b"." => out.truncate(start),
-            b".." => return Err(Refusal::Forbidden),
+            b".." => {
+                out.truncate(start);
+                if out.len() == base {
+                    // Above the root.
+                    return Err(Refusal::Forbidden);
+                }
+                let parent = out[base..].iter().rposition(|&b| b == b'/').unwrap_or(0);
+                out.truncate(base + parent);
+            }
             _ => {}
         }
     }
@@ -643,7 +655,7 @@ mod tests {
             b"/dir%2f..%2f..%2fsecret.txt",
             b"/%2fetc%2fpasswd",
             b"/..",
-            b"/dir/..",
+            b"/dir/../..",
             b"/a.txt%00",
             b"/a.txt%00.html",
             b"/%00",
@@ -674,6 +686,38 @@ mod tests {
                 String::from_utf8_lossy(target)
             );
         }
+    }
+
+    #[test]
+    fn dot_segments_inside_the_root_are_normalised() {
+        let (_tmp, root) = tree();
+        for target in [
+            &b"/dir/../a.txt"[..],
+            b"/./a.txt",
+            b"/dir/./../a.txt",
+            b"/dir/%2e%2e/a.txt",
+            b"//dir//..//a.txt",
+            b"/a.txt/../a.txt",
+        ] {
+            assert_eq!(
+                file_name(&resolve(&root, target)).as_deref(),
+                Some("a.txt"),
+                "{}",
+                String::from_utf8_lossy(target)
+            );
+        }
+        match resolve(&root, b"/dir/..") {
+            Ok(Resolved::Redirect(loc)) => assert_eq!(loc, "/"),
+            other => panic!("/dir/.. should redirect to the root: {other:?}"),
+        }
+        assert_eq!(
+            decode_segments(b"/x/y/../../z").unwrap(),
+            vec![b"z".to_vec()]
+        );
+        assert!(matches!(
+            decode_segments(b"/x/../../z"),
+            Err(Refusal::Forbidden)
+        ));
     }
 
     #[test]
