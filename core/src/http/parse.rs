@@ -400,13 +400,26 @@ fn content_length(v: &[u8]) -> Result<u64, Error> {
     Ok(n)
 }
 
+/// `a` equals `lit` ignoring ASCII case, for a `lit` of lowercase letters and `-` and an `a`
+/// with no CR (true of tokens and of field values, both checked before): `| 0x20` lowercases a
+/// letter and changes no other byte of such an `a` into a letter or `-` (only CR, 0x0d, would
+/// become `-`). No branch per byte, so a known length compiles to a few word compares.
+#[inline]
+fn eq_lower(a: &[u8], lit: &[u8]) -> bool {
+    a.len() == lit.len()
+        && a.iter()
+            .zip(lit)
+            .fold(0, |acc, (&x, &l)| acc | ((x | 0x20) ^ l))
+            == 0
+}
+
 impl Framing {
     /// Looks at one field: the three that decide framing and persistence are recognised by length
     /// first, so most fields cost one comparison.
     #[inline]
     fn field(&mut self, name: &[u8], value: &[u8]) -> Result<(), Error> {
         match name.len() {
-            14 if name.eq_ignore_ascii_case(b"content-length") => {
+            14 if eq_lower(name, b"content-length") => {
                 let n = content_length(value)?;
                 match self.content_length {
                     Some(old) if old != n => {
@@ -415,7 +428,7 @@ impl Framing {
                     _ => self.content_length = Some(n),
                 }
             }
-            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+            17 if eq_lower(name, b"transfer-encoding") => {
                 self.te_present = true;
                 let mut any = false;
                 for coding in list_items(value) {
@@ -424,7 +437,7 @@ impl Framing {
                     if self.te_last_chunked {
                         self.te_chunked_not_last = true;
                     }
-                    self.te_last_chunked = name.eq_ignore_ascii_case(b"chunked");
+                    self.te_last_chunked = eq_lower(name, b"chunked");
                     if !self.te_last_chunked {
                         self.te_other = true;
                     }
@@ -433,11 +446,11 @@ impl Framing {
                     self.te_empty = true;
                 }
             }
-            10 if name.eq_ignore_ascii_case(b"connection") => {
+            10 if eq_lower(name, b"connection") => {
                 for opt in list_items(value) {
-                    if opt.eq_ignore_ascii_case(b"close") {
+                    if eq_lower(opt, b"close") {
                         self.close = true;
-                    } else if opt.eq_ignore_ascii_case(b"keep-alive") {
+                    } else if eq_lower(opt, b"keep-alive") {
                         self.keep_alive = true;
                     }
                 }
@@ -1077,6 +1090,23 @@ mod tests {
             }
         }
         assert!(checked > 100, "{checked}");
+    }
+
+    #[test]
+    fn eq_lower_is_eq_ignore_ascii_case_on_crless_bytes() {
+        for lit in [&b"content-length"[..], b"keep-alive", b"close", b"chunked"] {
+            for at in 0..lit.len() {
+                for b in 0..=255u8 {
+                    if b == b'\r' {
+                        continue;
+                    }
+                    let mut v = lit.to_vec();
+                    v[at] = b;
+                    assert_eq!(eq_lower(&v, lit), v.eq_ignore_ascii_case(lit), "{v:?}");
+                }
+            }
+            assert!(!eq_lower(&lit[1..], lit));
+        }
     }
 
     #[test]
