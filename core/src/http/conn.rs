@@ -31,6 +31,37 @@ struct Pending {
     keep_alive: bool,
 }
 
+/// The client's requests whose responses have not been read yet, oldest first. The first is
+/// kept in place, so a client that does not pipeline never allocates for it.
+#[derive(Debug, Default)]
+struct PendingQueue {
+    /// The oldest; `None` only when the queue is empty.
+    first: Option<Pending>,
+    rest: VecDeque<Pending>,
+}
+
+impl PendingQueue {
+    fn push_back(&mut self, p: Pending) {
+        if self.first.is_none() {
+            self.first = Some(p);
+        } else {
+            self.rest.push_back(p);
+        }
+    }
+
+    fn pop_front(&mut self) {
+        self.first = self.rest.pop_front();
+    }
+
+    fn front(&self) -> Option<&Pending> {
+        self.first.as_ref()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
 /// One HTTP connection, in either role. No I/O: bytes in, events out.
 ///
 /// Timers (see [`Connection::poll_timeout`]) apply to the **server** role only: the head timeout
@@ -85,7 +116,7 @@ pub struct Connection {
     parser: HeadParser,
     state: State,
     /// Client: requests sent, oldest first.
-    pending: VecDeque<Pending>,
+    pending: PendingQueue,
     /// Body bytes of the incoming message so far (for `Limits::max_body`).
     body_seen: u64,
     /// The peer closed its sending side.
@@ -115,7 +146,7 @@ impl Connection {
             buf: BytesMut::new(),
             parser: HeadParser::default(),
             state: State::new(),
-            pending: VecDeque::new(),
+            pending: PendingQueue::default(),
             body_seen: 0,
             eof: false,
             closed: false,
