@@ -4,8 +4,9 @@
 //! A runtime keeps a [`Shutdown`], registers a wake-up per loop with [`Shutdown::on_request`]
 //! (a mio `Waker`, an async notifier, or nothing for a blocking loop that polls
 //! [`Shutdown::is_requested`]), and on request stops accepting, lets responses in flight finish
-//! within its grace period, and returns. The binaries call [`Shutdown::install_signal_handlers`];
-//! tests call [`Shutdown::request`] instead, so they never touch the process's signal handlers.
+//! within its grace period, and returns. The binaries make theirs with [`Shutdown::on_signals`] and
+//! call [`Shutdown::arm`] when a server starts; tests use [`Shutdown::new`] and call
+//! [`Shutdown::request`] instead, so they never touch the process's signal handlers.
 //!
 //! ```
 //! use portline_common::shutdown::Shutdown;
@@ -25,7 +26,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 type WakeFn = Box<dyn Fn() + Send + Sync>;
 
@@ -40,6 +41,11 @@ struct Inner {
     requested: AtomicBool,
     next_id: AtomicU64,
     wakers: Mutex<Vec<(u64, WakeFn)>>,
+    /// Whether [`Shutdown::arm`] connects SIGINT/SIGTERM to this flag.
+    signals: bool,
+    /// The outcome of installing the handlers, once (a second server in the same process
+    /// shares them).
+    armed: OnceLock<Result<(), String>>,
 }
 
 impl Inner {
@@ -61,9 +67,33 @@ impl std::fmt::Debug for Shutdown {
 }
 
 impl Shutdown {
-    /// A flag that nothing has set yet.
+    /// A flag that nothing has set yet, and that only [`Shutdown::request`] sets.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A flag that SIGINT and SIGTERM will set once [`Shutdown::arm`] is called (what a binary
+    /// wants; the handlers are installed when a server starts, not when the runtime is made).
+    pub fn on_signals() -> Self {
+        Shutdown {
+            inner: Arc::new(Inner {
+                signals: true,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// Install the signal handlers if this flag was made by [`Shutdown::on_signals`], the first
+    /// time only; otherwise do nothing. Every runtime calls it as a server starts.
+    pub fn arm(&self) -> io::Result<()> {
+        if !self.inner.signals {
+            return Ok(());
+        }
+        self.inner
+            .armed
+            .get_or_init(|| self.install_signal_handlers().map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|e| io::Error::other(format!("installing signal handlers: {e}")))
     }
 
     /// Whether shutdown was requested.
@@ -182,5 +212,26 @@ mod tests {
             let _ = counter(&shutdown);
         }
         assert!(shutdown.inner.wakers().is_empty());
+    }
+
+    #[test]
+    fn arm_installs_handlers_only_for_on_signals_and_only_once() {
+        // A plain flag never touches the process's handlers: arming it is a no-op.
+        let plain = Shutdown::new();
+        plain.arm().unwrap();
+        assert!(plain.inner.armed.get().is_none());
+
+        let binary = Shutdown::on_signals();
+        binary.arm().unwrap();
+        binary.arm().unwrap(); // a second server in the same process
+        assert!(matches!(binary.inner.armed.get(), Some(Ok(()))));
+        // The handler turns SIGTERM into a request instead of ending this test process.
+        signal_hook::low_level::raise(signal_hook::consts::SIGTERM).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !binary.is_requested() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(binary.is_requested(), "SIGTERM did not request shutdown");
+        assert!(!plain.is_requested());
     }
 }

@@ -44,7 +44,7 @@ mod udp;
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use portline_common::{
@@ -55,10 +55,6 @@ use portline_common::{
 #[derive(Debug)]
 pub struct MioRuntime {
     shutdown: Shutdown,
-    /// Whether serving installs SIGINT/SIGTERM handlers (the binary) or not (tests).
-    signals: bool,
-    /// The outcome of installing them, once.
-    installed: OnceLock<Result<(), String>>,
 }
 
 impl Default for MioRuntime {
@@ -71,38 +67,18 @@ impl MioRuntime {
     /// The binary's runtime: servers stop on SIGINT or SIGTERM.
     pub fn new() -> Self {
         MioRuntime {
-            shutdown: Shutdown::new(),
-            signals: true,
-            installed: OnceLock::new(),
+            shutdown: Shutdown::on_signals(),
         }
     }
 
     /// A runtime whose servers stop when `shutdown` is requested; signals are left alone.
     pub fn with_shutdown(shutdown: Shutdown) -> Self {
-        MioRuntime {
-            shutdown,
-            signals: false,
-            installed: OnceLock::new(),
-        }
+        MioRuntime { shutdown }
     }
 
     /// The flag that stops this runtime's servers.
     pub fn shutdown(&self) -> &Shutdown {
         &self.shutdown
-    }
-
-    fn install_signals(&self) -> io::Result<()> {
-        if !self.signals {
-            return Ok(());
-        }
-        self.installed
-            .get_or_init(|| {
-                self.shutdown
-                    .install_signal_handlers()
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
-            .map_err(|e| io::Error::other(format!("installing signal handlers: {e}")))
     }
 }
 
@@ -117,7 +93,7 @@ impl Runtime for MioRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.install_signals()?;
+        self.shutdown.arm()?;
         server::serve(opts, factory, &self.shutdown, ready)
     }
 
@@ -127,7 +103,7 @@ impl Runtime for MioRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.install_signals()?;
+        self.shutdown.arm()?;
         udp::serve(opts.listen, service, &self.shutdown, ready)
     }
 

@@ -56,7 +56,6 @@ mod server;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use portline_common::shutdown::Shutdown;
@@ -68,42 +67,25 @@ use portline_common::{
 #[derive(Debug)]
 pub struct SmolRuntime {
     shutdown: Shutdown,
-    /// Whether a server installs SIGINT/SIGTERM handlers (the binary) or only watches
-    /// `shutdown` (tests, embedding).
-    signals: bool,
-    installed: AtomicBool,
 }
 
 impl SmolRuntime {
     /// The runtime of the `portline-smol` binary: servers stop on SIGINT or SIGTERM.
     pub fn new() -> Self {
         SmolRuntime {
-            shutdown: Shutdown::new(),
-            signals: true,
-            installed: AtomicBool::new(false),
+            shutdown: Shutdown::on_signals(),
         }
     }
 
     /// A runtime whose servers stop when `shutdown` is requested, and never touch the process's
     /// signal handlers (for tests and embedding).
     pub fn with_shutdown(shutdown: Shutdown) -> Self {
-        SmolRuntime {
-            shutdown,
-            signals: false,
-            installed: AtomicBool::new(false),
-        }
+        SmolRuntime { shutdown }
     }
 
     /// The shutdown flag this runtime's servers watch.
     pub fn shutdown(&self) -> &Shutdown {
         &self.shutdown
-    }
-
-    fn watch_signals(&self) -> io::Result<()> {
-        if self.signals && !self.installed.swap(true, Ordering::SeqCst) {
-            self.shutdown.install_signal_handlers()?;
-        }
-        Ok(())
     }
 }
 
@@ -124,7 +106,7 @@ impl Runtime for SmolRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.watch_signals()?;
+        self.shutdown.arm()?;
         server::serve_tcp(opts, factory, ready, &self.shutdown)
     }
 
@@ -134,7 +116,7 @@ impl Runtime for SmolRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.watch_signals()?;
+        self.shutdown.arm()?;
         server::serve_udp(opts, service, ready, &self.shutdown)
     }
 

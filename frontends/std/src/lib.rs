@@ -30,32 +30,20 @@ use portline_common::{
 #[derive(Debug, Clone)]
 pub struct StdRuntime {
     shutdown: Shutdown,
-    signals: bool,
 }
 
 impl StdRuntime {
     /// The runtime of the binary: servers stop on SIGINT and SIGTERM.
     pub fn new() -> StdRuntime {
         StdRuntime {
-            shutdown: Shutdown::new(),
-            signals: true,
+            shutdown: Shutdown::on_signals(),
         }
     }
 
     /// A runtime whose servers stop when `shutdown` is requested (no signal handlers: for
     /// tests and embedding).
     pub fn with_shutdown(shutdown: Shutdown) -> StdRuntime {
-        StdRuntime {
-            shutdown,
-            signals: false,
-        }
-    }
-
-    fn arm_signals(&self) -> io::Result<()> {
-        if self.signals {
-            self.shutdown.install_signal_handlers()?;
-        }
-        Ok(())
+        StdRuntime { shutdown }
     }
 }
 
@@ -76,7 +64,7 @@ impl Runtime for StdRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.arm_signals()?;
+        self.shutdown.arm()?;
         server::serve_tcp(&self.shutdown, opts, factory, ready)
     }
 
@@ -86,7 +74,7 @@ impl Runtime for StdRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.arm_signals()?;
+        self.shutdown.arm()?;
         server::serve_udp(&self.shutdown, opts, service, ready)
     }
 
