@@ -9,9 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use portline_common::{Runtime, ServerOptions, Shutdown};
-use portline_mio::MioRuntime;
-use support::{IO_TIMEOUT, Server, TestFactory, UdpEcho};
+use support::{IO_TIMEOUT, Server, TestFactory, UdpServer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portline-mio");
 
@@ -116,24 +114,12 @@ fn connect_sends_stdin_lines_and_exits_when_the_peer_closes() {
 
 #[test]
 fn connect_udp_sends_a_datagram_per_line() {
-    let shutdown = Shutdown::new();
-    let rt = MioRuntime::with_shutdown(shutdown.clone());
-    let (tx, rx) = mpsc::channel();
-    let server = std::thread::spawn(move || {
-        let opts = ServerOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            threads: 1,
-            max_connections: 1,
-            grace: Duration::from_secs(1),
-        };
-        rt.serve_udp(&opts, Box::new(UdpEcho), &mut |a| tx.send(a).unwrap())
-    });
-    let addr: SocketAddr = rx.recv_timeout(IO_TIMEOUT).unwrap();
-    let (out, status) = connect(&["--udp", &addr.to_string()], b"first\nsecond\n");
+    let server = UdpServer::start();
+    let (out, status) = connect(&["--udp", &server.addr.to_string()], b"first\nsecond\n");
     assert!(status.success(), "{status}");
     assert_eq!(out, b"first\nsecond\n");
-    shutdown.request();
-    server.join().unwrap().unwrap();
+    server.shutdown.request();
+    server.thread.join().unwrap().unwrap();
 }
 
 #[test]

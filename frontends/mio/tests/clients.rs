@@ -4,28 +4,19 @@ mod support;
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use portline_common::{ClientError, Runtime, ServerOptions, Session, Shutdown};
+use portline_common::{ClientError, Runtime, Session, Shutdown};
 use portline_mio::MioRuntime;
-use support::{IO_TIMEOUT, UdpEcho};
+use support::{IO_TIMEOUT, UdpServer};
 
 #[test]
 fn udp_datagrams_are_answered_until_shutdown() {
-    let shutdown = Shutdown::new();
-    let rt = MioRuntime::with_shutdown(shutdown.clone());
-    let (tx, rx) = mpsc::channel();
-    let server = std::thread::spawn(move || {
-        let opts = ServerOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            threads: 1,
-            max_connections: 1,
-            grace: Duration::from_secs(1),
-        };
-        rt.serve_udp(&opts, Box::new(UdpEcho), &mut |addr| tx.send(addr).unwrap())
-    });
-    let addr: SocketAddr = rx.recv_timeout(IO_TIMEOUT).unwrap();
+    let UdpServer {
+        addr,
+        shutdown,
+        thread: server,
+    } = UdpServer::start();
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
     client.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
     let mut buf = [0; 2048];

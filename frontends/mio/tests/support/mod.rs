@@ -225,6 +225,37 @@ impl DatagramService for UdpEcho {
     }
 }
 
+/// A UDP echo server running on a thread until `shutdown` is requested.
+pub struct UdpServer {
+    pub addr: SocketAddr,
+    pub shutdown: Shutdown,
+    pub thread: JoinHandle<io::Result<()>>,
+}
+
+impl UdpServer {
+    /// Serve [`UdpEcho`] on 127.0.0.1:0 with one loop; returns once the address is known.
+    pub fn start() -> UdpServer {
+        let shutdown = Shutdown::new();
+        let rt = MioRuntime::with_shutdown(shutdown.clone());
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let opts = ServerOptions {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                threads: 1,
+                max_connections: 1,
+                grace: Duration::from_secs(1),
+            };
+            rt.serve_udp(&opts, Box::new(UdpEcho), &mut |a| tx.send(a).unwrap())
+        });
+        let addr = rx.recv_timeout(IO_TIMEOUT).unwrap();
+        UdpServer {
+            addr,
+            shutdown,
+            thread,
+        }
+    }
+}
+
 /// A server running on a thread.
 pub struct Server {
     pub addr: SocketAddr,
