@@ -1,4 +1,4 @@
-//! The services table: names of ports, as in `/etc/services` (LINE.md "Services table").
+//! The services table: names of ports, as in `/etc/services` (docs/LINE.md "Services table").
 //!
 //! [`Services::parse`] reads the `/etc/services` text (the caller reads the file); when there is
 //! no file, [`Services::builtin`] gives the well-known ports. Lookups follow

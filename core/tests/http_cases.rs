@@ -1,6 +1,6 @@
 //! Table-driven parser cases. Each case runs three ways (h11's habit): the whole input at once,
 //! one byte at a time, and with trailing bytes after it that must be left alone. Every rejection
-//! listed in HTTP.md has a case that checks its status hint, and the server's `send_error` reply
+//! listed in docs/HTTP.md has a case that checks its status hint, and the server's `send_error` reply
 //! is checked to carry that status.
 
 use portline_core::Time;
@@ -143,7 +143,7 @@ fn cases() -> Vec<Case> {
             expect: &["HEAD /h 1.1 +ka", "end", "peer-closed", "closed"],
             ..S
         },
-        // ----- rejected: server (HTTP.md "Rejected by default") -----
+        // ----- rejected: server (docs/HTTP.md "Rejected by default") -----
         Case { name: "bare CR in request line", input: b"GET / HTTP/1.0\rX\r\n\r\n", expect: E400, ..S },
         Case { name: "bare CR in header value", input: b"GET / HTTP/1.0\r\nA: b\rc\r\n\r\n", expect: E400, ..S },
         Case { name: "bare CR in header name", input: b"GET / HTTP/1.0\r\nA\rB: c\r\n\r\n", expect: E400, ..S },

@@ -1,6 +1,6 @@
 //! Fuzz bodies for the HTTP connection. Invariants checked on every input:
 //!
-//! * no panic, and every error is typed: a peer error carries one of the statuses HTTP.md names
+//! * no panic, and every error is typed: a peer error carries one of the statuses docs/HTTP.md names
 //!   (or none, for a stream that ends early), and bytes from the peer never produce a local error;
 //! * the whole input and the same input split into pieces give the same events;
 //! * memory stays bounded: while the driver only reads when [`Connection::wants_read`] says so,
@@ -15,7 +15,7 @@ use crate::http::{
     BodyLength, Config, Connection, ErrorKind, Event, Fault, Poll, Request, Response, Role,
 };
 
-/// Statuses a peer error may suggest (HTTP.md).
+/// Statuses a peer error may suggest (docs/HTTP.md).
 const STATUSES: [u16; 7] = [400, 408, 413, 414, 431, 501, 505];
 
 /// Small limits, so that fuzzing reaches them.

@@ -8,7 +8,7 @@
 //! chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
 //! trailer-section = *( field-line CRLF )
 //! ```
-//! Strict on purpose (HTTP.md): a chunk-size line that is empty, longer than 16 hex digits, signed,
+//! Strict on purpose (docs/HTTP.md): a chunk-size line that is empty, longer than 16 hex digits, signed,
 //! `0x`-prefixed or followed by junk, CTLs in an extension, chunk data not followed by CRLF, and a
 //! bare LF anywhere in the framing are all 400.
 

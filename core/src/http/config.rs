@@ -32,7 +32,7 @@ impl Default for Limits {
     }
 }
 
-/// Opt-in (or opt-out) deviations from the strict grammar. The default is what HTTP.md decides.
+/// Opt-in (or opt-out) deviations from the strict grammar. The default is what docs/HTTP.md decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leniency {
     /// Accept a bare LF as the end of a head line (default: true, as RFC 1945 and RFC 9112 allow;

@@ -91,7 +91,7 @@ pub struct RequestHead {
     /// The header fields.
     pub headers: Headers,
     /// Whether the connection stays open after this exchange if the response can be framed by
-    /// length (HTTP.md "Persistence").
+    /// length (docs/HTTP.md "Persistence").
     pub keep_alive: bool,
 }
 

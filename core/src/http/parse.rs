@@ -50,11 +50,11 @@ pub(crate) static TCHAR: [bool; 256] = byte_table!(|b| matches!(b,
 /// obs-text      = %x80-FF
 /// ```
 /// So: HTAB, SP, %x21-7E and %x80-FF. Every other CTL, DEL, and in particular NUL, CR and LF, is
-/// rejected (HTTP.md).
+/// rejected (docs/HTTP.md).
 pub(crate) static FIELD_VALUE: [bool; 256] =
     byte_table!(|b| b == b'\t' || (b >= 0x20 && b != 0x7f));
 
-/// The request target (RFC 9112 3.2 builds it from RFC 3986 characters): HTTP.md rejects SP, CTL
+/// The request target (RFC 9112 3.2 builds it from RFC 3986 characters): docs/HTTP.md rejects SP, CTL
 /// and DEL; obs-text (%x80-FF) is tolerated as raw UTF-8 that some clients send.
 pub(crate) static TARGET: [bool; 256] = byte_table!(|b| b > 0x20 && b != 0x7f);
 

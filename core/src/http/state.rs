@@ -49,7 +49,7 @@ pub(crate) enum Reading {
 pub(crate) struct Exchange {
     /// The request's version (decides 0.9 raw bodies and whether 1xx may be sent).
     pub version: Version,
-    /// The request asked to persist (HTTP.md "Persistence").
+    /// The request asked to persist (docs/HTTP.md "Persistence").
     pub keep_alive: bool,
     /// The request was HEAD: the response has no body bytes.
     pub head: bool,

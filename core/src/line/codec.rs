@@ -1,11 +1,11 @@
-//! Line framing (LINE.md "Framing"): bytes in, lines out, with a length limit and an optional
+//! Line framing (docs/LINE.md "Framing"): bytes in, lines out, with a length limit and an optional
 //! telnet layer underneath.
 
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::telnet::{IAC, Telnet};
 
-/// The default line limit: 8 KiB of content (LINE.md), the terminator not counted.
+/// The default line limit: 8 KiB of content (docs/LINE.md), the terminator not counted.
 pub const DEFAULT_MAX_LINE: usize = 8 * 1024;
 
 /// When the telnet layer ([`Telnet`]) runs under the codec.
@@ -13,7 +13,7 @@ pub const DEFAULT_MAX_LINE: usize = 8 * 1024;
 pub enum TelnetMode {
     /// Never: every byte is data.
     Off,
-    /// From the first `IAC` (0xFF) byte the peer sends (LINE.md: "on ... when the peer sends
+    /// From the first `IAC` (0xFF) byte the peer sends (docs/LINE.md: "on ... when the peer sends
     /// IAC"); the bytes before it are plain data.
     #[default]
     Auto,

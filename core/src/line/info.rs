@@ -1,4 +1,4 @@
-//! The `info` command service (LINE.md "The info command service"): one command line in, one
+//! The `info` command service (docs/LINE.md "The info command service"): one command line in, one
 //! reply (possibly multi-line, SMTP style) out. Shared by the TCP and UDP services.
 
 use std::time::SystemTime;

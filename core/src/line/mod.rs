@@ -1,4 +1,4 @@
-//! The line protocol (LINE.md): a codec, a telnet layer under it, and the classic line services
+//! The line protocol (docs/LINE.md): a codec, a telnet layer under it, and the classic line services
 //! as pure state machines.
 //!
 //! - [`Codec`]: LF or CRLF framing with a length limit; [`LineEvent`]s out. Optionally runs the

@@ -1,4 +1,4 @@
-//! The line services of LINE.md as pure state machines: [`TcpService`] over the codec for a
+//! The line services of docs/LINE.md as pure state machines: [`TcpService`] over the codec for a
 //! stream, [`UdpService`] for datagrams.
 
 use std::collections::HashMap;
@@ -28,13 +28,13 @@ pub enum ServiceKind {
     Daytime,
     /// RFC 864: 72-character rotating lines of the 95 printable ASCII characters.
     Chargen,
-    /// The `info` command service (LINE.md). The default.
+    /// The `info` command service (docs/LINE.md). The default.
     #[default]
     Info,
 }
 
 impl ServiceKind {
-    /// Every service, in the order of LINE.md's table.
+    /// Every service, in the order of docs/LINE.md's table.
     pub const ALL: [ServiceKind; 5] = [
         ServiceKind::Echo,
         ServiceKind::Discard,
@@ -412,7 +412,7 @@ impl RateLimiter {
     }
 }
 
-/// A line service over UDP: one datagram in, at most one out (LINE.md), with the UDP safety
+/// A line service over UDP: one datagram in, at most one out (docs/LINE.md), with the UDP safety
 /// rules: no reply to the source ports in [`UDP_REFUSED_PORTS`], and at most
 /// [`UdpConfig::replies_per_second`] replies per source address per second.
 ///

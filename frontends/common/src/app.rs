@@ -18,10 +18,10 @@ use crate::tools;
 /// How long responses in flight may take after SIGINT/SIGTERM.
 pub const GRACE: Duration = Duration::from_secs(5);
 
-/// The longest line a line service accepts (LINE.md: 8 KiB).
+/// The longest line a line service accepts (docs/LINE.md: 8 KiB).
 pub const MAX_LINE: usize = 8 * 1024;
 
-/// Run the command line of `CLI.md` on `rt` with the process's arguments; returns the exit
+/// Run the command line of `docs/CLI.md` on `rt` with the process's arguments; returns the exit
 /// status. A binary's whole `main` is `std::process::exit(portline_common::main(MyRuntime))`.
 pub fn main<R: Runtime>(rt: R) -> i32 {
     main_from(rt, std::env::args_os())

@@ -1,4 +1,4 @@
-//! The command line of `CLI.md`, the same for every binary (only the runtime differs).
+//! The command line of `docs/CLI.md`, the same for every binary (only the runtime differs).
 //!
 //! The doc comments of the argument structs are clap's `--help` text, where `[IPV6]:PORT` is
 //! literal, not a rustdoc link.

@@ -3,7 +3,7 @@
 //!
 //! [`GetSession`] is the [`Session`] a runtime drives; [`run`] resolves, connects (trying each
 //! address in turn), drives it with [`Runtime::run_client`] and turns the outcome into the exit
-//! status of `CLI.md`: 0 for 1xx-2xx, 3, 4, 5 for 3xx, 4xx, 5xx, 1 for no response, with the
+//! status of `docs/CLI.md`: 0 for 1xx-2xx, 3, 4, 5 for 3xx, 4xx, 5xx, 1 for no response, with the
 //! failing stage named (`resolve`, `connect`, `send`, `status line`, `headers`, `body`).
 
 use std::fmt;

@@ -19,7 +19,7 @@ use crate::tools::{info, table};
 /// Which line service to run.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ServiceKind {
-    /// The `info` command service (LINE.md).
+    /// The `info` command service (docs/LINE.md).
     #[default]
     Info,
     /// RFC 862.
@@ -51,7 +51,7 @@ pub struct LineOptions {
     pub service: ServiceKind,
     /// Telnet mode (RFC 854 negotiation refused, IAC handling).
     pub telnet: bool,
-    /// Longest line accepted (LINE.md: 8 KiB).
+    /// Longest line accepted (docs/LINE.md: 8 KiB).
     pub max_line: usize,
 }
 
@@ -67,7 +67,7 @@ impl Default for LineOptions {
 
 impl LineOptions {
     /// The core codec's settings: telnet from the first byte with `--telnet`, otherwise from
-    /// the first IAC the peer sends (LINE.md: "on by option or when the peer sends IAC").
+    /// the first IAC the peer sends (docs/LINE.md: "on by option or when the peer sends IAC").
     fn codec_config(&self) -> Config {
         Config {
             max_line: self.max_line,

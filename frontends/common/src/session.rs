@@ -2,7 +2,7 @@
 //!
 //! A frontend owns sockets and a clock; everything else (the core connection, the file server,
 //! the line services, the GET printer) lives behind these traits, so each driver is only the loop
-//! of ARCHITECTURE.md:
+//! of docs/ARCHITECTURE.md:
 //!
 //! 1. read until `WouldBlock` (or one blocking read), [`Session::receive`] each chunk, and
 //!    [`Session::receive_eof`] on a read of 0;

@@ -1,4 +1,4 @@
-//! One TCP connection's bytes: steps 1–3 of the loop in ARCHITECTURE.md for a non-blocking,
+//! One TCP connection's bytes: steps 1–3 of the loop in docs/ARCHITECTURE.md for a non-blocking,
 //! edge-triggered socket, shared by the server loop and the client.
 //!
 //! Readiness is edge-triggered, so the connection remembers whether the socket may still hold

@@ -1,4 +1,4 @@
-//! portline on mio: the loop of ARCHITECTURE.md over edge-triggered, non-blocking sockets.
+//! portline on mio: the loop of docs/ARCHITECTURE.md over edge-triggered, non-blocking sockets.
 //!
 //! ```text
 //! cargo run --release -p portline-mio -- serve http --listen 127.0.0.1:8080

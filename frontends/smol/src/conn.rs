@@ -1,4 +1,4 @@
-//! The one loop of ARCHITECTURE.md for one TCP connection, as one async task.
+//! The one loop of docs/ARCHITECTURE.md for one TCP connection, as one async task.
 //!
 //! The task is the socket's only reader and only writer: it reads, feeds the session, writes what
 //! the session gives, and only then asks the session for more. A peer that reads slowly therefore

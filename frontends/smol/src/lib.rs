@@ -1,5 +1,5 @@
 //! portline on [smol]: every connection is one async task that runs the loop of
-//! ARCHITECTURE.md over an `Async<TcpStream>`, on an executor shared by `--threads` threads.
+//! docs/ARCHITECTURE.md over an `Async<TcpStream>`, on an executor shared by `--threads` threads.
 //!
 //! ```text
 //! cargo run -p portline-smol -- serve http --listen 127.0.0.1:8080

@@ -1,4 +1,4 @@
-//! `portline-smol`: the portline command line (CLI.md) on the smol runtime.
+//! `portline-smol`: the portline command line (docs/CLI.md) on the smol runtime.
 //!
 //! ```text
 //! cargo run -p portline-smol -- serve http --listen 127.0.0.1:8080

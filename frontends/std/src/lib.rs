@@ -1,7 +1,7 @@
 //! # portline-std
 //!
 //! The blocking runtime of portline: [`StdRuntime`] implements [`Runtime`] with `std::net`
-//! sockets and a thread per connection. Each thread runs the one loop of ARCHITECTURE.md over
+//! sockets and a thread per connection. Each thread runs the one loop of docs/ARCHITECTURE.md over
 //! its [`Session`] ([`driver::drive`]): write everything the session
 //! has ready, then one blocking read with the socket's read timeout set to the session's next
 //! deadline, then feed the bytes (or the end of stream, or the timeout) back.
