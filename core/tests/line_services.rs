@@ -180,12 +180,40 @@ fn info_over_telnet() {
 }
 
 #[test]
-fn echo_lines_back() {
+fn echo_sends_back_exactly_the_bytes_received() {
     let mut s = tcp_with(
         ServiceKind::Echo,
         Config {
             max_line: 8,
             telnet: TelnetMode::Off,
+        },
+    );
+    assert_eq!(take(&mut s), "", "no greeting");
+    // RFC 862: no line framing, no CRLF conversion, no line limit, and 0xFF is data.
+    let mut sent = Vec::new();
+    for piece in [
+        &b"one\ntwo\r\nthr"[..],
+        b"ee",
+        b"\xff\xfd\x03",
+        b"0123456789abcdef\n",
+    ] {
+        s.receive(wall(), piece);
+        sent.extend_from_slice(piece);
+    }
+    let mut out = Vec::new();
+    s.poll_transmit(&mut out, 1 << 20);
+    assert_eq!(out, sent);
+    s.receive_eof(wall());
+    assert!(s.is_done());
+}
+
+#[test]
+fn echo_with_telnet_on_is_line_based() {
+    let mut s = tcp_with(
+        ServiceKind::Echo,
+        Config {
+            max_line: 8,
+            telnet: TelnetMode::On,
         },
     );
     assert_eq!(take(&mut s), "", "no greeting");

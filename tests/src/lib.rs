@@ -22,6 +22,7 @@
 //!   timeouts, memory bounds, `--max-connections`, EMFILE, IPv6, SIGTERM/SIGINT.
 //! - `edges.rs`: odd names, encodings, dates, byte-at-a-time, deep pipelines, many lines in
 //!   flight, chargen back-pressure, FIFOs.
+//! - `faults.rs`: regressions of faults found by hand: a taken port, out-of-range flags.
 //!
 //! Run: `cargo test -p portline-tests` (or `cargo test --workspace`); one frontend:
 //! `PORTLINE_FRONTENDS=mio cargo test -p portline-tests`; one test on all: `cargo test -p

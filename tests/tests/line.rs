@@ -73,6 +73,7 @@ matrix!(
     info_commands,
     info_long_line,
     nc_echo,
+    echo_is_byte_exact,
     tcp_discard_daytime_chargen,
     telnet_negotiation,
     udp_services,
@@ -226,21 +227,39 @@ fn info_long_line(fe: Frontend) {
     assert_eq!(read_line(&mut reader), "250 ok");
 }
 
-/// The echo service through nc: every line comes back, CRLF-terminated.
+/// The echo service through nc: exactly the bytes sent come back (RFC 862), line ends as sent.
 fn nc_echo(fe: Frontend) {
     if !require("nc") {
         return;
     }
     let server = fe.serve_line("echo");
     let out = nc(server.port(), b"one\ntwo\r\n\r\nthree four\n");
-    assert_eq!(out, b"one\r\ntwo\r\n\r\nthree four\r\n");
-    // A last line without LF at EOF is still echoed.
+    assert_eq!(out, b"one\ntwo\r\n\r\nthree four\n");
+    // A last piece without LF at EOF is echoed too.
     let out = nc(server.port(), b"first\nlast");
-    assert!(
-        out.starts_with(b"first\r\nlast"),
-        "{:?}",
-        String::from_utf8_lossy(&out)
-    );
+    assert_eq!(out, b"first\nlast", "{:?}", String::from_utf8_lossy(&out));
+}
+
+/// RFC 862 over a raw socket: 100,000 random bytes (0xFF among them, which once switched telnet
+/// on and lost bytes) and a 10,000-byte line (once dropped as too long) come back exactly.
+fn echo_is_byte_exact(fe: Frontend) {
+    let server = fe.serve_line("echo");
+    let mut payload = pseudo_random(100_000, 862);
+    payload.extend(std::iter::repeat_n(b'x', 10_000));
+    payload.push(b'\n');
+    assert!(payload.contains(&0xff));
+    let stream = connect(server.addr());
+    let mut writer = stream.try_clone().unwrap();
+    let sent = payload.clone();
+    let sender = std::thread::spawn(move || {
+        writer.write_all(&sent).unwrap();
+        writer.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let mut reader = stream;
+    let back = read_to_close(&mut reader);
+    sender.join().unwrap();
+    assert_eq!(back.len(), payload.len());
+    assert!(back == payload, "echo changed the bytes");
 }
 
 /// discard reads and drops; daytime sends one line and closes; chargen sends 72-char lines.

@@ -627,7 +627,7 @@ fn ipv6_loopback(fe: Frontend) {
     let mut s = connect(line.addr());
     s.write_all(b"six\n").unwrap();
     s.shutdown(Shutdown::Write).unwrap();
-    assert_eq!(read_to_close(&mut s), b"six\r\n");
+    assert_eq!(read_to_close(&mut s), b"six\n");
 }
 
 /// Request bodies (Content-Length and chunked) are read past, so the next request on the

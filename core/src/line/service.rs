@@ -9,7 +9,7 @@ use core::fmt;
 use core::net::{IpAddr, SocketAddr};
 use core::str::FromStr;
 
-use super::codec::{Codec, Config, LineEvent};
+use super::codec::{Codec, Config, LineEvent, TelnetMode};
 use super::info::{self, Outcome};
 use super::telnet::Telnet;
 use crate::Time;
@@ -18,8 +18,10 @@ use crate::services::Services;
 /// Which service to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ServiceKind {
-    /// RFC 862: every line (TCP, sent back with CRLF; an over-long line is dropped, not echoed)
-    /// or datagram (UDP, sent back as is, even when empty) is sent back.
+    /// RFC 862: TCP sends back exactly the bytes received, paced by the reader (no line
+    /// framing, no CRLF conversion); only with [`TelnetMode::On`] is it line-based (telnet
+    /// commands answered, each line sent back with CRLF). UDP sends each datagram back as is,
+    /// even when empty.
     Echo,
     /// RFC 863: everything is read and dropped.
     Discard,
@@ -173,11 +175,11 @@ pub const MAX_PENDING: usize = 64 * 1024;
 /// let world = Arc::new(World { hostname: "box".into(), ..World::default() });
 /// let mut s = TcpService::new(ServiceKind::Echo, world, Config::default());
 /// s.on_connect(SystemTime::UNIX_EPOCH);
-/// s.receive(SystemTime::UNIX_EPOCH, b"hello\n");
+/// s.receive(SystemTime::UNIX_EPOCH, b"hello\n\xff\x00");
 /// s.receive_eof(SystemTime::UNIX_EPOCH);
 /// let mut out = Vec::new();
 /// s.poll_transmit(&mut out, 1024);
-/// assert_eq!(out, b"hello\r\n");
+/// assert_eq!(out, b"hello\n\xff\x00"); // RFC 862: exactly the bytes received
 /// assert!(s.is_done());
 /// ```
 #[derive(Debug)]
@@ -190,6 +192,8 @@ pub struct TcpService {
     /// Scratch space for one reply before telnet escaping.
     scratch: Vec<u8>,
     chargen: Chargen,
+    /// `echo` of bytes rather than lines (every telnet mode but [`TelnetMode::On`]).
+    raw_echo: bool,
     /// The service has finished (QUIT, daytime sent, peer closed): no more output will be
     /// produced beyond `pending`, and input is ignored.
     closing: bool,
@@ -205,6 +209,7 @@ impl TcpService {
             pending: Vec::new(),
             scratch: Vec::new(),
             chargen: Chargen::default(),
+            raw_echo: kind == ServiceKind::Echo && config.telnet != TelnetMode::On,
             closing: false,
         }
     }
@@ -257,6 +262,9 @@ impl TcpService {
         match self.kind {
             // Input is read and dropped.
             ServiceKind::Discard | ServiceKind::Daytime | ServiceKind::Chargen => {}
+            // RFC 862: exactly the bytes received. `wants_read` stops reading while more than
+            // MAX_PENDING wait, so memory is bounded by that plus one read.
+            ServiceKind::Echo if self.raw_echo => self.pending.extend_from_slice(data),
             ServiceKind::Echo => {
                 self.codec.receive(data);
                 self.drain(wall);

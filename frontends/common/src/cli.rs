@@ -86,6 +86,33 @@ fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs_f64(v))
 }
 
+/// Parse a timeout: seconds as for [`parse_secs`], but more than 0. A timeout of 0 would close
+/// every connection the moment it opens; to turn keep-alive off, clients send `Connection: close`.
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_secs(s)?;
+    if d.is_zero() {
+        return Err(
+            "must be more than 0 (a 0 s timeout would close every connection at once)".into(),
+        );
+    }
+    Ok(d)
+}
+
+/// The most `--threads`: far past any useful count (one per core), yet low enough that the
+/// threads, their event loops and listeners always fit the process's limits.
+pub const MAX_THREADS: usize = 256;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n = parse_positive(s)?;
+    if n > MAX_THREADS {
+        return Err(format!(
+            "at most {MAX_THREADS} (one per core is the useful most; this machine has {})",
+            default_threads()
+        ));
+    }
+    Ok(n)
+}
+
 fn parse_positive(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),
@@ -109,17 +136,18 @@ pub struct HttpArgs {
     /// The folder to serve.
     #[arg(long, short = 'r', value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
-    /// Worker threads or event loops (the std runtime uses a thread per connection instead).
-    #[arg(long, short = 't', value_name = "N", default_value_t = default_threads(), value_parser = parse_positive)]
+    /// Worker threads or event loops, 1 to 256; default one per core (the std runtime uses a
+    /// thread per connection instead).
+    #[arg(long, short = 't', value_name = "N", default_value_t = default_threads(), value_parser = parse_threads)]
     pub threads: usize,
     /// Most connections open at once; further ones get a 503 and are closed.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = parse_positive)]
     pub max_connections: usize,
-    /// Seconds a request head may take to arrive, from its first byte (then 408).
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    /// Seconds a request head may take to arrive, from its first byte (then 408); more than 0.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
     pub header_timeout: std::time::Duration,
-    /// Seconds an idle kept-alive connection stays open.
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    /// Seconds an idle kept-alive connection stays open; more than 0.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_timeout)]
     pub idle_timeout: std::time::Duration,
     /// No access log.
     #[arg(long, short = 'q')]
@@ -143,8 +171,8 @@ pub struct LineArgs {
     /// The service to run.
     #[arg(long, short = 's', value_enum, default_value_t = ServiceKind::Info)]
     pub service: ServiceKind,
-    /// Telnet mode (RFC 854): refuse option negotiation and handle IAC sequences (it also
-    /// switches on by itself when the peer sends IAC).
+    /// Telnet mode (RFC 854): refuse option negotiation and handle IAC sequences; echo then
+    /// works line by line. Off by default: every service treats 0xFF as a data byte.
     #[arg(long)]
     pub telnet: bool,
     /// Most connections open at once (TCP).
@@ -293,6 +321,9 @@ mod tests {
         let bad: &[&[&str]] = &[
             &["p", "serve", "http", "--listen", "nohost"],
             &["p", "serve", "http", "--threads", "0"],
+            &["p", "serve", "http", "--threads", "100000"],
+            &["p", "serve", "http", "--idle-timeout", "0"],
+            &["p", "serve", "http", "--header-timeout", "0"],
             &["p", "serve", "http", "--header-timeout", "soon"],
             &["p", "serve", "line", "--service", "gopher"],
             &["p", "get", "http://x/", "-H", "no colon"],

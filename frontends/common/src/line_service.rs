@@ -66,15 +66,15 @@ impl Default for LineOptions {
 }
 
 impl LineOptions {
-    /// The core codec's settings: telnet from the first byte with `--telnet`, otherwise from
-    /// the first IAC the peer sends (docs/LINE.md: "on by option or when the peer sends IAC").
+    /// The core codec's settings: telnet from the first byte with `--telnet`, otherwise never
+    /// (docs/LINE.md: "on only by option"), so a 0xFF data byte is data, not a command.
     fn codec_config(&self) -> Config {
         Config {
             max_line: self.max_line,
             telnet: if self.telnet {
                 TelnetMode::On
             } else {
-                TelnetMode::Auto
+                TelnetMode::Off
             },
         }
     }

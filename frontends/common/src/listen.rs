@@ -38,6 +38,40 @@ pub fn listen_tcp(addr: SocketAddr, opts: ListenOptions) -> io::Result<TcpListen
     Ok(socket.into())
 }
 
+/// `count` listeners on `addr` with `SO_REUSEPORT`, one per event loop of this process, so the
+/// kernel spreads connections among them; the first resolves port 0 for the rest.
+///
+/// `SO_REUSEPORT` alone would also let a *second process* of the same user join the group and
+/// silently take half the traffic. So before binding a named port, a probe socket binds it with
+/// `SO_REUSEADDR` but without `SO_REUSEPORT`: Linux refuses that bind (`EADDRINUSE`) while any
+/// socket listens on the address, which is exactly the "already in use" that a plain server
+/// (std, smol, nginx) reports. The probe is closed before the group binds.
+pub fn listen_tcp_group(
+    addr: SocketAddr,
+    count: usize,
+    nonblocking: bool,
+) -> io::Result<Vec<TcpListener>> {
+    if addr.port() != 0 {
+        let probe = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        probe.set_reuse_address(true)?;
+        if addr.is_ipv6() {
+            probe.set_only_v6(true)?;
+        }
+        probe.bind(&addr.into())?;
+    }
+    let opts = ListenOptions {
+        reuse_port: true,
+        nonblocking,
+    };
+    let first = listen_tcp(addr, opts)?;
+    let bound = first.local_addr()?;
+    let mut group = vec![first];
+    for _ in 1..count.max(1) {
+        group.push(listen_tcp(bound, opts)?);
+    }
+    Ok(group)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +91,20 @@ mod tests {
         let plain = listen_tcp("127.0.0.1:0".parse().unwrap(), ListenOptions::default()).unwrap();
         let taken = plain.local_addr().unwrap();
         assert!(listen_tcp(taken, ListenOptions::default()).is_err());
+    }
+
+    #[test]
+    fn a_second_group_on_a_taken_port_fails_as_address_in_use() {
+        let group = listen_tcp_group("127.0.0.1:0".parse().unwrap(), 2, true).unwrap();
+        let addr = group[0].local_addr().unwrap();
+        assert_eq!(group[1].local_addr().unwrap(), addr);
+        let err = listen_tcp_group(addr, 2, true).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        // A plain listener is refused too, and once the group is gone the port is free again.
+        assert!(listen_tcp(addr, ListenOptions::default()).is_err());
+        drop(group);
+        let again = listen_tcp_group(addr, 3, true).unwrap();
+        assert_eq!(again.len(), 3);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
-use portline_common::listen::{ListenOptions, listen_tcp};
+use portline_common::listen::listen_tcp_group;
 use portline_common::shutdown::{Registration, Shutdown};
 use portline_common::{ServerOptions, Session, SessionFactory, TRANSMIT_BUDGET};
 use slab::Slab;
@@ -39,18 +39,14 @@ pub(crate) fn serve(
     ready: &mut dyn FnMut(SocketAddr),
 ) -> io::Result<()> {
     let threads = opts.threads.max(1);
-    let first = bind(opts.listen)?;
-    let addr = first.local_addr()?;
-    let mut listeners = vec![first];
-    for _ in 1..threads {
-        listeners.push(bind(addr)?);
-    }
+    let listeners = listen_tcp_group(opts.listen, threads, true)?;
+    let addr = listeners[0].local_addr()?;
     let active = Arc::new(AtomicUsize::new(0));
     let loops = listeners
         .into_iter()
         .map(|listener| {
             EventLoop::new(
-                listener,
+                TcpListener::from_std(listener),
                 addr,
                 factory.clone(),
                 shutdown,
@@ -86,15 +82,6 @@ pub(crate) fn serve(
         }
         result
     })
-}
-
-/// A non-blocking listener with `SO_REUSEADDR` and `SO_REUSEPORT`, one per event loop.
-fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    let options = ListenOptions {
-        reuse_port: true,
-        nonblocking: true,
-    };
-    Ok(TcpListener::from_std(listen_tcp(addr, options)?))
 }
 
 /// Whether an accept error means "out of file descriptors or memory": retrying at once spins.

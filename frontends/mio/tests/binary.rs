@@ -188,10 +188,10 @@ fn sigint_and_sigterm_stop_the_server_with_status_0() {
         let addr = server.ready_addr();
         let mut c = TcpStream::connect(addr).unwrap();
         c.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        c.write_all(b"hi\n").unwrap();
+        c.write_all(b"hi\r\n").unwrap();
         let mut got = [0; 4];
         c.read_exact(&mut got).unwrap();
-        assert_eq!(&got, b"hi\r\n", "the echo service answers in CRLF");
+        assert_eq!(&got, b"hi\r\n", "the echo service sends the bytes back");
         server.signal(sig);
         let status = server.wait(IO_TIMEOUT);
         assert_eq!(status.code(), Some(0), "SIG{sig}: {status}");

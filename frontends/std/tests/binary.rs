@@ -112,7 +112,7 @@ fn sigint_stops_a_line_server_with_0_too() {
     ]);
     let mut s = std::net::TcpStream::connect_timeout(&addr, WAIT).unwrap();
     s.set_read_timeout(Some(WAIT)).unwrap();
-    s.write_all(b"ping\n").unwrap();
+    s.write_all(b"ping\r\n").unwrap();
     let mut buf = [0u8; 6];
     s.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"ping\r\n");
