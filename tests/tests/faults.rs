@@ -5,7 +5,8 @@ use portline_tests::*;
 
 matrix!(
     a_second_server_on_a_taken_port_fails,
-    out_of_range_flags_are_refused
+    out_of_range_flags_are_refused,
+    the_open_files_limit_is_raised_to_the_hard_limit
 );
 
 /// Starting a second server on the address of a running one fails at once with "Address
@@ -50,4 +51,34 @@ fn out_of_range_flags_are_refused(fe: Frontend) {
         assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
         assert!(err.contains(says), "{flags:?}: {err}");
     }
+}
+
+/// At start the soft open-files limit is raised to the hard one (nginx's `worker_rlimit_nofile`),
+/// so the derived default connection limit is what the machine allows, not a shell's 1024.
+fn the_open_files_limit_is_raised_to_the_hard_limit(fe: Frontend) {
+    let fx = Fixture::new();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -S -n 256 && exec \"$0\" \"$@\"")
+        .arg(fe.bin())
+        .args([
+            "serve",
+            "http",
+            "--quiet",
+            "--listen",
+            "127.0.0.1:0",
+            "--root",
+        ])
+        .arg(&fx.root);
+    let server = Server::start_command(fe, cmd, "http");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.pid())).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("a Max open files line");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let (soft, hard) = (fields[3], fields[4]);
+    assert_eq!(soft, hard, "{line}");
+    assert_ne!(soft, "256", "{line}");
+    assert_eq!(get(server.addr(), "/hello.txt").body, HELLO);
 }

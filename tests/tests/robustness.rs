@@ -556,8 +556,9 @@ fn max_connections(fe: Frontend) {
     second.check("still served after the overflow");
 }
 
-/// Out of file descriptors (ulimit -n 64, 100 connections): the server backs off instead of
-/// spinning on accept, and serves again once connections close.
+/// Out of file descriptors (ulimit -n 64, 100 connections, and a --max-connections above what
+/// fits, since the default would stop at 16): the server backs off instead of spinning on
+/// accept, and serves again once connections close.
 fn emfile_backoff(fe: Frontend) {
     let fx = Fixture::new();
     let mut cmd = Command::new("sh");
@@ -568,6 +569,8 @@ fn emfile_backoff(fe: Frontend) {
             "serve",
             "http",
             "--quiet",
+            "--max-connections",
+            "1000",
             "--listen",
             "127.0.0.1:0",
             "--root",

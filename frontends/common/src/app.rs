@@ -96,6 +96,13 @@ fn announce(scheme: &'static str) -> impl FnMut(SocketAddr) {
     move |addr| crate::log::emit(&ready_line(scheme, addr))
 }
 
+/// `--max-connections`, or the default the open-files limit holds once raised to its hard limit
+/// (`fdlimit`). The limit is raised either way, so an explicit value can be reached.
+fn max_connections(flag: Option<usize>) -> usize {
+    let nofile = crate::fdlimit::raise_open_files_limit();
+    flag.unwrap_or_else(|| crate::fdlimit::default_max_connections(nofile))
+}
+
 fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
     let name = rt.name();
     let listen = match a.listen.resolve_first() {
@@ -122,7 +129,7 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
     let opts = ServerOptions {
         listen,
         threads: a.threads,
-        max_connections: a.max_connections,
+        max_connections: max_connections(a.max_connections),
         grace: GRACE,
     };
     match rt.serve_tcp(&opts, Arc::new(server), &mut announce("http")) {
@@ -153,7 +160,7 @@ fn serve_line<R: Runtime>(rt: &R, a: &LineArgs) -> i32 {
         threads: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
-        max_connections: a.max_connections,
+        max_connections: max_connections(a.max_connections),
         grace: GRACE,
     };
     let result = if a.udp {

@@ -140,9 +140,11 @@ pub struct HttpArgs {
     /// thread per connection instead).
     #[arg(long, short = 't', value_name = "N", default_value_t = default_threads(), value_parser = parse_threads)]
     pub threads: usize,
-    /// Most connections open at once; further ones get a 503 and are closed.
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = parse_positive)]
-    pub max_connections: usize,
+    /// Most connections open at once; further ones get a 503 and are closed. Default: what the
+    /// open-files limit holds (raised to its hard limit at start), a socket and a file per
+    /// connection after 64 kept back: 9,968 for a limit of 20,000.
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    pub max_connections: Option<usize>,
     /// Seconds a request head may take to arrive, from its first byte (then 408); more than 0.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
     pub header_timeout: std::time::Duration,
@@ -175,9 +177,10 @@ pub struct LineArgs {
     /// works line by line. Off by default: every service treats 0xFF as a data byte.
     #[arg(long)]
     pub telnet: bool,
-    /// Most connections open at once (TCP).
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = parse_positive)]
-    pub max_connections: usize,
+    /// Most connections open at once (TCP). Default: derived from the open-files limit, as for
+    /// `serve http`.
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    pub max_connections: Option<usize>,
 }
 
 /// Parse `Name: value`.
@@ -264,7 +267,7 @@ mod tests {
         assert_eq!(a.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(a.root, PathBuf::from("."));
         assert_eq!(a.threads, default_threads());
-        assert_eq!(a.max_connections, 1024);
+        assert_eq!(a.max_connections, None);
         assert_eq!(a.header_timeout.as_secs(), 10);
         assert_eq!(a.idle_timeout.as_secs(), 5);
         assert!(!a.quiet);

@@ -39,6 +39,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod connect;
+pub mod fdlimit;
 pub mod files;
 pub mod get;
 pub mod http_server;
