@@ -519,6 +519,13 @@ impl Session for HttpSession {
     fn is_done(&self) -> bool {
         self.failed || self.conn.is_closed()
     }
+
+    fn is_awaiting_request(&self) -> bool {
+        !self.failed
+            && self.request.is_none()
+            && matches!(self.body, Body::None)
+            && !self.conn.is_closed()
+    }
 }
 
 #[cfg(test)]

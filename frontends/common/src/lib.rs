@@ -35,6 +35,7 @@
 //! ```
 
 pub mod addr;
+pub mod admission;
 pub mod app;
 pub mod cli;
 pub mod clock;

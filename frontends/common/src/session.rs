@@ -43,6 +43,14 @@ pub trait Session: Send {
 
     /// True when, once the output given so far has been written, the socket should be closed.
     fn is_done(&self) -> bool;
+
+    /// True while the connection waits for a request and has nothing in hand: an idle
+    /// keep-alive connection, or one whose request head has not fully arrived. A full server
+    /// closes the oldest such connection to admit a new one ([`crate::admission`]). Sessions
+    /// that are never safe to close for another (line services, clients) keep the default.
+    fn is_awaiting_request(&self) -> bool {
+        false
+    }
 }
 
 /// Makes a [`Session`] for each accepted connection. Shared by every thread of a server.

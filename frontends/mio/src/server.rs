@@ -8,11 +8,11 @@
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
+use portline_common::admission::log_eviction;
 use portline_common::listen::listen_tcp_group;
 use portline_common::shutdown::{Registration, Shutdown};
 use portline_common::{ServerOptions, Session, SessionFactory, TRANSMIT_BUDGET};
@@ -41,7 +41,6 @@ pub(crate) fn serve(
     let threads = opts.threads.max(1);
     let listeners = listen_tcp_group(opts.listen, threads, true)?;
     let addr = listeners[0].local_addr()?;
-    let active = Arc::new(AtomicUsize::new(0));
     let loops = listeners
         .into_iter()
         .map(|listener| {
@@ -50,7 +49,6 @@ pub(crate) fn serve(
                 addr,
                 factory.clone(),
                 shutdown,
-                active.clone(),
                 opts,
             )
         })
@@ -122,8 +120,8 @@ struct EventLoop {
     factory: Arc<dyn SessionFactory>,
     /// The overload reply, asked of the factory once.
     overload_reply: Option<Option<Vec<u8>>>,
-    /// Connections open across all loops, against `max_connections`.
-    active: Arc<AtomicUsize>,
+    /// This loop's share of `--max-connections`: each loop admits and evicts on its own, so
+    /// connections cannot drift into one loop while another refuses (see `admit`).
     max_connections: usize,
     /// Accepting paused (out of descriptors) until then.
     accept_paused_until: Option<Instant>,
@@ -140,7 +138,6 @@ impl EventLoop {
         local: SocketAddr,
         factory: Arc<dyn SessionFactory>,
         shutdown: &Shutdown,
-        active: Arc<AtomicUsize>,
         opts: &ServerOptions,
     ) -> io::Result<Self> {
         let poll = Poll::new()?;
@@ -164,8 +161,7 @@ impl EventLoop {
             next_generation: 0,
             factory,
             overload_reply: None,
-            active,
-            max_connections: opts.max_connections.max(1),
+            max_connections: (opts.max_connections / opts.threads.max(1)).max(1),
             accept_paused_until: None,
             shutdown: shutdown.clone(),
             _wake_on_shutdown: wake_on_shutdown,
@@ -275,20 +271,32 @@ impl EventLoop {
         }
     }
 
-    /// Take an accepted connection into the slab, or refuse it over `max_connections`.
+    /// Take an accepted connection into the slab. At `max_connections`, first close this loop's
+    /// oldest connection that waits for a request (the policy of `portline_common::admission`);
+    /// if every one of them is busy, refuse the newcomer with the overload reply.
     fn admit(&mut self, mut stream: TcpStream, peer: SocketAddr, now: Instant) {
-        if self.active.fetch_add(1, Ordering::SeqCst) >= self.max_connections {
-            self.active.fetch_sub(1, Ordering::SeqCst);
-            let factory = &self.factory;
-            let reply = self
-                .overload_reply
-                .get_or_insert_with(|| factory.overload_reply());
-            if let Some(reply) = reply {
-                // Best effort: a fresh socket's send buffer takes a short reply whole.
-                let _ = stream.write(reply);
+        if self.conns.len() >= self.max_connections {
+            match self.oldest_awaiting_request() {
+                Some(victim) => {
+                    // Asked of the socket only now: the slab keeps no address per connection.
+                    let closed = self.conns[victim].conn.stream().peer_addr();
+                    let closed = closed.unwrap_or(self.local);
+                    self.close(victim);
+                    log_eviction(self.max_connections, closed, peer);
+                }
+                None => {
+                    let factory = &self.factory;
+                    let reply = self
+                        .overload_reply
+                        .get_or_insert_with(|| factory.overload_reply());
+                    if let Some(reply) = reply {
+                        // Best effort: a fresh socket's send buffer takes a short reply whole.
+                        let _ = stream.write(reply);
+                    }
+                    let _ = stream.shutdown(std::net::Shutdown::Write);
+                    return;
+                }
             }
-            let _ = stream.shutdown(std::net::Shutdown::Write);
-            return;
         }
         // Latency over batching: every write is a whole response already.
         let _ = stream.set_nodelay(true);
@@ -301,7 +309,6 @@ impl EventLoop {
             .register(&mut stream, Token(key), Interest::READABLE)
             .is_err()
         {
-            self.active.fetch_sub(1, Ordering::SeqCst);
             return;
         }
         let session = self.factory.session(now, peer, local);
@@ -370,6 +377,16 @@ impl EventLoop {
         }
     }
 
+    /// The key of this loop's oldest connection (lowest generation) that waits for a request
+    /// with nothing unwritten, if any.
+    fn oldest_awaiting_request(&self) -> Option<usize> {
+        self.conns
+            .iter()
+            .filter(|(_, e)| !e.conn.has_tail() && e.session.is_awaiting_request())
+            .min_by_key(|(_, e)| e.generation)
+            .map(|(key, _)| key)
+    }
+
     /// Drive again the connections that yielded last turn.
     fn drive_yielded(&mut self, now: Instant) {
         std::mem::swap(&mut self.again, &mut self.again_spare);
@@ -428,7 +445,6 @@ impl EventLoop {
         if let Some(mut entry) = self.conns.try_remove(key) {
             let _ = self.poll.registry().deregister(entry.conn.stream());
             entry.conn.release(&mut self.pool);
-            self.active.fetch_sub(1, Ordering::SeqCst);
         }
     }
 

@@ -30,7 +30,7 @@ pub(crate) fn run_client(
             .await
             .map_err(ClientError::Connect)?;
         let _ = stream.get_ref().set_nodelay(true);
-        match conn::drive(&stream, session, None).await {
+        match conn::drive(&stream, session, None, None).await {
             Ok(_) => Ok(()),
             Err(Failure::Read(e)) => Err(ClientError::Receive(e)),
             Err(Failure::Write(e)) => Err(ClientError::Send(e)),

@@ -9,6 +9,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use portline_common::admission::Ticket;
 use portline_common::{Session, TRANSMIT_BUDGET};
 use smol::channel::Receiver;
 use smol::future::{self, FutureExt as _};
@@ -64,7 +65,8 @@ enum Wake {
 }
 
 /// Drive `session` over `stream` until it is done and flushed, the peer fails, or (when `stop`
-/// is given) shutdown is requested while the connection is idle.
+/// is given) shutdown is requested while the connection is idle. A server connection passes its
+/// admission `ticket`, told before each wait whether the connection may be evicted.
 ///
 /// The loop: gather every ready response into one buffer and write all of it; close when the
 /// session is done; otherwise wait for input (if the session wants it), its deadline, or the
@@ -74,6 +76,7 @@ pub(crate) async fn drive(
     stream: &Async<TcpStream>,
     session: &mut dyn Session,
     stop: Option<&Receiver<()>>,
+    ticket: Option<&Ticket>,
 ) -> Result<End, Failure> {
     let mut out: Vec<u8> = Vec::new();
     let mut peer_closed = false;
@@ -111,6 +114,10 @@ pub(crate) async fn drive(
         }
         if out.capacity() > KEEP_OUT_CAPACITY {
             out = Vec::new();
+        }
+        // Everything is written: a server connection waiting for a request may be evicted.
+        if let Some(ticket) = ticket {
+            ticket.set_evictable(session.is_awaiting_request());
         }
 
         let read = async {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use easy_parallel::Parallel;
+use portline_common::admission::{Admission, Admitted, Closer, Ticket};
 use portline_common::listen::{ListenOptions, listen_tcp};
 use portline_common::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
@@ -65,23 +66,16 @@ pub(crate) fn serve_tcp(
     result
 }
 
-/// Open connections: the count for `--max-connections`, and a channel whose senders are the
-/// connections, so that waiting for all of them to end is `recv()` returning an error.
+/// Connections being refused (each lingers a moment), bounded by [`MAX_REFUSING`].
 struct Live {
-    count: AtomicUsize,
     refusing: AtomicUsize,
 }
 
-/// One open connection; dropping it (task finished or cancelled) counts it out.
-struct Ticket {
-    live: Arc<Live>,
+/// One open connection: its admission ticket (the count for `--max-connections`), and a sender
+/// of the channel whose receiver waits for every connection to end (`recv()` then errs).
+struct Held {
+    _ticket: Ticket,
     _alive: Sender<()>,
-}
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        self.live.count.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 /// Accept connections until shutdown, spawn one task per connection, then wait for the
@@ -94,11 +88,10 @@ async fn accept_loop(
     stop: Receiver<()>,
 ) -> io::Result<()> {
     let live = Arc::new(Live {
-        count: AtomicUsize::new(0),
         refusing: AtomicUsize::new(0),
     });
+    let admission = Admission::new(opts.max_connections);
     let (alive_tx, alive_rx) = channel::bounded::<()>(1);
-    let max = opts.max_connections.max(1);
     let mut last_error: Option<io::ErrorKind> = None;
     let mut accepts = 0u32;
     loop {
@@ -121,20 +114,24 @@ async fn accept_loop(
         match accepted {
             Ok((stream, peer)) => {
                 last_error = None;
-                if live.count.load(Ordering::SeqCst) >= max {
+                let stream = Arc::new(stream);
+                let victim = stream.clone();
+                let close: Closer = Box::new(move || {
+                    let _ = victim.get_ref().shutdown(Direction::Both);
+                });
+                let Admitted::Yes(ticket) = admission.admit(peer, close) else {
                     refuse(ex, stream, factory.overload_reply(), &live);
                     continue;
-                }
-                live.count.fetch_add(1, Ordering::SeqCst);
-                let ticket = Ticket {
-                    live: live.clone(),
+                };
+                let held = Held {
+                    _ticket: ticket,
                     _alive: alive_tx.clone(),
                 };
                 let factory = factory.clone();
                 let stop = stop.clone();
                 ex.spawn(async move {
-                    let _ticket = ticket;
-                    connection(stream, peer, &*factory, &stop).await;
+                    connection(stream, peer, &*factory, &stop, &held._ticket).await;
+                    drop(held);
                 })
                 .detach();
             }
@@ -180,7 +177,7 @@ async fn accept_loop(
     if !finished {
         eprintln!(
             "shutdown: {} connection(s) still busy after {:?}, closing them",
-            live.count.load(Ordering::SeqCst),
+            admission.len(),
             opts.grace
         );
     }
@@ -189,10 +186,11 @@ async fn accept_loop(
 
 /// One connection's task: a session from the factory, driven until done, then closed.
 async fn connection(
-    stream: Async<TcpStream>,
+    stream: Arc<Async<TcpStream>>,
     peer: SocketAddr,
     factory: &dyn SessionFactory,
     stop: &Receiver<()>,
+    ticket: &Ticket,
 ) {
     let Ok(local) = stream.get_ref().local_addr() else {
         return;
@@ -200,8 +198,8 @@ async fn connection(
     // Every write is a whole batch of responses; Nagle would only delay the last segment.
     let _ = stream.get_ref().set_nodelay(true);
     let mut session = factory.session(Instant::now(), peer, local);
-    match conn::drive(&stream, &mut *session, Some(stop)).await {
-        Ok(End::Done { peer_closed: false }) => linger(stream).await,
+    match conn::drive(&stream, &mut *session, Some(stop), Some(ticket)).await {
+        Ok(End::Done { peer_closed: false }) => linger(&stream).await,
         // The peer closed, shutdown came while idle, or the peer failed: nothing left to say.
         Ok(End::Done { peer_closed: true }) | Ok(End::Stopped) | Err(_) => {}
     }
@@ -209,7 +207,7 @@ async fn connection(
 
 /// Close gracefully: send FIN, then discard what the peer still sends for a short while, so
 /// that unread input does not turn the close into a reset that could destroy the last reply.
-async fn linger(stream: Async<TcpStream>) {
+async fn linger(stream: &Async<TcpStream>) {
     if stream.get_ref().shutdown(Direction::Write).is_err() {
         return;
     }
@@ -231,7 +229,12 @@ async fn linger(stream: Async<TcpStream>) {
 }
 
 /// A connection over `--max-connections`: the factory's overload reply (if any), then close.
-fn refuse(ex: &Executor<'_>, stream: Async<TcpStream>, reply: Option<Vec<u8>>, live: &Arc<Live>) {
+fn refuse(
+    ex: &Executor<'_>,
+    stream: Arc<Async<TcpStream>>,
+    reply: Option<Vec<u8>>,
+    live: &Arc<Live>,
+) {
     if live.refusing.fetch_add(1, Ordering::SeqCst) >= MAX_REFUSING {
         live.refusing.fetch_sub(1, Ordering::SeqCst);
         return;
@@ -242,7 +245,7 @@ fn refuse(ex: &Executor<'_>, stream: Async<TcpStream>, reply: Option<Vec<u8>>, l
         // The reply is small and the socket's buffer empty: one non-blocking write suffices.
         let sent = reply.is_empty() || stream.get_ref().write_all(&reply).is_ok();
         if sent {
-            linger(stream).await;
+            linger(&stream).await;
         }
         live.refusing.fetch_sub(1, Ordering::SeqCst);
     })

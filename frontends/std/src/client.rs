@@ -22,7 +22,7 @@ pub fn run_client(
     let stream =
         TcpStream::connect_timeout(&addr, connect_timeout).map_err(ClientError::Connect)?;
     let _ = stream.set_nodelay(true);
-    driver::drive(&stream, session).map_err(|e| match e {
+    driver::drive(&stream, session, None).map_err(|e| match e {
         DriveError::Send(e) => ClientError::Send(e),
         DriveError::Receive(e) => ClientError::Receive(e),
     })

@@ -4,6 +4,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use portline_common::admission::Ticket;
 use portline_common::{Session, TRANSMIT_BUDGET};
 
 /// Size of the read buffer of a connection.
@@ -30,7 +31,14 @@ pub enum DriveError {
 /// 3. call [`Session::handle_timeout`] if the deadline has passed;
 /// 4. one blocking read, with the read timeout set to the time left until
 ///    [`Session::poll_timeout`]; feed the bytes, or the end of stream (read of 0), and repeat.
-pub fn drive(stream: &TcpStream, session: &mut dyn Session) -> Result<(), DriveError> {
+///
+/// A server connection passes its admission [`Ticket`]: before each read it says whether the
+/// connection may be evicted (everything written, the session waiting for a request).
+pub fn drive(
+    stream: &TcpStream,
+    session: &mut dyn Session,
+    ticket: Option<&Ticket>,
+) -> Result<(), DriveError> {
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let mut buf = vec![0u8; READ_BUFFER];
     let mut out = Vec::new();
@@ -71,6 +79,9 @@ pub fn drive(stream: &TcpStream, session: &mut dyn Session) -> Result<(), DriveE
             d.saturating_duration_since(now)
                 .max(Duration::from_millis(1))
         });
+        if let Some(ticket) = ticket {
+            ticket.set_evictable(session.is_awaiting_request());
+        }
         stream.set_read_timeout(wait).map_err(DriveError::Receive)?;
         match (&*stream).read(&mut buf) {
             Ok(0) => {

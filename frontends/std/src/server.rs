@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use portline_common::admission::{Admission, Admitted, Closer};
 use portline_common::listen::{ListenOptions, listen_tcp};
 use portline_common::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
@@ -30,8 +31,8 @@ fn wake_address(local: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, local.port())
 }
 
-/// The connections open now: counted against `--max-connections`, and reachable so that a
-/// shutdown can end their reading.
+/// The connections open now, reachable so that a shutdown can end their reading (the limit is
+/// [`Admission`]'s).
 #[derive(Default)]
 struct Registry {
     conns: Mutex<(u64, HashMap<u64, Arc<TcpStream>>)>,
@@ -44,15 +45,12 @@ impl Registry {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn try_add(&self, stream: &Arc<TcpStream>, max: usize) -> Option<u64> {
+    fn add(&self, stream: &Arc<TcpStream>) -> u64 {
         let mut g = self.lock();
-        if g.1.len() >= max {
-            return None;
-        }
         g.0 += 1;
         let id = g.0;
         g.1.insert(id, stream.clone());
-        Some(id)
+        id
     }
 
     fn remove(&self, id: u64) {
@@ -95,11 +93,11 @@ impl Registry {
 }
 
 /// Removes a connection from the registry when its thread ends, even by a panic.
-struct Leave(Arc<Registry>, u64);
+struct Leave(u64, Arc<Registry>);
 
 impl Drop for Leave {
     fn drop(&mut self) {
-        self.0.remove(self.1);
+        self.1.remove(self.0);
     }
 }
 
@@ -150,6 +148,7 @@ pub fn serve_tcp(
         let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
     });
     let registry = Arc::new(Registry::default());
+    let admission = Admission::new(opts.max_connections);
     let overload = factory.overload_reply();
     ready(local);
     while !shutdown.is_requested() {
@@ -175,9 +174,13 @@ pub fn serve_tcp(
             break;
         }
         let stream = Arc::new(stream);
-        let Some(id) = registry.try_add(&stream, opts.max_connections) else {
-            // Over --max-connections: the factory's reply (an HTTP 503), without ever blocking
-            // the accept loop on this peer, then close.
+        let victim = stream.clone();
+        let close: Closer = Box::new(move || {
+            let _ = victim.shutdown(std::net::Shutdown::Both);
+        });
+        let Admitted::Yes(ticket) = admission.admit(peer, close) else {
+            // Full of busy connections: the factory's reply (an HTTP 503), without ever
+            // blocking the accept loop on this peer, then close.
             if let Some(reply) = &overload {
                 let _ = stream.set_nonblocking(true);
                 let _ = (&*stream).write(reply);
@@ -185,7 +188,7 @@ pub fn serve_tcp(
             }
             continue;
         };
-        let leave = Leave(registry.clone(), id);
+        let leave = Leave(registry.add(&stream), registry.clone());
         let factory = factory.clone();
         let spawned = std::thread::Builder::new()
             .name("portline-conn".into())
@@ -194,7 +197,7 @@ pub fn serve_tcp(
                 let _leave = leave;
                 let _ = stream.set_nodelay(true);
                 let mut session = factory.session(Instant::now(), peer, local);
-                if driver::drive(&stream, &mut *session).is_ok() {
+                if driver::drive(&stream, &mut *session, Some(&ticket)).is_ok() {
                     linger(&stream);
                 }
             });
