@@ -47,6 +47,7 @@ pub mod http_server;
 pub mod line_service;
 pub mod listen;
 pub mod log;
+pub mod policy;
 pub mod runtime;
 pub mod session;
 pub mod shutdown;

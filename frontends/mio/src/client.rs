@@ -78,7 +78,7 @@ pub(crate) fn run(
 ) -> Result<(), ClientError> {
     let mut poll_ = Poll::new().map_err(ClientError::Connect)?;
     let stream = connect_tcp(&mut poll_, addr, connect_timeout).map_err(ClientError::Connect)?;
-    let mut conn = Conn::new(stream);
+    let mut conn = Conn::new(stream, Instant::now());
     let mut scratch = vec![0; TRANSMIT_BUDGET];
     let mut pool = BufPool::default();
     let mut events = Events::with_capacity(4);

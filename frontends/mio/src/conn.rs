@@ -9,9 +9,10 @@
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mio::net::TcpStream;
+use portline_common::policy::{LINGER, LINGER_BYTES as LINGER_MAX, WRITE_STALL};
 use portline_common::{Session, TRANSMIT_BUDGET};
 
 use crate::pool::BufPool;
@@ -21,14 +22,6 @@ const MAX_ROUNDS: usize = 8;
 
 /// Reads in one round, so that a fast sender cannot hold the loop.
 const MAX_READS: usize = 4;
-
-/// How long a finished connection that has not seen the peer's end of stream waits for it
-/// (discarding input) before closing, so that closing with unread input does not reset the
-/// connection before the peer has read the last response.
-const LINGER: Duration = Duration::from_secs(2);
-
-/// Most bytes discarded while lingering.
-const LINGER_MAX: usize = 256 * 1024;
 
 /// What [`Conn::drive`] left the connection as.
 #[derive(Debug)]
@@ -73,12 +66,16 @@ pub(crate) struct Conn {
     eof: bool,
     /// Lingering after the session finished: until when, and how much was discarded.
     linger: Option<(Instant, usize)>,
+    /// While a tail is unwritten: when it was made or last shrank. No progress for
+    /// [`WRITE_STALL`] fails the connection (a client that stops reading cannot hold it).
+    tail_since: Instant,
 }
 
 impl Conn {
     /// A new connection; it is read at once in case bytes arrived before registration.
-    pub(crate) fn new(stream: TcpStream) -> Self {
+    pub(crate) fn new(stream: TcpStream, now: Instant) -> Self {
         Conn {
+            tail_since: now,
             stream,
             out: Vec::new(),
             written: 0,
@@ -115,6 +112,10 @@ impl Conn {
     pub(crate) fn deadline(&self, session: &dyn Session) -> Option<Instant> {
         match self.linger {
             Some((until, _)) => Some(until),
+            None if self.has_tail() => {
+                let stall = self.tail_since + WRITE_STALL;
+                Some(session.poll_timeout().map_or(stall, |t| t.min(stall)))
+            }
             None => session.poll_timeout(),
         }
     }
@@ -143,6 +144,13 @@ impl Conn {
     ) -> Drive {
         if self.linger.is_some() {
             return self.drive_linger(now, scratch);
+        }
+        if self.has_tail() && now >= self.tail_since + WRITE_STALL {
+            let stalled = io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the peer read nothing for {WRITE_STALL:?}"),
+            );
+            return Drive::Failed(Stage::Write, stalled);
         }
         if session.poll_timeout().is_some_and(|t| t <= now) {
             session.handle_timeout(now);
@@ -179,6 +187,7 @@ impl Conn {
             //    previous output is written: a slow reader stops the session being polled.
             if !self.has_tail() {
                 self.fill(session, now, pool);
+                self.tail_since = now;
             }
 
             // 3. Write; keep the unwritten tail.
@@ -187,6 +196,7 @@ impl Conn {
                     Ok(0) => return Drive::Failed(Stage::Write, io::ErrorKind::WriteZero.into()),
                     Ok(n) => {
                         self.written += n;
+                        self.tail_since = now;
                         progress = true;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -268,6 +278,7 @@ impl Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// Counts what the driver does to it; sends `pending` bytes of `x`.
     #[derive(Default)]
@@ -310,7 +321,7 @@ mod tests {
         ours.set_nonblocking(true).unwrap();
         peer.set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
-        (Conn::new(TcpStream::from_std(ours)), peer)
+        (Conn::new(TcpStream::from_std(ours), Instant::now()), peer)
     }
 
     #[test]
@@ -382,5 +393,34 @@ mod tests {
         assert_eq!(session.received, b"bye");
         assert_eq!(session.eofs, 1);
         assert!(conn.saw_eof());
+    }
+
+    #[test]
+    fn a_peer_that_stops_reading_fails_the_connection_after_the_write_stall() {
+        let (mut conn, _peer) = pair();
+        let mut session = Probe::default();
+        let mut pool = BufPool::default();
+        let mut scratch = vec![0; 64 * 1024];
+        session.pending = 64 * 1024 * 1024;
+        let start = Instant::now();
+        let mut outcome = conn.drive(&mut session, start, &mut scratch, &mut pool);
+        while matches!(outcome, Drive::Yield) {
+            outcome = conn.drive(&mut session, start, &mut scratch, &mut pool);
+        }
+        assert!(conn.has_tail());
+        // The deadline is the stall, and nothing fails before it.
+        let stall = conn
+            .deadline(&session)
+            .expect("a stall deadline while a tail waits");
+        assert!(stall <= start + WRITE_STALL);
+        let before = stall - Duration::from_millis(1);
+        assert!(matches!(
+            conn.drive(&mut session, before, &mut scratch, &mut pool),
+            Drive::Open
+        ));
+        match conn.drive(&mut session, stall, &mut scratch, &mut pool) {
+            Drive::Failed(Stage::Write, e) => assert_eq!(e.kind(), io::ErrorKind::TimedOut),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -14,6 +14,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use portline_common::admission::log_eviction;
 use portline_common::listen::listen_tcp_group;
+use portline_common::policy::{ACCEPT_BACKOFF, AcceptError, classify_accept_error};
 use portline_common::shutdown::{Registration, Shutdown};
 use portline_common::{ServerOptions, Session, SessionFactory, TRANSMIT_BUDGET};
 use slab::Slab;
@@ -26,9 +27,6 @@ use crate::timers::Timers;
 const LISTENER: Token = Token(usize::MAX - 1);
 /// The shutdown waker's token.
 const WAKER: Token = Token(usize::MAX - 2);
-
-/// How long accepting pauses when the process or system is out of file descriptors.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Bind `threads` listeners on `addr` with `SO_REUSEPORT` (the first resolves port 0), run one
 /// loop per listener (the calling thread runs the first), and return when all have stopped.
@@ -80,14 +78,6 @@ pub(crate) fn serve(
         }
         result
     })
-}
-
-/// Whether an accept error means "out of file descriptors or memory": retrying at once spins.
-fn is_resource_exhaustion(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
 }
 
 /// A connection in the slab.
@@ -252,16 +242,11 @@ impl EventLoop {
             match listener.accept() {
                 Ok((stream, peer)) => self.admit(stream, peer, now),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
-                    ) => {}
+                Err(e) if classify_accept_error(&e) == AcceptError::Skip => {}
                 Err(e) => {
                     // EMFILE/ENFILE and anything unexpected: the backlog stays full, so retrying
                     // now would spin. Connections closing meanwhile free descriptors.
-                    if !is_resource_exhaustion(&e) {
+                    if classify_accept_error(&e) == AcceptError::Unexpected {
                         eprintln!("portline-mio: accept: {e}");
                     }
                     self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
@@ -314,7 +299,7 @@ impl EventLoop {
         let session = self.factory.session(now, peer, local);
         self.next_generation += 1;
         slot.insert(Entry {
-            conn: Conn::new(stream),
+            conn: Conn::new(stream, now),
             session,
             generation: self.next_generation,
             armed: None,

@@ -13,7 +13,7 @@ const SOCKET: Token = Token(0);
 const WAKER: Token = Token(1);
 
 /// The largest UDP payload.
-const MAX_DATAGRAM: usize = 65_535;
+const MAX_DATAGRAM: usize = portline_common::policy::DATAGRAM_BUFFER;
 
 /// Answer datagrams on `listen` with `service` until shutdown is requested.
 pub(crate) fn serve(

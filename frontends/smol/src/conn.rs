@@ -7,9 +7,10 @@
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use portline_common::admission::Ticket;
+use portline_common::policy::WRITE_STALL as WRITE_TIMEOUT;
 use portline_common::{Session, TRANSMIT_BUDGET};
 use smol::channel::Receiver;
 use smol::future::{self, FutureExt as _};
@@ -17,9 +18,6 @@ use smol::{Async, Timer};
 
 /// Bytes read per `read(2)`. One buffer per executor thread, not per connection.
 const READ_CHUNK: usize = 16 * 1024;
-
-/// A write that makes no progress for this long ends the connection (as in portline-std).
-pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Reads per readiness wake-up, so that one busy peer cannot starve the other tasks of a thread.
 const READS_PER_WAKE: usize = 16;
@@ -284,6 +282,7 @@ async fn stopped(stop: Option<&Receiver<()>>) -> Wake {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn a_deadline_already_handled_is_not_armed_again() {

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 use easy_parallel::Parallel;
 use portline_common::admission::{Admission, Admitted, Closer, Ticket};
 use portline_common::listen::{ListenOptions, listen_tcp};
+use portline_common::policy::{
+    ACCEPT_BACKOFF, AcceptError, DATAGRAM_BUFFER, LINGER, LINGER_BYTES, classify_accept_error,
+};
 use portline_common::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
 use smol::channel::{self, Receiver, Sender};
@@ -17,17 +20,6 @@ use smol::future::{self, FutureExt as _};
 use smol::{Async, Executor, Timer};
 
 use crate::conn::{self, End};
-
-/// After a failed `accept` that is not about one connection (EMFILE, ENFILE, ENOBUFS...), wait
-/// this long before trying again instead of spinning.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-
-/// How long a closing connection keeps reading (and discarding) the peer's unread bytes, so
-/// that closing with unread input does not reset the connection and destroy the last reply.
-const LINGER: Duration = Duration::from_millis(500);
-
-/// At most this many bytes are discarded while lingering.
-const LINGER_BYTES: usize = 64 * 1024;
 
 /// Connections refused for `--max-connections` that may linger at once (each holds an fd for
 /// up to [`LINGER`]); beyond it a refused connection is closed at once.
@@ -136,20 +128,14 @@ async fn accept_loop(
                 .detach();
             }
             // Per-connection failures (the peer gave up before we accepted): try the next one.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionAborted
-                        | io::ErrorKind::ConnectionReset
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if classify_accept_error(&e) == AcceptError::Skip => {}
             // Out of descriptors or buffers: the listener stays readable, so back off instead
             // of spinning, and say so once per run of errors.
             Err(e) => {
                 if last_error != Some(e.kind()) {
                     eprintln!("accept: {e}; retrying every {ACCEPT_BACKOFF:?}");
-                    last_error = Some(e.kind());
                 }
+                last_error = Some(e.kind());
                 let _ = async {
                     Timer::after(ACCEPT_BACKOFF).await;
                 }
@@ -272,7 +258,7 @@ pub(crate) fn serve_udp(
     ready(socket.get_ref().local_addr()?);
     smol::block_on(async {
         // The largest UDP payload.
-        let mut buf = vec![0u8; 65_536];
+        let mut buf = vec![0u8; DATAGRAM_BUFFER];
         let mut out = Vec::new();
         loop {
             // Under a flood of datagrams `recv_from` is always ready: still notice a shutdown.

@@ -5,14 +5,11 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use portline_common::admission::Ticket;
+use portline_common::policy::WRITE_STALL;
 use portline_common::{Session, TRANSMIT_BUDGET};
 
 /// Size of the read buffer of a connection.
 pub const READ_BUFFER: usize = 16 * 1024;
-
-/// A write that makes no progress for this long ends the connection (a peer that stopped
-/// reading cannot hold a thread forever).
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Which side of the socket failed.
 #[derive(Debug)]
@@ -39,7 +36,7 @@ pub fn drive(
     session: &mut dyn Session,
     ticket: Option<&Ticket>,
 ) -> Result<(), DriveError> {
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(WRITE_STALL));
     let mut buf = vec![0u8; READ_BUFFER];
     let mut out = Vec::new();
     let mut eof = false;

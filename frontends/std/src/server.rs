@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use portline_common::admission::{Admission, Admitted, Closer};
 use portline_common::listen::{ListenOptions, listen_tcp};
+use portline_common::policy::{
+    ACCEPT_BACKOFF, AcceptError, DATAGRAM_BUFFER, LINGER, LINGER_BYTES, classify_accept_error,
+};
 use portline_common::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
 
@@ -15,10 +18,6 @@ use crate::driver;
 
 /// Stack size of a connection thread: sessions keep their buffers on the heap.
 const STACK_SIZE: usize = 256 * 1024;
-
-/// How long the accept loop pauses when the process is out of file descriptors (EMFILE),
-/// instead of spinning on an error that repeats until a connection closes.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Where to reach our own listener to wake a blocked `accept`/`recv_from`: the bound address,
 /// with the unspecified address replaced by loopback.
@@ -101,19 +100,15 @@ impl Drop for Leave {
     }
 }
 
-/// How long a closing connection may keep draining the peer's unread input.
-const LINGER: Duration = Duration::from_secs(2);
-
-/// A lingering close (as Apache and nginx do): send our FIN, then read and drop what the peer
-/// still sends, for at most [`LINGER`], so that closing with unread input (a rejected request's
-/// body, pipelined requests after `Connection: close`) does not send a reset that could destroy
-/// the reply before the peer reads it.
+/// A lingering close (`policy::LINGER`): send our FIN, then read and drop what the peer still
+/// sends, for at most [`LINGER`] and [`LINGER_BYTES`].
 fn linger(stream: &TcpStream) {
     if stream.shutdown(std::net::Shutdown::Write).is_err() {
         return;
     }
     let deadline = Instant::now() + LINGER;
     let mut buf = [0u8; 4096];
+    let mut dropped = 0;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
@@ -121,14 +116,14 @@ fn linger(stream: &TcpStream) {
         }
         match (&*stream).read(&mut buf) {
             Ok(0) | Err(_) => return,
-            Ok(_) => {}
+            Ok(n) => {
+                dropped += n;
+                if dropped > LINGER_BYTES {
+                    return;
+                }
+            }
         }
     }
-}
-
-fn is_out_of_fds(e: &io::Error) -> bool {
-    // EMFILE (24) and ENFILE (23) on Linux and the BSDs.
-    matches!(e.raw_os_error(), Some(23 | 24))
 }
 
 /// Accept connections until `shutdown` is requested; a thread per connection drives a session
@@ -154,21 +149,14 @@ pub fn serve_tcp(
     while !shutdown.is_requested() {
         let (stream, peer) = match listener.accept() {
             Ok(c) => c,
-            Err(e) if is_out_of_fds(&e) => {
-                std::thread::sleep(ACCEPT_BACKOFF);
-                continue;
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::Interrupted
-                        | io::ErrorKind::ConnectionAborted
-                        | io::ErrorKind::ConnectionReset
-                ) =>
-            {
-                continue;
-            }
-            Err(e) => return Err(e),
+            Err(e) => match classify_accept_error(&e) {
+                AcceptError::Skip => continue,
+                AcceptError::BackOff => {
+                    std::thread::sleep(ACCEPT_BACKOFF);
+                    continue;
+                }
+                AcceptError::Unexpected => return Err(e),
+            },
         };
         if shutdown.is_requested() {
             break;
@@ -239,7 +227,7 @@ pub fn serve_udp(
         }
     });
     ready(local);
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; DATAGRAM_BUFFER];
     let mut out = Vec::with_capacity(1024);
     while !shutdown.is_requested() {
         let (n, peer) = match socket.recv_from(&mut buf) {

@@ -289,7 +289,7 @@ fn usage_errors_exit_2_and_help_works() {
     for default in [
         "127.0.0.1:8080",
         "[default: .]",
-        "[default: 1024]",
+        "open-files limit",
         "[default: 10]",
         "[default: 5]",
     ] {

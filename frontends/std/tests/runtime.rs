@@ -190,9 +190,11 @@ fn a_slow_reader_gets_every_byte() {
 fn over_max_connections_gets_the_overload_reply() {
     let (tmp, _) = tree();
     let server = start_tcp(file_server(tmp.path()), 1);
+    // The first connection is busy: a head announcing a body that has not come yet.
     let first = connect(server.addr);
-    // The first connection is accepted and idles (no request yet); give the accept loop time
-    // to count it.
+    (&first)
+        .write_all(b"PUT /x HTTP/1.0\r\nContent-Length: 3\r\n\r\n")
+        .unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let second = connect(server.addr);
     let resp = read_all(&second);
@@ -201,12 +203,37 @@ fn over_max_connections_gets_the_overload_reply() {
         "{}",
         String::from_utf8_lossy(&resp)
     );
-    // The first one is still served.
-    (&first)
+    // The first one is still answered.
+    (&first).write_all(b"abc").unwrap();
+    let resp = read_all(&first);
+    assert!(
+        resp.starts_with(b"HTTP/1.0 405"),
+        "{}",
+        String::from_utf8_lossy(&resp)
+    );
+    server.stop().unwrap();
+}
+
+#[test]
+fn when_full_the_oldest_idle_connection_makes_room() {
+    let (tmp, _) = tree();
+    let server = start_tcp(file_server(tmp.path()), 1);
+    let idle = connect(server.addr);
+    std::thread::sleep(Duration::from_millis(200));
+    let second = connect(server.addr);
+    (&second)
         .write_all(b"GET /hello.txt HTTP/1.0\r\n\r\n")
         .unwrap();
-    let resp = read_all(&first);
-    assert!(resp.starts_with(b"HTTP/1.0 200 OK"));
+    let resp = read_all(&second);
+    assert!(
+        resp.starts_with(b"HTTP/1.0 200 OK"),
+        "{}",
+        String::from_utf8_lossy(&resp)
+    );
+    assert!(
+        read_all(&idle).is_empty(),
+        "the idle one was closed without a word"
+    );
     server.stop().unwrap();
 }
 
@@ -362,7 +389,10 @@ fn line_service_over_tcp() {
     (&s).write_all(b"one\r\ntwo\n").unwrap();
     s.shutdown(Half::Write).unwrap();
     let got = read_all(&s);
-    assert_eq!(got, b"one\r\ntwo\r\n");
+    assert_eq!(
+        got, b"one\r\ntwo\n",
+        "echo sends back exactly the bytes (RFC 862)"
+    );
     server.stop().unwrap();
 }
 
