@@ -9,6 +9,7 @@ use clap::{CommandFactory, FromArgMatches};
 use portline_core::http::Config;
 
 use crate::cli::{Cli, Command, HttpArgs, LineArgs, Serve};
+use crate::get::body::Source;
 use crate::get::{self, GetCommand};
 use crate::http_server::{FileServer, FileServerOptions};
 use crate::line_service::{self, LineOptions};
@@ -50,19 +51,7 @@ where
     match cli.command {
         Command::Serve(Serve::Http(a)) => serve_http(&rt, &a),
         Command::Serve(Serve::Line(a)) => serve_line(&rt, &a),
-        Command::Get(a) => get::run(
-            &rt,
-            &GetCommand {
-                url: a.url,
-                method: a.method,
-                headers: a.headers,
-                data: a.data,
-                include: a.include,
-                head: a.head,
-                output: a.output,
-                verbose: a.verbose,
-            },
-        ),
+        Command::Get(a) => get::run(&rt, &get_command(a)),
         Command::Connect(a) => {
             let addr = match a.addr.resolve_first() {
                 Ok(addr) => addr,
@@ -83,6 +72,32 @@ where
         Command::Info(a) => tools::info::run(&a),
         Command::Netstat(a) => tools::netstat::run(&a),
         Command::Parse(a) => tools::parse::run(&a),
+    }
+}
+
+/// The `get` command line as the client takes it.
+fn get_command(a: crate::cli::GetArgs) -> GetCommand {
+    GetCommand {
+        url: a.url,
+        method: a.method,
+        headers: a.headers,
+        data: a.data.as_deref().map(Source::from_data_arg),
+        upload: a.upload.as_deref().map(Source::from_upload_arg),
+        include: a.include,
+        head: a.head,
+        output: a.output,
+        verbose: a.verbose,
+        location: a.location,
+        max_redirs: a.max_redirs,
+        connect_timeout: a.connect_timeout,
+        max_time: a.max_time,
+        read_timeout: a.read_timeout,
+        fail: a.fail,
+        silent: a.silent,
+        show_error: a.show_error,
+        write_out: a.write_out,
+        resume: a.continue_at.unwrap_or(false),
+        compressed: a.compressed,
     }
 }
 

@@ -207,8 +207,22 @@ fn parse_method(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+fn parse_write_out(s: &str) -> Result<String, String> {
+    crate::get::report::check_format(s)
+}
+
+fn parse_continue_at(s: &str) -> Result<bool, String> {
+    match s {
+        "-" => Ok(true),
+        _ => Err(format!(
+            "`{s}`: only `-C -` (resume from the output file's length) is supported"
+        )),
+    }
+}
+
 /// `get` options.
 #[derive(Args, Debug, Clone)]
+#[command(after_help = crate::get::EXIT_CODES)]
 pub struct GetArgs {
     /// The URL: http://HOST[:PORT]/PATH (the http:// may be left out).
     pub url: String,
@@ -216,23 +230,78 @@ pub struct GetArgs {
     #[arg(short = 'i', long = "include")]
     pub include: bool,
     /// Send HEAD and print the status line and header fields.
-    #[arg(short = 'I', long = "head")]
+    #[arg(short = 'I', long = "head", conflicts_with_all = ["data", "upload"])]
     pub head: bool,
-    /// The request method (default GET; POST when -d is given).
+    /// The request method (default GET; POST with -d; PUT with -T).
     #[arg(short = 'X', long = "request", value_name = "METHOD", value_parser = parse_method)]
     pub method: Option<String>,
-    /// An extra header field, 'Name: value' (repeatable; replaces Host or User-Agent).
+    /// An extra header field, 'Name: value' (repeatable; replaces Host, User-Agent or Accept).
     #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
-    /// Send DATA as the request body (with Content-Length).
-    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    /// Send DATA as the request body (with Content-Length and a form Content-Type); @FILE sends
+    /// a file, @- stdin, streamed and sent as they are (like curl's --data-binary).
+    #[arg(
+        short = 'd',
+        long = "data",
+        visible_alias = "data-binary",
+        value_name = "DATA",
+        conflicts_with = "upload"
+    )]
     pub data: Option<String>,
-    /// Write the body to FILE instead of stdout (a progress bar shows on a terminal).
+    /// Upload FILE with PUT (- for stdin), streamed; a URL ending in / gets the file's name.
+    #[arg(short = 'T', long = "upload-file", value_name = "FILE")]
+    pub upload: Option<PathBuf>,
+    /// Write the body to FILE instead of stdout (a progress bar shows on a terminal). FILE is
+    /// replaced only when the transfer succeeds: a failure leaves an existing FILE as it was.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print the request and response heads on stderr (`> ` and `< ` lines).
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
+    /// Follow redirects (301, 302, 303 as GET without a body; 307, 308 as they were). Another
+    /// host or port gets no Authorization, Cookie or custom Host.
+    #[arg(short = 'L', long = "location")]
+    pub location: bool,
+    /// Follow at most N redirects with -L (then exit 13).
+    #[arg(long = "max-redirs", value_name = "N", default_value_t = crate::get::redirect::MAX_REDIRS)]
+    pub max_redirs: u32,
+    /// Seconds connecting may take (then exit 9).
+    #[arg(long = "connect-timeout", value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    pub connect_timeout: std::time::Duration,
+    /// Seconds the whole transfer may take, redirects included (then exit 12).
+    #[arg(short = 'm', long = "max-time", value_name = "SECS", value_parser = parse_secs)]
+    pub max_time: Option<std::time::Duration>,
+    /// Seconds the server may stay silent, before the response or within it (then exit 12).
+    #[arg(long = "read-timeout", value_name = "SECS", default_value = "300", value_parser = parse_secs)]
+    pub read_timeout: std::time::Duration,
+    /// No body output for a 4xx or 5xx: an error message instead, and FILE left alone.
+    #[arg(short = 'f', long = "fail")]
+    pub fail: bool,
+    /// No progress bar and no error messages.
+    #[arg(short = 's', long = "silent")]
+    pub silent: bool,
+    /// With -s, still print error messages.
+    #[arg(short = 'S', long = "show-error")]
+    pub show_error: bool,
+    /// Print FORMAT on stdout after the transfer: %{http_code} %{size_download} %{time_total}
+    /// %{time_connect} %{time_starttransfer} %{url_effective} %{num_redirects} %{exitcode},
+    /// or %{json} for all; \n, \t and %% as in curl.
+    #[arg(short = 'w', long = "write-out", value_name = "FORMAT", value_parser = parse_write_out)]
+    pub write_out: Option<String>,
+    /// `-C -`: resume -o FILE from its length with a Range request (206 appends; a 200 starts
+    /// again; 416 means it is complete).
+    #[arg(
+        short = 'C',
+        long = "continue-at",
+        value_name = "-",
+        value_parser = parse_continue_at,
+        requires = "output",
+        allow_hyphen_values = true
+    )]
+    pub continue_at: Option<bool>,
+    /// Ask for a compressed body (Accept-Encoding: br, gzip, deflate) and decode it.
+    #[arg(long = "compressed")]
+    pub compressed: bool,
 }
 
 /// `connect` options.
