@@ -288,12 +288,12 @@ pub struct GetArgs {
     /// or %{json} for all; \n, \t and %% as in curl.
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT", value_parser = parse_write_out)]
     pub write_out: Option<String>,
-    /// `-C -`: resume -o FILE from its length with a Range request (206 appends; a 200 starts
-    /// again; 416 means it is complete).
+    /// Resume -o FILE from its length with a Range request; OFFSET must be `-` (206 appends; a
+    /// 200 starts again; 416 means it is complete).
     #[arg(
         short = 'C',
         long = "continue-at",
-        value_name = "-",
+        value_name = "OFFSET",
         value_parser = parse_continue_at,
         requires = "output",
         allow_hyphen_values = true
@@ -389,6 +389,47 @@ mod tests {
     }
 
     #[test]
+    fn get_takes_curls_transfer_flags() {
+        let cli = Cli::try_parse_from([
+            "p",
+            "get",
+            "-L",
+            "--max-redirs",
+            "3",
+            "--connect-timeout",
+            "2.5",
+            "-m",
+            "60",
+            "-fsS",
+            "-w",
+            "%{http_code}\\n",
+            "-C",
+            "-",
+            "-o",
+            "f",
+            "--compressed",
+            "http://x/",
+        ])
+        .unwrap();
+        let Command::Get(a) = cli.command else {
+            panic!("not get")
+        };
+        assert!(a.location && a.fail && a.silent && a.show_error && a.compressed);
+        assert_eq!(a.max_redirs, 3);
+        assert_eq!(a.connect_timeout.as_millis(), 2500);
+        assert_eq!(a.max_time.map(|d| d.as_secs()), Some(60));
+        assert_eq!(a.read_timeout.as_secs(), 300);
+        assert_eq!(a.continue_at, Some(true));
+        let d = Cli::try_parse_from(["p", "get", "http://x/"]).unwrap();
+        let Command::Get(d) = d.command else {
+            panic!("not get")
+        };
+        assert_eq!(d.max_redirs, 30);
+        assert_eq!(d.connect_timeout.as_secs(), 10);
+        assert_eq!(d.max_time, None);
+    }
+
+    #[test]
     fn bad_input_is_a_usage_error() {
         let bad: &[&[&str]] = &[
             &["p", "serve", "http", "--listen", "nohost"],
@@ -400,6 +441,11 @@ mod tests {
             &["p", "serve", "line", "--service", "gopher"],
             &["p", "get", "http://x/", "-H", "no colon"],
             &["p", "get", "http://x/", "-X", "GE T"],
+            &["p", "get", "http://x/", "-C", "-"],
+            &["p", "get", "http://x/", "-C", "100", "-o", "f"],
+            &["p", "get", "http://x/", "-w", "%{nope}"],
+            &["p", "get", "http://x/", "-d", "a", "-T", "f"],
+            &["p", "get", "http://x/", "-I", "-d", "a"],
             &["p", "connect", "localhost"],
             &["p", "frobnicate"],
         ];

@@ -31,6 +31,13 @@ use output::Output;
 use portline_core::addr::HttpUrl;
 use report::Report;
 
+/// What a file name keeps unencoded in a URL path: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// How long connecting may take by default (`--connect-timeout`).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -335,11 +342,8 @@ fn fetch<R: Runtime + ?Sized>(
         && let Some(name) = path.file_name()
     {
         // curl: a URL ending in a slash gets the uploaded file's name.
-        let name = percent_encoding::utf8_percent_encode(
-            &name.to_string_lossy(),
-            percent_encoding::NON_ALPHANUMERIC,
-        )
-        .to_string();
+        let name =
+            percent_encoding::utf8_percent_encode(&name.to_string_lossy(), UNRESERVED).to_string();
         let (path_part, query) = match url.target.split_once('?') {
             Some((p, q)) => (p.to_string(), format!("?{q}")),
             None => (url.target.clone(), String::new()),
