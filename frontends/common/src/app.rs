@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(test)]
+use clap::Parser;
 use clap::{CommandFactory, FromArgMatches};
 use portline_core::http::Config;
 
@@ -89,9 +91,10 @@ fn get_command(a: crate::cli::GetArgs) -> GetCommand {
         verbose: a.verbose,
         location: a.location,
         max_redirs: a.max_redirs,
-        connect_timeout: a.connect_timeout,
-        max_time: a.max_time,
-        read_timeout: a.read_timeout,
+        // 0 is no limit, as in curl.
+        connect_timeout: Some(a.connect_timeout).filter(|d| !d.is_zero()),
+        max_time: a.max_time.filter(|d| !d.is_zero()),
+        read_timeout: Some(a.read_timeout).filter(|d| !d.is_zero()),
         fail: a.fail,
         silent: a.silent,
         show_error: a.show_error,
@@ -203,6 +206,27 @@ fn serve_line<R: Runtime>(rt: &R, a: &LineArgs) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_seconds_is_no_limit_as_in_curl() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["p", "get", "http://x/"];
+            args.extend_from_slice(extra);
+            match Cli::try_parse_from(args).unwrap().command {
+                Command::Get(a) => get_command(a),
+                _ => panic!("not get"),
+            }
+        };
+        let c = parse(&["-m", "0", "--read-timeout", "0", "--connect-timeout", "0"]);
+        assert_eq!(
+            (c.max_time, c.read_timeout, c.connect_timeout),
+            (None, None, None)
+        );
+        let c = parse(&["-m", "2"]);
+        assert_eq!(c.max_time, Some(Duration::from_secs(2)));
+        assert_eq!(c.read_timeout, Some(get::READ_TIMEOUT));
+        assert_eq!(c.connect_timeout, Some(get::CONNECT_TIMEOUT));
+    }
 
     #[test]
     fn ready_lines() {

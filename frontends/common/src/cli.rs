@@ -265,13 +265,14 @@ pub struct GetArgs {
     /// Follow at most N redirects with -L (then exit 13).
     #[arg(long = "max-redirs", value_name = "N", default_value_t = crate::get::redirect::MAX_REDIRS)]
     pub max_redirs: u32,
-    /// Seconds connecting may take (then exit 9).
+    /// Seconds connecting may take (then exit 9); 0: the system's own limit.
     #[arg(long = "connect-timeout", value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     pub connect_timeout: std::time::Duration,
-    /// Seconds the whole transfer may take, redirects included (then exit 12).
+    /// Seconds the whole transfer may take, redirects included (then exit 12); 0: no limit.
     #[arg(short = 'm', long = "max-time", value_name = "SECS", value_parser = parse_secs)]
     pub max_time: Option<std::time::Duration>,
-    /// Seconds the server may stay silent, before the response or within it (then exit 12).
+    /// Seconds the server may stay silent, before the response or within it (then exit 12);
+    /// 0: no limit.
     #[arg(long = "read-timeout", value_name = "SECS", default_value = "300", value_parser = parse_secs)]
     pub read_timeout: std::time::Duration,
     /// No body output for a 4xx or 5xx: an error message instead, and FILE left alone.
@@ -424,8 +425,9 @@ mod tests {
         let Command::Get(d) = d.command else {
             panic!("not get")
         };
-        assert_eq!(d.max_redirs, 30);
-        assert_eq!(d.connect_timeout.as_secs(), 10);
+        assert_eq!(d.max_redirs, crate::get::redirect::MAX_REDIRS);
+        assert_eq!(d.connect_timeout, crate::get::CONNECT_TIMEOUT);
+        assert_eq!(d.read_timeout, crate::get::READ_TIMEOUT);
         assert_eq!(d.max_time, None);
     }
 

@@ -59,8 +59,8 @@ pub struct GetOptions {
     pub compressed: bool,
     /// Draw a progress bar on stderr.
     pub progress: bool,
-    /// Give up after this long without a byte from the server ([`READ_TIMEOUT`]).
-    pub read_timeout: Duration,
+    /// Give up after this long without a byte from the server ([`READ_TIMEOUT`]; `None`: never).
+    pub read_timeout: Option<Duration>,
     /// Give up at this instant (`--max-time`).
     pub deadline: Option<Instant>,
 }
@@ -93,7 +93,7 @@ impl GetOptions {
             resume_from: 0,
             compressed: false,
             progress: false,
-            read_timeout: READ_TIMEOUT,
+            read_timeout: Some(READ_TIMEOUT),
             deadline: None,
         }
     }
@@ -145,7 +145,7 @@ pub struct GetSession {
     resume_from: u64,
     compressed: bool,
     want_progress: bool,
-    read_timeout: Duration,
+    read_timeout: Option<Duration>,
     deadline: Option<Instant>,
     output: Option<Output>,
     disposition: Disposition,
@@ -635,8 +635,8 @@ impl GetSession {
     }
 
     /// The deadline of the read timeout.
-    fn read_deadline(&self) -> Instant {
-        self.last_activity + self.read_timeout
+    fn read_deadline(&self) -> Option<Instant> {
+        self.read_timeout.map(|t| self.last_activity + t)
     }
 
     /// Stream the next piece of the body into `out`.
@@ -727,9 +727,11 @@ impl Session for GetSession {
             );
             return;
         }
-        if now >= self.read_deadline() {
+        if let Some(read_deadline) = self.read_deadline()
+            && now >= read_deadline
+        {
             let stage = self.stage();
-            let secs = self.read_timeout.as_secs_f64();
+            let secs = self.read_timeout.unwrap_or_default().as_secs_f64();
             self.fail(
                 Exit::Timeout,
                 stage,
@@ -769,14 +771,14 @@ impl Session for GetSession {
         if self.outcome.is_some() {
             return None;
         }
-        let mut next = self.read_deadline();
-        if let Some(d) = self.deadline {
-            next = next.min(d);
-        }
-        if let Some(t) = self.conn.poll_timeout() {
-            next = next.min(clock::to_instant(t));
-        }
-        Some(next)
+        [
+            self.read_deadline(),
+            self.deadline,
+            self.conn.poll_timeout().map(clock::to_instant),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn wants_read(&self) -> bool {

@@ -38,6 +38,10 @@ const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
     .remove(b'_')
     .remove(b'~');
 
+/// The connect limit `--connect-timeout 0` passes to the runtime: longer than the system's own
+/// (Linux gives up after its SYN retries, about two minutes).
+const NO_CONNECT_LIMIT: Duration = Duration::from_secs(24 * 3600);
+
 /// How long connecting may take by default (`--connect-timeout`).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -257,12 +261,12 @@ pub struct GetCommand {
     pub location: bool,
     /// `--max-redirs`.
     pub max_redirs: u32,
-    /// `--connect-timeout`.
-    pub connect_timeout: Duration,
-    /// `-m/--max-time`.
+    /// `--connect-timeout` (`None`: only the system's own limit).
+    pub connect_timeout: Option<Duration>,
+    /// `-m/--max-time` (`None`: no limit).
     pub max_time: Option<Duration>,
-    /// `--read-timeout`.
-    pub read_timeout: Duration,
+    /// `--read-timeout` (`None`: no limit).
+    pub read_timeout: Option<Duration>,
     /// `-f`.
     pub fail: bool,
     /// `-s`.
@@ -504,9 +508,11 @@ fn exchange<R: Runtime + ?Sized>(
         if left == Some(Duration::ZERO) {
             break;
         }
-        let (limit, by_max_time) = match left {
-            Some(left) if left < cmd.connect_timeout => (left, true),
-            _ => (cmd.connect_timeout, false),
+        let (limit, by_max_time) = match (left, cmd.connect_timeout) {
+            (Some(left), Some(c)) if left < c => (left, true),
+            (Some(left), None) => (left, true),
+            (_, Some(c)) => (c, false),
+            (None, None) => (NO_CONNECT_LIMIT, false),
         };
         if cmd.verbose {
             eprintln!("* connecting to {addr}");
