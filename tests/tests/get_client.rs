@@ -19,8 +19,40 @@ matrix!(
     get_compressed_against_nginx_gzip_static,
     get_streams_file_and_stdin_bodies,
     get_write_out_reports_the_transfer,
-    get_help_lists_every_exit_status
+    get_help_lists_every_exit_status,
+    get_reset_and_unusable_redirects
 );
+
+/// A connection reset mid-response is exit 1; a redirect to a scheme `get` cannot speak is
+/// exit 6 (a bad URL), not a silent stop.
+fn get_reset_and_unusable_redirects(fe: Frontend) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let serve = std::thread::spawn(move || {
+        let Some(mut c) = accept_within(&listener, PEER_TIMEOUT) else {
+            return;
+        };
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = std::io::Read::read(&mut c, &mut buf);
+        let _ =
+            std::io::Write::write_all(&mut c, b"HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\nab");
+        std::thread::sleep(Duration::from_millis(200));
+        // Linger 0: close with a reset instead of a FIN.
+        let _ = socket2::SockRef::from(&c).set_linger(Some(Duration::ZERO));
+    });
+    let (code, _, err) = get(fe, &[&url]);
+    serve.join().unwrap();
+    assert_eq!(code, 1, "{err}");
+
+    let peer = ScriptedServer::start(vec![
+        b"HTTP/1.0 302 Found\r\nLocation: ftp://127.0.0.1/file\r\n\r\n".to_vec(),
+    ]);
+    let (code, _, err) = get(fe, &["-L", &peer.url("/")]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("redirect"), "{err}");
+    peer.finish();
+}
 
 /// `get --help` ends with the exit status table, 0 to 17.
 fn get_help_lists_every_exit_status(fe: Frontend) {
