@@ -20,8 +20,82 @@ matrix!(
     get_streams_file_and_stdin_bodies,
     get_write_out_reports_the_transfer,
     get_help_lists_every_exit_status,
-    get_reset_and_unusable_redirects
+    get_reset_and_unusable_redirects,
+    get_uploads_stream_in_bounded_memory
 );
+
+/// The peak resident memory of a running process (`VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+/// A 128 MiB body (-T FILE, -d @FILE, and -d @- from stdin) goes out without being held in
+/// memory: the server reads it all, then, before it answers, the test reads get's peak RSS.
+fn get_uploads_stream_in_bounded_memory(fe: Frontend) {
+    const SIZE: u64 = 128 << 20;
+    let fx = Fixture::new();
+    let path = fx.scratch("upload").join("big.bin");
+    fs::File::create(&path).unwrap().set_len(SIZE).unwrap();
+    let at_path = format!("@{}", path.display());
+    let p = path.to_str().unwrap();
+    let cases: [(&[&str], bool); 3] = [
+        (&["-T", p], false),
+        (&["-d", &at_path], false),
+        (&["-d", "@-"], true),
+    ];
+    for (args, stdin) in cases {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/up", listener.local_addr().unwrap());
+        let mut cmd = fe.command(["get", "-s"]);
+        cmd.args(args).arg(&url).stdout(std::process::Stdio::null());
+        if stdin {
+            cmd.stdin(fs::File::open(&path).unwrap());
+        } else {
+            cmd.stdin(std::process::Stdio::null());
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut conn = accept_within(&listener, PEER_TIMEOUT).expect("get connected");
+        conn.set_read_timeout(Some(PEER_TIMEOUT)).unwrap();
+        let mut received = 0u64;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut head = Vec::new();
+        while received < SIZE {
+            let n = std::io::Read::read(&mut conn, &mut buf).expect("the body arrives");
+            assert!(n > 0, "get closed after {received} body bytes");
+            if head.len() < 4 || !head.ends_with(b"\r\n\r\n") {
+                // Count only what follows the head.
+                let mut i = 0;
+                while i < n && !head.ends_with(b"\r\n\r\n") {
+                    head.push(buf[i]);
+                    i += 1;
+                }
+                received += (n - i) as u64;
+            } else {
+                received += n as u64;
+            }
+        }
+        let peak = peak_rss_kib(child.id());
+        eprintln!("{args:?}: peak RSS {peak} KiB");
+        std::io::Write::write_all(&mut conn, b"HTTP/1.0 204 No Content\r\n\r\n").unwrap();
+        drop(conn);
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{args:?}: {status}");
+        assert!(
+            String::from_utf8_lossy(&head).contains(&format!("Content-Length: {SIZE}\r\n")),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
+        assert!(
+            peak < 48 * 1024,
+            "{args:?}: peak RSS {peak} KiB for a 128 MiB body"
+        );
+    }
+}
 
 /// A connection reset mid-response is exit 1; a redirect to a scheme `get` cannot speak is
 /// exit 6 (a bad URL), not a silent stop.
