@@ -21,8 +21,56 @@ matrix!(
     get_write_out_reports_the_transfer,
     get_help_lists_every_exit_status,
     get_reset_and_unusable_redirects,
-    get_uploads_stream_in_bounded_memory
+    get_uploads_stream_in_bounded_memory,
+    get_interrupted_leaves_no_trace
 );
+
+/// Ctrl-C (SIGINT) in the middle of a download: get exits 130, FILE is as it was, and the
+/// temporary file beside it is gone.
+fn get_interrupted_leaves_no_trace(fe: Frontend) {
+    let fx = Fixture::new();
+    let dir = fx.scratch("sigint");
+    let file = dir.join("keep.bin");
+    fs::write(&file, b"old").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let mut child = fe
+        .command(["get", "-o", file.to_str().unwrap(), &url])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut conn = accept_within(&listener, PEER_TIMEOUT).expect("get connected");
+    std::io::Write::write_all(
+        &mut conn,
+        b"HTTP/1.0 200 OK\r\nContent-Length: 1000000\r\n\r\nfirst bytes",
+    )
+    .unwrap();
+    let deadline = Instant::now() + PEER_TIMEOUT;
+    while names(&dir).len() < 2 {
+        assert!(Instant::now() < deadline, "no temporary file appeared");
+        sleep_ms(20);
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + PEER_TIMEOUT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("get did not stop on SIGINT");
+        }
+        sleep_ms(20);
+    };
+    assert_eq!(status.code(), Some(130), "{status}");
+    assert_eq!(fs::read(&file).unwrap(), b"old");
+    assert_eq!(names(&dir), ["keep.bin"], "the temporary file was left");
+}
 
 /// The peak resident memory of a running process (`VmHWM`), in KiB.
 fn peak_rss_kib(pid: u32) -> u64 {

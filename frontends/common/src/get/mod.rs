@@ -357,7 +357,10 @@ fn fetch<R: Runtime + ?Sized>(
     let mut form = cmd.data.is_some();
     let mut headers = cmd.headers.clone();
     let mut output = match &cmd.output {
-        Some(p) => Output::file(p),
+        Some(p) => {
+            output::remove_temporary_files_on_signals();
+            Output::file(p)
+        }
         None => Output::stdout(),
     };
     let resume_from = if cmd.resume { output.existing_len() } else { 0 };

@@ -9,10 +9,17 @@
 //!   to keep every byte received;
 //! - an existing FILE that is not a regular file (`/dev/null`, a FIFO) is written directly, as
 //!   a rename would replace the device or pipe itself.
+//!
+//! An existing FILE that this user could not open for writing is refused (exit 14), as curl
+//! would be, rather than replaced. Once [`remove_temporary_files_on_signals`] is called (the
+//! `get` command does), SIGINT, SIGTERM or SIGHUP during a transfer remove the temporary file
+//! before the process exits (with 128 + the signal's number), so an interrupted download leaves
+//! neither a changed FILE nor a stray `.part` file.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 /// The buffer between the body and the file or stdout.
 const BUFFER: usize = 64 * 1024;
@@ -122,7 +129,11 @@ impl Output {
                 BUFFER,
                 OpenOptions::new().append(true).open(&dest)?,
             )),
-            _ => {
+            (existing, _) => {
+                if existing.is_some() {
+                    // Refuse what the user may not write, without touching it.
+                    drop(OpenOptions::new().write(true).open(&dest)?);
+                }
                 let dir = match dest.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
                     _ => PathBuf::from("."),
@@ -144,6 +155,7 @@ impl Output {
                     builder.permissions(p);
                 }
                 let temp = builder.tempfile_in(dir)?;
+                interrupted::remember(temp.path());
                 State::Temp {
                     file: BufWriter::with_capacity(BUFFER, temp),
                     dest,
@@ -185,10 +197,79 @@ impl Output {
             State::Temp { file, dest } => {
                 let temp = file.into_inner().map_err(|e| e.into_error())?;
                 temp.as_file().sync_all()?;
-                temp.persist(&dest).map(drop).map_err(|e| e.error)
+                let path = temp.path().to_path_buf();
+                let result = temp.persist(&dest).map(drop).map_err(|e| e.error);
+                interrupted::forget(&path);
+                result
             }
         }
     }
+}
+
+/// Let SIGINT, SIGTERM and SIGHUP remove the temporary files of [`Output`]s being written
+/// and end the process with 128 + the signal. For the `get` command only: it takes over those
+/// signals for the whole process, so an embedder that handles them itself must not call it.
+pub fn remove_temporary_files_on_signals() {
+    interrupted::watch_once();
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let State::Temp { file, .. } = &self.state {
+            // The temporary file deletes itself as it is dropped just after this.
+            interrupted::forget(file.get_ref().path());
+        }
+    }
+}
+
+/// The temporary files to remove if a signal ends `get` mid-transfer.
+mod interrupted {
+    use super::*;
+
+    static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    static WATCHING: OnceLock<()> = OnceLock::new();
+
+    fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+        // Pushes and removals are single Vec operations: a poisoned list is still whole.
+        PENDING.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remove `path` if a signal ends the process before [`forget`].
+    pub(super) fn remember(path: &Path) {
+        pending().push(path.to_path_buf());
+    }
+
+    /// Take over SIGINT, SIGTERM and SIGHUP for the rest of the process: remove the pending
+    /// files and exit with 128 + the signal.
+    pub(super) fn watch_once() {
+        WATCHING.get_or_init(watch);
+    }
+
+    /// `path` is committed or gone.
+    pub(super) fn forget(path: &Path) {
+        pending().retain(|p| p != path);
+    }
+
+    #[cfg(unix)]
+    fn watch() {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("portline-get-signals".into())
+            .spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    for path in pending().drain(..) {
+                        let _ = fs::remove_file(path);
+                    }
+                    std::process::exit(128 + signal);
+                }
+            });
+    }
+
+    #[cfg(not(unix))]
+    fn watch() {}
 }
 
 #[cfg(unix)]
@@ -261,6 +342,23 @@ mod tests {
         out.write(b"4567").unwrap();
         drop(out);
         assert_eq!(fs::read(&path).unwrap(), b"01234567");
+    }
+
+    #[test]
+    fn a_file_that_may_not_be_written_is_refused_not_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.txt");
+        fs::write(&path, "keep").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o444)).unwrap();
+        // root may write anything: the probe then succeeds, as curl's open would.
+        let writable = OpenOptions::new().write(true).open(&path).is_ok();
+        let mut out = Output::file(&path);
+        let r = out.write(b"new").and_then(|()| out.commit());
+        assert_eq!(r.is_ok(), writable, "{r:?}");
+        if !writable {
+            assert_eq!(fs::read(&path).unwrap(), b"keep");
+        }
     }
 
     #[test]
