@@ -1,7 +1,8 @@
 //! `--compressed`: undo the response's `Content-Encoding` as the body streams in.
 //!
 //! The codings are curl's: `gzip` (and its alias `x-gzip`), `deflate` (the zlib format of
-//! RFC 9110 §8.4.1.2), `br`, and `identity`. A field may list several (`gzip, br`: gzip applied
+//! RFC 9110 §8.4.1.2; like curl, a raw deflate stream without the zlib header, which some
+//! servers send, is accepted too), `br`, and `identity`. A field may list several (`gzip, br`: gzip applied
 //! first), undone in reverse order; like curl, at most [`MAX_LAYERS`] of them. Each layer decodes
 //! into a buffer of its own that is drained after every input chunk, so a decode error is told
 //! apart from a failure to write the output, and memory stays bounded by one chunk's expansion.
@@ -19,7 +20,10 @@ const BROTLI_BUFFER: usize = 16 * 1024;
 
 enum Layer {
     Gzip(flate2::write::GzDecoder<Vec<u8>>),
+    /// `deflate` before its first two bytes tell zlib from raw deflate.
+    DeflateStart(Vec<u8>),
     Deflate(flate2::write::ZlibDecoder<Vec<u8>>),
+    RawDeflate(flate2::write::DeflateDecoder<Vec<u8>>),
     Brotli(Box<brotli::DecompressorWriter<Vec<u8>>>),
 }
 
@@ -27,7 +31,7 @@ impl Layer {
     fn new(coding: &str) -> Option<Layer> {
         Some(match coding {
             "gzip" | "x-gzip" => Layer::Gzip(flate2::write::GzDecoder::new(Vec::new())),
-            "deflate" => Layer::Deflate(flate2::write::ZlibDecoder::new(Vec::new())),
+            "deflate" => Layer::DeflateStart(Vec::new()),
             "br" => Layer::Brotli(Box::new(brotli::DecompressorWriter::new(
                 Vec::new(),
                 BROTLI_BUFFER,
@@ -39,16 +43,46 @@ impl Layer {
     fn write(&mut self, input: &[u8]) -> io::Result<()> {
         match self {
             Layer::Gzip(d) => d.write_all(input),
+            Layer::DeflateStart(start) => {
+                start.extend_from_slice(input);
+                if start.len() >= 2 {
+                    self.start_deflate()?;
+                }
+                Ok(())
+            }
             Layer::Deflate(d) => d.write_all(input),
+            Layer::RawDeflate(d) => d.write_all(input),
             Layer::Brotli(d) => d.write_all(input),
         }
     }
 
+    /// Pick zlib or raw deflate from the first bytes (RFC 1950 §2.2: method 8, a window of at
+    /// most 32 KiB, and a header that is a multiple of 31), and feed it what came so far.
+    fn start_deflate(&mut self) -> io::Result<()> {
+        let Layer::DeflateStart(start) = self else {
+            return Ok(());
+        };
+        let start = std::mem::take(start);
+        let zlib = start.len() >= 2
+            && start[0] & 0x0f == 8
+            && start[0] >> 4 <= 7
+            && (u16::from(start[0]) << 8 | u16::from(start[1])) % 31 == 0;
+        *self = if zlib {
+            Layer::Deflate(flate2::write::ZlibDecoder::new(Vec::new()))
+        } else {
+            Layer::RawDeflate(flate2::write::DeflateDecoder::new(Vec::new()))
+        };
+        self.write(&start)
+    }
+
     /// End of input: a stream cut short is an error.
     fn finish(&mut self) -> io::Result<()> {
+        self.start_deflate()?;
         match self {
             Layer::Gzip(d) => d.try_finish(),
+            Layer::DeflateStart(_) => Ok(()),
             Layer::Deflate(d) => d.try_finish(),
+            Layer::RawDeflate(d) => d.try_finish(),
             Layer::Brotli(d) => d.close(),
         }
     }
@@ -56,7 +90,9 @@ impl Layer {
     fn take(&mut self) -> Vec<u8> {
         std::mem::take(match self {
             Layer::Gzip(d) => d.get_mut(),
+            Layer::DeflateStart(_) => return Vec::new(),
             Layer::Deflate(d) => d.get_mut(),
+            Layer::RawDeflate(d) => d.get_mut(),
             Layer::Brotli(d) => d.get_mut(),
         })
     }
@@ -172,6 +208,12 @@ mod tests {
         e.finish().unwrap()
     }
 
+    fn raw_deflate(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
     fn brotli(data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         {
@@ -217,6 +259,7 @@ mod tests {
         assert_eq!(decode("gzip", &gzip(&data)).unwrap(), data);
         assert_eq!(decode("x-gzip", &gzip(&data)).unwrap(), data);
         assert_eq!(decode("deflate", &zlib(&data)).unwrap(), data);
+        assert_eq!(decode("deflate", &raw_deflate(&data)).unwrap(), data);
         assert_eq!(decode("br", &brotli(&data)).unwrap(), data);
         // gzip first, then br: undone br first.
         assert_eq!(decode("gzip, br", &brotli(&gzip(&data))).unwrap(), data);
@@ -224,6 +267,7 @@ mod tests {
         for small in [&b"hi"[..], b"some bytes"] {
             assert_eq!(decode("gzip", &gzip(small)).unwrap(), small);
             assert_eq!(decode("deflate", &zlib(small)).unwrap(), small);
+            assert_eq!(decode("deflate", &raw_deflate(small)).unwrap(), small);
             assert_eq!(decode("br", &brotli(small)).unwrap(), small);
         }
     }

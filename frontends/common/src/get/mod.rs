@@ -484,6 +484,39 @@ fn fetch<R: Runtime + ?Sized>(
     }
 }
 
+/// Look up `host` (the system resolver blocks, so with `--max-time` it runs on a helper
+/// thread that the deadline can leave behind).
+fn resolve(
+    host: &str,
+    port: u16,
+    deadline: Option<Instant>,
+) -> Result<Vec<std::net::SocketAddr>, Failure> {
+    let lookup = move |host: &str| -> Result<Vec<std::net::SocketAddr>, Failure> {
+        std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+            .map(Iterator::collect)
+            .map_err(|e| Failure::new(Exit::Dns, Stage::Resolve, format!("{host}: {e}")))
+    };
+    let Some(deadline) = deadline else {
+        return lookup(host);
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_string();
+    std::thread::Builder::new()
+        .name("portline-resolve".into())
+        .spawn(move || {
+            let _ = tx.send(lookup(&name));
+        })
+        .map_err(|e| Failure::new(Exit::Failed, Stage::Resolve, e.to_string()))?;
+    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .unwrap_or_else(|_| {
+            Err(Failure::new(
+                Exit::Timeout,
+                Stage::Resolve,
+                format!("{host}: the transfer took longer than --max-time"),
+            ))
+        })
+}
+
 /// One request: resolve, connect (each address in turn), drive the session. Returns the final
 /// status.
 fn exchange<R: Runtime + ?Sized>(
@@ -494,10 +527,7 @@ fn exchange<R: Runtime + ?Sized>(
     session: &mut GetSession,
 ) -> Result<u16, Failure> {
     let host = url.host.to_string();
-    let addrs: Vec<std::net::SocketAddr> =
-        std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), url.port))
-            .map_err(|e| Failure::new(Exit::Dns, Stage::Resolve, format!("{host}: {e}")))?
-            .collect();
+    let addrs = resolve(&host, url.port, deadline)?;
     if addrs.is_empty() {
         return Err(Failure::new(
             Exit::Dns,
