@@ -518,8 +518,8 @@ fn get_broken_responses(fe: Frontend) {
     peer.finish();
 }
 
-/// `get -o FILE` draws a progress bar when stderr is a terminal (a pty from `script`), and
-/// the file is still exact.
+/// `get -o FILE` draws a progress bar when stderr is a terminal (a pty from `script`), not
+/// with -s, and the file is still exact.
 fn get_progress_bar_on_terminal(fe: Frontend) {
     if !require("script") {
         return;
@@ -543,4 +543,21 @@ fn get_progress_bar_on_terminal(fe: Frontend) {
         terminal.contains("iB"),
         "no progress bar (with byte counts) on the terminal: {terminal:?}"
     );
+    // -s: no bar, even on a terminal.
+    let out = run(
+        Command::new("script").args([
+            "-q",
+            "-e",
+            "-c",
+            &inner.replace(" get ", " get -s "),
+            "/dev/null",
+        ]),
+        PEER_TIMEOUT,
+    );
+    let terminal = stdout_ok(&out, "script -c get -s -o");
+    assert!(
+        !terminal.contains("iB"),
+        "a progress bar with -s: {terminal:?}"
+    );
+    assert!(std::fs::read(&file).unwrap() == fx.big, "-o file differs");
 }
