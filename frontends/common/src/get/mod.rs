@@ -320,7 +320,7 @@ fn fetch<R: Runtime + ?Sized>(
     let mut url = HttpUrl::parse(&cmd.url)
         .map_err(|e| Failure::new(Exit::Url, Stage::Url, format!("{}: {e}", cmd.url)))?;
     let source = cmd.data.as_ref().or(cmd.upload.as_ref());
-    let mut body = match source {
+    let body = match source {
         Some(s) => Body::open(s).map_err(|e| {
             let what = match s {
                 Source::File(p) => p.display().to_string(),
@@ -330,7 +330,7 @@ fn fetch<R: Runtime + ?Sized>(
         })?,
         None => Body::Empty,
     };
-    let mut method = match (&cmd.method, cmd.head) {
+    let method = match (&cmd.method, cmd.head) {
         (Some(m), _) => m.clone(),
         (None, true) => "HEAD".into(),
         (None, false) if cmd.upload.is_some() => "PUT".into(),
@@ -354,7 +354,7 @@ fn fetch<R: Runtime + ?Sized>(
         };
         url.target = format!("{path_part}{name}{query}");
     }
-    let mut form = cmd.data.is_some();
+    let form = cmd.data.is_some();
     let mut headers = cmd.headers.clone();
     let mut output = match &cmd.output {
         Some(p) => {
@@ -373,19 +373,27 @@ fn fetch<R: Runtime + ?Sized>(
     let deadline = cmd.max_time.map(|d| started + d);
     let progress =
         cmd.output.is_some() && !cmd.silent && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut visited = vec![(method.clone(), redirect::url_text(&url))];
+    let mut hop = Hop {
+        visited: vec![(method.clone(), redirect::url_text(&url))],
+        url,
+        method,
+        headers,
+        body,
+        form,
+    };
     loop {
-        report.url_effective = redirect::url_text(&url);
+        report.url_effective = hop.text();
         let opts = GetOptions {
-            method: method.clone(),
-            target: url.target.clone(),
-            host: url.host_header(),
-            headers: headers.clone(),
-            body: body
+            method: hop.method.clone(),
+            target: hop.url.target.clone(),
+            host: hop.url.host_header(),
+            headers: hop.headers.clone(),
+            body: hop
+                .body
                 .reader()
                 .map_err(|e| Failure::new(Exit::Failed, Stage::Send, e.to_string()))?,
-            body_len: body.len(),
-            form,
+            body_len: hop.body.len(),
+            form: hop.form,
             include: cmd.include || cmd.head,
             verbose: cmd.verbose,
             follow: cmd.location,
@@ -397,7 +405,7 @@ fn fetch<R: Runtime + ?Sized>(
             deadline,
         };
         let mut session = GetSession::new(Instant::now(), opts, output)?;
-        let result = exchange(rt, cmd, &url, deadline, &mut session);
+        let result = exchange(rt, cmd, &hop.url, deadline, &mut session);
         let timings = session.timings();
         let since = |t: Option<Instant>| t.map_or(Duration::ZERO, |t| t - started);
         report.time_connect = since(timings.connected);
@@ -424,38 +432,11 @@ fn fetch<R: Runtime + ?Sized>(
                     format!("more than {} redirects (--max-redirs)", cmd.max_redirs),
                 ));
             }
-            let next = redirect::resolve(&redirect::url_text(&url), &location)
-                .map_err(|m| Failure::new(Exit::Url, Stage::Redirect, m))?;
-            let next_url = HttpUrl::parse(&next)
-                .map_err(|e| Failure::new(Exit::Url, Stage::Redirect, format!("{next}: {e}")))?;
-            let (next_method, keep_body) = redirect::next_method(status, &method);
-            if !keep_body {
-                body = Body::Empty;
-                form = false;
-                headers.retain(|(n, _)| {
-                    !redirect::BODY_FIELDS.contains(&n.to_ascii_lowercase().as_str())
-                });
-            }
-            if !redirect::same_origin(&url, &next_url) {
-                headers.retain(|(n, _)| {
-                    !redirect::CREDENTIAL_FIELDS.contains(&n.to_ascii_lowercase().as_str())
-                });
-            }
-            let key = (next_method.clone(), redirect::url_text(&next_url));
-            if visited.contains(&key) {
-                return Err(Failure::new(
-                    Exit::TooManyRedirects,
-                    Stage::Redirect,
-                    format!("a redirect loop: {} again", key.1),
-                ));
-            }
+            hop.follow(status, &location)?;
             if cmd.verbose {
-                eprintln!("* {status}: following the redirect to {}", key.1);
+                eprintln!("* {status}: following the redirect to {}", hop.text());
             }
-            visited.push(key);
             report.num_redirects += 1;
-            method = next_method;
-            url = next_url;
             continue;
         }
         if session.resume_complete() {
@@ -515,6 +496,56 @@ fn resolve(
                 format!("{host}: the transfer took longer than --max-time"),
             ))
         })
+}
+
+/// The request of one hop of a redirect chain, and the requests made so far.
+struct Hop {
+    url: HttpUrl,
+    method: String,
+    headers: Vec<(String, String)>,
+    body: Body,
+    form: bool,
+    /// (method, URL) of every request made, to catch a loop.
+    visited: Vec<(String, String)>,
+}
+
+impl Hop {
+    fn text(&self) -> String {
+        redirect::url_text(&self.url)
+    }
+
+    /// Turn this into the request a `status` redirect to `location` asks for: the URL resolved,
+    /// the method and body per [`redirect::next_method`], no credentials for another origin.
+    fn follow(&mut self, status: u16, location: &str) -> Result<(), Failure> {
+        let next = redirect::resolve(&self.text(), location)
+            .map_err(|m| Failure::new(Exit::Url, Stage::Redirect, m))?;
+        let next_url = HttpUrl::parse(&next)
+            .map_err(|e| Failure::new(Exit::Url, Stage::Redirect, format!("{next}: {e}")))?;
+        let (method, keep_body) = redirect::next_method(status, &self.method);
+        let drop_fields = |headers: &mut Vec<(String, String)>, names: &[&str]| {
+            headers.retain(|(n, _)| !names.contains(&n.to_ascii_lowercase().as_str()));
+        };
+        if !keep_body {
+            self.body = Body::Empty;
+            self.form = false;
+            drop_fields(&mut self.headers, redirect::BODY_FIELDS);
+        }
+        if !redirect::same_origin(&self.url, &next_url) {
+            drop_fields(&mut self.headers, redirect::CREDENTIAL_FIELDS);
+        }
+        let key = (method.clone(), redirect::url_text(&next_url));
+        if self.visited.contains(&key) {
+            return Err(Failure::new(
+                Exit::TooManyRedirects,
+                Stage::Redirect,
+                format!("a redirect loop: {} again", key.1),
+            ));
+        }
+        self.visited.push(key);
+        self.method = method;
+        self.url = next_url;
+        Ok(())
+    }
 }
 
 /// One request: resolve, connect (each address in turn), drive the session. Returns the final
