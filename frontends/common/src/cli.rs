@@ -211,6 +211,16 @@ fn parse_write_out(s: &str) -> Result<String, String> {
     crate::get::report::check_format(s)
 }
 
+/// A redirect limit; curl's -1 is no limit.
+fn parse_max_redirs(s: &str) -> Result<u32, String> {
+    match s {
+        "-1" => Ok(u32::MAX),
+        _ => s
+            .parse()
+            .map_err(|_| format!("`{s}` is not a number of redirects (or -1: no limit)")),
+    }
+}
+
 fn parse_continue_at(s: &str) -> Result<bool, String> {
     match s {
         "-" => Ok(true),
@@ -262,8 +272,14 @@ pub struct GetArgs {
     /// host or port gets no Authorization, Cookie or custom Host.
     #[arg(short = 'L', long = "location")]
     pub location: bool,
-    /// Follow at most N redirects with -L (then exit 13).
-    #[arg(long = "max-redirs", value_name = "N", default_value_t = crate::get::redirect::MAX_REDIRS)]
+    /// Follow at most N redirects with -L (then exit 13); -1: no limit but a loop.
+    #[arg(
+        long = "max-redirs",
+        value_name = "N",
+        default_value_t = crate::get::redirect::MAX_REDIRS,
+        value_parser = parse_max_redirs,
+        allow_negative_numbers = true
+    )]
     pub max_redirs: u32,
     /// Seconds connecting may take (then exit 9); 0: the system's own limit.
     #[arg(long = "connect-timeout", value_name = "SECS", default_value = "10", value_parser = parse_secs)]
@@ -429,6 +445,11 @@ mod tests {
         assert_eq!(d.connect_timeout, crate::get::CONNECT_TIMEOUT);
         assert_eq!(d.read_timeout, crate::get::READ_TIMEOUT);
         assert_eq!(d.max_time, None);
+        let u = Cli::try_parse_from(["p", "get", "--max-redirs", "-1", "http://x/"]).unwrap();
+        let Command::Get(u) = u.command else {
+            panic!("not get")
+        };
+        assert_eq!(u.max_redirs, u32::MAX);
     }
 
     #[test]
@@ -446,6 +467,7 @@ mod tests {
             &["p", "get", "http://x/", "-C", "-"],
             &["p", "get", "http://x/", "-C", "100", "-o", "f"],
             &["p", "get", "http://x/", "-w", "%{nope}"],
+            &["p", "get", "http://x/", "--max-redirs", "-2"],
             &["p", "get", "http://x/", "-d", "a", "-T", "f"],
             &["p", "get", "http://x/", "-I", "-d", "a"],
             &["p", "connect", "localhost"],
