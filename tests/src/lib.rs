@@ -7,13 +7,17 @@
 //! - starts servers on `127.0.0.1:0`, reads the real address from the ready line on stderr, keeps
 //!   the rest of stderr (the access log) for assertions, and kills the process it started by PID
 //!   when the [`Server`] is dropped;
-//! - runs peers (curl, wget, nc, ab, wrk, python3) with a time bound, and skips a test whose peer
-//!   is missing unless `PORTLINE_REQUIRE_PEERS=1`.
+//! - runs peers (curl, wget, nc, ab, wrk, python3) with a time bound, starts [`Nginx`] as the
+//!   reference server for `get`, and skips a test whose peer is missing unless
+//!   `PORTLINE_REQUIRE_PEERS=1`.
 //!
 //! Files (each test runs as `name::std`, `name::mio`, `name::smol`):
 //! - `http_curl.rs`: curl GET/HEAD/404/304/`--http1.0`/connection reuse, listings, 405, access log.
 //! - `http_clients.rs`: wget -r, python3 requests and urllib, and the `get` client against
 //!   python3 http.server, scripted peers and our own server.
+//! - `get_client.rs`: `get` against nginx (redirect chain, range resume, gzip_static), a
+//!   silent listener and a full accept queue (timeouts), scripted servers (redirects, uploads),
+//!   and the `-o FILE` faults.
 //! - `line.rs`: nc (typed HTTP/1.0 with bare LF, HTTP/0.9, info, echo, long lines), the TCP and
 //!   UDP line services, telnet negotiation, `connect`.
 //! - `tools.rs`: `services`, `info`, `netstat`, `parse`, `--help`.
@@ -1003,6 +1007,84 @@ pub fn accept_within(listener: &std::net::TcpListener, timeout: Duration) -> Opt
             }
             Err(_) => return None,
         }
+    }
+}
+
+/// nginx serving a folder on a free port of 127.0.0.1, as the reference server for `get`:
+/// one process (`master_process off`, so the PID is the server's), its own config, logs and
+/// temp paths in a temp dir; killed by PID and reaped on drop. `server_conf` is added inside
+/// the `server { }` block (redirects, `gzip_static on;`).
+pub struct Nginx {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// Starts nginx on `root`; `None` (after a notice) when nginx is not installed, unless
+    /// `PORTLINE_REQUIRE_PEERS=1`, when it panics.
+    pub fn start(root: &Path, server_conf: &str) -> Option<Nginx> {
+        let nginx = which("nginx")
+            .or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()));
+        let Some(nginx) = nginx else {
+            missing("nginx");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("nginx temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let d = dir.path().display();
+        let conf = format!(
+            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
+             error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n\
+             access_log off;\nclient_body_temp_path {d};\nproxy_temp_path {d};\n\
+             fastcgi_temp_path {d};\nuwsgi_temp_path {d};\nscgi_temp_path {d};\n\
+             default_type application/octet-stream;\n\
+             server {{\nlisten 127.0.0.1:{port};\nroot {root};\n{server_conf}\n}}\n}}\n",
+            root = root.display()
+        );
+        fs::write(dir.path().join("nginx.conf"), conf).expect("write nginx.conf");
+        let mut child = Command::new(nginx)
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .arg("-p")
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx");
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(Nginx {
+                    child,
+                    port,
+                    _dir: dir,
+                });
+            }
+            if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+                let _ = child.kill();
+                let _ = child.wait();
+                let log = fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+                panic!("nginx did not start on port {port}:\n{log}");
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

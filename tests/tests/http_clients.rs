@@ -371,34 +371,35 @@ fn get_vs_own_server(fe: Frontend) {
             &server.url("/hello.txt"),
         ],
     );
-    assert_eq!(code, 3, "304 is a 3xx");
+    assert_eq!(code, 0, "a 304 after a conditional request is success");
     assert!(body.is_empty());
     let log = server.wait_log(7, Duration::from_secs(5), |l| l.contains("HTTP/1.0\""));
     assert!(log.len() >= 7, "access log: {log:?}");
 }
 
-/// `get` names the failing stage and exits 1 when nothing answers.
+/// `get` names the failing stage: exit 8 when the connection is refused, 7 when the name does
+/// not resolve.
 fn get_connect_refused(fe: Frontend) {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
     let (code, body, err) = get_tool(fe, &[&format!("http://127.0.0.1:{port}/")]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 8, "{err}");
     assert!(body.is_empty());
     assert!(
         err.to_ascii_lowercase().contains("connect"),
         "no stage named: {err}"
     );
     let (code, _, err) = get_tool(fe, &["http://no-such-host.invalid/"]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 7, "{err}");
     assert!(
         err.to_ascii_lowercase().contains("resolv"),
         "no stage named: {err}"
     );
 }
 
-/// A server that sends garbage instead of a status line: exit 1, stage named.
+/// A server that sends garbage instead of a status line: exit 17, stage named.
 fn get_bad_status_line(fe: Frontend) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -413,7 +414,7 @@ fn get_bad_status_line(fe: Frontend) {
     });
     let (code, _, err) = get_tool(fe, &[&format!("http://127.0.0.1:{port}/")]);
     serve.join().unwrap();
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 17, "{err}");
     assert!(
         err.to_ascii_lowercase().contains("status"),
         "no stage named: {err}"
@@ -479,7 +480,8 @@ fn get_response_framings(fe: Frontend) {
     peer.finish();
 }
 
-/// `get` fails with exit 1 and names the stage: a body cut short, an endless header.
+/// `get` fails with exit 17 (malformed) and names the stage: a body cut short, an endless
+/// header.
 fn get_broken_responses(fe: Frontend) {
     let mut cut = b"HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec();
     cut.extend(std::iter::repeat_n(b'x', 500));
@@ -496,19 +498,19 @@ fn get_broken_responses(fe: Frontend) {
         b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n".to_vec(),
     ]);
     let (code, _, err) = get_tool(fe, &[&peer.url("/cut")]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 17, "{err}");
     assert!(
         err.to_ascii_lowercase().contains("body"),
         "stage not named: {err}"
     );
     let (code, _, err) = get_tool(fe, &[&peer.url("/huge")]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 17, "{err}");
     assert!(
         err.to_ascii_lowercase().contains("header"),
         "stage not named: {err}"
     );
     let (code, _, err) = get_tool(fe, &[&peer.url("/no-end-of-head")]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 17, "{err}");
     assert!(
         err.to_ascii_lowercase().contains("header"),
         "stage not named: {err}"
@@ -516,8 +518,8 @@ fn get_broken_responses(fe: Frontend) {
     peer.finish();
 }
 
-/// `get -o FILE` draws a progress bar when stderr is a terminal (a pty from `script`), and
-/// the file is still exact.
+/// `get -o FILE` draws a progress bar when stderr is a terminal (a pty from `script`), not
+/// with -s, and the file is still exact.
 fn get_progress_bar_on_terminal(fe: Frontend) {
     if !require("script") {
         return;
@@ -541,4 +543,21 @@ fn get_progress_bar_on_terminal(fe: Frontend) {
         terminal.contains("iB"),
         "no progress bar (with byte counts) on the terminal: {terminal:?}"
     );
+    // -s: no bar, even on a terminal.
+    let out = run(
+        Command::new("script").args([
+            "-q",
+            "-e",
+            "-c",
+            &inner.replace(" get ", " get -s "),
+            "/dev/null",
+        ]),
+        PEER_TIMEOUT,
+    );
+    let terminal = stdout_ok(&out, "script -c get -s -o");
+    assert!(
+        !terminal.contains("iB"),
+        "a progress bar with -s: {terminal:?}"
+    );
+    assert!(std::fs::read(&file).unwrap() == fx.big, "-o file differs");
 }

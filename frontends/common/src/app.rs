@@ -5,10 +5,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(test)]
+use clap::Parser;
 use clap::{CommandFactory, FromArgMatches};
 use portline_core::http::Config;
 
 use crate::cli::{Cli, Command, HttpArgs, LineArgs, Serve};
+use crate::get::body::Source;
 use crate::get::{self, GetCommand};
 use crate::http_server::{FileServer, FileServerOptions};
 use crate::line_service::{self, LineOptions};
@@ -50,19 +53,7 @@ where
     match cli.command {
         Command::Serve(Serve::Http(a)) => serve_http(&rt, &a),
         Command::Serve(Serve::Line(a)) => serve_line(&rt, &a),
-        Command::Get(a) => get::run(
-            &rt,
-            &GetCommand {
-                url: a.url,
-                method: a.method,
-                headers: a.headers,
-                data: a.data,
-                include: a.include,
-                head: a.head,
-                output: a.output,
-                verbose: a.verbose,
-            },
-        ),
+        Command::Get(a) => get::run(&rt, &get_command(a)),
         Command::Connect(a) => {
             let addr = match a.addr.resolve_first() {
                 Ok(addr) => addr,
@@ -83,6 +74,33 @@ where
         Command::Info(a) => tools::info::run(&a),
         Command::Netstat(a) => tools::netstat::run(&a),
         Command::Parse(a) => tools::parse::run(&a),
+    }
+}
+
+/// The `get` command line as the client takes it.
+fn get_command(a: crate::cli::GetArgs) -> GetCommand {
+    GetCommand {
+        url: a.url,
+        method: a.method,
+        headers: a.headers,
+        data: a.data.as_deref().map(Source::from_data_arg),
+        upload: a.upload.as_deref().map(Source::from_upload_arg),
+        include: a.include,
+        head: a.head,
+        output: a.output,
+        verbose: a.verbose,
+        location: a.location,
+        max_redirs: a.max_redirs,
+        // 0 is no limit, as in curl.
+        connect_timeout: Some(a.connect_timeout).filter(|d| !d.is_zero()),
+        max_time: a.max_time.filter(|d| !d.is_zero()),
+        read_timeout: Some(a.read_timeout).filter(|d| !d.is_zero()),
+        fail: a.fail,
+        silent: a.silent,
+        show_error: a.show_error,
+        write_out: a.write_out,
+        resume: a.continue_at.unwrap_or(false),
+        compressed: a.compressed,
     }
 }
 
@@ -188,6 +206,27 @@ fn serve_line<R: Runtime>(rt: &R, a: &LineArgs) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_seconds_is_no_limit_as_in_curl() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["p", "get", "http://x/"];
+            args.extend_from_slice(extra);
+            match Cli::try_parse_from(args).unwrap().command {
+                Command::Get(a) => get_command(a),
+                _ => panic!("not get"),
+            }
+        };
+        let c = parse(&["-m", "0", "--read-timeout", "0", "--connect-timeout", "0"]);
+        assert_eq!(
+            (c.max_time, c.read_timeout, c.connect_timeout),
+            (None, None, None)
+        );
+        let c = parse(&["-m", "2"]);
+        assert_eq!(c.max_time, Some(Duration::from_secs(2)));
+        assert_eq!(c.read_timeout, Some(get::READ_TIMEOUT));
+        assert_eq!(c.connect_timeout, Some(get::CONNECT_TIMEOUT));
+    }
 
     #[test]
     fn ready_lines() {

@@ -207,8 +207,32 @@ fn parse_method(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+fn parse_write_out(s: &str) -> Result<String, String> {
+    crate::get::report::check_format(s)
+}
+
+/// A redirect limit; curl's -1 is no limit.
+fn parse_max_redirs(s: &str) -> Result<u32, String> {
+    match s {
+        "-1" => Ok(u32::MAX),
+        _ => s
+            .parse()
+            .map_err(|_| format!("`{s}` is not a number of redirects (or -1: no limit)")),
+    }
+}
+
+fn parse_continue_at(s: &str) -> Result<bool, String> {
+    match s {
+        "-" => Ok(true),
+        _ => Err(format!(
+            "`{s}`: only `-C -` (resume from the output file's length) is supported"
+        )),
+    }
+}
+
 /// `get` options.
 #[derive(Args, Debug, Clone)]
+#[command(after_help = crate::get::EXIT_CODES)]
 pub struct GetArgs {
     /// The URL: http://HOST[:PORT]/PATH (the http:// may be left out).
     pub url: String,
@@ -216,23 +240,85 @@ pub struct GetArgs {
     #[arg(short = 'i', long = "include")]
     pub include: bool,
     /// Send HEAD and print the status line and header fields.
-    #[arg(short = 'I', long = "head")]
+    #[arg(short = 'I', long = "head", conflicts_with_all = ["data", "upload"])]
     pub head: bool,
-    /// The request method (default GET; POST when -d is given).
+    /// The request method (default GET; POST with -d; PUT with -T).
     #[arg(short = 'X', long = "request", value_name = "METHOD", value_parser = parse_method)]
     pub method: Option<String>,
-    /// An extra header field, 'Name: value' (repeatable; replaces Host or User-Agent).
+    /// An extra header field, 'Name: value' (repeatable; replaces Host, User-Agent or Accept).
     #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
-    /// Send DATA as the request body (with Content-Length).
-    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    /// Send DATA as the request body (with Content-Length and a form Content-Type); @FILE sends
+    /// a file, @- stdin, streamed and sent as they are (like curl's --data-binary).
+    #[arg(
+        short = 'd',
+        long = "data",
+        visible_alias = "data-binary",
+        value_name = "DATA",
+        conflicts_with = "upload"
+    )]
     pub data: Option<String>,
-    /// Write the body to FILE instead of stdout (a progress bar shows on a terminal).
+    /// Upload FILE with PUT (- for stdin), streamed; a URL ending in / gets the file's name.
+    #[arg(short = 'T', long = "upload-file", value_name = "FILE")]
+    pub upload: Option<PathBuf>,
+    /// Write the body to FILE instead of stdout (a progress bar shows on a terminal). FILE is
+    /// replaced only when the transfer succeeds: a failure leaves an existing FILE as it was.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print the request and response heads on stderr (`> ` and `< ` lines).
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
+    /// Follow redirects (301, 302, 303 as GET without a body; 307, 308 as they were). Another
+    /// host or port gets no Authorization, Cookie or custom Host.
+    #[arg(short = 'L', long = "location")]
+    pub location: bool,
+    /// Follow at most N redirects with -L (then exit 13); -1: no limit but a loop.
+    #[arg(
+        long = "max-redirs",
+        value_name = "N",
+        default_value_t = crate::get::redirect::MAX_REDIRS,
+        value_parser = parse_max_redirs,
+        allow_negative_numbers = true
+    )]
+    pub max_redirs: u32,
+    /// Seconds connecting may take (then exit 9); 0: the system's own limit.
+    #[arg(long = "connect-timeout", value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    pub connect_timeout: std::time::Duration,
+    /// Seconds the whole transfer may take, redirects included (then exit 12); 0: no limit.
+    #[arg(short = 'm', long = "max-time", value_name = "SECS", value_parser = parse_secs)]
+    pub max_time: Option<std::time::Duration>,
+    /// Seconds the server may stay silent, before the response or within it (then exit 12);
+    /// 0: no limit.
+    #[arg(long = "read-timeout", value_name = "SECS", default_value = "300", value_parser = parse_secs)]
+    pub read_timeout: std::time::Duration,
+    /// No body output for a 4xx or 5xx: an error message instead, and FILE left alone.
+    #[arg(short = 'f', long = "fail")]
+    pub fail: bool,
+    /// No progress bar and no error messages.
+    #[arg(short = 's', long = "silent")]
+    pub silent: bool,
+    /// With -s, still print error messages.
+    #[arg(short = 'S', long = "show-error")]
+    pub show_error: bool,
+    /// Print FORMAT on stdout after the transfer: %{http_code} %{size_download} %{time_total}
+    /// %{time_connect} %{time_starttransfer} %{url_effective} %{num_redirects} %{exitcode},
+    /// or %{json} for all; \n, \t and %% as in curl.
+    #[arg(short = 'w', long = "write-out", value_name = "FORMAT", value_parser = parse_write_out)]
+    pub write_out: Option<String>,
+    /// Resume -o FILE from its length with a Range request; OFFSET must be `-` (206 appends; a
+    /// 200 starts again; 416 means it is complete).
+    #[arg(
+        short = 'C',
+        long = "continue-at",
+        value_name = "OFFSET",
+        value_parser = parse_continue_at,
+        requires = "output",
+        allow_hyphen_values = true
+    )]
+    pub continue_at: Option<bool>,
+    /// Ask for a compressed body (Accept-Encoding: br, gzip, deflate) and decode it.
+    #[arg(long = "compressed")]
+    pub compressed: bool,
 }
 
 /// `connect` options.
@@ -320,6 +406,53 @@ mod tests {
     }
 
     #[test]
+    fn get_takes_curls_transfer_flags() {
+        let cli = Cli::try_parse_from([
+            "p",
+            "get",
+            "-L",
+            "--max-redirs",
+            "3",
+            "--connect-timeout",
+            "2.5",
+            "-m",
+            "60",
+            "-fsS",
+            "-w",
+            "%{http_code}\\n",
+            "-C",
+            "-",
+            "-o",
+            "f",
+            "--compressed",
+            "http://x/",
+        ])
+        .unwrap();
+        let Command::Get(a) = cli.command else {
+            panic!("not get")
+        };
+        assert!(a.location && a.fail && a.silent && a.show_error && a.compressed);
+        assert_eq!(a.max_redirs, 3);
+        assert_eq!(a.connect_timeout.as_millis(), 2500);
+        assert_eq!(a.max_time.map(|d| d.as_secs()), Some(60));
+        assert_eq!(a.read_timeout.as_secs(), 300);
+        assert_eq!(a.continue_at, Some(true));
+        let d = Cli::try_parse_from(["p", "get", "http://x/"]).unwrap();
+        let Command::Get(d) = d.command else {
+            panic!("not get")
+        };
+        assert_eq!(d.max_redirs, crate::get::redirect::MAX_REDIRS);
+        assert_eq!(d.connect_timeout, crate::get::CONNECT_TIMEOUT);
+        assert_eq!(d.read_timeout, crate::get::READ_TIMEOUT);
+        assert_eq!(d.max_time, None);
+        let u = Cli::try_parse_from(["p", "get", "--max-redirs", "-1", "http://x/"]).unwrap();
+        let Command::Get(u) = u.command else {
+            panic!("not get")
+        };
+        assert_eq!(u.max_redirs, u32::MAX);
+    }
+
+    #[test]
     fn bad_input_is_a_usage_error() {
         let bad: &[&[&str]] = &[
             &["p", "serve", "http", "--listen", "nohost"],
@@ -331,6 +464,12 @@ mod tests {
             &["p", "serve", "line", "--service", "gopher"],
             &["p", "get", "http://x/", "-H", "no colon"],
             &["p", "get", "http://x/", "-X", "GE T"],
+            &["p", "get", "http://x/", "-C", "-"],
+            &["p", "get", "http://x/", "-C", "100", "-o", "f"],
+            &["p", "get", "http://x/", "-w", "%{nope}"],
+            &["p", "get", "http://x/", "--max-redirs", "-2"],
+            &["p", "get", "http://x/", "-d", "a", "-T", "f"],
+            &["p", "get", "http://x/", "-I", "-d", "a"],
             &["p", "connect", "localhost"],
             &["p", "frobnicate"],
         ];

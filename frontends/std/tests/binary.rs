@@ -191,11 +191,11 @@ fn get_names_the_failing_stage() {
         .local_addr()
         .unwrap();
     let (code, _, err) = run(&["get", &format!("http://{closed}/")], b"");
-    assert_eq!(code, 1);
+    assert_eq!(code, 8, "connect failed");
     assert!(err.starts_with("portline-std: connect: "), "{err}");
 
     let (code, _, err) = run(&["get", "http://no-such-host.invalid/"], b"");
-    assert_eq!(code, 1);
+    assert_eq!(code, 7, "name not resolved");
     assert!(err.starts_with("portline-std: resolve: "), "{err}");
 
     // A server that answers garbage, then one that closes mid-body.
@@ -217,7 +217,7 @@ fn get_names_the_failing_stage() {
         });
         let (code, _, err) = run(&["get", &format!("http://{addr}/")], b"");
         t.join().unwrap();
-        assert_eq!(code, 1);
+        assert_eq!(code, 17, "malformed response");
         assert!(
             err.starts_with(&format!("portline-std: {stage}: ")),
             "{err}"

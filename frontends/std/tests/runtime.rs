@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use portline_common::get::output::Output;
 use portline_common::get::{GetOptions, GetSession};
 use portline_common::http_server::{FileServer, FileServerOptions};
 use portline_common::shutdown::Shutdown;
@@ -290,17 +291,14 @@ fn run_client_drives_a_get_session() {
             Ok(())
         }
     }
-    let opts = GetOptions {
-        method: "GET".into(),
-        target: "/big.bin".into(),
-        host: server.addr.to_string(),
-        headers: vec![],
-        data: None,
-        include: false,
-        verbose: false,
-    };
-    let mut session =
-        GetSession::new(Instant::now(), &opts, Box::new(W(sink.clone())), false).unwrap();
+    let host = server.addr.to_string();
+    let opts = || GetOptions::new("GET", "/big.bin", &host);
+    let mut session = GetSession::new(
+        Instant::now(),
+        opts(),
+        Output::writer(Box::new(W(sink.clone()))),
+    )
+    .unwrap();
     rt.run_client(server.addr, WAIT, &mut session).unwrap();
     assert_eq!(session.outcome().unwrap().as_ref().unwrap(), &200);
     assert!(*sink.lock().unwrap() == big);
@@ -310,8 +308,12 @@ fn run_client_drives_a_get_session() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let mut session =
-        GetSession::new(Instant::now(), &opts, Box::new(std::io::sink()), false).unwrap();
+    let mut session = GetSession::new(
+        Instant::now(),
+        opts(),
+        Output::writer(Box::new(std::io::sink())),
+    )
+    .unwrap();
     let err = rt.run_client(closed, WAIT, &mut session).unwrap_err();
     assert!(err.to_string().starts_with("connect: "), "{err}");
     server.stop().unwrap();
