@@ -101,7 +101,9 @@ impl Admission {
         }
         table.next_id += 1;
         let id = table.next_id;
-        let evictable = Arc::new(AtomicBool::new(false));
+        // A new connection has sent nothing yet: it waits for a request until its driver says
+        // otherwise.
+        let evictable = Arc::new(AtomicBool::new(true));
         table.open.insert(
             id,
             Slot {
@@ -139,8 +141,8 @@ pub struct Ticket {
 
 impl Ticket {
     /// Whether the connection may be closed to admit another: true while it waits for a
-    /// request head and has no unwritten output. New connections start not evictable until
-    /// their first loop step says otherwise.
+    /// request head and has no unwritten output. New connections start evictable (they have
+    /// sent nothing); drivers clear it as soon as input arrives, before handling it.
     pub fn set_evictable(&self, yes: bool) {
         self.evictable.store(yes, Ordering::Relaxed);
     }
@@ -182,6 +184,8 @@ mod tests {
         let a = Admission::new(2);
         let first = yes(a.admit(peer(1), counting(&closed, 1)));
         let second = yes(a.admit(peer(2), counting(&closed, 2)));
+        first.set_evictable(false);
+        second.set_evictable(false);
         // Both busy: refused, nothing closed.
         assert!(matches!(
             a.admit(peer(3), counting(&closed, 3)),
@@ -197,8 +201,7 @@ mod tests {
         // The evicted connection's ticket drops later without touching the newcomer's slot.
         drop(first);
         assert_eq!(a.len(), 2);
-        // Next in age order is `second`, not the new `third` (not evictable yet anyway).
-        third.set_evictable(true);
+        // Next in age order is `second`, not the newer `third`.
         let _fourth = yes(a.admit(peer(4), counting(&closed, 4)));
         assert_eq!(closed.load(Ordering::SeqCst), 2);
         drop(second);
@@ -213,7 +216,6 @@ mod tests {
         let t: Vec<Ticket> = (1..=3)
             .map(|i| yes(a.admit(peer(i), counting(&closed, usize::from(i)))))
             .collect();
-        t.iter().for_each(|t| t.set_evictable(true));
         assert_eq!(closed.load(Ordering::SeqCst), 0);
         drop(t);
         assert!(a.is_empty());

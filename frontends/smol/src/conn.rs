@@ -135,7 +135,12 @@ pub(crate) async fn drive(
         let timer = async { Wake::Deadline(until(deadline).await) };
         let wake = read.or(timer).or(stopped(stop)).await;
         match wake {
-            Wake::Read(Ok(())) => {}
+            Wake::Read(Ok(())) => {
+                // Input in hand: not evictable until the next wait says so.
+                if let Some(ticket) = ticket {
+                    ticket.set_evictable(false);
+                }
+            }
             Wake::Read(Err(e)) => return Err(Failure::Read(e)),
             Wake::Deadline(d) => {
                 fired = Some(d);

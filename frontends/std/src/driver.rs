@@ -85,7 +85,13 @@ pub fn drive(
                 eof = true;
                 session.receive_eof(Instant::now());
             }
-            Ok(n) => session.receive(Instant::now(), &buf[..n]),
+            Ok(n) => {
+                // Input in hand: not evictable until the next wait says so.
+                if let Some(ticket) = ticket {
+                    ticket.set_evictable(false);
+                }
+                session.receive(Instant::now(), &buf[..n]);
+            }
             // The read timeout: the deadline check at the top of the loop fires the timer.
             Err(e)
                 if matches!(
