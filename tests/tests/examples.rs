@@ -114,3 +114,66 @@ fn line_server_answers_lines_and_quits() {
     stream.shutdown(Shutdown::Write).unwrap();
     assert_eq!(read_to_close(&mut stream), b"");
 }
+
+/// The tokio example (examples/tokio-server) against curl: two requests on one kept-alive
+/// connection, HTTP/1.0, HEAD, and a bad request answered by the core's 400.
+#[test]
+fn tokio_server_serves_curl() {
+    if !require("curl") {
+        return;
+    }
+    let bin = package_binary("portline-tokio-example", "portline-tokio-server");
+    let mut command = Command::new(bin);
+    command.arg("127.0.0.1:0");
+    let server = Server::start_program(command, "http");
+
+    // Two URLs in one curl: the second reuses the connection (one connect in all).
+    let out = run(
+        Command::new("curl").args([
+            "-sS",
+            "-w",
+            "[%{http_code} %{num_connects}]\n",
+            &server.url("/a"),
+            &server.url("/b?x=1"),
+        ]),
+        PEER_TIMEOUT,
+    );
+    assert_eq!(
+        stdout_ok(&out, "curl"),
+        "you asked for /a\n[200 1]\nyou asked for /b?x=1\n[200 0]\n"
+    );
+
+    let out = run(
+        Command::new("curl").args(["-sS", "-i", "--http1.0", &server.url("/old")]),
+        PEER_TIMEOUT,
+    );
+    let text = stdout_ok(&out, "curl --http1.0");
+    assert!(text.starts_with("HTTP/1.0 200 OK\r\n"), "{text}");
+    assert!(text.contains("Content-Length: 19\r\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\nyou asked for /old\n"), "{text}");
+
+    let out = run(
+        Command::new("curl").args(["-sS", "-I", &server.url("/head")]),
+        PEER_TIMEOUT,
+    );
+    let text = stdout_ok(&out, "curl -I");
+    assert!(text.starts_with("HTTP/1.0 200 OK\r\n"), "{text}");
+    assert!(text.contains("Content-Length: 20\r\n"), "{text}");
+
+    // A header without a colon: the core's 400, sent by the tokio loop, then close.
+    let out = run(
+        Command::new("curl").args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            "Bad Header;",
+            &server.url("/"),
+        ]),
+        PEER_TIMEOUT,
+    );
+    let code = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(code, "400", "{out:?}");
+}
