@@ -92,7 +92,17 @@
 //! * [`inspect`]: run a connection over raw bytes and report its events (the `parse` tool).
 //! * [`services`]: the `/etc/services` table (parser, built-in table, getservby* lookups).
 //! * [`addr`]: `HOST:PORT` and `http://` URL descriptions (no DNS).
+//!
+//! ## Features
+//!
+//! * `http` (off by default): `http::interop`, conversions between the heads and the
+//!   [`http`](https://docs.rs/http) crate's `Request<()>`/`Response<()>`, and from `http`
+//!   messages to what `send_response`/`send_request` take. A `HeaderMap` loses the order of the
+//!   fields, so the raw events stay the primary API.
+//!
+//! No other feature is public (`_fuzz` is the fuzz targets' and tests' own).
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod addr;
 #[cfg(feature = "_fuzz")]
