@@ -12,10 +12,12 @@ use portline_core::http::Config;
 
 use crate::cli::{Cli, Command, HttpArgs, LineArgs, Serve};
 use crate::get::body::Source;
+use crate::echo::{EchoOptions, EchoServer};
 use crate::get::{self, GetCommand};
 use crate::http_server::{FileServer, FileServerOptions};
 use crate::line_service::{self, LineOptions};
 use crate::runtime::{Runtime, ServerOptions};
+use crate::session::SessionFactory;
 use crate::tools;
 
 /// How long responses in flight may take after SIGINT/SIGTERM.
@@ -133,15 +135,24 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
     let mut config = Config::default();
     config.limits.head_timeout = a.header_timeout;
     config.limits.idle_timeout = a.idle_timeout;
-    let server = match FileServer::new(FileServerOptions {
-        root: a.root.clone(),
-        quiet: a.quiet,
-        config,
-    }) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{name}: {e}");
-            return 1;
+    let server: Arc<dyn SessionFactory> = if let Some(format) = a.echo {
+        let quiet = a.quiet;
+        Arc::new(EchoServer::new(EchoOptions {
+            format,
+            quiet,
+            config,
+        }))
+    } else {
+        match FileServer::new(FileServerOptions {
+            root: a.root.clone(),
+            quiet: a.quiet,
+            config,
+        }) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                return 1;
+            }
         }
     };
     let opts = ServerOptions {
@@ -150,7 +161,7 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
         max_connections: max_connections(a.max_connections),
         grace: GRACE,
     };
-    match rt.serve_tcp(&opts, Arc::new(server), &mut announce("http")) {
+    match rt.serve_tcp(&opts, server, &mut announce("http")) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{name}: listen {listen}: {e}");

@@ -154,6 +154,19 @@ pub struct HttpArgs {
     /// No access log.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Serve no files: answer every request with JSON of what the parser saw (method, uri,
+    /// version, headers in order as [name, value] pairs, body up to 1 MiB). `json`: strings,
+    /// {"base64": ...} where not UTF-8; `garden`: every value base64 (http-garden's shape).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "json",
+        conflicts_with = "root"
+    )]
+    pub echo: Option<crate::echo::EchoFormat>,
 }
 
 /// `serve line` options.
@@ -357,6 +370,33 @@ mod tests {
         assert_eq!(a.header_timeout.as_secs(), 10);
         assert_eq!(a.idle_timeout.as_secs(), 5);
         assert!(!a.quiet);
+        assert_eq!(a.echo, None);
+    }
+
+    #[test]
+    fn serve_http_echo_takes_an_optional_format() {
+        use crate::echo::EchoFormat;
+        let echo = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let Command::Serve(Serve::Http(a)) = cli.command else {
+                panic!("not serve http")
+            };
+            a.echo
+        };
+        assert_eq!(
+            echo(&["p", "serve", "http", "--echo"]),
+            Some(EchoFormat::Json)
+        );
+        assert_eq!(
+            echo(&["p", "serve", "http", "--echo=garden", "-q"]),
+            Some(EchoFormat::Garden)
+        );
+        for bad in [
+            &["p", "serve", "http", "--echo=xml"][..],
+            &["p", "serve", "http", "--echo", "--root", "."],
+        ] {
+            assert_eq!(Cli::try_parse_from(bad).unwrap_err().exit_code(), 2);
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! [`Session`] (one TCP connection) made by a [`SessionFactory`], or a [`DatagramService`]:
 //!
 //! - [`http_server`]: the file server (paths mapped by [`files`], access log by [`log`]);
+//! - [`echo`]: `serve http --echo`, which answers every request with what the core parsed;
 //! - [`get`]: the HTTP client of `get`;
 //! - [`line_service`]: the line services;
 //! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime.
@@ -41,6 +42,7 @@ pub mod cli;
 pub mod clock;
 pub mod connect;
 pub mod fdlimit;
+pub mod echo;
 pub mod files;
 pub mod get;
 pub mod http_server;
