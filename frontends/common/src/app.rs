@@ -7,7 +7,7 @@ use std::time::Duration;
 
 #[cfg(test)]
 use clap::Parser;
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 use portline_core::http::Config;
 
 use crate::cli::{Cli, Command, HttpArgs, LineArgs, Serve};
@@ -40,8 +40,7 @@ where
 {
     crate::clock::origin();
     let name = rt.name();
-    let command = Cli::command().name(name).bin_name(name);
-    let cli = match command
+    let cli = match crate::meta::command(name)
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m))
     {
@@ -76,6 +75,8 @@ where
         Command::Info(a) => tools::info::run(&a),
         Command::Netstat(a) => tools::netstat::run(&a),
         Command::Parse(a) => tools::parse::run(&a),
+        Command::Completions(a) => crate::meta::completions(name, a.shell),
+        Command::Manpage => crate::meta::manpage(name),
     }
 }
 

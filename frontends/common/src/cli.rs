@@ -54,6 +54,18 @@ pub enum Command {
     Netstat(tools::netstat::Args),
     /// Run the protocol core over raw bytes (FILE or stdin) and print one JSON object per event.
     Parse(tools::parse::Args),
+    /// Print the shell completion script for this binary (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print this binary's manual page (roff) to stdout, e.g. `manpage > portline-mio.1`.
+    Manpage,
+}
+
+/// `completions` options.
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The servers.

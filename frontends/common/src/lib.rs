@@ -9,7 +9,8 @@
 //! - [`echo`]: `serve http --echo`, which answers every request with what the core parsed;
 //! - [`get`]: the HTTP client of `get`;
 //! - [`line_service`]: the line services;
-//! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime.
+//! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime;
+//! - [`meta`]: `--version`, `completions` and `manpage`.
 //!
 //! A runtime only moves bytes. Here a test plays the runtime for one file-server connection,
 //! in memory:
@@ -49,6 +50,7 @@ pub mod http_server;
 pub mod line_service;
 pub mod listen;
 pub mod log;
+pub mod meta;
 pub mod policy;
 pub mod runtime;
 pub mod session;
