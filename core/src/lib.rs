@@ -116,6 +116,11 @@ mod time;
 
 pub use time::Time;
 
+/// The crate's README, run as a doctest so that its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctest;
+
 /// The `bytes` crate the events are made of ([`bytes::Bytes`] in [`http::Event::Data`], the
 /// heads' fields and [`line::LineEvent::Line`]), re-exported so that an embedder's version
 /// always matches.

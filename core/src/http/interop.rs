@@ -1,4 +1,4 @@
-//! Conversions to and from the [`http`](::http) crate's types, which most of the Rust HTTP
+//! Conversions to and from the [`http`] crate's types, which most of the Rust HTTP
 //! ecosystem speaks (hyper, reqwest, axum, ureq-proto). Feature `http`, off by default.
 //!
 //! - Received heads become `http` types: [`RequestHead::to_http`] gives an
