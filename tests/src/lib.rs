@@ -27,6 +27,12 @@
 //! - `edges.rs`: odd names, encodings, dates, byte-at-a-time, deep pipelines, many lines in
 //!   flight, chargen back-pressure, FIFOs.
 //! - `faults.rs`: regressions of faults found by hand: a taken port, out-of-range flags.
+//! - `http_echo.rs`: `serve http --echo` against curl, both JSON formats, limits and timeouts.
+//! - `meta.rs`: `--version`, `completions` (loaded into bash), `manpage`.
+//! - `doc_examples.rs`: the command lines of README.md and docs/CLI.md (run once, not per
+//!   frontend).
+//! - `examples.rs`: the core's examples (`core/examples/`) and the tokio example server, against
+//!   scripts and curl (run once).
 //!
 //! Run: `cargo test -p portline-tests` (or `cargo test --workspace`); one frontend:
 //! `PORTLINE_FRONTENDS=mio cargo test -p portline-tests`; one test on all: `cargo test -p
