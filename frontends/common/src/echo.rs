@@ -249,6 +249,12 @@ impl Session for EchoSession {
     fn is_done(&self) -> bool {
         self.failed || self.conn.is_closed()
     }
+
+    /// Between requests (or before a head is complete): a full server may close it for a
+    /// newcomer. Not while a request's body is being read.
+    fn is_awaiting_request(&self) -> bool {
+        !self.failed && self.request.is_none() && !self.conn.is_closed()
+    }
 }
 
 #[cfg(test)]
@@ -312,6 +318,22 @@ mod tests {
                 "body": "abcde",
             })
         );
+    }
+
+    #[test]
+    fn a_connection_awaits_a_request_only_between_requests() {
+        let now = Instant::now();
+        let mut session =
+            server(EchoFormat::Json).echo_session(now, "127.0.0.1:1".parse().unwrap());
+        let mut out = Vec::new();
+        assert!(session.is_awaiting_request(), "a fresh connection");
+        session.receive(now, b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab");
+        session.poll_transmit(now, &mut out, TRANSMIT_BUDGET);
+        assert!(!session.is_awaiting_request(), "half a body in");
+        session.receive(now, b"cd");
+        session.poll_transmit(now, &mut out, TRANSMIT_BUDGET);
+        assert!(out.starts_with(b"HTTP/1.0 200 OK\r\n"));
+        assert!(session.is_awaiting_request(), "answered, kept alive");
     }
 
     #[test]
