@@ -177,3 +177,16 @@ fn tokio_server_serves_curl() {
     let code = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(code, "400", "{out:?}");
 }
+
+/// The pitfall the std example (and `poll_timeout`'s docs) guard against: std refuses a zero
+/// read timeout, which is what an already-due deadline turns into. If std ever accepts it, the
+/// special case and its docs can go.
+#[test]
+fn std_refuses_a_zero_read_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stream = connect(listener.local_addr().unwrap());
+    let err = stream
+        .set_read_timeout(Some(Duration::ZERO))
+        .expect_err("std accepted a zero read timeout");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
