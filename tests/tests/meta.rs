@@ -56,6 +56,16 @@ fn completions_load_in_bash(fe: Frontend) {
         words.contains(&"http") && words.contains(&"line"),
         "{words:?}"
     );
+    // Two subcommands deep: `BIN serve http --ec` completes to `--echo`.
+    let script = format!(
+        "source <('{}' completions bash) && \
+         COMP_WORDS=({bin} serve http --ec) COMP_CWORD=3 && \
+         _{} {bin} --ec http && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        fe.bin().display(),
+        bin.replace('-', "__")
+    );
+    let out = run(Command::new("bash").args(["-c", &script]), PEER_TIMEOUT);
+    assert_eq!(stdout_ok(&out, "bash completion").trim(), "--echo");
 }
 
 fn manpage_is_roff(fe: Frontend) {
