@@ -16,6 +16,7 @@ const EXAMPLES: &str = "\
 Examples:
   serve http --root site --listen 127.0.0.1:0   serve ./site on a free port
   get -i http://127.0.0.1:8080/                  fetch a page with its head
+  serve http --echo                              answer every request with what was parsed
   serve line --service echo                      an echo service on 127.0.0.1:7070
   connect 127.0.0.1:7070                         talk to it (stdin lines, Ctrl-D to end)
   services 80 53/udp http                        look up services
@@ -74,7 +75,8 @@ pub enum Serve {
     /// Serve a folder over HTTP/1.0: GET and HEAD, index.html or a directory listing,
     /// Content-Type by extension, Last-Modified/If-Modified-Since (304), keep-alive, and never
     /// a byte from outside the folder. One Common Log Format line per request on stderr.
-    /// SIGINT/SIGTERM: stop accepting, finish responses in flight, exit 0.
+    /// SIGINT/SIGTERM: stop accepting, finish responses in flight, exit 0. With --echo: no
+    /// files, every request answered with JSON of what was parsed.
     Http(HttpArgs),
     /// Line services over TCP or UDP: info (a command service: HELP, ECHO, HOST, SERVICE, TIME,
     /// QUIT), echo (RFC 862), discard (RFC 863), daytime (RFC 867), chargen (RFC 864).
