@@ -5,14 +5,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::FromArgMatches;
 #[cfg(test)]
 use clap::Parser;
-use clap::FromArgMatches;
 use portline_core::http::Config;
 
 use crate::cli::{Cli, Command, HttpArgs, LineArgs, Serve};
-use crate::get::body::Source;
 use crate::echo::{EchoOptions, EchoServer};
+use crate::get::body::Source;
 use crate::get::{self, GetCommand};
 use crate::http_server::{FileServer, FileServerOptions};
 use crate::line_service::{self, LineOptions};
