@@ -9,7 +9,8 @@
 //!   written, waits for its ready line (and for `serve http`, answers a GET), then stops it;
 //! - any other line runs in `sh -c` in a scratch folder (with `site/`, `request.txt`, and `HOME`
 //!   pointing into it, and the built binaries first on `PATH`), with `127.0.0.1:8080` and
-//!   `127.0.0.1:7070` rewritten to a file server and an info service the harness started;
+//!   `127.0.0.1:7070` rewritten to a file server (the test fixture's folder, plus `big.iso`)
+//!   and an info service the harness started;
 //! - a line whose comment says "exit status N" must end with N; any other must end with 0.
 
 use std::fs;
@@ -208,8 +209,14 @@ fn run_client(e: &Example, cwd: &Path, path: &str, http: &Server, line: &Server)
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // Every example prints something: on stdout, or into the file it redirects to.
-    let printed = match &redirect {
+    // Every example prints something: on stdout, into the file it redirects to, or into its
+    // `-o FILE` (get's output file, as curl's).
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let output = words
+        .windows(2)
+        .find(|w| w[0] == "-o" || w[0] == "--output")
+        .map(|w| cwd.join(w[1]));
+    let printed = match redirect.as_ref().or(output.as_ref()) {
         Some(target) => fs::metadata(target).map_or(0, |m| m.len()),
         None => out.stdout.len() as u64,
     };
@@ -233,6 +240,8 @@ fn the_command_lines_in_the_docs_run() {
         std::env::var("PATH").unwrap_or_default()
     );
     let fx = Fixture::new();
+    // Files the examples fetch that the fixture does not have.
+    fs::write(fx.root.join("big.iso"), pseudo_random(256 * 1024, 3)).unwrap();
     let std_fe = Frontend::named("std");
     let http = std_fe.serve_http_with(&fx.root, &["--quiet"]);
     let line = std_fe.serve_line("info");
