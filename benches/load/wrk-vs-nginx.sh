@@ -2,7 +2,8 @@
 # Requests per second of each portline binary against nginx, same 13-byte file, same machine,
 # same run: `wrk -t1 -c50 -d5s`. Loopback only; every process started here is stopped by PID.
 #
-#   bash benches/load/wrk-vs-nginx.sh            # builds the release binaries first
+#   bash benches/load/wrk-vs-nginx.sh            # builds the binaries first (profile `profiling`:
+#                                                # release code with symbols, so perf can attach)
 #   DURATION=10s ROUNDS=5 bash benches/load/wrk-vs-nginx.sh
 #
 # Prints a Markdown table to stdout (paste it into benches/RESULTS.md with the date and CPU).
@@ -14,7 +15,7 @@ ROUNDS=${ROUNDS:-3}
 for tool in wrk nginx; do
   command -v "$tool" >/dev/null || { echo "need $tool (apt-get install -y wrk nginx-light)" >&2; exit 1; }
 done
-cargo build --release -q -p portline-std -p portline-mio -p portline-smol
+cargo build --profile profiling -q -p portline-std -p portline-mio -p portline-smol
 
 work=$(mktemp -d)
 pids=()
@@ -28,7 +29,7 @@ printf 'hello, world\n' > "$work/root/hello.txt"   # 13 bytes
 # server would hold the substitution's pipe open, and its PID would be lost to the subshell.)
 start_portline() {
   local bin=$1 log="$work/$1.log"
-  "target/release/$bin" serve http --listen 127.0.0.1:0 --root "$work/root" --quiet \
+  "target/profiling/$bin" serve http --listen 127.0.0.1:0 --root "$work/root" --quiet \
     >/dev/null 2>"$log" &
   pids+=($!)
   for _ in $(seq 100); do

@@ -63,6 +63,27 @@
 //! assert_eq!(conn.poll_event(), Ok(Poll::Closed));
 //! ```
 //!
+//! ## The loop, shown: examples to read in order
+//!
+//! They ship in the crate's `examples/` folder. Each runs as it stands (`cargo run -p
+//! portline-core --example NAME -- 127.0.0.1:8080`), and the workspace's tests
+//! (`tests/tests/examples.rs`) run each against a short script:
+//!
+//! 1. `examples/std_server.rs`: a blocking HTTP server over `std::net` driving
+//!    [`http::Connection`] directly, in about 60 lines: read, `receive`, drain `poll_event`,
+//!    answer, write, and the timer from `poll_timeout` (with the zero-timeout pitfall below).
+//! 2. `examples/std_client.rs`: the client role: send a request, read the response.
+//! 3. `examples/line_server.rs`: the line protocol: a [`line::Codec`] per connection.
+//! 4. `examples/tokio-server/` in the repository: the same server on tokio, a runtime none of
+//!    portline's own frontends use.
+//!
+//! **The zero-timeout pitfall.** `poll_timeout` may return a deadline that is already due (the
+//! caller was slow, or time is coarse). `deadline.saturating_duration_since(now)` is then
+//! `Duration::ZERO`, and `TcpStream::set_read_timeout(Some(Duration::ZERO))` is an error
+//! (`InvalidInput`: std reserves zero). Call `handle_timeout(now)` at once instead of reading, as
+//! the std example does; timer APIs that take an instant (tokio's `sleep_until`, mio's poll
+//! timeout) accept a past deadline and need no special case.
+//!
 //! ## Modules
 //!
 //! * [`http`]: HTTP/1.0 (accepting HTTP/1.1 syntax), one [`http::Connection`] for both roles.
@@ -71,7 +92,17 @@
 //! * [`inspect`]: run a connection over raw bytes and report its events (the `parse` tool).
 //! * [`services`]: the `/etc/services` table (parser, built-in table, getservby* lookups).
 //! * [`addr`]: `HOST:PORT` and `http://` URL descriptions (no DNS).
+//!
+//! ## Features
+//!
+//! * `http` (off by default): `http::interop`, conversions between the heads and the
+//!   [`http`](https://docs.rs/http) crate's `Request<()>`/`Response<()>`, and from `http`
+//!   messages to what `send_response`/`send_request` take. A `HeaderMap` loses the order of the
+//!   fields, so the raw events stay the primary API.
+//!
+//! No other feature is public (`_fuzz` is the fuzz targets' and tests' own).
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod addr;
 #[cfg(feature = "_fuzz")]
@@ -84,3 +115,13 @@ pub mod services;
 mod time;
 
 pub use time::Time;
+
+/// The crate's README, run as a doctest so that its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctest;
+
+/// The `bytes` crate the events are made of ([`bytes::Bytes`] in [`http::Event::Data`], the
+/// heads' fields and [`line::LineEvent::Line`]), re-exported so that an embedder's version
+/// always matches.
+pub use bytes;

@@ -27,6 +27,12 @@
 //! - `edges.rs`: odd names, encodings, dates, byte-at-a-time, deep pipelines, many lines in
 //!   flight, chargen back-pressure, FIFOs.
 //! - `faults.rs`: regressions of faults found by hand: a taken port, out-of-range flags.
+//! - `http_echo.rs`: `serve http --echo` against curl, both JSON formats, limits and timeouts.
+//! - `meta.rs`: `--version`, `completions` (loaded into bash), `manpage`.
+//! - `doc_examples.rs`: the command lines of README.md and docs/CLI.md (run once, not per
+//!   frontend).
+//! - `examples.rs`: the core's examples (`core/examples/`) and the tokio example server, against
+//!   scripts and curl (run once).
 //!
 //! Run: `cargo test -p portline-tests` (or `cargo test --workspace`); one frontend:
 //! `PORTLINE_FRONTENDS=mio cargo test -p portline-tests`; one test on all: `cargo test -p
@@ -225,9 +231,21 @@ pub fn binary(name: &'static str) -> PathBuf {
 
 fn build(name: &str) -> Result<PathBuf, String> {
     let package = format!("portline-{name}");
-    let (profile_dir, profile) = profile_dir();
-    let exe = profile_dir.join(format!("{package}{}", std::env::consts::EXE_SUFFIX));
+    let exe = profile_dir()
+        .0
+        .join(format!("{package}{}", std::env::consts::EXE_SUFFIX));
+    cargo_build(&package, &["--bin", &package], &exe).map_err(|why| {
+        format!("frontend {name}: {why}; or restrict the matrix with PORTLINE_FRONTENDS")
+    })?;
+    Ok(exe)
+}
+
+/// Builds a workspace target (`selector`: `["--bin", NAME]` or `["--example", NAME]`) with the
+/// tests' profile and target dir, unless `PORTLINE_NO_BUILD` is set, and checks `exe` exists.
+fn cargo_build(package: &str, selector: &[&str], exe: &Path) -> Result<(), String> {
+    let what = format!("cargo build -p {package} {}", selector.join(" "));
     if std::env::var_os("PORTLINE_NO_BUILD").is_none() {
+        let (profile_dir, profile) = profile_dir();
         let target_dir = profile_dir.parent().expect("profile dir has a parent");
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
@@ -240,39 +258,69 @@ fn build(name: &str) -> Result<PathBuf, String> {
         let started = Instant::now();
         let output = Command::new(&cargo)
             .current_dir(workspace)
-            .args(["build", "--quiet", "-p", &package, "--bin", &package])
+            .args(["build", "--quiet", "-p", package])
+            .args(selector)
             .arg("--profile")
             .arg(&profile_arg)
             .arg("--target-dir")
             .arg(target_dir)
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| format!("could not run {cargo:?} to build {package}: {e}"))?;
+            .map_err(|e| format!("could not run {cargo:?} ({what}): {e}"))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             return Err(format!(
-                "frontend {name}: `cargo build -p {package} --bin {package}` failed ({}); \
-                 fix the build or restrict the matrix with PORTLINE_FRONTENDS. Last lines:\n{}",
+                "`{what}` failed ({}); fix the build. Last lines:\n{}",
                 output.status,
                 tail.join("\n")
             ));
         }
         eprintln!(
-            "harness: built {package} in {:.1}s",
+            "harness: {what} took {:.1}s",
             started.elapsed().as_secs_f64()
         );
     }
     if exe.is_file() {
-        Ok(exe)
+        Ok(())
     } else {
         Err(format!(
-            "frontend {name}: binary {} not found; run `cargo build --workspace --bins` first \
-             (or unset PORTLINE_NO_BUILD), or restrict the matrix with PORTLINE_FRONTENDS",
+            "{} not found after `{what}` (or PORTLINE_NO_BUILD is set and it was never built)",
             exe.display()
         ))
     }
+}
+
+/// Builds the example `name` of workspace package `package` (once per process) and returns its
+/// path, e.g. `example("portline-core", "std_server")`. Panics if the build fails.
+pub fn example(package: &'static str, name: &'static str) -> PathBuf {
+    let exe = profile_dir().0.join("examples").join(name);
+    build_once(package, "--example", name, exe)
+}
+
+/// Builds the binary `bin` of workspace package `package` (once per process) and returns its
+/// path, for binaries outside the frontend matrix (e.g. the tokio example server).
+pub fn package_binary(package: &'static str, bin: &'static str) -> PathBuf {
+    build_once(package, "--bin", bin, profile_dir().0.join(bin))
+}
+
+fn build_once(
+    package: &'static str,
+    kind: &'static str,
+    name: &'static str,
+    exe: PathBuf,
+) -> PathBuf {
+    static BUILT: Mutex<Vec<(&str, &str, PathBuf)>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, _, path)) = built.iter().find(|(p, n, _)| *p == package && *n == name) {
+        return path.clone();
+    }
+    if let Err(why) = cargo_build(package, &[kind, name], &exe) {
+        panic!("{name} of {package}: {why}");
+    }
+    built.push((package, name, exe.clone()));
+    exe
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +351,7 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", frontend.bin().display()));
+            .unwrap_or_else(|e| panic!("could not start {args}: {e}"));
         let stderr = child.stderr.take().expect("piped stderr");
         let lines = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel::<String>();
@@ -359,13 +407,18 @@ impl Server {
                         }
                     };
                     panic!(
-                        "portline-{} ({args}): {why}; expected `listening on {scheme}://IP:PORT`. \
-                         stderr:\n{so_far}",
-                        frontend.name(),
+                        "{args}: {why}; expected `listening on {scheme}://IP:PORT`. \
+                         stderr:\n{so_far}"
                     );
                 }
             }
         }
+    }
+
+    /// Starts a program that is not one of the frontends (an example, the tokio example server)
+    /// and waits for its ready line. Its [`Server::frontend`] is meaningless.
+    pub fn start_program(command: Command, scheme: &str) -> Server {
+        Server::start_command(Frontend { name: "program" }, command, scheme)
     }
 
     /// The address the server listens on (from its ready line).

@@ -254,6 +254,11 @@ impl Connection {
 
     /// When [`Self::handle_timeout`] should next be called, if ever (server role only; see the
     /// type's documentation).
+    ///
+    /// The deadline may already be due. Turning it into a socket read timeout with
+    /// `deadline.saturating_duration_since(now)` then gives `Duration::ZERO`, which
+    /// `std::net::TcpStream::set_read_timeout` refuses (`InvalidInput`): call
+    /// `handle_timeout(now)` at once instead of reading (see the crate's std server example).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Time> {
         if self.role == Role::Client || self.is_closed() || self.eof {

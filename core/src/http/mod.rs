@@ -12,6 +12,9 @@ mod conn;
 mod date;
 mod error;
 mod event;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod interop;
 mod parse;
 mod state;
 mod write;

@@ -5,17 +5,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::FromArgMatches;
 #[cfg(test)]
 use clap::Parser;
-use clap::{CommandFactory, FromArgMatches};
 use portline_core::http::Config;
 
 use crate::cli::{Cli, Command, HttpArgs, LineArgs, Serve};
+use crate::echo::{EchoOptions, EchoServer};
 use crate::get::body::Source;
 use crate::get::{self, GetCommand};
 use crate::http_server::{FileServer, FileServerOptions};
 use crate::line_service::{self, LineOptions};
 use crate::runtime::{Runtime, ServerOptions};
+use crate::session::SessionFactory;
 use crate::tools;
 
 /// How long responses in flight may take after SIGINT/SIGTERM.
@@ -38,8 +40,7 @@ where
 {
     crate::clock::origin();
     let name = rt.name();
-    let command = Cli::command().name(name).bin_name(name);
-    let cli = match command
+    let cli = match crate::meta::command(name)
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m))
     {
@@ -74,6 +75,8 @@ where
         Command::Info(a) => tools::info::run(&a),
         Command::Netstat(a) => tools::netstat::run(&a),
         Command::Parse(a) => tools::parse::run(&a),
+        Command::Completions(a) => crate::meta::completions(name, a.shell),
+        Command::Manpage => crate::meta::manpage(name),
     }
 }
 
@@ -133,15 +136,24 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
     let mut config = Config::default();
     config.limits.head_timeout = a.header_timeout;
     config.limits.idle_timeout = a.idle_timeout;
-    let server = match FileServer::new(FileServerOptions {
-        root: a.root.clone(),
-        quiet: a.quiet,
-        config,
-    }) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{name}: {e}");
-            return 1;
+    let server: Arc<dyn SessionFactory> = if let Some(format) = a.echo {
+        let quiet = a.quiet;
+        Arc::new(EchoServer::new(EchoOptions {
+            format,
+            quiet,
+            config,
+        }))
+    } else {
+        match FileServer::new(FileServerOptions {
+            root: a.root.clone(),
+            quiet: a.quiet,
+            config,
+        }) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                return 1;
+            }
         }
     };
     let opts = ServerOptions {
@@ -150,7 +162,7 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
         max_connections: max_connections(a.max_connections),
         grace: GRACE,
     };
-    match rt.serve_tcp(&opts, Arc::new(server), &mut announce("http")) {
+    match rt.serve_tcp(&opts, server, &mut announce("http")) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{name}: listen {listen}: {e}");

@@ -16,6 +16,7 @@ const EXAMPLES: &str = "\
 Examples:
   serve http --root site --listen 127.0.0.1:0   serve ./site on a free port
   get -i http://127.0.0.1:8080/                  fetch a page with its head
+  serve http --echo                              answer every request with what was parsed
   serve line --service echo                      an echo service on 127.0.0.1:7070
   connect 127.0.0.1:7070                         talk to it (stdin lines, Ctrl-D to end)
   services 80 53/udp http                        look up services
@@ -54,6 +55,18 @@ pub enum Command {
     Netstat(tools::netstat::Args),
     /// Run the protocol core over raw bytes (FILE or stdin) and print one JSON object per event.
     Parse(tools::parse::Args),
+    /// Print the shell completion script for this binary (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print this binary's manual page (roff) to stdout, e.g. `manpage > portline-mio.1`.
+    Manpage,
+}
+
+/// `completions` options.
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The servers.
@@ -62,7 +75,8 @@ pub enum Serve {
     /// Serve a folder over HTTP/1.0: GET and HEAD, index.html or a directory listing,
     /// Content-Type by extension, Last-Modified/If-Modified-Since (304), keep-alive, and never
     /// a byte from outside the folder. One Common Log Format line per request on stderr.
-    /// SIGINT/SIGTERM: stop accepting, finish responses in flight, exit 0.
+    /// SIGINT/SIGTERM: stop accepting, finish responses in flight, exit 0. With --echo: no
+    /// files, every request answered with JSON of what was parsed.
     Http(HttpArgs),
     /// Line services over TCP or UDP: info (a command service: HELP, ECHO, HOST, SERVICE, TIME,
     /// QUIT), echo (RFC 862), discard (RFC 863), daytime (RFC 867), chargen (RFC 864).
@@ -154,6 +168,19 @@ pub struct HttpArgs {
     /// No access log.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Serve no files: answer every request with JSON of what the parser saw (method, uri,
+    /// version, headers in order as [name, value] pairs, body up to 1 MiB). `json`: strings,
+    /// {"base64": ...} where not UTF-8; `garden`: every value base64 (http-garden's shape).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "json",
+        conflicts_with = "root"
+    )]
+    pub echo: Option<crate::echo::EchoFormat>,
 }
 
 /// `serve line` options.
@@ -357,6 +384,33 @@ mod tests {
         assert_eq!(a.header_timeout.as_secs(), 10);
         assert_eq!(a.idle_timeout.as_secs(), 5);
         assert!(!a.quiet);
+        assert_eq!(a.echo, None);
+    }
+
+    #[test]
+    fn serve_http_echo_takes_an_optional_format() {
+        use crate::echo::EchoFormat;
+        let echo = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let Command::Serve(Serve::Http(a)) = cli.command else {
+                panic!("not serve http")
+            };
+            a.echo
+        };
+        assert_eq!(
+            echo(&["p", "serve", "http", "--echo"]),
+            Some(EchoFormat::Json)
+        );
+        assert_eq!(
+            echo(&["p", "serve", "http", "--echo=garden", "-q"]),
+            Some(EchoFormat::Garden)
+        );
+        for bad in [
+            &["p", "serve", "http", "--echo=xml"][..],
+            &["p", "serve", "http", "--echo", "--root", "."],
+        ] {
+            assert_eq!(Cli::try_parse_from(bad).unwrap_err().exit_code(), 2);
+        }
     }
 
     #[test]

@@ -6,9 +6,11 @@
 //! [`Session`] (one TCP connection) made by a [`SessionFactory`], or a [`DatagramService`]:
 //!
 //! - [`http_server`]: the file server (paths mapped by [`files`], access log by [`log`]);
+//! - [`echo`]: `serve http --echo`, which answers every request with what the core parsed;
 //! - [`get`]: the HTTP client of `get`;
 //! - [`line_service`]: the line services;
-//! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime.
+//! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime;
+//! - [`meta`]: `--version`, `completions` and `manpage`.
 //!
 //! A runtime only moves bytes. Here a test plays the runtime for one file-server connection,
 //! in memory:
@@ -40,6 +42,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod connect;
+pub mod echo;
 pub mod fdlimit;
 pub mod files;
 pub mod get;
@@ -47,6 +50,7 @@ pub mod http_server;
 pub mod line_service;
 pub mod listen;
 pub mod log;
+pub mod meta;
 pub mod policy;
 pub mod runtime;
 pub mod session;
