@@ -74,6 +74,7 @@ where
         Command::Info(a) => tools::info::run(&a),
         Command::Netstat(a) => tools::netstat::run(&a),
         Command::Parse(a) => tools::parse::run(&a),
+        Command::Bench(a) => crate::bench::run(&rt, &a),
     }
 }
 

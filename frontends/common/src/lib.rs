@@ -8,6 +8,7 @@
 //! - [`http_server`]: the file server (paths mapped by [`files`], access log by [`log`]);
 //! - [`get`]: the HTTP client of `get`;
 //! - [`line_service`]: the line services;
+//! - [`bench`]: the HTTP load generator of `bench`;
 //! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime.
 //!
 //! A runtime only moves bytes. Here a test plays the runtime for one file-server connection,
@@ -37,6 +38,7 @@
 pub mod addr;
 pub mod admission;
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod connect;
