@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Is `portline-mio bench` a load generator that does not get in the way? Requests/s that it and
+# wrk reach against the same nginx (one worker, 13-byte file), taking turns in one run:
+# `wrk -t1 -c50 -d5s` against `portline-mio bench -c 50 -d 5` (its default -t 2) and
+# `-t 1` (one thread, as wrk here). Loopback only; every process started here is stopped by PID.
+#
+#   bash benches/load/bench-vs-wrk.sh              # builds the release binary first
+#   DURATION=5 ROUNDS=5 bash benches/load/bench-vs-wrk.sh
+#
+# Prints a Markdown table to stdout (paste it into benches/RESULTS.md with the date and CPU).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-50}
+ROUNDS=${ROUNDS:-3}
+for tool in wrk nginx curl; do
+  command -v "$tool" >/dev/null || { echo "need $tool (apt-get install -y wrk nginx-light curl)" >&2; exit 1; }
+done
+cargo build --release -q -p portline-mio
+target=${CARGO_TARGET_DIR:-target}
+bench_bin="$target/release/portline-mio"
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] || continue; kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+chmod 755 "$work"   # nginx's workers run as nobody and must reach the file
+mkdir -p "$work/root" "$work/nginx"
+printf 'hello, world\n' > "$work/root/hello.txt"   # 13 bytes
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/nginx/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes 1;   # one server core; the client under test gets the other
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx;
+  proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx;
+  scgi_temp_path $work/nginx;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$port; root $work/root; }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >/dev/null 2>>"$work/nginx/error.log" &
+pids+=($!)
+url="http://127.0.0.1:$port/hello.txt"
+for _ in $(seq 50); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fs "$url" >/dev/null || { echo "nginx did not start" >&2; cat "$work/nginx/error.log" >&2; exit 1; }
+
+# Each prints "req/s|errors".
+run_wrk() {
+  local out
+  out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" "$url")
+  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out")|$(grep -o 'Socket errors:.*' <<<"$out" || echo none)"
+}
+run_bench() {
+  local threads=$1 out
+  out=$("$bench_bin" bench -c "$CONNS" -d "$DURATION" -t "$threads" --json "$url")
+  python3 -c 'import json,sys; j=json.loads(sys.argv[1]); e=sum(j["errors"].values()); print("%.2f|%s" % (j["requests_per_sec"], e or "none"))' "$out"
+}
+
+clients=("wrk -t1" "bench -t2" "bench -t1")
+declare -A rps_of errors_of
+for round in $(seq "$ROUNDS"); do
+  for c in "${clients[@]}"; do
+    case $c in
+      "wrk -t1") r=$(run_wrk) ;;
+      "bench -t2") r=$(run_bench 2) ;;
+      "bench -t1") r=$(run_bench 1) ;;
+    esac
+    IFS='|' read -r rps errors <<<"$r"
+    rps_of[$c]+="$rps "
+    [ "$errors" = none ] || errors_of[$c]+="round $round: $errors; "
+    echo "round $round: $c $rps req/s" >&2
+  done
+done
+
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+wrk_median=$(median "${rps_of[wrk -t1]}")
+echo "nginx (1 worker), 13-byte file, -c$CONNS for ${DURATION}s, $ROUNDS rounds taking turns; $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores"
+echo
+echo "| client | median requests/s | each round | vs wrk (median) | errors |"
+echo "|---|---:|---|---:|---|"
+for c in "${clients[@]}"; do
+  m=$(median "${rps_of[$c]}")
+  ratio=$(python3 -c "print(f'{$m/$wrk_median:.2f}x')")
+  label=$c
+  case $c in
+    "wrk -t1") label="\`wrk -t1 -c$CONNS -d${DURATION}s\`" ;;
+    "bench -t2") label="\`portline-mio bench -c $CONNS -d $DURATION\` (-t 2)" ;;
+    "bench -t1") label="\`portline-mio bench -c $CONNS -d $DURATION -t 1\`" ;;
+  esac
+  echo "| $label | $m | ${rps_of[$c]% } | $ratio | ${errors_of[$c]:-none} |"
+done
