@@ -20,38 +20,10 @@ cargo build --release -q -p portline-mio
 target=${CARGO_TARGET_DIR:-target}
 bench_bin="$target/release/portline-mio"
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] || continue; kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-chmod 755 "$work"   # nginx's workers run as nobody and must reach the file
-mkdir -p "$work/root" "$work/nginx"
-printf 'hello, world\n' > "$work/root/hello.txt"   # 13 bytes
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes 1;   # one server core; the client under test gets the other
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx;
-  proxy_temp_path $work/nginx;
-  fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx;
-  scgi_temp_path $work/nginx;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$port; root $work/root; }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >/dev/null 2>>"$work/nginx/error.log" &
-pids+=($!)
+source benches/load/lib.sh
+start_nginx 1   # one server core; the client under test gets the other
+port=$PORT
 url="http://127.0.0.1:$port/hello.txt"
-for _ in $(seq 50); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fs "$url" >/dev/null || { echo "nginx did not start" >&2; cat "$work/nginx/error.log" >&2; exit 1; }
 
 # Each prints "req/s|client CPU µs per request|errors" (CPU: user + system time of the client).
 TIMEFORMAT='%U %S'
@@ -89,7 +61,6 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 wrk_median=$(median "${rps_of[wrk -t1]}")
 echo "nginx (1 worker), 13-byte file, -c$CONNS for ${DURATION}s, $ROUNDS rounds taking turns; $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores"
 echo
