@@ -236,6 +236,55 @@ fn refused_and_bad_targets_fail_naming_the_stage(fe: Frontend) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("-c 1 is fewer connections than -t 2"));
 }
 
+fn sigint_ends_the_run_early_and_still_reports(fe: Frontend) {
+    let fx = Fixture::new();
+    let server = fe.serve_http_with(&fx.root, &["--quiet"]);
+    let mut child = fe
+        .command([
+            "bench",
+            "-c",
+            "2",
+            "-t",
+            "1",
+            "-d",
+            "60",
+            "--json",
+            &server.url("/hello.txt"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bench");
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("bench did not stop within 30 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("a JSON report after SIGINT");
+    check_report(&v, HELLO.len() as u64);
+    assert!(u(&v, &["requests"]) > 0, "{v}");
+    let secs = v["duration_secs"].as_f64().expect("duration");
+    assert!(secs < 30.0, "stopped early, not after -d 60: {v}");
+}
+
 /// nginx on a free loopback port, serving `root`, as an unprivileged-safe config in `dir`;
 /// `keepalive_requests` makes it close each connection after that many responses.
 struct Nginx {
@@ -321,4 +370,5 @@ matrix!(
     a_rate_is_kept,
     refused_and_bad_targets_fail_naming_the_stage,
     against_nginx_reconnecting_after_its_closes,
+    sigint_ends_the_run_early_and_still_reports,
 );

@@ -94,7 +94,7 @@ impl<'a> Loop<'a> {
         let mut wake = start;
         loop {
             let now = Instant::now();
-            if now >= self.plan.end {
+            if now >= self.plan.end || live.is_stopped() {
                 break;
             }
             if now >= next_sweep || self.plan.rate.is_some() {

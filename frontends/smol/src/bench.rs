@@ -57,7 +57,7 @@ async fn connection(plan: &Plan, live: &Live, index: usize) -> Stats {
     let mut timer_at = plan.end;
     'connect: loop {
         let now = Instant::now();
-        if now >= plan.end {
+        if now >= plan.end || live.is_stopped() {
             break;
         }
         let give_up = (now + plan.timeout).min(plan.end);
@@ -79,7 +79,7 @@ async fn connection(plan: &Plan, live: &Live, index: usize) -> Stats {
         bc.reconnected();
         loop {
             let now = Instant::now();
-            if now >= plan.end {
+            if now >= plan.end || live.is_stopped() {
                 break 'connect;
             }
             publisher.tick(live, &stats, now);

@@ -67,7 +67,7 @@ fn connection(plan: &Plan, live: &Live, shard: &Mutex<Shard>, index: usize) {
     let mut out = Vec::with_capacity(plan.template.bytes.len() * plan.pipeline);
     'connect: loop {
         let now = Instant::now();
-        if now >= plan.end {
+        if now >= plan.end || live.is_stopped() {
             break;
         }
         let left = plan.end - now;
@@ -83,7 +83,7 @@ fn connection(plan: &Plan, live: &Live, shard: &Mutex<Shard>, index: usize) {
         bc.reconnected();
         loop {
             let now = Instant::now();
-            if now >= plan.end {
+            if now >= plan.end || live.is_stopped() {
                 break 'connect;
             }
             let turn = {

@@ -18,6 +18,7 @@ mod stats;
 use std::io::{self, IsTerminal, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,7 @@ pub use stats::{
 
 use crate::cli::BenchArgs;
 use crate::runtime::Runtime;
+use crate::shutdown::Shutdown;
 
 /// After a failed connect, a connection waits this long before the next try, so that a server
 /// that refuses does not turn the client into a busy loop (wrk retries at once).
@@ -137,7 +139,14 @@ fn run_inner<R: Runtime + ?Sized>(rt: &R, a: &BenchArgs) -> Result<i32, (i32, St
         start,
         end: start + a.duration,
     };
-    let live = Live::new();
+    let live = Arc::new(Live::new());
+    // SIGINT or SIGTERM ends the run early and still reports, as wrk does; a second one exits.
+    let signals = Shutdown::on_signals();
+    signals.arm().map_err(|e| (1, format!("signals: {e}")))?;
+    let _stop = signals.on_request({
+        let live = live.clone();
+        move || live.stop()
+    });
     let done = AtomicBool::new(false);
     let stats = std::thread::scope(|s| {
         if io::stderr().is_terminal() {

@@ -182,6 +182,7 @@ impl Publisher {
 pub struct Live {
     responses: AtomicU64,
     errors: AtomicU64,
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Live {
@@ -199,6 +200,16 @@ impl Live {
             self.errors.fetch_add(now.1 - seen.1, Ordering::Relaxed);
             *seen = now;
         }
+    }
+
+    /// Ask every driver to end the run now, as if the plan's end had come (SIGINT, as wrk).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Self::stop`] was called: drivers check it where they check the plan's end.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
     }
 
     /// `(responses, errors)` published so far.
