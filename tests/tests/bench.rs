@@ -236,6 +236,30 @@ fn refused_and_bad_targets_fail_naming_the_stage(fe: Frontend) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("-c 1 is fewer connections than -t 2"));
 }
 
+fn a_progress_line_shows_on_a_terminal(fe: Frontend) {
+    // `script` (util-linux) runs the command on a pseudo-terminal.
+    if !require("script") {
+        return;
+    }
+    let fx = Fixture::new();
+    let server = fe.serve_http_with(&fx.root, &["--quiet"]);
+    let cmd = format!(
+        "{} bench -c 2 -t 1 -d 2.5 {}",
+        fe.bin().display(),
+        server.url("/hello.txt")
+    );
+    let out = run(
+        Command::new("script").args(["-qec", &cmd, "/dev/null"]),
+        RUN_BOUND,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // At least one live line (once a second), rewritten in place and cleared before the report.
+    assert!(text.contains("req/s, 0 errors, "), "{text:?}");
+    assert!(text.contains("\r\x1b[K"), "{text:?}");
+    assert!(text.contains("Requests/sec:"), "{text:?}");
+}
+
 fn sigint_ends_the_run_early_and_still_reports(fe: Frontend) {
     let fx = Fixture::new();
     let server = fe.serve_http_with(&fx.root, &["--quiet"]);
@@ -371,4 +395,5 @@ matrix!(
     refused_and_bad_targets_fail_naming_the_stage,
     against_nginx_reconnecting_after_its_closes,
     sigint_ends_the_run_early_and_still_reports,
+    a_progress_line_shows_on_a_terminal,
 );
