@@ -3,9 +3,13 @@
 //! drained: a later arrival raises a new edge), the core reads it, and one `write` sends the
 //! next request; `epoll_wait` is shared by every connection that became readable at once.
 //!
-//! Deadlines (response timeouts, reconnect back-off, connect timeouts) are swept every 10 ms;
-//! with a rate, every turn, sleeping until the earliest intended send time.
+//! Deadlines (response timeouts, reconnect back-off, connect timeouts) are swept every 10 ms.
+//! With a rate, each connection's next intended send time is in a heap (at most one live entry
+//! per connection; stale ones are skipped when they come up), so a turn costs the connections
+//! that are due, not all of them, and the loop sleeps until the earliest.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
@@ -42,6 +46,8 @@ struct Slot {
     readable: bool,
     /// An event reported the peer's FIN or an error: read until 0 or the error.
     read_closed: bool,
+    /// With a rate: the send time this slot's live entry in the heap has.
+    armed: Option<Instant>,
 }
 
 struct Loop<'a> {
@@ -50,6 +56,8 @@ struct Loop<'a> {
     slots: Vec<Slot>,
     stats: Stats,
     buf: Vec<u8>,
+    /// With a rate: `(intended send time, slot)`, earliest first.
+    sends: BinaryHeap<Reverse<(Instant, usize)>>,
 }
 
 impl<'a> Loop<'a> {
@@ -65,6 +73,7 @@ impl<'a> Loop<'a> {
                 written: 0,
                 readable: false,
                 read_closed: false,
+                armed: None,
             })
             .collect();
         Loop {
@@ -73,6 +82,7 @@ impl<'a> Loop<'a> {
             slots,
             stats: Stats::new(),
             buf: vec![0; READ_BUFFER],
+            sends: BinaryHeap::new(),
         }
     }
 
@@ -97,12 +107,16 @@ impl<'a> Loop<'a> {
             if now >= self.plan.end || live.is_stopped() {
                 break;
             }
-            if now >= next_sweep || self.plan.rate.is_some() {
+            if now >= next_sweep {
                 wake = self.sweep(&poll, now);
                 next_sweep = now + SWEEP;
             }
+            self.fire_sends(&poll, now);
             publisher.tick(live, &self.stats, now);
-            let until = wake.min(next_sweep).min(self.plan.end);
+            let mut until = wake.min(next_sweep).min(self.plan.end);
+            if let Some(Reverse((t, _))) = self.sends.peek() {
+                until = until.min(*t);
+            }
             let timeout = until.saturating_duration_since(now);
             if let Err(e) = poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -252,6 +266,37 @@ impl<'a> Loop<'a> {
         };
         if next == Next::Reconnect {
             self.reconnect(poll, key, now);
+        } else {
+            self.arm(key);
+        }
+    }
+
+    /// With a rate: make sure slot `key`'s next send time has an entry in the heap.
+    fn arm(&mut self, key: usize) {
+        let slot = &mut self.slots[key];
+        if let Some(t) = slot.bc.next_send() {
+            if slot.armed.is_none_or(|a| t < a) {
+                slot.armed = Some(t);
+                self.sends.push(Reverse((t, key)));
+            }
+        }
+    }
+
+    /// With a rate: drive every connection whose send time has come.
+    fn fire_sends(&mut self, poll: &Poll, now: Instant) {
+        while let Some(&Reverse((t, key))) = self.sends.peek() {
+            if t > now {
+                break;
+            }
+            self.sends.pop();
+            let slot = &mut self.slots[key];
+            if slot.armed != Some(t) {
+                continue; // stale: a later entry (or none) stands for this slot
+            }
+            slot.armed = None;
+            if slot.stream.is_some() && slot.connecting.is_none() {
+                self.drive(poll, key, now); // re-arms
+            }
         }
     }
 
@@ -280,13 +325,6 @@ impl<'a> Loop<'a> {
             }
             if slot.bc.handle_timeout(now, &mut self.stats) == Next::Reconnect {
                 self.reconnect(poll, key, now);
-                continue;
-            }
-            if self.plan.rate.is_some() {
-                self.drive(poll, key, now);
-                if let Some(t) = self.slots[key].bc.poll_timeout() {
-                    wake = wake.min(t);
-                }
             }
         }
         wake

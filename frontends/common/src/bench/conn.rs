@@ -151,13 +151,18 @@ impl BenchConn {
     /// the next intended send time when a request may be sent.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let timeout = self.in_flight.front().map(|r| r.sent + self.timeout);
-        let send = match &self.schedule {
-            Some(s) if self.in_flight.len() < self.depth => Some(s.next()),
-            _ => None,
-        };
-        match (timeout, send) {
+        match (timeout, self.next_send()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
+        }
+    }
+
+    /// With a rate, when the next request may be sent (its intended time), if a request may be
+    /// sent at all (fewer than the pipeline depth in flight). Event loops keep these in a heap.
+    pub fn next_send(&self) -> Option<Instant> {
+        match &self.schedule {
+            Some(s) if self.in_flight.len() < self.depth => Some(s.next()),
+            _ => None,
         }
     }
 
