@@ -77,6 +77,7 @@ where
         Command::Parse(a) => tools::parse::run(&a),
         Command::Completions(a) => crate::meta::completions(name, a.shell),
         Command::Manpage => crate::meta::manpage(name),
+        Command::Bench(a) => crate::bench::run(&rt, &a),
     }
 }
 

@@ -20,7 +20,8 @@ Examples:
   serve line --service echo                      an echo service on 127.0.0.1:7070
   connect 127.0.0.1:7070                         talk to it (stdin lines, Ctrl-D to end)
   services 80 53/udp http                        look up services
-  netstat -tl                                    listening TCP sockets";
+  netstat -tl                                    listening TCP sockets
+  bench -c 50 -d 5 http://127.0.0.1:8080/        load test: 50 connections for 5 s";
 
 /// portline: an HTTP/1.0 file server and client, line services (echo, daytime, chargen,
 /// discard, an info service) and a few network tools, over a sans-IO protocol core.
@@ -55,6 +56,10 @@ pub enum Command {
     Netstat(tools::netstat::Args),
     /// Run the protocol core over raw bytes (FILE or stdin) and print one JSON object per event.
     Parse(tools::parse::Args),
+    /// HTTP load generator (like wrk; -R paces like wrk2): keep-alive connections send GET
+    /// requests for SECS seconds, then a report of requests/s, latency percentiles, status
+    /// classes and errors.
+    Bench(BenchArgs),
     /// Print the shell completion script for this binary (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print this binary's manual page (roff) to stdout, e.g. `manpage > portline-mio.1`.
@@ -361,6 +366,75 @@ pub struct ConnectArgs {
     pub crlf: bool,
 }
 
+/// Parse a request rate (`-R`): requests per second in total, more than 0.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e9 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a rate: requests per second, more than 0"
+        )),
+    }
+}
+
+/// The most `bench -c`: more connections than one process can open under any usual limit.
+pub const MAX_BENCH_CONNECTIONS: usize = 1_000_000;
+
+fn parse_connections(s: &str) -> Result<usize, String> {
+    let n = parse_positive(s)?;
+    if n > MAX_BENCH_CONNECTIONS {
+        return Err(format!("at most {MAX_BENCH_CONNECTIONS}"));
+    }
+    Ok(n)
+}
+
+/// The most `--pipeline`: wrk's pipeline scripts use 16; more only fills the server's buffer.
+pub const MAX_PIPELINE: usize = 1024;
+
+fn parse_pipeline(s: &str) -> Result<usize, String> {
+    let n = parse_positive(s)?;
+    if n > MAX_PIPELINE {
+        return Err(format!("at most {MAX_PIPELINE}"));
+    }
+    Ok(n)
+}
+
+/// `bench` options; defaults are wrk's (`-c 10 -d 10 -t 2`, 2 s timeout).
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// The URL: http://HOST[:PORT]/PATH (the http:// may be left out; https is not supported).
+    pub url: String,
+    /// Connections kept open (each reconnects after a close); at least -t.
+    #[arg(short = 'c', long = "connections", value_name = "CONNS", default_value = "10", value_parser = parse_connections)]
+    pub connections: usize,
+    /// How long to send requests, in seconds (fractions allowed).
+    #[arg(short = 'd', long = "duration", value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+    pub duration: std::time::Duration,
+    /// Threads (event loops), 1 to 256; the connections are shared among them (the std
+    /// runtime uses a thread per connection instead).
+    #[arg(short = 't', long = "threads", value_name = "THREADS", default_value = "2", value_parser = parse_threads)]
+    pub threads: usize,
+    /// Send RATE requests per second in total, at constant pace, and count each latency from
+    /// the request's intended send time (coordinated omission corrected, as wrk2). Without
+    /// it, each connection sends its next request as soon as the response has arrived.
+    #[arg(short = 'R', long = "rate", value_name = "RATE", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Requests in flight per connection (HTTP pipelining), 1 to 1024.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_pipeline)]
+    pub pipeline: usize,
+    /// An extra header field, 'Name: value' (repeatable; a Host field replaces the default).
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Seconds to wait for a response before counting a timeout and reconnecting (wrk: 2).
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = parse_timeout)]
+    pub timeout: std::time::Duration,
+    /// Print one JSON object instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+    /// Add the latency distribution (50% to 100%, finer than the default percentiles).
+    #[arg(long)]
+    pub latency: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,6 +581,47 @@ mod tests {
     }
 
     #[test]
+    fn bench_defaults_are_wrks() {
+        let cli = Cli::try_parse_from(["p", "bench", "http://127.0.0.1:8080/"]).unwrap();
+        let Command::Bench(a) = cli.command else {
+            panic!("not bench")
+        };
+        assert_eq!((a.connections, a.threads, a.pipeline), (10, 2, 1));
+        assert_eq!(a.duration.as_secs(), 10);
+        assert_eq!(a.timeout.as_secs(), 2);
+        assert_eq!(a.rate, None);
+        assert!(!a.json && !a.latency && a.headers.is_empty());
+        let cli = Cli::try_parse_from([
+            "p",
+            "bench",
+            "127.0.0.1:80/x",
+            "-c",
+            "50",
+            "-d",
+            "1.5",
+            "-t",
+            "1",
+            "-R",
+            "2000",
+            "--pipeline",
+            "4",
+            "-H",
+            "Accept: */*",
+            "--json",
+            "--latency",
+        ])
+        .unwrap();
+        let Command::Bench(a) = cli.command else {
+            panic!("not bench")
+        };
+        assert_eq!((a.connections, a.threads, a.pipeline), (50, 1, 4));
+        assert_eq!(a.duration.as_millis(), 1500);
+        assert_eq!(a.rate, Some(2000.0));
+        assert_eq!(a.headers, vec![("Accept".to_string(), "*/*".to_string())]);
+        assert!(a.json && a.latency);
+    }
+
+    #[test]
     fn bad_input_is_a_usage_error() {
         let bad: &[&[&str]] = &[
             &["p", "serve", "http", "--listen", "nohost"],
@@ -526,6 +641,15 @@ mod tests {
             &["p", "get", "http://x/", "-I", "-d", "a"],
             &["p", "connect", "localhost"],
             &["p", "frobnicate"],
+            &["p", "bench"],
+            &["p", "bench", "http://x/", "-c", "0"],
+            &["p", "bench", "http://x/", "-d", "0"],
+            &["p", "bench", "http://x/", "-t", "0"],
+            &["p", "bench", "http://x/", "-R", "0"],
+            &["p", "bench", "http://x/", "-R", "fast"],
+            &["p", "bench", "http://x/", "--pipeline", "0"],
+            &["p", "bench", "http://x/", "--pipeline", "5000"],
+            &["p", "bench", "http://x/", "-H", "bad"],
         ];
         for args in bad {
             let e = Cli::try_parse_from(*args).expect_err(&args.join(" "));

@@ -9,6 +9,7 @@
 //! - [`echo`]: `serve http --echo`, which answers every request with what the core parsed;
 //! - [`get`]: the HTTP client of `get`;
 //! - [`line_service`]: the line services;
+//! - [`bench`]: the HTTP load generator of `bench`;
 //! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime;
 //! - [`meta`]: `--version`, `completions` and `manpage`.
 //!
@@ -39,6 +40,7 @@
 pub mod addr;
 pub mod admission;
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod connect;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::bench::{self, Live, Plan, Stats};
 use crate::session::{DatagramService, Session, SessionFactory};
 
 /// Options every TCP or UDP server takes from the command line.
@@ -56,6 +57,16 @@ pub trait Runtime {
     /// Interactive line client: stdin lines to the peer (with CRLF when `crlf`), the peer's bytes
     /// to stdout. At stdin EOF: half-close (TCP) and exit when the peer closes.
     fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError>;
+
+    /// Run the load of `bench` (see [`bench`]): `plan.connections` keep-alive connections to
+    /// `plan.addr` until `plan.end`, each driving a [`bench::BenchConn`] and reconnecting after a
+    /// close or a failure; counts go into one [`Stats`] per thread, merged into the one
+    /// returned, and now and then into `live` for the progress line.
+    ///
+    /// The default is blocking `std::net`, a thread per connection ([`bench::run_blocking`]).
+    fn bench(&self, plan: &Plan, live: &Live) -> Stats {
+        bench::run_blocking(plan, live)
+    }
 }
 
 /// Where a client failed, for an error message that names the stage.

@@ -35,6 +35,7 @@
 //! # let _ = runtime;
 //! ```
 
+mod bench;
 mod client;
 mod conn;
 mod pool;
@@ -47,6 +48,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use portline_common::bench::{Live, Plan, Stats};
 use portline_common::{
     ClientError, DatagramService, Runtime, ServerOptions, Session, SessionFactory, Shutdown,
 };
@@ -118,5 +120,10 @@ impl Runtime for MioRuntime {
 
     fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
         client::interactive(addr, udp, crlf)
+    }
+
+    /// An event loop per thread, each with its share of the connections, as wrk.
+    fn bench(&self, plan: &Plan, live: &Live) -> Stats {
+        bench::run(plan, live)
     }
 }

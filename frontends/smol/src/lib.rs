@@ -49,6 +49,7 @@
 //! [`Session::is_done`]: portline_common::Session::is_done
 //! [`TRANSMIT_BUDGET`]: portline_common::TRANSMIT_BUDGET
 
+mod bench;
 mod client;
 mod conn;
 mod server;
@@ -58,6 +59,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use portline_common::bench::{Live, Plan, Stats};
 use portline_common::shutdown::Shutdown;
 use portline_common::{
     ClientError, DatagramService, Runtime, ServerOptions, Session, SessionFactory,
@@ -131,5 +133,10 @@ impl Runtime for SmolRuntime {
 
     fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
         client::connect(addr, udp, crlf)
+    }
+
+    /// A task per connection on `plan.threads` executor threads.
+    fn bench(&self, plan: &Plan, live: &Live) -> Stats {
+        bench::run(plan, live)
     }
 }

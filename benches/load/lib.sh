@@ -1,0 +1,68 @@
+# Shared by the load scripts that `source` it: a work folder with a 13-byte file, servers
+# started on free loopback ports, and every process started here stopped by PID on exit.
+# Sets: work, root (the served folder), pids; defines free_port, start_nginx, start_portline,
+# stop_last, median.
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] || continue; kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+chmod 755 "$work"   # nginx's workers run as nobody and must reach the file
+root="$work/root"
+mkdir -p "$root"
+printf 'hello, world\n' > "$root/hello.txt"   # 13 bytes
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_nginx WORKERS: nginx on a free port with WORKERS worker processes; sets PORT.
+start_nginx() {
+  local workers=$1 port
+  port=$(free_port)
+  mkdir -p "$work/nginx"
+  cat > "$work/nginx/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes $workers;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx;
+  proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx;
+  scgi_temp_path $work/nginx;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$port; root $root; }
+}
+CONF
+  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >/dev/null 2>>"$work/nginx/error.log" &
+  pids+=($!)
+  for _ in $(seq 50); do
+    curl -fs "http://127.0.0.1:$port/hello.txt" >/dev/null 2>&1 && { PORT=$port; return; }
+    sleep 0.1
+  done
+  echo "nginx did not start" >&2; cat "$work/nginx/error.log" >&2; exit 1
+}
+
+# start_portline BIN [ARGS...]: `BIN serve http` on port 0 (quiet) with ARGS; sets PORT from its
+# ready line. (Not called in $(...): the server would hold the substitution's pipe open, and
+# its PID would be lost to the subshell.)
+start_portline() {
+  local bin=$1 log="$work/$1.log"
+  shift
+  "$target/release/$bin" serve http --listen 127.0.0.1:0 --root "$root" --quiet "$@" \
+    >/dev/null 2>"$log" &
+  pids+=($!)
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's#.*listening on http://127.0.0.1:\([0-9]*\)/.*#\1#p' "$log" | head -1)
+    [ -n "$PORT" ] && return
+    sleep 0.1
+  done
+  echo "$bin did not become ready" >&2; cat "$log" >&2; exit 1
+}
+
+stop_last() { local p=${pids[-1]}; kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; unset 'pids[-1]'; }
+
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
