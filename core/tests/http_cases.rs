@@ -1,11 +1,13 @@
 //! Table-driven parser cases. Each case runs three ways (h11's habit): the whole input at once,
 //! one byte at a time, and with trailing bytes after it that must be left alone. Every rejection
 //! listed in docs/HTTP.md has a case that checks its status hint, and the server's `send_error` reply
-//! is checked to carry that status.
+//! is checked to carry that status. The whole and byte-at-a-time runs are repeated through
+//! `poll_borrowed`, which must give the same events as `poll_event`.
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, Event, Poll, Request, Response, Role, Version,
+    BodyLength, Config, Connection, Event, EventRef, HeadersRef, Poll, Request, Response, Role,
+    Version,
 };
 
 #[derive(Clone, Copy)]
@@ -314,7 +316,7 @@ enum Mode {
 const SERVER_TRAIL: &[u8] = b"GET /next HTTP/1.1\r\nX: y";
 const CLIENT_TRAIL: &[u8] = b"HTTP/1.1 200 OK\r\nX: y";
 
-fn headers_summary(h: &portline_core::http::Headers) -> String {
+fn headers_summary(h: HeadersRef<'_>) -> String {
     h.iter()
         .map(|(n, v)| {
             format!(
@@ -326,8 +328,63 @@ fn headers_summary(h: &portline_core::http::Headers) -> String {
         .collect()
 }
 
+/// One event as the case table writes it (`data` is collected separately).
+enum Seen {
+    Data(Vec<u8>),
+    Line(String),
+}
+
+fn describe(e: &Event) -> Seen {
+    Seen::Line(match e {
+        Event::Request(r) => format!(
+            "{} {} {}{}{}",
+            r.method_str(),
+            String::from_utf8_lossy(&r.target),
+            r.version.as_str(),
+            if r.keep_alive { " +ka" } else { "" },
+            headers_summary(r.headers.fields())
+        ),
+        Event::Response(r) => format!(
+            "{} {} {}{}",
+            r.status,
+            String::from_utf8_lossy(&r.reason),
+            r.version.as_str(),
+            headers_summary(r.headers.fields())
+        ),
+        Event::EndOfMessage => "end".into(),
+        Event::ConnectionClosed => "peer-closed".into(),
+        Event::Data(d) => return Seen::Data(d.to_vec()),
+    })
+}
+
+/// The borrowed event, written exactly as [`describe`] writes the owned one.
+fn describe_ref(e: &EventRef<'_>) -> Seen {
+    Seen::Line(match e {
+        EventRef::Request(r) => format!(
+            "{} {} {}{}{}",
+            String::from_utf8_lossy(r.method),
+            String::from_utf8_lossy(r.target),
+            r.version.as_str(),
+            if r.keep_alive { " +ka" } else { "" },
+            headers_summary(r.headers)
+        ),
+        EventRef::Response(r) => format!(
+            "{} {} {}{}",
+            r.status,
+            String::from_utf8_lossy(r.reason),
+            r.version.as_str(),
+            headers_summary(r.headers)
+        ),
+        EventRef::EndOfMessage => "end".into(),
+        EventRef::ConnectionClosed => "peer-closed".into(),
+        EventRef::Data(d) => return Seen::Data(d.to_vec()),
+    })
+}
+
 struct Run {
     conn: Connection,
+    /// Poll with `poll_borrowed` instead of `poll_event`.
+    borrowed: bool,
     log: Vec<String>,
     data: Vec<u8>,
     out: Vec<u8>,
@@ -346,32 +403,28 @@ impl Run {
     fn drain(&mut self) {
         let now = Time::ZERO;
         while !self.stopped {
-            match self.conn.poll_event() {
-                Ok(Poll::Event(Event::Data(d))) => self.data.extend_from_slice(&d),
-                Ok(Poll::Event(e)) => {
+            let polled = if self.borrowed {
+                self.conn.poll_borrowed().map(|p| match p {
+                    Poll::Event(e) => Poll::Event(describe_ref(&e)),
+                    Poll::NeedData => Poll::NeedData,
+                    Poll::Paused => Poll::Paused,
+                    Poll::Closed => Poll::Closed,
+                })
+            } else {
+                self.conn.poll_event().map(|p| match p {
+                    Poll::Event(e) => Poll::Event(describe(&e)),
+                    Poll::NeedData => Poll::NeedData,
+                    Poll::Paused => Poll::Paused,
+                    Poll::Closed => Poll::Closed,
+                })
+            };
+            match polled {
+                Ok(Poll::Event(Seen::Data(d))) => self.data.extend_from_slice(&d),
+                Ok(Poll::Event(Seen::Line(line))) => {
                     self.flush();
-                    let line = match &e {
-                        Event::Request(r) => format!(
-                            "{} {} {}{}{}",
-                            r.method_str(),
-                            String::from_utf8_lossy(&r.target),
-                            r.version.as_str(),
-                            if r.keep_alive { " +ka" } else { "" },
-                            headers_summary(&r.headers)
-                        ),
-                        Event::Response(r) => format!(
-                            "{} {} {}{}",
-                            r.status,
-                            String::from_utf8_lossy(&r.reason),
-                            r.version.as_str(),
-                            headers_summary(&r.headers)
-                        ),
-                        Event::EndOfMessage => "end".into(),
-                        Event::ConnectionClosed => "peer-closed".into(),
-                        Event::Data(_) => unreachable!("handled above"),
-                    };
+                    let end = line == "end";
                     self.log.push(line);
-                    if e == Event::EndOfMessage && self.conn.role() == Role::Server {
+                    if end && self.conn.role() == Role::Server {
                         let resp = Response {
                             status: 200,
                             reason: "OK",
@@ -416,9 +469,14 @@ impl Run {
 }
 
 fn run(case: &Case, mode: Mode) -> (Vec<String>, Connection) {
+    run_with(case, mode, false)
+}
+
+fn run_with(case: &Case, mode: Mode, borrowed: bool) -> (Vec<String>, Connection) {
     let now = Time::ZERO;
     let mut run = Run {
         conn: Connection::new(case.role, (case.config)(), now),
+        borrowed,
         log: Vec::new(),
         data: Vec::new(),
         out: Vec::new(),
@@ -500,6 +558,15 @@ fn cases_whole_bytewise_and_with_trailing_bytes() {
                 "{}: bytewise {bytewise:?} != whole {whole:?}",
                 case.name
             ));
+        }
+        for mode in [Mode::Whole, Mode::Bytewise] {
+            let (borrowed, _) = run_with(case, mode, true);
+            if borrowed != whole {
+                failures.push(format!(
+                    "{}: poll_borrowed {mode:?} {borrowed:?} != poll_event {whole:?}",
+                    case.name
+                ));
+            }
         }
         if !case.trail {
             continue;

@@ -2,11 +2,14 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::chunked::{ChunkPoll, Chunked};
 use super::error::{ErrorKind, Fault};
-use super::event::{Event, Headers, RequestHead, ResponseHead, Version};
+use super::event::{
+    Event, EventRef, Headers, HeadersRef, RequestHead, RequestRef, ResponseHead, ResponseRef,
+    Version,
+};
 use super::parse::{self, Head, HeadParser, ResponseOutcome, Rules, StartLine, bad, peer};
 use super::state::{BodyReader, BodyWriter, Exchange, Next, Reading, State, Step, Writing};
 use super::write::{self as w, BodyLength};
@@ -112,6 +115,15 @@ pub struct Connection {
     config: Config,
     /// Received bytes not yet handed out.
     buf: BytesMut,
+    /// Bytes at the front of `buf` that `poll_borrowed` handed out: dropped on the next call.
+    consumed: usize,
+    /// The spans of the last head parsed (lent to `parser` while it parses the next one, so
+    /// that a kept-alive connection reuses one `Vec`).
+    spans: Vec<[u32; 4]>,
+    /// The last response head with obs-fold, unfolded (it is not a slice of `buf`).
+    unfolded: Vec<u8>,
+    /// The last chunked `Data` handed out by `poll_borrowed`.
+    chunk: Bytes,
     /// How far the head at the front of `buf` has been parsed.
     parser: HeadParser,
     state: State,
@@ -144,6 +156,10 @@ impl Connection {
             role,
             config,
             buf: BytesMut::new(),
+            consumed: 0,
+            spans: Vec::new(),
+            unfolded: Vec::new(),
+            chunk: Bytes::new(),
             parser: HeadParser::default(),
             state: State::new(),
             pending: PendingQueue::default(),
@@ -178,7 +194,7 @@ impl Connection {
         // trailer line at most; elsewhere unparsed input is bounded by the head limit.
         !self.is_closed()
             && !self.eof
-            && (self.buf.len() <= self.config.limits.max_head
+            && (self.unread() <= self.config.limits.max_head
                 || matches!(self.state.reading, Reading::Body { .. }))
     }
 
@@ -189,7 +205,7 @@ impl Connection {
 
     /// How many received bytes are buffered and not yet handed out as events.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.unread()
     }
 
     // ----- inputs -----
@@ -201,6 +217,7 @@ impl Connection {
         if self.is_closed() || self.eof || data.is_empty() {
             return;
         }
+        self.release();
         if self.buf.is_empty() && self.state.reading == Reading::Head && self.head_since.is_none() {
             self.head_since = Some(now);
         }
@@ -228,7 +245,7 @@ impl Connection {
         if now < deadline {
             return;
         }
-        if self.buf.is_empty() {
+        if self.unread() == 0 {
             self.closed = true;
         } else {
             self.error = Some(peer(ErrorKind::HeadTimeout, "head not received in time"));
@@ -240,16 +257,25 @@ impl Connection {
     /// The next event, or why there is none. After an error is returned once, it is returned on
     /// every later call (sticky).
     pub fn poll_event(&mut self) -> Result<Poll, Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        match self.next_event() {
-            Ok(p) => Ok(p),
-            Err(e) => {
-                self.error = Some(e.clone());
-                Err(e)
-            }
-        }
+        Ok(match self.next()? {
+            Poll::Event(found) => Poll::Event(self.owned(found)),
+            Poll::NeedData => Poll::NeedData,
+            Poll::Paused => Poll::Paused,
+            Poll::Closed => Poll::Closed,
+        })
+    }
+
+    /// [`Self::poll_event`], with the event borrowing the connection's buffer until the next call
+    /// on the connection: no allocation and no reference count per event (a kept-alive
+    /// connection reuses its buffer and its span storage for every head). Both calls may be
+    /// mixed on one connection; they give the same events.
+    pub fn poll_borrowed(&mut self) -> Result<Poll<EventRef<'_>>, Error> {
+        Ok(match self.next()? {
+            Poll::Event(found) => Poll::Event(self.borrowed(found)),
+            Poll::NeedData => Poll::NeedData,
+            Poll::Paused => Poll::Paused,
+            Poll::Closed => Poll::Closed,
+        })
     }
 
     /// When [`Self::handle_timeout`] should next be called, if ever (server role only; see the
@@ -266,7 +292,7 @@ impl Connection {
         }
         match (&self.state.reading, &self.state.writing) {
             (Reading::Head, Writing::Idle) => {
-                if self.buf.is_empty() {
+                if self.unread() == 0 {
                     Some(self.idle_since + self.config.limits.idle_timeout)
                 } else {
                     self.head_since.map(|t| t + self.config.limits.head_timeout)
@@ -409,7 +435,7 @@ impl Connection {
             Next::Close => self.closed = true,
             Next::NewCycle => {
                 self.idle_since = self.now;
-                self.head_since = if self.buf.is_empty() {
+                self.head_since = if self.unread() == 0 {
                     None
                 } else {
                     Some(self.now)
@@ -515,7 +541,144 @@ impl Connection {
         Ok(())
     }
 
-    fn next_event(&mut self) -> Result<Poll, Error> {
+    /// Received bytes not handed out yet.
+    fn unread(&self) -> usize {
+        self.buf.len() - self.consumed
+    }
+
+    /// Drops what `poll_borrowed` handed out.
+    fn release(&mut self) {
+        if self.consumed != 0 {
+            self.buf.advance(self.consumed);
+            self.consumed = 0;
+        }
+    }
+
+    /// The next event as offsets into the buffer; an error is sticky.
+    fn next(&mut self) -> Result<Poll<Found>, Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        self.release();
+        match self.next_event() {
+            Ok(p) => Ok(p),
+            Err(e) => {
+                self.error = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// `found` as an owned event: the head or data split off the buffer as `Bytes`.
+    fn owned(&mut self, found: Found) -> Event {
+        match found {
+            Found::Request {
+                len,
+                method,
+                target,
+                version,
+                keep_alive,
+            } => {
+                let head = self.buf.split_to(len).freeze();
+                // The common methods need no reference to the buffer.
+                let method = match &head[method.0..method.1] {
+                    b"GET" => Bytes::from_static(b"GET"),
+                    b"HEAD" => Bytes::from_static(b"HEAD"),
+                    b"POST" => Bytes::from_static(b"POST"),
+                    _ => head.slice(method.0..method.1),
+                };
+                Event::Request(RequestHead {
+                    target: head.slice(target.0..target.1),
+                    method,
+                    version,
+                    keep_alive,
+                    headers: Headers {
+                        buf: head,
+                        spans: std::mem::take(&mut self.spans),
+                    },
+                })
+            }
+            Found::Response {
+                len,
+                version,
+                status,
+                reason,
+            } => {
+                let head = if len == 0 {
+                    Bytes::from(std::mem::take(&mut self.unfolded))
+                } else {
+                    self.buf.split_to(len).freeze()
+                };
+                Event::Response(ResponseHead {
+                    version,
+                    status,
+                    reason: head.slice(reason.0..reason.1),
+                    headers: Headers {
+                        buf: head,
+                        spans: std::mem::take(&mut self.spans),
+                    },
+                })
+            }
+            Found::Data(n) => Event::Data(self.buf.split_to(n).freeze()),
+            Found::Chunk(data) => Event::Data(data),
+            Found::EndOfMessage => Event::EndOfMessage,
+            Found::ConnectionClosed => Event::ConnectionClosed,
+        }
+    }
+
+    /// `found` borrowing the buffer; the bytes are dropped on the next call (`release`).
+    fn borrowed(&mut self, found: Found) -> EventRef<'_> {
+        match found {
+            Found::Request {
+                len,
+                method,
+                target,
+                version,
+                keep_alive,
+            } => {
+                self.consumed = len;
+                let head = &self.buf[..len];
+                EventRef::Request(RequestRef {
+                    method: &head[method.0..method.1],
+                    target: &head[target.0..target.1],
+                    version,
+                    keep_alive,
+                    headers: HeadersRef::new(head, &self.spans),
+                })
+            }
+            Found::Response {
+                len,
+                version,
+                status,
+                reason,
+            } => {
+                self.consumed = len;
+                let head = if len == 0 {
+                    &self.unfolded[..]
+                } else {
+                    &self.buf[..len]
+                };
+                EventRef::Response(ResponseRef {
+                    version,
+                    status,
+                    reason: &head[reason.0..reason.1],
+                    headers: HeadersRef::new(head, &self.spans),
+                })
+            }
+            Found::Data(n) => {
+                self.consumed = n;
+                EventRef::Data(&self.buf[..n])
+            }
+            Found::Chunk(data) => {
+                self.chunk = data;
+                EventRef::Data(&self.chunk)
+            }
+            Found::EndOfMessage => EventRef::EndOfMessage,
+            Found::ConnectionClosed => EventRef::ConnectionClosed,
+        }
+    }
+
+    fn next_event(&mut self) -> Result<Poll<Found>, Error> {
         if self.closed {
             return Ok(Poll::Closed);
         }
@@ -526,7 +689,7 @@ impl Connection {
         }
     }
 
-    fn poll_head(&mut self) -> Result<Poll, Error> {
+    fn poll_head(&mut self) -> Result<Poll<Found>, Error> {
         if self.buf.is_empty() {
             if !self.eof {
                 return Ok(Poll::NeedData);
@@ -538,7 +701,7 @@ impl Connection {
                 ));
             }
             self.closed = true;
-            return Ok(Poll::Event(Event::ConnectionClosed));
+            return Ok(Poll::Event(Found::ConnectionClosed));
         }
         let server = self.role == Role::Server;
         if !server && self.pending.is_empty() {
@@ -554,6 +717,7 @@ impl Connection {
             max_headers: limits.max_headers,
             max_target: limits.max_target,
         };
+        self.parser.recycle(&mut self.spans);
         let Some(head) = self.parser.advance(&self.buf, &rules)? else {
             if self.eof {
                 return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a head"));
@@ -578,7 +742,7 @@ impl Connection {
         method: (usize, usize),
         target: (usize, usize),
         version: Version,
-    ) -> Result<Poll, Error> {
+    ) -> Result<Poll<Found>, Error> {
         let limits = &self.config.limits;
         let f = p.framing;
         let body = match version {
@@ -617,52 +781,39 @@ impl Connection {
             Version::Http10 => f.keep_alive && !f.close,
             Version::Http11 => !f.close,
         };
-        let head = self.buf.split_to(p.len).freeze();
-        // The common methods need no reference to the buffer.
-        let method = match &head[method.0..method.1] {
-            b"GET" => Bytes::from_static(b"GET"),
-            b"HEAD" => Bytes::from_static(b"HEAD"),
-            b"POST" => Bytes::from_static(b"POST"),
-            _ => head.slice(method.0..method.1),
-        };
         let exchange = Exchange {
             version,
             keep_alive,
-            head: &method[..] == b"HEAD",
+            head: &self.buf[method.0..method.1] == b"HEAD",
         };
         self.state
             .step(self.role, Step::RequestHead { body, exchange })?;
-        Ok(Poll::Event(Event::Request(RequestHead {
-            target: head.slice(target.0..target.1),
+        self.spans = p.spans;
+        Ok(Poll::Event(Found::Request {
+            len: p.len,
             method,
+            target,
             version,
             keep_alive,
-            headers: Headers {
-                buf: head,
-                spans: p.spans,
-            },
-        })))
+        }))
     }
 
-    fn response(&mut self, p: Head) -> Result<Poll, Error> {
+    fn response(&mut self, p: Head) -> Result<Poll<Found>, Error> {
         let (limits, leniency) = (&self.config.limits, &self.config.leniency);
-        let (head, version, status, reason, spans, f) = match p.start {
+        let (len, version, status, reason, spans, f) = match p.start {
             StartLine::Status {
                 version,
                 status,
                 reason,
-            } if !p.folded => {
-                let head = self.buf.split_to(p.len).freeze();
-                (head, version, status, reason, p.spans, p.framing)
-            }
+            } if !p.folded => (p.len, version, status, reason, p.spans, p.framing),
             _ => {
-                // obs-fold: unfold into a fresh buffer (rare) and parse that again.
+                // obs-fold: unfold into a buffer of its own (rare) and parse that again.
                 let unfolded = parse::unfold(&self.buf[..p.len]);
                 match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
                     ResponseOutcome::Parsed(r) => {
-                        let _ = self.buf.split_to(p.len);
-                        let head = Bytes::from(unfolded);
-                        (head, r.version, r.status, r.reason, r.spans, r.framing)
+                        self.buf.advance(p.len);
+                        self.unfolded = unfolded;
+                        (0, r.version, r.status, r.reason, r.spans, r.framing)
                     }
                     ResponseOutcome::NeedsUnfold => {
                         return Err(bad("obs-fold continuation line"));
@@ -674,15 +825,16 @@ impl Connection {
             .pending
             .front()
             .ok_or(bad("response without a request"))?;
-        let event = Event::Response(ResponseHead {
+        let found = Found::Response {
+            len,
             version,
             status,
-            reason: head.slice(reason.0..reason.1),
-            headers: Headers { buf: head, spans },
-        });
+            reason,
+        };
         if status < 200 {
             self.state.step(self.role, Step::InterimHead)?;
-            return Ok(Poll::Event(event));
+            self.spans = spans;
+            return Ok(Poll::Event(found));
         }
         if f.te_present && f.content_length.is_some() {
             return Err(bad("Transfer-Encoding together with Content-Length"));
@@ -719,10 +871,11 @@ impl Connection {
             pending.keep_alive && persistent && !matches!(body, BodyReader::UntilClose);
         self.state
             .step(self.role, Step::ResponseHead { body, keep_alive })?;
-        Ok(Poll::Event(event))
+        self.spans = spans;
+        Ok(Poll::Event(found))
     }
 
-    fn poll_body(&mut self) -> Result<Poll, Error> {
+    fn poll_body(&mut self) -> Result<Poll<Found>, Error> {
         let Reading::Body { reader, .. } = &mut self.state.reading else {
             return Ok(Poll::NeedData);
         };
@@ -740,7 +893,7 @@ impl Connection {
                     .unwrap_or(usize::MAX)
                     .min(self.buf.len());
                 *left -= n as u64;
-                Some(self.buf.split_to(n).freeze())
+                Some(Found::Data(n))
             }
             BodyReader::UntilClose => {
                 if self.buf.is_empty() {
@@ -759,7 +912,7 @@ impl Connection {
                         .unwrap_or(usize::MAX)
                         .min(self.buf.len());
                     self.body_seen += n as u64;
-                    Some(self.buf.split_to(n).freeze())
+                    Some(Found::Data(n))
                 }
             }
             BodyReader::Chunked(c) => match c.poll(
@@ -768,7 +921,7 @@ impl Connection {
                 &mut self.body_seen,
                 self.config.limits.max_body,
             )? {
-                ChunkPoll::Data(d) => Some(d),
+                ChunkPoll::Data(d) => Some(Found::Chunk(d)),
                 ChunkPoll::End => None,
                 ChunkPoll::NeedData if self.eof => {
                     return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"));
@@ -777,13 +930,40 @@ impl Connection {
             },
         };
         if let Some(d) = data {
-            return Ok(Poll::Event(Event::Data(d)));
+            return Ok(Poll::Event(d));
         }
         let next = self.state.step(self.role, Step::BodyEnd)?;
         if self.role == Role::Client {
             self.pending.pop_front();
         }
         self.apply(next);
-        Ok(Poll::Event(Event::EndOfMessage))
+        Ok(Poll::Event(Found::EndOfMessage))
     }
+}
+
+/// What `next_event` found, as offsets into the buffer, before it is handed out owned
+/// ([`Connection::poll_event`]) or borrowed ([`Connection::poll_borrowed`]).
+#[derive(Debug)]
+enum Found {
+    /// A request head: the first `len` bytes of the buffer.
+    Request {
+        len: usize,
+        method: (usize, usize),
+        target: (usize, usize),
+        version: Version,
+        keep_alive: bool,
+    },
+    /// A response head: the first `len` bytes of the buffer, or (`len == 0`) `unfolded`.
+    Response {
+        len: usize,
+        version: Version,
+        status: u16,
+        reason: (usize, usize),
+    },
+    /// Body bytes: the first `n` bytes of the buffer.
+    Data(usize),
+    /// Chunked body bytes, already split off the buffer.
+    Chunk(Bytes),
+    EndOfMessage,
+    ConnectionClosed,
 }

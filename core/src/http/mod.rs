@@ -23,5 +23,8 @@ pub use config::{Config, Leniency, Limits};
 pub use conn::{Connection, Role};
 pub use date::DateCache;
 pub use error::{Error, ErrorKind, Fault};
-pub use event::{Event, Headers, Poll, RequestHead, ResponseHead, Version};
+pub use event::{
+    Event, EventRef, Headers, HeadersRef, Poll, RequestHead, RequestRef, ResponseHead, ResponseRef,
+    Version,
+};
 pub use write::{BodyLength, Request, Response, canonical_reason};

@@ -557,6 +557,17 @@ enum LineStep {
 }
 
 impl HeadParser {
+    /// Lends `spare` (the spans of the head handed out last) to a parser that has not started
+    /// a head yet and has no storage of its own, so that a kept-alive connection reuses one
+    /// `Vec` for every head.
+    #[inline]
+    pub(crate) fn recycle(&mut self, spare: &mut Vec<[u32; 4]>) {
+        if self.spans.capacity() == 0 && self.start.is_none() {
+            std::mem::swap(&mut self.spans, spare);
+            self.spans.clear();
+        }
+    }
+
     /// Parses what has arrived of the head at the front of `buf` and was not parsed yet. Returns
     /// the head once its end is found; the parser is then ready for the next head.
     pub(crate) fn advance(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
