@@ -17,8 +17,9 @@ struct Case {
     /// Client role: the method of the requests sent before the response bytes arrive.
     method: &'static str,
     input: &'static [u8],
-    /// One line per event: `GET / 1.1 +ka Host:x`, `200 OK 1.1 Name:value`, `data:<text>`,
-    /// `end`, `peer-closed` (ConnectionClosed), `closed` (Poll::Closed), `error 400` / `error eof`.
+    /// One line per event: `GET / 1.1 +ka Host:x`, `200 OK 1.1 Name:value`,
+    /// `interim 100 Continue 1.1`, `switched 101 Switching Protocols 1.1`, `data:<text>`, `end`,
+    /// `closed` (Poll::Closed), `error 400` / `error eof`.
     expect: &'static [&'static str],
     /// Whether the trailing-bytes run applies (not for bodies read until close or truncated
     /// input, where more bytes change the meaning).
@@ -70,13 +71,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "1.0 keep-alive",
             input: b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-            expect: &["GET /a 1.0 +ka Connection:keep-alive", "end", "peer-closed", "closed"],
+            expect: &["GET /a 1.0 +ka Connection:keep-alive", "end", "closed"],
             ..S
         },
         Case {
             name: "1.1 persists by default",
             input: b"GET /x?y=1 HTTP/1.1\r\nHost: h\r\n\r\n",
-            expect: &["GET /x?y=1 1.1 +ka Host:h", "end", "peer-closed", "closed"],
+            expect: &["GET /x?y=1 1.1 +ka Host:h", "end", "closed"],
             ..S
         },
         Case {
@@ -88,7 +89,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "pipelined 1.1 requests answered in order",
             input: b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
-            expect: &["GET /1 1.1 +ka", "end", "GET /2 1.1 +ka", "end", "peer-closed", "closed"],
+            expect: &["GET /1 1.1 +ka", "end", "GET /2 1.1 +ka", "end", "closed"],
             ..S
         },
         Case {
@@ -100,7 +101,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "POST with Content-Length",
             input: b"POST /f HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
-            expect: &["POST /f 1.1 +ka Content-Length:5", "data:hello", "end", "peer-closed", "closed"],
+            expect: &["POST /f 1.1 +ka Content-Length:5", "data:hello", "end", "closed"],
             ..S
         },
         Case {
@@ -112,7 +113,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "chunked request with extension and trailer",
             input: b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n5;name=val\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
-            expect: &["POST / 1.1 +ka Transfer-Encoding:Chunked", "data:hello world", "end", "peer-closed", "closed"],
+            expect: &["POST / 1.1 +ka Transfer-Encoding:Chunked", "data:hello world", "end", "closed"],
             ..S
         },
         Case {
@@ -130,7 +131,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "higher 1.x minor is 1.1",
             input: b"GET / HTTP/1.7\r\n\r\n",
-            expect: &["GET / 1.1 +ka", "end", "peer-closed", "closed"],
+            expect: &["GET / 1.1 +ka", "end", "closed"],
             ..S
         },
         Case {
@@ -142,7 +143,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "HEAD request",
             input: b"HEAD /h HTTP/1.1\r\n\r\n",
-            expect: &["HEAD /h 1.1 +ka", "end", "peer-closed", "closed"],
+            expect: &["HEAD /h 1.1 +ka", "end", "closed"],
             ..S
         },
         // ----- rejected: server (docs/HTTP.md "Rejected by default") -----
@@ -217,13 +218,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "kept-alive responses",
             input: b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.0 404 Not Found\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nb",
-            expect: &["200 OK 1.1 Content-Length:1", "data:a", "end", "404 Not Found 1.0 Connection:keep-alive Content-Length:1", "data:b", "end", "peer-closed", "closed"],
+            expect: &["200 OK 1.1 Content-Length:1", "data:a", "end", "404 Not Found 1.0 Connection:keep-alive Content-Length:1", "data:b", "end", "closed"],
             ..C
         },
         Case {
             name: "chunked response",
             input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-            expect: &["200 OK 1.1 Transfer-Encoding:chunked", "data:abc", "end", "peer-closed", "closed"],
+            expect: &["200 OK 1.1 Transfer-Encoding:chunked", "data:abc", "end", "closed"],
             ..C
         },
         Case {
@@ -237,31 +238,43 @@ fn cases() -> Vec<Case> {
             name: "HEAD response has no body",
             method: "HEAD",
             input: b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
-            expect: &["200 OK 1.1 Content-Length:5", "end", "peer-closed", "closed"],
+            expect: &["200 OK 1.1 Content-Length:5", "end", "closed"],
             ..C
         },
         Case {
             name: "204 and 304 have no body",
             input: b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
-            expect: &["204 No Content 1.1", "end", "304 Not Modified 1.1 Content-Length:9", "end", "peer-closed", "closed"],
+            expect: &["204 No Content 1.1", "end", "304 Not Modified 1.1 Content-Length:9", "end", "closed"],
             ..C
         },
         Case {
             name: "1xx heads are reported, then the final one",
             input: b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-            expect: &["100 Continue 1.1", "200 OK 1.1 Content-Length:0", "end", "peer-closed", "closed"],
+            expect: &["interim 100 Continue 1.1", "200 OK 1.1 Content-Length:0", "end", "closed"],
+            ..C
+        },
+        Case {
+            name: "103 Early Hints is an interim event; the final response follows",
+            input: b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            expect: &["interim 103 Early Hints 1.1 Link:</s.css>", "200 OK 1.1 Content-Length:2", "data:ok", "end", "closed"],
+            ..C
+        },
+        Case {
+            name: "101 ends HTTP: the bytes after it are not parsed",
+            input: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+            expect: &["switched 101 Switching Protocols 1.1 Upgrade:websocket", "closed"],
             ..C
         },
         Case {
             name: "obs-fold in a response is unfolded",
             input: b"HTTP/1.1 200 OK\r\nX: a\r\n \t b\r\nContent-Length: 0\r\n\r\n",
-            expect: &["200 OK 1.1 X:a b Content-Length:0", "end", "peer-closed", "closed"],
+            expect: &["200 OK 1.1 X:a b Content-Length:0", "end", "closed"],
             ..C
         },
         Case {
             name: "empty reason phrase",
             input: b"HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\nHTTP/1.1 201\r\nContent-Length: 0\r\n\r\n",
-            expect: &["200  1.1 Content-Length:0", "end", "201  1.1 Content-Length:0", "end", "peer-closed", "closed"],
+            expect: &["200  1.1 Content-Length:0", "end", "201  1.1 Content-Length:0", "end", "closed"],
             ..C
         },
         Case { name: "status code too short", input: b"HTTP/1.1 20 OK\r\n\r\n", expect: E400, ..C },
@@ -328,6 +341,21 @@ fn headers_summary(h: HeadersRef<'_>) -> String {
         .collect()
 }
 
+fn response_line(
+    kind: &str,
+    status: u16,
+    reason: &[u8],
+    version: Version,
+    headers: HeadersRef<'_>,
+) -> String {
+    format!(
+        "{kind}{status} {} {}{}",
+        String::from_utf8_lossy(reason),
+        version.as_str(),
+        headers_summary(headers)
+    )
+}
+
 /// One event as the case table writes it (`data` is collected separately).
 enum Seen {
     Data(Vec<u8>),
@@ -344,15 +372,22 @@ fn describe(e: &Event) -> Seen {
             if r.keep_alive { " +ka" } else { "" },
             headers_summary(r.headers.fields())
         ),
-        Event::Response(r) => format!(
-            "{} {} {}{}",
+        Event::Response(r) => response_line("", r.status, &r.reason, r.version, r.headers.fields()),
+        Event::Interim(r) => response_line(
+            "interim ",
             r.status,
-            String::from_utf8_lossy(&r.reason),
-            r.version.as_str(),
-            headers_summary(r.headers.fields())
+            &r.reason,
+            r.version,
+            r.headers.fields(),
+        ),
+        Event::Switched(r) => response_line(
+            "switched ",
+            r.status,
+            &r.reason,
+            r.version,
+            r.headers.fields(),
         ),
         Event::EndOfMessage => "end".into(),
-        Event::ConnectionClosed => "peer-closed".into(),
         Event::Data(d) => return Seen::Data(d.to_vec()),
     })
 }
@@ -368,15 +403,12 @@ fn describe_ref(e: &EventRef<'_>) -> Seen {
             if r.keep_alive { " +ka" } else { "" },
             headers_summary(r.headers)
         ),
-        EventRef::Response(r) => format!(
-            "{} {} {}{}",
-            r.status,
-            String::from_utf8_lossy(r.reason),
-            r.version.as_str(),
-            headers_summary(r.headers)
-        ),
+        EventRef::Response(r) => response_line("", r.status, r.reason, r.version, r.headers),
+        EventRef::Interim(r) => response_line("interim ", r.status, r.reason, r.version, r.headers),
+        EventRef::Switched(r) => {
+            response_line("switched ", r.status, r.reason, r.version, r.headers)
+        }
         EventRef::EndOfMessage => "end".into(),
-        EventRef::ConnectionClosed => "peer-closed".into(),
         EventRef::Data(d) => return Seen::Data(d.to_vec()),
     })
 }
@@ -469,10 +501,12 @@ impl Run {
 }
 
 fn run(case: &Case, mode: Mode) -> (Vec<String>, Connection) {
-    run_with(case, mode, false)
+    let (log, conn, _) = run_with(case, mode, false);
+    (log, conn)
 }
 
-fn run_with(case: &Case, mode: Mode, borrowed: bool) -> (Vec<String>, Connection) {
+/// The events, the connection, and how many events came before the end of stream was fed.
+fn run_with(case: &Case, mode: Mode, borrowed: bool) -> (Vec<String>, Connection, usize) {
     let now = Time::ZERO;
     let mut run = Run {
         conn: Connection::new(case.role, (case.config)(), now),
@@ -520,12 +554,14 @@ fn run_with(case: &Case, mode: Mode, borrowed: bool) -> (Vec<String>, Connection
         run.conn.receive(now, chunk);
         run.drain();
     }
+    run.flush();
+    let before_eof = run.log.len();
     if mode != Mode::Trailing && !run.stopped {
         run.conn.receive_eof(now);
         run.drain();
     }
     run.flush();
-    (run.log, run.conn)
+    (run.log, run.conn, before_eof)
 }
 
 fn matches(got: &[String], expect: &[&str]) -> bool {
@@ -544,7 +580,7 @@ fn cases_whole_bytewise_and_with_trailing_bytes() {
     let mut failures = Vec::new();
     let all = cases();
     for case in &all {
-        let (whole, _) = run(case, Mode::Whole);
+        let (whole, _, before_eof) = run_with(case, Mode::Whole, false);
         if !matches(&whole, case.expect) {
             failures.push(format!(
                 "{}: whole: got {whole:?}, want {:?}",
@@ -560,7 +596,7 @@ fn cases_whole_bytewise_and_with_trailing_bytes() {
             ));
         }
         for mode in [Mode::Whole, Mode::Bytewise] {
-            let (borrowed, _) = run_with(case, mode, true);
+            let (borrowed, _, _) = run_with(case, mode, true);
             if borrowed != whole {
                 failures.push(format!(
                     "{}: poll_borrowed {mode:?} {borrowed:?} != poll_event {whole:?}",
@@ -572,10 +608,8 @@ fn cases_whole_bytewise_and_with_trailing_bytes() {
             continue;
         }
         let (trailing, conn) = run(case, Mode::Trailing);
-        let mut want: Vec<String> = whole.clone();
-        if want.ends_with(&["peer-closed".to_string(), "closed".to_string()]) {
-            want.truncate(want.len() - 2);
-        }
+        // Without the end of stream, what the peer's end caused does not happen.
+        let want = whole[..before_eof].to_vec();
         if trailing != want {
             failures.push(format!("{}: trailing {trailing:?} != {want:?}", case.name));
         }
@@ -724,4 +758,36 @@ fn paused_input_stays_bounded() {
         assert!(fed < 10_000, "wants_read never turned false");
     }
     assert!(conn.buffered() <= max + 64);
+}
+
+#[test]
+fn after_101_the_caller_takes_the_remaining_bytes_back() {
+    let now = Time::ZERO;
+    let mut conn = Connection::new(Role::Client, Config::default(), now);
+    let mut out = Vec::new();
+    let req = Request {
+        method: "GET",
+        target: "/chat",
+        headers: &[("Upgrade", b"websocket")],
+        body: BodyLength::Known(0),
+        keep_alive: true,
+    };
+    conn.send_request(now, &req, &mut out).unwrap();
+    conn.send_end(now, &mut out).unwrap();
+    conn.receive(
+        now,
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05he",
+    );
+    let Ok(Poll::Event(Event::Switched(head))) = conn.poll_event() else {
+        panic!("no 101")
+    };
+    assert_eq!(head.status, 101);
+    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+    assert!(conn.is_closed());
+    // Bytes that arrive later are kept for the caller too, never parsed as HTTP.
+    conn.receive(now, b"llo");
+    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+    assert_eq!(&conn.take_remaining()[..], b"\x81\x05hello");
+    assert_eq!(conn.buffered(), 0);
+    assert!(conn.send_request(now, &req, &mut out).is_err());
 }

@@ -256,7 +256,7 @@ fn half_close_after_the_request_still_gets_the_answer() {
     assert!(!p.server.wants_read());
     p.respond(200, b"ok");
     let s = p.server_events();
-    assert_eq!(s.events, [Event::ConnectionClosed]);
+    assert!(s.events.is_empty(), "{:?}", s.events);
     assert_eq!(s.last, Ok(Poll::Closed));
     p.deliver();
     assert_eq!(p.client_events().body(), b"ok");

@@ -11,19 +11,12 @@ use super::event::{
     Version,
 };
 use super::parse::{self, Head, HeadParser, ResponseOutcome, Rules, StartLine, bad, peer};
-use super::state::{BodyReader, BodyWriter, Exchange, Next, Reading, State, Step, Writing};
+use super::state::{
+    BodyReader, BodyWriter, Exchange, Next, Phase, Reading, Role, State, Step, Writing,
+};
 use super::write::{self as w, BodyLength};
 use super::{Config, Error, Poll, Request, Response};
 use crate::Time;
-
-/// Which end of the connection this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Receives requests, sends responses.
-    Server,
-    /// Sends requests, receives responses.
-    Client,
-}
 
 /// A request the client sent whose response has not been read yet.
 #[derive(Debug, Clone, Copy)]
@@ -74,11 +67,11 @@ impl PendingQueue {
 /// then the connection closes cleanly). A client connection has no timers: how long to wait for a
 /// response is the application's choice, so `poll_timeout` returns `None` for it.
 ///
-/// How a connection ends: [`Event::ConnectionClosed`] when the peer's end of stream arrives
-/// between messages, then [`Poll::Closed`]; [`Poll::Closed`] alone when this side decided (a
-/// response that does not keep the connection, the idle timeout, a body read until close that
-/// ended). An `Err` from `poll_event` is sticky: answer it with [`Connection::send_error`] (server)
-/// and close.
+/// How a connection ends: one signal, [`Poll::Closed`], whoever ended it (the peer's end of
+/// stream between messages, a response that does not keep the connection, the idle timeout, a
+/// body read until close that ended, a 101 response). An `Err` from `poll_event` is sticky:
+/// answer it with [`Connection::send_error`] (server) and close. Both are the connection's
+/// phase in `state.rs`, which [`Connection::is_closed`] reads without polling.
 ///
 /// A client reads a response (the server role is shown in the crate documentation):
 ///
@@ -131,12 +124,6 @@ pub struct Connection {
     pending: PendingQueue,
     /// Body bytes of the incoming message so far (for `Limits::max_body`).
     body_seen: u64,
-    /// The peer closed its sending side.
-    eof: bool,
-    /// Nothing more will be delivered: `poll_event` returns `Poll::Closed`.
-    closed: bool,
-    /// The sticky error.
-    error: Option<Error>,
     /// The latest time passed to any input or command.
     now: Time,
     /// Server: when the connection last became idle (creation, or a `send_end` that kept it).
@@ -164,9 +151,6 @@ impl Connection {
             state: State::new(),
             pending: PendingQueue::default(),
             body_seen: 0,
-            eof: false,
-            closed: false,
-            error: None,
             now,
             idle_since: now,
             head_since: None,
@@ -192,15 +176,25 @@ impl Connection {
     pub fn wants_read(&self) -> bool {
         // While a body is read, `poll_event` drains the buffer down to one chunk-size line or
         // trailer line at most; elsewhere unparsed input is bounded by the head limit.
-        !self.is_closed()
-            && !self.eof
+        self.state.is_open()
+            && !self.state.peer_eof()
             && (self.unread() <= self.config.limits.max_head
                 || matches!(self.state.reading, Reading::Body { .. }))
     }
 
-    /// True once the connection is over (closed, or failed): flush output and close the socket.
+    /// True once the connection is over: what [`Self::poll_event`] reports as [`Poll::Closed`]
+    /// or as its sticky error, read from the same state without polling (e.g. to decide, after
+    /// a command, whether to send another request or to close the socket).
     pub fn is_closed(&self) -> bool {
-        self.closed || self.error.is_some()
+        !self.state.is_open()
+    }
+
+    /// Takes the received bytes not handed out yet, leaving the buffer empty. After a `101`
+    /// ([`Event::Switched`]) these are the first bytes of the new protocol, which the caller
+    /// now speaks on the socket itself.
+    pub fn take_remaining(&mut self) -> BytesMut {
+        self.release();
+        std::mem::take(&mut self.buf)
     }
 
     /// How many received bytes are buffered and not yet handed out as events.
@@ -214,7 +208,8 @@ impl Connection {
     /// Bytes that arrive after end of stream or once the connection is over are dropped.
     pub fn receive(&mut self, now: Time, data: &[u8]) {
         self.now = now;
-        if self.is_closed() || self.eof || data.is_empty() {
+        let switched = self.state.phase == Phase::Switched;
+        if !(self.state.is_open() || switched) || self.state.peer_eof() || data.is_empty() {
             return;
         }
         self.release();
@@ -233,7 +228,7 @@ impl Connection {
     /// The peer closed its sending side (read returned 0).
     pub fn receive_eof(&mut self, now: Time) {
         self.now = now;
-        self.eof = true;
+        self.state.receive_eof();
     }
 
     /// Time has reached `now`; fire any expired timer (head timeout: error 408; idle: close).
@@ -246,9 +241,10 @@ impl Connection {
             return;
         }
         if self.unread() == 0 {
-            self.closed = true;
+            self.state.close();
         } else {
-            self.error = Some(peer(ErrorKind::HeadTimeout, "head not received in time"));
+            self.state
+                .fail(peer(ErrorKind::HeadTimeout, "head not received in time"));
         }
     }
 
@@ -287,7 +283,7 @@ impl Connection {
     /// `handle_timeout(now)` at once instead of reading (see the crate's std server example).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Time> {
-        if self.role == Role::Client || self.is_closed() || self.eof {
+        if self.role == Role::Client || !self.state.is_open() || self.state.peer_eof() {
             return None;
         }
         match (&self.state.reading, &self.state.writing) {
@@ -378,7 +374,7 @@ impl Connection {
             self.state.writing,
             Writing::SendBody(_) | Writing::Done { .. }
         );
-        self.closed = true;
+        self.state.close();
         if self.role != Role::Server || started {
             return;
         }
@@ -412,27 +408,14 @@ impl Connection {
 
     /// Runs a command; a failure is sticky.
     fn command(&mut self, f: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(match e.fault() {
-                Fault::Local => e.clone(),
-                Fault::Peer => misuse("the connection has failed"),
-            });
-        }
-        if self.closed {
-            return Err(misuse("the connection is closed"));
-        }
-        let r = f(self);
-        if let Err(e) = &r {
-            self.error = Some(e.clone());
-        }
-        r
+        self.state.check_open()?;
+        f(self).map_err(|e| self.state.fail(e))
     }
 
     /// Acts on what a state step decided.
     fn apply(&mut self, next: Next) {
         match next {
-            Next::Continue => {}
-            Next::Close => self.closed = true,
+            Next::Continue | Next::Close | Next::Switch => {}
             Next::NewCycle => {
                 self.idle_since = self.now;
                 self.head_since = if self.unread() == 0 {
@@ -556,17 +539,11 @@ impl Connection {
 
     /// The next event as offsets into the buffer; an error is sticky.
     fn next(&mut self) -> Result<Poll<Found>, Error> {
-        if let Some(e) = &self.error {
+        if let Phase::Failed(e) = &self.state.phase {
             return Err(e.clone());
         }
         self.release();
-        match self.next_event() {
-            Ok(p) => Ok(p),
-            Err(e) => {
-                self.error = Some(e.clone());
-                Err(e)
-            }
-        }
+        self.next_event().map_err(|e| self.state.fail(e))
     }
 
     /// `found` as an owned event: the head or data split off the buffer as `Bytes`.
@@ -599,6 +576,7 @@ impl Connection {
                 })
             }
             Found::Response {
+                kind,
                 len,
                 version,
                 status,
@@ -609,7 +587,7 @@ impl Connection {
                 } else {
                     self.buf.split_to(len).freeze()
                 };
-                Event::Response(ResponseHead {
+                let head = ResponseHead {
                     version,
                     status,
                     reason: head.slice(reason.0..reason.1),
@@ -617,12 +595,16 @@ impl Connection {
                         buf: head,
                         spans: std::mem::take(&mut self.spans),
                     },
-                })
+                };
+                match kind {
+                    HeadKind::Final => Event::Response(head),
+                    HeadKind::Interim => Event::Interim(head),
+                    HeadKind::Switched => Event::Switched(head),
+                }
             }
             Found::Data(n) => Event::Data(self.buf.split_to(n).freeze()),
             Found::Chunk(data) => Event::Data(data),
             Found::EndOfMessage => Event::EndOfMessage,
-            Found::ConnectionClosed => Event::ConnectionClosed,
         }
     }
 
@@ -647,6 +629,7 @@ impl Connection {
                 })
             }
             Found::Response {
+                kind,
                 len,
                 version,
                 status,
@@ -658,12 +641,17 @@ impl Connection {
                 } else {
                     &self.buf[..len]
                 };
-                EventRef::Response(ResponseRef {
+                let head = ResponseRef {
                     version,
                     status,
                     reason: &head[reason.0..reason.1],
                     headers: HeadersRef::new(head, &self.spans),
-                })
+                };
+                match kind {
+                    HeadKind::Final => EventRef::Response(head),
+                    HeadKind::Interim => EventRef::Interim(head),
+                    HeadKind::Switched => EventRef::Switched(head),
+                }
             }
             Found::Data(n) => {
                 self.consumed = n;
@@ -674,13 +662,13 @@ impl Connection {
                 EventRef::Data(&self.chunk)
             }
             Found::EndOfMessage => EventRef::EndOfMessage,
-            Found::ConnectionClosed => EventRef::ConnectionClosed,
         }
     }
 
     fn next_event(&mut self) -> Result<Poll<Found>, Error> {
-        if self.closed {
-            return Ok(Poll::Closed);
+        match self.state.phase {
+            Phase::Open { .. } => {}
+            Phase::Closed | Phase::Failed(_) | Phase::Switched => return Ok(Poll::Closed),
         }
         match self.state.reading {
             Reading::Head => self.poll_head(),
@@ -691,7 +679,7 @@ impl Connection {
 
     fn poll_head(&mut self) -> Result<Poll<Found>, Error> {
         if self.buf.is_empty() {
-            if !self.eof {
+            if !self.state.peer_eof() {
                 return Ok(Poll::NeedData);
             }
             if self.role == Role::Client && !self.pending.is_empty() {
@@ -700,8 +688,9 @@ impl Connection {
                     "stream ended before the response",
                 ));
             }
-            self.closed = true;
-            return Ok(Poll::Event(Found::ConnectionClosed));
+            // The peer closed cleanly between messages.
+            self.state.close();
+            return Ok(Poll::Closed);
         }
         let server = self.role == Role::Server;
         if !server && self.pending.is_empty() {
@@ -719,7 +708,7 @@ impl Connection {
         };
         self.parser.recycle(&mut self.spans);
         let Some(head) = self.parser.advance(&self.buf, &rules)? else {
-            if self.eof {
+            if self.state.peer_eof() {
                 return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a head"));
             }
             return Ok(Poll::NeedData);
@@ -825,16 +814,24 @@ impl Connection {
             .pending
             .front()
             .ok_or(bad("response without a request"))?;
-        let found = Found::Response {
+        let found = |kind| Found::Response {
+            kind,
             len,
             version,
             status,
             reason,
         };
+        if status == 101 {
+            // HTTP ends here; what follows the head belongs to the new protocol.
+            self.state.step(self.role, Step::Switch)?;
+            self.pending.pop_front();
+            self.spans = spans;
+            return Ok(Poll::Event(found(HeadKind::Switched)));
+        }
         if status < 200 {
             self.state.step(self.role, Step::InterimHead)?;
             self.spans = spans;
-            return Ok(Poll::Event(found));
+            return Ok(Poll::Event(found(HeadKind::Interim)));
         }
         if f.te_present && f.content_length.is_some() {
             return Err(bad("Transfer-Encoding together with Content-Length"));
@@ -872,7 +869,7 @@ impl Connection {
         self.state
             .step(self.role, Step::ResponseHead { body, keep_alive })?;
         self.spans = spans;
-        Ok(Poll::Event(found))
+        Ok(Poll::Event(found(HeadKind::Final)))
     }
 
     fn poll_body(&mut self) -> Result<Poll<Found>, Error> {
@@ -883,7 +880,7 @@ impl Connection {
             BodyReader::Length(0) => None,
             BodyReader::Length(left) => {
                 if self.buf.is_empty() {
-                    return if self.eof {
+                    return if self.state.peer_eof() {
                         Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"))
                     } else {
                         Ok(Poll::NeedData)
@@ -897,7 +894,7 @@ impl Connection {
             }
             BodyReader::UntilClose => {
                 if self.buf.is_empty() {
-                    if !self.eof {
+                    if !self.state.peer_eof() {
                         return Ok(Poll::NeedData);
                     }
                     None
@@ -923,7 +920,7 @@ impl Connection {
             )? {
                 ChunkPoll::Data(d) => Some(Found::Chunk(d)),
                 ChunkPoll::End => None,
-                ChunkPoll::NeedData if self.eof => {
+                ChunkPoll::NeedData if self.state.peer_eof() => {
                     return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"));
                 }
                 ChunkPoll::NeedData => return Ok(Poll::NeedData),
@@ -941,6 +938,14 @@ impl Connection {
     }
 }
 
+/// Which event a response head is.
+#[derive(Debug, Clone, Copy)]
+enum HeadKind {
+    Final,
+    Interim,
+    Switched,
+}
+
 /// What `next_event` found, as offsets into the buffer, before it is handed out owned
 /// ([`Connection::poll_event`]) or borrowed ([`Connection::poll_borrowed`]).
 #[derive(Debug)]
@@ -955,6 +960,7 @@ enum Found {
     },
     /// A response head: the first `len` bytes of the buffer, or (`len == 0`) `unfolded`.
     Response {
+        kind: HeadKind,
         len: usize,
         version: Version,
         status: u16,
@@ -965,5 +971,4 @@ enum Found {
     /// Chunked body bytes, already split off the buffer.
     Chunk(Bytes),
     EndOfMessage,
-    ConnectionClosed,
 }

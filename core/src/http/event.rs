@@ -169,14 +169,19 @@ pub struct ResponseHead {
 pub enum Event {
     /// A request head arrived (server role).
     Request(RequestHead),
-    /// A response head arrived (client role). 1xx heads are reported too; the final one follows.
+    /// The final response head to a request arrived (client role).
     Response(ResponseHead),
+    /// An interim (1xx) response head arrived (client role), e.g. 100 Continue or 103 Early
+    /// Hints; the final response to the same request follows.
+    Interim(ResponseHead),
+    /// A `101 Switching Protocols` head arrived (client role): HTTP is over on this connection.
+    /// `poll_event` then returns [`Poll::Closed`]; take the bytes that followed the head with
+    /// [`Connection::take_remaining`](super::Connection::take_remaining).
+    Switched(ResponseHead),
     /// A piece of the body, a slice of the receive buffer.
     Data(Bytes),
     /// The current message is complete.
     EndOfMessage,
-    /// The peer closed the stream cleanly between messages; nothing more will come.
-    ConnectionClosed,
 }
 
 /// A request head borrowed from the connection's buffer (server role, from
@@ -217,12 +222,14 @@ pub enum EventRef<'a> {
     Request(RequestRef<'a>),
     /// As [`Event::Response`].
     Response(ResponseRef<'a>),
+    /// As [`Event::Interim`].
+    Interim(ResponseRef<'a>),
+    /// As [`Event::Switched`].
+    Switched(ResponseRef<'a>),
     /// As [`Event::Data`].
     Data(&'a [u8]),
     /// As [`Event::EndOfMessage`].
     EndOfMessage,
-    /// As [`Event::ConnectionClosed`].
-    ConnectionClosed,
 }
 
 /// The result of [`Connection::poll_event`](super::Connection::poll_event) (`E` = [`Event`]) and
@@ -237,7 +244,10 @@ pub enum Poll<E = Event> {
     /// The next message has (possibly) arrived but will not be parsed until the current response
     /// has been sent in full (server role, pipelining).
     Paused,
-    /// The connection is over: every event has been delivered and no more will come. Flush the
-    /// output buffer and close the socket.
+    /// The connection is over, the one signal for it: every event has been delivered and no
+    /// more will come, whether the peer closed cleanly between messages, a message that does not
+    /// keep the connection ended, the idle timeout fired, or (client) a 101 response switched
+    /// protocols. Flush the output buffer and close the socket (or, after a 101, hand it to the
+    /// new protocol). A failed connection returns its error instead.
     Closed,
 }

@@ -20,11 +20,12 @@ mod state;
 mod write;
 
 pub use config::{Config, Leniency, Limits};
-pub use conn::{Connection, Role};
+pub use conn::Connection;
 pub use date::DateCache;
 pub use error::{Error, ErrorKind, Fault};
 pub use event::{
     Event, EventRef, Headers, HeadersRef, Poll, RequestHead, RequestRef, ResponseHead, ResponseRef,
     Version,
 };
+pub use state::Role;
 pub use write::{BodyLength, Request, Response, canonical_reason};

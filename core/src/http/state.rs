@@ -1,9 +1,13 @@
-//! Every state change of a connection, in one place (h11's `_state.py` habit).
+//! Every state of a connection and every change of it, in one place (h11's `_state.py` habit).
 //!
-//! A connection has two halves: [`Reading`] (the message coming in) and [`Writing`] (the message
-//! going out). The data that belongs to a state lives in its variant. Each input or command is a
-//! [`Step`]; [`State::step`] is the one exhaustive `match` that moves both halves, and answers
-//! whether the connection continues, starts a new request/response cycle, or is over.
+//! A connection is in a [`Phase`]: open (messages flow), closed (everything was delivered and
+//! nothing more will be: h11's MUST_CLOSE and CLOSED), failed (a sticky error: h11's ERROR) or
+//! switched (a 101 response ended HTTP: h11's SWITCHED_PROTOCOL). While it is open it has two
+//! halves: [`Reading`] (the message coming in) and [`Writing`] (the message going out). The data
+//! that belongs to a state lives in its variant. Each input or command is a [`Step`];
+//! [`State::step`] is the one exhaustive `match` that moves both halves, and answers whether the
+//! connection continues, starts a new request/response cycle, or is over. The phase changes only
+//! here too ([`State::peer_eof`], [`State::close`], [`State::fail`], and `step` itself).
 //!
 //! ```text
 //! server  reading: Head ──Request──► Body ──EndOfMessage──► Done ─┐
@@ -11,12 +15,37 @@
 //!         both Done: keep-alive ⇒ Head/Idle again (a new cycle), else the connection closes.
 //! client  writing: Idle ──send_request──► SendBody ──End──► Idle (keep-alive) or Done
 //!         reading: Head ──Response(1xx)──► Head; ──Response──► Body ──End──► Head or closed
+//!                  Head ──Response(101)──► switched
+//! phase:  Open ──a step answers Close, idle timeout, peer's end between messages──► Closed
+//!         Open ──any error──► Failed (sticky)       Open ──101──► Switched
 //! ```
 
 use super::chunked::Chunked;
-use super::conn::Role;
 use super::error::{Error, ErrorKind, Fault};
 use super::event::Version;
+
+/// Which end of the connection this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Receives requests, sends responses.
+    Server,
+    /// Sends requests, receives responses.
+    Client,
+}
+
+/// Whether the connection still carries HTTP messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Messages flow. `peer_eof`: the peer has closed its sending side (what it sent before is
+    /// still parsed; then the connection closes, or fails if a message was cut short).
+    Open { peer_eof: bool },
+    /// Every event has been delivered and no more will come: flush and close.
+    Closed,
+    /// A protocol error, returned by every later poll (sticky).
+    Failed(Error),
+    /// Client: a 101 response ended HTTP; the bytes after its head belong to the new protocol.
+    Switched,
+}
 
 /// How the body of the incoming message is delimited.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +121,8 @@ pub(crate) enum Step {
     },
     /// Client: an interim (1xx) response head arrived.
     InterimHead,
+    /// Client: a 101 (Switching Protocols) response head arrived.
+    Switch,
     /// Client: a final response head arrived.
     ResponseHead { body: BodyReader, keep_alive: bool },
     /// The incoming body is complete.
@@ -113,11 +144,14 @@ pub(crate) enum Next {
     NewCycle,
     /// The connection is over: deliver nothing more.
     Close,
+    /// Client: HTTP is over (101); the remaining bytes belong to the new protocol.
+    Switch,
 }
 
-/// Both halves of a connection.
+/// The phase and both halves of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct State {
+    pub phase: Phase,
     pub reading: Reading,
     pub writing: Writing,
 }
@@ -129,15 +163,84 @@ const fn misuse(message: &'static str) -> Error {
 impl State {
     pub(crate) const fn new() -> State {
         State {
+            phase: Phase::Open { peer_eof: false },
             reading: Reading::Head,
             writing: Writing::Idle,
         }
     }
 
+    /// Messages still flow.
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(self.phase, Phase::Open { .. })
+    }
+
+    /// The peer's end of stream has arrived (false once the connection is no longer open).
+    pub(crate) fn peer_eof(&self) -> bool {
+        matches!(self.phase, Phase::Open { peer_eof: true })
+    }
+
+    /// Commands are only for an open connection: after a failure the caller's own misuse is
+    /// repeated to it, a peer's error becomes "has failed".
+    pub(crate) fn check_open(&self) -> Result<(), Error> {
+        match &self.phase {
+            Phase::Open { .. } => Ok(()),
+            Phase::Closed | Phase::Switched => Err(misuse("the connection is closed")),
+            Phase::Failed(e) => Err(match e.fault() {
+                Fault::Local => e.clone(),
+                Fault::Peer => misuse("the connection has failed"),
+            }),
+        }
+    }
+
+    /// The peer closed its sending side.
+    pub(crate) fn receive_eof(&mut self) {
+        match self.phase {
+            Phase::Open { .. } => self.phase = Phase::Open { peer_eof: true },
+            Phase::Closed | Phase::Failed(_) | Phase::Switched => {}
+        }
+    }
+
+    /// Nothing more will be delivered (the peer closed between messages, the idle timeout, or a
+    /// server answered an error). A failure stays a failure.
+    pub(crate) fn close(&mut self) {
+        match self.phase {
+            Phase::Open { .. } | Phase::Switched => self.phase = Phase::Closed,
+            Phase::Closed | Phase::Failed(_) => {}
+        }
+    }
+
+    /// The connection fails with `e` (kept: every later poll returns it). Returns `e`.
+    pub(crate) fn fail(&mut self, e: Error) -> Error {
+        match self.phase {
+            Phase::Open { .. } | Phase::Closed | Phase::Switched => {
+                self.phase = Phase::Failed(e.clone());
+            }
+            // The first error is the one reported.
+            Phase::Failed(_) => {}
+        }
+        e
+    }
+
     /// Applies `step` for a connection in `role`. Steps that are out of order for the role are
     /// local misuse (the peer's bytes cannot cause them: the parser only reports heads when the
-    /// reading half is in `Head`).
+    /// reading half is in `Head`). A step that ends the connection moves the phase.
     pub(crate) fn step(&mut self, role: Role, step: Step) -> Result<Next, Error> {
+        self.check_open()?;
+        let next = self.halves(role, step)?;
+        match next {
+            Next::Continue => {}
+            Next::NewCycle => {
+                self.reading = Reading::Head;
+                self.writing = Writing::Idle;
+            }
+            Next::Close => self.phase = Phase::Closed,
+            Next::Switch => self.phase = Phase::Switched,
+        }
+        Ok(next)
+    }
+
+    /// The one exhaustive `match` over role, step and both halves.
+    fn halves(&mut self, role: Role, step: Step) -> Result<Next, Error> {
         use Reading as R;
         use Role::{Client, Server};
         use Writing as W;
@@ -194,7 +297,7 @@ impl State {
                     return Err(misuse("no response body in progress"));
                 }
             },
-            (Server, Step::InterimHead | Step::ResponseHead { .. }) => {
+            (Server, Step::InterimHead | Step::Switch | Step::ResponseHead { .. }) => {
                 return Err(misuse("a server does not read responses"));
             }
             // ---- client ----
@@ -224,6 +327,10 @@ impl State {
                 R::Head => Next::Continue,
                 R::Body { .. } | R::Done => return Err(misuse("response head out of order")),
             },
+            (Client, Step::Switch) => match &*reading {
+                R::Head => Next::Switch,
+                R::Body { .. } | R::Done => return Err(misuse("response head out of order")),
+            },
             (Client, Step::ResponseHead { body, keep_alive }) => match &*reading {
                 R::Head => {
                     *reading = R::Body {
@@ -250,10 +357,6 @@ impl State {
                 return Err(misuse("a client does not read requests or send responses"));
             }
         };
-        if next == Next::NewCycle {
-            *reading = R::Head;
-            *writing = W::Idle;
-        }
         Ok(next)
     }
 }

@@ -137,17 +137,18 @@ impl Run<'_> {
                     version: r.version.as_str(),
                     headers: fields(&r.headers),
                 }),
-                Ok(Poll::Event(Event::Response(r))) => self.push(InspectEvent::Response {
-                    version: r.version.as_str(),
-                    status: r.status,
-                    reason: r.reason.to_vec(),
-                    headers: fields(&r.headers),
-                }),
+                Ok(Poll::Event(Event::Response(r) | Event::Interim(r) | Event::Switched(r))) => {
+                    self.push(InspectEvent::Response {
+                        version: r.version.as_str(),
+                        status: r.status,
+                        reason: r.reason.to_vec(),
+                        headers: fields(&r.headers),
+                    })
+                }
                 Ok(Poll::Event(Event::EndOfMessage)) => {
                     self.push(InspectEvent::End);
                     self.answer();
                 }
-                Ok(Poll::Event(Event::ConnectionClosed)) => {}
                 Ok(Poll::NeedData | Poll::Paused) => return,
                 Ok(Poll::Closed) => {
                     self.push(InspectEvent::Closed);

@@ -483,9 +483,10 @@ impl Session for HttpSession {
                     }
                 }
                 // A request body (discarded: GET and HEAD take none) or a client-role event.
-                Ok(Poll::Event(Event::Data(_) | Event::Response(_))) => {}
-                Ok(Poll::Event(Event::ConnectionClosed))
-                | Ok(Poll::NeedData | Poll::Paused | Poll::Closed) => return,
+                Ok(Poll::Event(
+                    Event::Data(_) | Event::Response(_) | Event::Interim(_) | Event::Switched(_),
+                )) => {}
+                Ok(Poll::NeedData | Poll::Paused | Poll::Closed) => return,
                 Err(e) => {
                     self.conn.send_error(t, &e, out);
                     if let (Some(status), false) = (e.status(), self.shared.quiet) {

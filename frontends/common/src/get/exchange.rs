@@ -613,11 +613,13 @@ impl GetSession {
     fn drain(&mut self) {
         while self.outcome.is_none() {
             match self.conn.poll_event() {
-                Ok(Poll::Event(Event::Response(head))) => self.on_head(head),
+                // 1xx heads (interim, or 101 after which the connection is closed) are told
+                // apart by their status.
+                Ok(Poll::Event(
+                    Event::Response(head) | Event::Interim(head) | Event::Switched(head),
+                )) => self.on_head(head),
                 Ok(Poll::Event(Event::Data(bytes))) => self.on_data(&bytes),
-                Ok(Poll::Event(Event::EndOfMessage))
-                | Ok(Poll::Event(Event::ConnectionClosed))
-                | Ok(Poll::Closed) => self.on_end(),
+                Ok(Poll::Event(Event::EndOfMessage)) | Ok(Poll::Closed) => self.on_end(),
                 Ok(Poll::Event(Event::Request(_))) => {}
                 Ok(Poll::NeedData | Poll::Paused) => return,
                 Err(e) => {
