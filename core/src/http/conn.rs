@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::chunked::{ChunkPoll, Chunked};
+use super::chunked::ChunkPoll;
 use super::error::{ErrorKind, Fault};
 use super::event::{
     Event, EventRef, Headers, HeadersRef, RequestHead, RequestRef, ResponseHead, ResponseRef,
@@ -12,7 +12,8 @@ use super::event::{
 };
 use super::parse::{self, Head, HeadParser, ResponseOutcome, Rules, StartLine, bad, peer};
 use super::state::{
-    BodyReader, BodyWriter, Exchange, Next, Phase, Reading, Role, State, Step, Writing,
+    BodyReader, BodyWriter, Exchange, Incoming, Next, Phase, Reading, Role, State, Step, Writing,
+    body_and_persistence,
 };
 use super::write::{self as w, BodyLength};
 use super::{Config, Error, Poll, Request, Response};
@@ -732,44 +733,12 @@ impl Connection {
         target: (usize, usize),
         version: Version,
     ) -> Result<Poll<Found>, Error> {
-        let limits = &self.config.limits;
-        let f = p.framing;
-        let body = match version {
-            Version::Http09 => BodyReader::Length(0),
-            _ if f.te_present => {
-                if version == Version::Http10 {
-                    return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
-                }
-                if f.content_length.is_some() {
-                    return Err(bad("Transfer-Encoding together with Content-Length"));
-                }
-                if f.te_empty || !f.te_last_chunked {
-                    return Err(bad("Transfer-Encoding does not end in chunked"));
-                }
-                if f.te_chunked_not_last {
-                    return Err(bad("chunked applied more than once"));
-                }
-                if f.te_other {
-                    return Err(peer(
-                        ErrorKind::UnsupportedCoding,
-                        "transfer coding other than chunked",
-                    ));
-                }
-                BodyReader::Chunked(Chunked::Size)
-            }
-            _ => {
-                let n = f.content_length.unwrap_or(0);
-                if n > limits.max_body {
-                    return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
-                }
-                BodyReader::Length(n)
-            }
-        };
-        let keep_alive = match version {
-            Version::Http09 => false,
-            Version::Http10 => f.keep_alive && !f.close,
-            Version::Http11 => !f.close,
-        };
+        let (body, keep_alive) = body_and_persistence(
+            Incoming::Request,
+            version,
+            &p.framing,
+            self.config.limits.max_body,
+        )?;
         let exchange = Exchange {
             version,
             keep_alive,
@@ -833,37 +802,11 @@ impl Connection {
             self.spans = spans;
             return Ok(Poll::Event(found(HeadKind::Interim)));
         }
-        if f.te_present && f.content_length.is_some() {
-            return Err(bad("Transfer-Encoding together with Content-Length"));
-        }
-        if f.te_present && version == Version::Http10 {
-            return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
-        }
-        let body = if pending.head || status == 204 || status == 304 {
-            BodyReader::Length(0)
-        } else if f.te_present {
-            if f.te_empty || f.te_chunked_not_last {
-                return Err(bad("invalid Transfer-Encoding"));
-            }
-            if f.te_other {
-                return Err(peer(
-                    ErrorKind::UnsupportedCoding,
-                    "transfer coding other than chunked",
-                ));
-            }
-            BodyReader::Chunked(Chunked::Size)
-        } else if let Some(n) = f.content_length {
-            if n > limits.max_body {
-                return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
-            }
-            BodyReader::Length(n)
-        } else {
-            BodyReader::UntilClose
+        let incoming = Incoming::Response {
+            status,
+            to_head: pending.head,
         };
-        let persistent = match version {
-            Version::Http09 | Version::Http10 => f.keep_alive && !f.close,
-            Version::Http11 => !f.close,
-        };
+        let (body, persistent) = body_and_persistence(incoming, version, &f, limits.max_body)?;
         let keep_alive =
             pending.keep_alive && persistent && !matches!(body, BodyReader::UntilClose);
         self.state

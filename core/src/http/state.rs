@@ -23,6 +23,7 @@
 use super::chunked::Chunked;
 use super::error::{Error, ErrorKind, Fault};
 use super::event::Version;
+use super::parse::{Framing, bad, peer};
 
 /// Which end of the connection this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,82 @@ pub(crate) enum BodyReader {
     Chunked(Chunked),
     /// Until the peer closes (responses only).
     UntilClose,
+}
+
+/// What kind of head arrived, for [`body_and_persistence`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Incoming {
+    /// A request (server role).
+    Request,
+    /// A final response (client role); `to_head`: it answers a HEAD request.
+    Response { status: u16, to_head: bool },
+}
+
+/// The one place where an incoming message's body framing and its own wish to persist are
+/// decided from its head (RFC 9112 6.1-6.3, 9.3; docs/HTTP.md "Body framing" and
+/// "Persistence"). For a response the connection persists only if the request asked for it
+/// too and the body is not read until close.
+pub(crate) fn body_and_persistence(
+    incoming: Incoming,
+    version: Version,
+    f: &Framing,
+    max_body: u64,
+) -> Result<(BodyReader, bool), Error> {
+    let persistent = match version {
+        Version::Http09 => incoming != Incoming::Request && f.keep_alive && !f.close,
+        Version::Http10 => f.keep_alive && !f.close,
+        Version::Http11 => !f.close,
+    };
+    if version == Version::Http09 && incoming == Incoming::Request {
+        return Ok((BodyReader::Length(0), false));
+    }
+    if f.te_present && version == Version::Http10 {
+        return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
+    }
+    if f.te_present && f.content_length.is_some() {
+        return Err(bad("Transfer-Encoding together with Content-Length"));
+    }
+    let body = match incoming {
+        Incoming::Response { status, to_head } if to_head || status == 204 || status == 304 => {
+            BodyReader::Length(0)
+        }
+        Incoming::Request if f.te_present => {
+            if f.te_empty || !f.te_last_chunked {
+                return Err(bad("Transfer-Encoding does not end in chunked"));
+            }
+            if f.te_chunked_not_last {
+                return Err(bad("chunked applied more than once"));
+            }
+            if f.te_other {
+                return Err(peer(
+                    ErrorKind::UnsupportedCoding,
+                    "transfer coding other than chunked",
+                ));
+            }
+            BodyReader::Chunked(Chunked::Size)
+        }
+        Incoming::Response { .. } if f.te_present => {
+            if f.te_empty || f.te_chunked_not_last {
+                return Err(bad("invalid Transfer-Encoding"));
+            }
+            if f.te_other {
+                return Err(peer(
+                    ErrorKind::UnsupportedCoding,
+                    "transfer coding other than chunked",
+                ));
+            }
+            BodyReader::Chunked(Chunked::Size)
+        }
+        Incoming::Request | Incoming::Response { .. } => match f.content_length {
+            Some(n) if n > max_body => {
+                return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
+            }
+            Some(n) => BodyReader::Length(n),
+            None if incoming == Incoming::Request => BodyReader::Length(0),
+            None => BodyReader::UntilClose,
+        },
+    };
+    Ok((body, persistent))
 }
 
 /// The receiving half.
