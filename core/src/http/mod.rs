@@ -28,4 +28,8 @@ pub use event::{
     Version,
 };
 pub use state::Role;
+
+/// For the grammar-agreement fuzz body (`fuzz::http::grammars`): both head grammars.
+#[cfg(feature = "_fuzz")]
+pub(crate) use parse::{HeadParser, ResponseOutcome, Rules, StartLine, parse_response, unfold};
 pub use write::{BodyLength, Request, Response, canonical_reason};
