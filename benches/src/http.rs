@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, Event, EventRef, Poll, Request, Response, Role,
+    BodyLength, Config, Connection, Event, EventRef, Progress, Request, Response, Role,
 };
 
 /// The 720-byte, 10-header request of picohttpparser's and httparse's benches.
@@ -136,10 +136,10 @@ pub fn portline_fresh(role: Role, bytes: &[u8], sink: &mut Vec<u8>) -> usize {
     head_len(conn.poll_borrowed())
 }
 
-fn head_len(p: Result<Poll<EventRef<'_>>, portline_core::http::Error>) -> usize {
+fn head_len(p: Result<Progress<EventRef<'_>>, portline_core::http::Error>) -> usize {
     match p {
-        Ok(Poll::Event(EventRef::Request(r))) => black_box(r).headers.len(),
-        Ok(Poll::Event(EventRef::Response(r))) => black_box(r).headers.len(),
+        Ok(Progress::Event(EventRef::Request(r))) => black_box(r).headers.len(),
+        Ok(Progress::Event(EventRef::Response(r))) => black_box(r).headers.len(),
         other => panic!("no head: {other:?}"),
     }
 }
@@ -158,7 +158,7 @@ pub fn portline_keepalive(conn: &mut Connection, bytes: &[u8], sink: &mut Vec<u8
     let n = head_len(conn.poll_borrowed());
     assert!(matches!(
         conn.poll_borrowed(),
-        Ok(Poll::Event(EventRef::EndOfMessage))
+        Ok(Progress::Event(EventRef::EndOfMessage))
     ));
     if !client {
         conn.send_response(Time::ZERO, &OK, sink).expect("in order");
@@ -177,11 +177,11 @@ pub fn portline_keepalive_owned(conn: &mut Connection, bytes: &[u8], sink: &mut 
     }
     conn.receive(Time::ZERO, bytes);
     let n = match conn.poll_event() {
-        Ok(Poll::Event(Event::Request(r))) => black_box(r).headers.len(),
-        Ok(Poll::Event(Event::Response(r))) => black_box(r).headers.len(),
+        Ok(Progress::Event(Event::Request(r))) => black_box(r).headers.len(),
+        Ok(Progress::Event(Event::Response(r))) => black_box(r).headers.len(),
         other => panic!("no head: {other:?}"),
     };
-    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
     if !client {
         conn.send_response(Time::ZERO, &OK, sink).expect("in order");
         conn.send_end(Time::ZERO, sink).expect("empty body");
@@ -233,13 +233,13 @@ pub fn portline_trickle(
         };
         conn.receive(Time::ZERO, p);
         match conn.poll_borrowed() {
-            Ok(Poll::NeedData) => {}
+            Ok(Progress::NeedData) => {}
             other => break head_len(other),
         }
     };
     assert!(matches!(
         conn.poll_borrowed(),
-        Ok(Poll::Event(EventRef::EndOfMessage))
+        Ok(Progress::Event(EventRef::EndOfMessage))
     ));
     conn.send_response(Time::ZERO, &OK, sink).expect("in order");
     conn.send_end(Time::ZERO, sink).expect("empty body");
@@ -309,9 +309,9 @@ pub fn portline_message(bytes: &[u8]) -> usize {
     let mut body = 0;
     loop {
         match conn.poll_borrowed() {
-            Ok(Poll::Event(EventRef::Data(d))) => body += black_box(d).len(),
-            Ok(Poll::Event(EventRef::EndOfMessage)) => return body,
-            Ok(Poll::Event(_)) => {}
+            Ok(Progress::Event(EventRef::Data(d))) => body += black_box(d).len(),
+            Ok(Progress::Event(EventRef::EndOfMessage)) => return body,
+            Ok(Progress::Event(_)) => {}
             other => panic!("{other:?}"),
         }
     }

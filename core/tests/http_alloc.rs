@@ -6,7 +6,7 @@
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, EventRef, Poll, Request, Response, Role,
+    BodyLength, Config, Connection, EventRef, Progress, Request, Response, Role,
 };
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
@@ -39,12 +39,12 @@ fn serve(conn: &mut Connection, bytes: &[u8], out: &mut Vec<u8>) -> usize {
     let mut events = 0;
     loop {
         match conn.poll_borrowed() {
-            Ok(Poll::Event(EventRef::EndOfMessage)) => break,
-            Ok(Poll::Event(EventRef::Request(r))) => {
+            Ok(Progress::Event(EventRef::EndOfMessage)) => break,
+            Ok(Progress::Event(EventRef::Request(r))) => {
                 assert!(r.keep_alive && r.headers.get("host").is_some());
                 events += 1;
             }
-            Ok(Poll::Event(_)) => events += 1,
+            Ok(Progress::Event(_)) => events += 1,
             other => panic!("{other:?}"),
         }
     }
@@ -77,8 +77,8 @@ fn fetch(conn: &mut Connection, out: &mut Vec<u8>) -> usize {
     loop {
         events += 1;
         match conn.poll_borrowed() {
-            Ok(Poll::Event(EventRef::EndOfMessage)) => return events,
-            Ok(Poll::Event(_)) => {}
+            Ok(Progress::Event(EventRef::EndOfMessage)) => return events,
+            Ok(Progress::Event(_)) => {}
             other => panic!("{other:?}"),
         }
     }

@@ -6,7 +6,7 @@
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, Event, EventRef, HeadersRef, Poll, Request, Response, Role,
+    BodyLength, Config, Connection, Event, EventRef, HeadersRef, Progress, Request, Response, Role,
     Version,
 };
 
@@ -19,7 +19,7 @@ struct Case {
     input: &'static [u8],
     /// One line per event: `GET / 1.1 +ka Host:x`, `200 OK 1.1 Name:value`,
     /// `interim 100 Continue 1.1`, `switched 101 Switching Protocols 1.1`, `data:<text>`, `end`,
-    /// `closed` (Poll::Closed), `error 400` / `error eof`.
+    /// `closed` (Progress::Closed), `error 400` / `error eof`.
     expect: &'static [&'static str],
     /// Whether the trailing-bytes run applies (not for bodies read until close or truncated
     /// input, where more bytes change the meaning).
@@ -415,7 +415,7 @@ fn describe_ref(e: &EventRef<'_>) -> Seen {
 
 struct Run {
     conn: Connection,
-    /// Poll with `poll_borrowed` instead of `poll_event`.
+    /// Progress with `poll_borrowed` instead of `poll_event`.
     borrowed: bool,
     log: Vec<String>,
     data: Vec<u8>,
@@ -437,22 +437,22 @@ impl Run {
         while !self.stopped {
             let polled = if self.borrowed {
                 self.conn.poll_borrowed().map(|p| match p {
-                    Poll::Event(e) => Poll::Event(describe_ref(&e)),
-                    Poll::NeedData => Poll::NeedData,
-                    Poll::Paused => Poll::Paused,
-                    Poll::Closed => Poll::Closed,
+                    Progress::Event(e) => Progress::Event(describe_ref(&e)),
+                    Progress::NeedData => Progress::NeedData,
+                    Progress::Paused => Progress::Paused,
+                    Progress::Closed => Progress::Closed,
                 })
             } else {
                 self.conn.poll_event().map(|p| match p {
-                    Poll::Event(e) => Poll::Event(describe(&e)),
-                    Poll::NeedData => Poll::NeedData,
-                    Poll::Paused => Poll::Paused,
-                    Poll::Closed => Poll::Closed,
+                    Progress::Event(e) => Progress::Event(describe(&e)),
+                    Progress::NeedData => Progress::NeedData,
+                    Progress::Paused => Progress::Paused,
+                    Progress::Closed => Progress::Closed,
                 })
             };
             match polled {
-                Ok(Poll::Event(Seen::Data(d))) => self.data.extend_from_slice(&d),
-                Ok(Poll::Event(Seen::Line(line))) => {
+                Ok(Progress::Event(Seen::Data(d))) => self.data.extend_from_slice(&d),
+                Ok(Progress::Event(Seen::Line(line))) => {
                     self.flush();
                     let end = line == "end";
                     self.log.push(line);
@@ -468,8 +468,8 @@ impl Run {
                         self.conn.send_end(now, &mut self.out).unwrap();
                     }
                 }
-                Ok(Poll::NeedData | Poll::Paused) => return,
-                Ok(Poll::Closed) => {
+                Ok(Progress::NeedData | Progress::Paused) => return,
+                Ok(Progress::Closed) => {
                     self.flush();
                     self.log.push("closed".into());
                     self.stopped = true;
@@ -651,11 +651,11 @@ fn simple_request_answer_is_the_body_alone() {
     let now = Time::ZERO;
     let mut conn = Connection::new(Role::Server, Config::default(), now);
     conn.receive(now, b"GET /\r\n");
-    let Ok(Poll::Event(Event::Request(r))) = conn.poll_event() else {
+    let Ok(Progress::Event(Event::Request(r))) = conn.poll_event() else {
         panic!("no request")
     };
     assert_eq!(r.version, Version::Http09);
-    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
     let mut out = Vec::new();
     let resp = Response {
         status: 200,
@@ -667,7 +667,7 @@ fn simple_request_answer_is_the_body_alone() {
     conn.send_data(now, b"<p>hi</p>", &mut out).unwrap();
     conn.send_end(now, &mut out).unwrap();
     assert_eq!(out, b"<p>hi</p>");
-    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+    assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 }
 
 #[test]
@@ -677,9 +677,9 @@ fn head_response_writes_no_body_but_announces_the_length() {
     conn.receive(now, b"HEAD / HTTP/1.0\r\n\r\n");
     assert!(matches!(
         conn.poll_event(),
-        Ok(Poll::Event(Event::Request(_)))
+        Ok(Progress::Event(Event::Request(_)))
     ));
-    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
     let mut out = Vec::new();
     let resp = Response {
         status: 200,
@@ -701,9 +701,9 @@ fn unknown_length_response_closes_even_when_keep_alive_was_asked() {
     let now = Time::ZERO;
     let mut conn = Connection::new(Role::Server, Config::default(), now);
     conn.receive(now, b"GET / HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
-    assert!(matches!(conn.poll_event(), Ok(Poll::Event(Event::Request(r))) if r.keep_alive));
-    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
-    assert_eq!(conn.poll_event(), Ok(Poll::Paused));
+    assert!(matches!(conn.poll_event(), Ok(Progress::Event(Event::Request(r))) if r.keep_alive));
+    assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Progress::Paused));
     let mut out = Vec::new();
     let resp = Response {
         status: 200,
@@ -715,7 +715,7 @@ fn unknown_length_response_closes_even_when_keep_alive_was_asked() {
     conn.send_data(now, b"x", &mut out).unwrap();
     conn.send_end(now, &mut out).unwrap();
     assert_eq!(out, b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nx");
-    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+    assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 }
 
 #[test]
@@ -747,14 +747,14 @@ fn paused_input_stays_bounded() {
     conn.receive(now, b"GET / HTTP/1.1\r\n\r\n");
     assert!(matches!(
         conn.poll_event(),
-        Ok(Poll::Event(Event::Request(_)))
+        Ok(Progress::Event(Event::Request(_)))
     ));
-    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
     let mut fed = 0;
     while conn.wants_read() {
         conn.receive(now, b"GET /more HTTP/1.1\r\n\r\n");
         fed += 1;
-        assert_eq!(conn.poll_event(), Ok(Poll::Paused));
+        assert_eq!(conn.poll_event(), Ok(Progress::Paused));
         assert!(fed < 10_000, "wants_read never turned false");
     }
     assert!(conn.buffered() <= max + 64);
@@ -778,15 +778,15 @@ fn after_101_the_caller_takes_the_remaining_bytes_back() {
         now,
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05he",
     );
-    let Ok(Poll::Event(Event::Switched(head))) = conn.poll_event() else {
+    let Ok(Progress::Event(Event::Switched(head))) = conn.poll_event() else {
         panic!("no 101")
     };
     assert_eq!(head.status, 101);
-    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+    assert_eq!(conn.poll_event(), Ok(Progress::Closed));
     assert!(conn.is_closed());
     // Bytes that arrive later are kept for the caller too, never parsed as HTTP.
     conn.receive(now, b"llo");
-    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+    assert_eq!(conn.poll_event(), Ok(Progress::Closed));
     assert_eq!(&conn.take_remaining()[..], b"\x81\x05hello");
     assert_eq!(conn.buffered(), 0);
     assert!(conn.send_request(now, &req, &mut out).is_err());

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use crate::Time;
 use crate::http::{
-    BodyLength, Config, Connection, ErrorKind, Event, Fault, HeadParser, Poll, Request, Response,
-    ResponseOutcome, Role, Rules, StartLine, Version, parse_response, unfold,
+    BodyLength, Config, Connection, ErrorKind, Event, Fault, HeadParser, Progress, Request,
+    Response, ResponseOutcome, Role, Rules, StartLine, Version, parse_response, unfold,
 };
 
 /// Statuses a peer error may suggest (docs/HTTP.md).
@@ -98,8 +98,8 @@ fn drive(role: Role, input: &[u8], chunk: usize, head: bool) -> Vec<String> {
         }
         loop {
             match conn.poll_event() {
-                Ok(Poll::Event(Event::Data(d))) => data.extend_from_slice(&d),
-                Ok(Poll::Event(e)) => {
+                Ok(Progress::Event(Event::Data(d))) => data.extend_from_slice(&d),
+                Ok(Progress::Event(e)) => {
                     if !data.is_empty() {
                         log.push(format!("data {:?}", std::mem::take(&mut data)));
                     }
@@ -125,8 +125,8 @@ fn drive(role: Role, input: &[u8], chunk: usize, head: bool) -> Vec<String> {
                         }
                     }
                 }
-                Ok(Poll::NeedData | Poll::Paused) => break,
-                Ok(Poll::Closed) => {
+                Ok(Progress::NeedData | Progress::Paused) => break,
+                Ok(Progress::Closed) => {
                     if !data.is_empty() {
                         log.push(format!("data {:?}", std::mem::take(&mut data)));
                     }
@@ -324,14 +324,14 @@ impl Side {
     fn drain(&mut self, peer_injected: bool) {
         loop {
             match self.conn.poll_event() {
-                Ok(Poll::Event(_)) => {
+                Ok(Progress::Event(_)) => {
                     assert!(!self.closed, "event after Closed");
                 }
-                Ok(Poll::NeedData | Poll::Paused) => {
+                Ok(Progress::NeedData | Progress::Paused) => {
                     assert!(!self.closed, "NeedData after Closed");
                     return;
                 }
-                Ok(Poll::Closed) => {
+                Ok(Progress::Closed) => {
                     self.closed = true;
                     return;
                 }

@@ -16,7 +16,7 @@ use super::state::{
     body_and_persistence,
 };
 use super::write::{self as w, BodyLength};
-use super::{Config, Error, Poll, Request, Response};
+use super::{Config, Error, Progress, Request, Response};
 use crate::Time;
 
 /// A request the client sent whose response has not been read yet.
@@ -68,7 +68,7 @@ impl PendingQueue {
 /// then the connection closes cleanly). A client connection has no timers: how long to wait for a
 /// response is the application's choice, so `poll_timeout` returns `None` for it.
 ///
-/// How a connection ends: one signal, [`Poll::Closed`], whoever ended it (the peer's end of
+/// How a connection ends: one signal, [`Progress::Closed`], whoever ended it (the peer's end of
 /// stream between messages, a response that does not keep the connection, the idle timeout, a
 /// body read until close that ended, a 101 response). An `Err` from `poll_event` is sticky:
 /// answer it with [`Connection::send_error`] (server) and close. Both are the connection's
@@ -78,7 +78,7 @@ impl PendingQueue {
 ///
 /// ```
 /// use portline_core::Time;
-/// use portline_core::http::{BodyLength, Config, Connection, Event, Poll, Request, Role};
+/// use portline_core::http::{BodyLength, Config, Connection, Event, Progress, Request, Role};
 ///
 /// let now = Time::ZERO;
 /// let mut conn = Connection::new(Role::Client, Config::default(), now);
@@ -97,11 +97,11 @@ impl PendingQueue {
 /// // A close-delimited HTTP/1.0 response: the body ends with the stream.
 /// conn.receive(now, b"HTTP/1.0 200 OK\r\n\r\nhello");
 /// conn.receive_eof(now);
-/// let Ok(Poll::Event(Event::Response(head))) = conn.poll_event() else { panic!() };
+/// let Ok(Progress::Event(Event::Response(head))) = conn.poll_event() else { panic!() };
 /// assert_eq!(head.status, 200);
-/// assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::Data("hello".into()))));
-/// assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
-/// assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+/// assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::Data("hello".into()))));
+/// assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
+/// assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 /// ```
 #[derive(Debug)]
 pub struct Connection {
@@ -183,7 +183,7 @@ impl Connection {
                 || matches!(self.state.reading, Reading::Body { .. }))
     }
 
-    /// True once the connection is over: what [`Self::poll_event`] reports as [`Poll::Closed`]
+    /// True once the connection is over: what [`Self::poll_event`] reports as [`Progress::Closed`]
     /// or as its sticky error, read from the same state without polling (e.g. to decide, after
     /// a command, whether to send another request or to close the socket).
     pub fn is_closed(&self) -> bool {
@@ -253,12 +253,12 @@ impl Connection {
 
     /// The next event, or why there is none. After an error is returned once, it is returned on
     /// every later call (sticky).
-    pub fn poll_event(&mut self) -> Result<Poll, Error> {
+    pub fn poll_event(&mut self) -> Result<Progress, Error> {
         Ok(match self.next()? {
-            Poll::Event(found) => Poll::Event(self.owned(found)),
-            Poll::NeedData => Poll::NeedData,
-            Poll::Paused => Poll::Paused,
-            Poll::Closed => Poll::Closed,
+            Progress::Event(found) => Progress::Event(self.owned(found)),
+            Progress::NeedData => Progress::NeedData,
+            Progress::Paused => Progress::Paused,
+            Progress::Closed => Progress::Closed,
         })
     }
 
@@ -266,12 +266,12 @@ impl Connection {
     /// on the connection: no allocation and no reference count per event (a kept-alive
     /// connection reuses its buffer and its span storage for every head). Both calls may be
     /// mixed on one connection; they give the same events.
-    pub fn poll_borrowed(&mut self) -> Result<Poll<EventRef<'_>>, Error> {
+    pub fn poll_borrowed(&mut self) -> Result<Progress<EventRef<'_>>, Error> {
         Ok(match self.next()? {
-            Poll::Event(found) => Poll::Event(self.borrowed(found)),
-            Poll::NeedData => Poll::NeedData,
-            Poll::Paused => Poll::Paused,
-            Poll::Closed => Poll::Closed,
+            Progress::Event(found) => Progress::Event(self.borrowed(found)),
+            Progress::NeedData => Progress::NeedData,
+            Progress::Paused => Progress::Paused,
+            Progress::Closed => Progress::Closed,
         })
     }
 
@@ -539,7 +539,7 @@ impl Connection {
     }
 
     /// The next event as offsets into the buffer; an error is sticky.
-    fn next(&mut self) -> Result<Poll<Found>, Error> {
+    fn next(&mut self) -> Result<Progress<Found>, Error> {
         if let Phase::Failed(e) = &self.state.phase {
             return Err(e.clone());
         }
@@ -666,22 +666,22 @@ impl Connection {
         }
     }
 
-    fn next_event(&mut self) -> Result<Poll<Found>, Error> {
+    fn next_event(&mut self) -> Result<Progress<Found>, Error> {
         match self.state.phase {
             Phase::Open { .. } => {}
-            Phase::Closed | Phase::Failed(_) | Phase::Switched => return Ok(Poll::Closed),
+            Phase::Closed | Phase::Failed(_) | Phase::Switched => return Ok(Progress::Closed),
         }
         match self.state.reading {
             Reading::Head => self.poll_head(),
             Reading::Body { .. } => self.poll_body(),
-            Reading::Done => Ok(Poll::Paused),
+            Reading::Done => Ok(Progress::Paused),
         }
     }
 
-    fn poll_head(&mut self) -> Result<Poll<Found>, Error> {
+    fn poll_head(&mut self) -> Result<Progress<Found>, Error> {
         if self.buf.is_empty() {
             if !self.state.peer_eof() {
-                return Ok(Poll::NeedData);
+                return Ok(Progress::NeedData);
             }
             if self.role == Role::Client && !self.pending.is_empty() {
                 return Err(peer(
@@ -691,7 +691,7 @@ impl Connection {
             }
             // The peer closed cleanly between messages.
             self.state.close();
-            return Ok(Poll::Closed);
+            return Ok(Progress::Closed);
         }
         let server = self.role == Role::Server;
         if !server && self.pending.is_empty() {
@@ -712,7 +712,7 @@ impl Connection {
             if self.state.peer_eof() {
                 return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a head"));
             }
-            return Ok(Poll::NeedData);
+            return Ok(Progress::NeedData);
         };
         self.head_since = None;
         self.body_seen = 0;
@@ -732,7 +732,7 @@ impl Connection {
         method: (usize, usize),
         target: (usize, usize),
         version: Version,
-    ) -> Result<Poll<Found>, Error> {
+    ) -> Result<Progress<Found>, Error> {
         let (body, keep_alive) = body_and_persistence(
             Incoming::Request,
             version,
@@ -747,7 +747,7 @@ impl Connection {
         self.state
             .step(self.role, Step::RequestHead { body, exchange })?;
         self.spans = p.spans;
-        Ok(Poll::Event(Found::Request {
+        Ok(Progress::Event(Found::Request {
             len: p.len,
             method,
             target,
@@ -756,7 +756,7 @@ impl Connection {
         }))
     }
 
-    fn response(&mut self, p: Head) -> Result<Poll<Found>, Error> {
+    fn response(&mut self, p: Head) -> Result<Progress<Found>, Error> {
         let (limits, leniency) = (&self.config.limits, &self.config.leniency);
         let (len, version, status, reason, spans, f) = match p.start {
             StartLine::Status {
@@ -795,12 +795,12 @@ impl Connection {
             self.state.step(self.role, Step::Switch)?;
             self.pending.pop_front();
             self.spans = spans;
-            return Ok(Poll::Event(found(HeadKind::Switched)));
+            return Ok(Progress::Event(found(HeadKind::Switched)));
         }
         if status < 200 {
             self.state.step(self.role, Step::InterimHead)?;
             self.spans = spans;
-            return Ok(Poll::Event(found(HeadKind::Interim)));
+            return Ok(Progress::Event(found(HeadKind::Interim)));
         }
         let incoming = Incoming::Response {
             status,
@@ -812,12 +812,12 @@ impl Connection {
         self.state
             .step(self.role, Step::ResponseHead { body, keep_alive })?;
         self.spans = spans;
-        Ok(Poll::Event(found(HeadKind::Final)))
+        Ok(Progress::Event(found(HeadKind::Final)))
     }
 
-    fn poll_body(&mut self) -> Result<Poll<Found>, Error> {
+    fn poll_body(&mut self) -> Result<Progress<Found>, Error> {
         let Reading::Body { reader, .. } = &mut self.state.reading else {
-            return Ok(Poll::NeedData);
+            return Ok(Progress::NeedData);
         };
         let data = match reader {
             BodyReader::Length(0) => None,
@@ -826,7 +826,7 @@ impl Connection {
                     return if self.state.peer_eof() {
                         Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"))
                     } else {
-                        Ok(Poll::NeedData)
+                        Ok(Progress::NeedData)
                     };
                 }
                 let n = usize::try_from(*left)
@@ -838,7 +838,7 @@ impl Connection {
             BodyReader::UntilClose => {
                 if self.buf.is_empty() {
                     if !self.state.peer_eof() {
-                        return Ok(Poll::NeedData);
+                        return Ok(Progress::NeedData);
                     }
                     None
                 } else {
@@ -866,18 +866,18 @@ impl Connection {
                 ChunkPoll::NeedData if self.state.peer_eof() => {
                     return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"));
                 }
-                ChunkPoll::NeedData => return Ok(Poll::NeedData),
+                ChunkPoll::NeedData => return Ok(Progress::NeedData),
             },
         };
         if let Some(d) = data {
-            return Ok(Poll::Event(d));
+            return Ok(Progress::Event(d));
         }
         let next = self.state.step(self.role, Step::BodyEnd)?;
         if self.role == Role::Client {
             self.pending.pop_front();
         }
         self.apply(next);
-        Ok(Poll::Event(Found::EndOfMessage))
+        Ok(Progress::Event(Found::EndOfMessage))
     }
 }
 

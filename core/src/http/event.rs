@@ -175,7 +175,7 @@ pub enum Event {
     /// Hints; the final response to the same request follows.
     Interim(ResponseHead),
     /// A `101 Switching Protocols` head arrived (client role): HTTP is over on this connection.
-    /// `poll_event` then returns [`Poll::Closed`]; take the bytes that followed the head with
+    /// `poll_event` then returns [`Progress::Closed`]; take the bytes that followed the head with
     /// [`Connection::take_remaining`](super::Connection::take_remaining).
     Switched(ResponseHead),
     /// A piece of the body, a slice of the receive buffer.
@@ -233,10 +233,15 @@ pub enum EventRef<'a> {
 }
 
 /// The result of [`Connection::poll_event`](super::Connection::poll_event) (`E` = [`Event`]) and
-/// of [`Connection::poll_borrowed`](super::Connection::poll_borrowed) (`E` = [`EventRef`]).
+/// of [`Connection::poll_borrowed`](super::Connection::poll_borrowed) (`E` = [`EventRef`]): an
+/// event, or why there is none yet (h11's `NEED_DATA` and `PAUSED`), or that the connection is
+/// over.
+///
+/// Named `Progress` rather than `Poll` so that it does not clash with `std::task::Poll` and
+/// `mio::Poll`, which an embedder imports in the same file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
-pub enum Poll<E = Event> {
+pub enum Progress<E = Event> {
     /// An event; poll again.
     Event(E),
     /// Nothing more can be parsed until more bytes (or end of stream) arrive.

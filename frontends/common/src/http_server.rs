@@ -22,7 +22,8 @@ use std::time::{Instant, SystemTime};
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Event, Poll, RequestHead, Response, Role, Version,
+    BodyLength, Config, Connection, DateCache, Event, Progress, RequestHead, Response, Role,
+    Version,
 };
 
 use crate::clock;
@@ -476,17 +477,17 @@ impl Session for HttpSession {
                 continue;
             }
             match self.conn.poll_event() {
-                Ok(Poll::Event(Event::Request(head))) => self.request = Some(head),
-                Ok(Poll::Event(Event::EndOfMessage)) => {
+                Ok(Progress::Event(Event::Request(head))) => self.request = Some(head),
+                Ok(Progress::Event(Event::EndOfMessage)) => {
                     if let Some(head) = self.request.take() {
                         self.respond(t, &head, out);
                     }
                 }
                 // A request body (discarded: GET and HEAD take none) or a client-role event.
-                Ok(Poll::Event(
+                Ok(Progress::Event(
                     Event::Data(_) | Event::Response(_) | Event::Interim(_) | Event::Switched(_),
                 )) => {}
-                Ok(Poll::NeedData | Poll::Paused | Poll::Closed) => return,
+                Ok(Progress::NeedData | Progress::Paused | Progress::Closed) => return,
                 Err(e) => {
                     self.conn.send_error(t, &e, out);
                     if let (Some(status), false) = (e.status(), self.shared.quiet) {

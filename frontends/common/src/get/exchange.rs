@@ -10,7 +10,7 @@ use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
 use portline_core::http::{
-    BodyLength, Config, Connection, Event, Poll, Request, ResponseHead, Role, Version,
+    BodyLength, Config, Connection, Event, Progress, Request, ResponseHead, Role, Version,
 };
 
 use super::decode::{DecodeError, Decoder};
@@ -615,13 +615,13 @@ impl GetSession {
             match self.conn.poll_event() {
                 // 1xx heads (interim, or 101 after which the connection is closed) are told
                 // apart by their status.
-                Ok(Poll::Event(
+                Ok(Progress::Event(
                     Event::Response(head) | Event::Interim(head) | Event::Switched(head),
                 )) => self.on_head(head),
-                Ok(Poll::Event(Event::Data(bytes))) => self.on_data(&bytes),
-                Ok(Poll::Event(Event::EndOfMessage)) | Ok(Poll::Closed) => self.on_end(),
-                Ok(Poll::Event(Event::Request(_))) => {}
-                Ok(Poll::NeedData | Poll::Paused) => return,
+                Ok(Progress::Event(Event::Data(bytes))) => self.on_data(&bytes),
+                Ok(Progress::Event(Event::EndOfMessage)) | Ok(Progress::Closed) => self.on_end(),
+                Ok(Progress::Event(Event::Request(_))) => {}
+                Ok(Progress::NeedData | Progress::Paused) => return,
                 Err(e) => {
                     let stage = if self.head.is_some() {
                         Stage::Body
