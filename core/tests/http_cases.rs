@@ -482,7 +482,7 @@ impl Run {
                     assert_eq!(self.conn.poll_event(), Err(e.clone()));
                     if self.conn.role() == Role::Server {
                         let mut reply = Vec::new();
-                        self.conn.send_error(now, &e, &mut reply);
+                        self.conn.send_error(now, &e, &mut reply).unwrap();
                         match e.status() {
                             Some(s) => assert!(
                                 reply.starts_with(format!("HTTP/1.0 {s} ").as_bytes()),
@@ -726,7 +726,7 @@ fn send_error_writes_a_minimal_reply() {
     let err = conn.poll_event().unwrap_err();
     assert_eq!(err.status(), Some(505));
     let mut out = Vec::new();
-    conn.send_error(now, &err, &mut out);
+    conn.send_error(now, &err, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.starts_with("HTTP/1.0 505 HTTP Version Not Supported\r\n"),
@@ -790,4 +790,34 @@ fn after_101_the_caller_takes_the_remaining_bytes_back() {
     assert_eq!(&conn.take_remaining()[..], b"\x81\x05hello");
     assert_eq!(conn.buffered(), 0);
     assert!(conn.send_request(now, &req, &mut out).is_err());
+}
+
+#[test]
+fn send_error_is_a_local_error_once_a_response_was_started() {
+    let now = Time::ZERO;
+    let mut conn = Connection::new(Role::Server, Config::default(), now);
+    conn.receive(now, b"GET / HTTP/1.1\r\n\r\n");
+    assert!(matches!(
+        conn.poll_event(),
+        Ok(Progress::Event(Event::Request(_)))
+    ));
+    let mut out = Vec::new();
+    let ok = Response {
+        status: 200,
+        reason: "OK",
+        headers: &[],
+        body: BodyLength::Known(10),
+    };
+    conn.send_response(now, &ok, &mut out).unwrap();
+    let written = out.len();
+    // A peer error from another connection (errors are made by connections only).
+    let mut other = Connection::new(Role::Server, Config::default(), now);
+    other.receive(now, b"GET / HTTP/3.0\r\n\r\n");
+    let peer_error = other.poll_event().unwrap_err();
+    let e = conn.send_error(now, &peer_error, &mut out).unwrap_err();
+    assert_eq!(e.kind(), portline_core::http::ErrorKind::LocalMisuse);
+    assert_eq!(out.len(), written, "nothing after the started response");
+    assert!(conn.is_closed());
+    let mut client = Connection::new(Role::Client, Config::default(), now);
+    assert!(client.send_error(now, &peer_error, &mut out).is_err());
 }

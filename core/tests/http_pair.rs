@@ -283,7 +283,7 @@ fn head_timeout_fires_from_the_first_byte() {
     assert_eq!(err.status(), Some(408));
     assert_eq!(p.server.poll_event(), Err(err.clone()), "sticky");
     let mut reply = Vec::new();
-    p.server.send_error(p.now, &err, &mut reply);
+    p.server.send_error(p.now, &err, &mut reply).unwrap();
     assert!(reply.starts_with(b"HTTP/1.0 408 Request Timeout\r\n"));
     assert_eq!(p.server.poll_timeout(), None);
 }

@@ -367,20 +367,25 @@ impl Connection {
     }
 
     /// Server: answer a peer error with the status it suggests (a minimal `text/plain` body,
-    /// `Connection: close`), and close. Writes nothing if a response was already started or the
-    /// error suggests no status.
-    pub fn send_error(&mut self, now: Time, error: &Error, out: &mut Vec<u8>) {
+    /// `Connection: close`), and close. Writes nothing for an error that suggests no status
+    /// (`Ok`). A local error, writing nothing, when this is a client connection or a response
+    /// was already started (its head is out, so no other status can be sent). The connection is
+    /// closed in every case: flush `out` and close the socket.
+    pub fn send_error(&mut self, now: Time, error: &Error, out: &mut Vec<u8>) -> Result<(), Error> {
         self.now = now;
         let started = matches!(
             self.state.writing,
             Writing::SendBody(_) | Writing::Done { .. }
         );
         self.state.close();
-        if self.role != Role::Server || started {
-            return;
+        if self.role != Role::Server {
+            return Err(misuse("a client does not send responses"));
+        }
+        if started {
+            return Err(misuse("a response was already started"));
         }
         let Some(status) = error.status() else {
-            return;
+            return Ok(());
         };
         let (version, head) = match self.state.writing {
             Writing::SendResponse(ex) => (ex.version, ex.head),
@@ -403,6 +408,7 @@ impl Connection {
         if !head {
             out.extend_from_slice(&body);
         }
+        Ok(())
     }
 
     // ----- internals -----

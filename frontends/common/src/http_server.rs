@@ -489,7 +489,9 @@ impl Session for HttpSession {
                 )) => {}
                 Ok(Progress::NeedData | Progress::Paused | Progress::Closed) => return,
                 Err(e) => {
-                    self.conn.send_error(t, &e, out);
+                    // Err: a response was already under way, so no status can be sent;
+                    // closing is all that is left, as for Ok.
+                    let _ = self.conn.send_error(t, &e, out);
                     if let (Some(status), false) = (e.status(), self.shared.quiet) {
                         with_date(|date| {
                             log::emit_entry(&log::Entry {
