@@ -130,7 +130,7 @@ pub fn portline_fresh(role: Role, bytes: &[u8], sink: &mut Vec<u8>) -> usize {
     if role == Role::Client {
         sink.clear();
         conn.send_request(Time::ZERO, &GET, sink).expect("idle");
-        conn.send_end(Time::ZERO, sink).expect("empty body");
+        conn.send_end(Time::ZERO).expect("empty body");
     }
     conn.receive(Time::ZERO, bytes);
     head_len(conn.poll_borrowed())
@@ -152,7 +152,7 @@ pub fn portline_keepalive(conn: &mut Connection, bytes: &[u8], sink: &mut Vec<u8
     let client = conn.role() == Role::Client;
     if client {
         conn.send_request(Time::ZERO, &HEAD, sink).expect("idle");
-        conn.send_end(Time::ZERO, sink).expect("empty body");
+        conn.send_end(Time::ZERO).expect("empty body");
     }
     conn.receive(Time::ZERO, bytes);
     let n = head_len(conn.poll_borrowed());
@@ -162,7 +162,7 @@ pub fn portline_keepalive(conn: &mut Connection, bytes: &[u8], sink: &mut Vec<u8
     ));
     if !client {
         conn.send_response(Time::ZERO, &OK, sink).expect("in order");
-        conn.send_end(Time::ZERO, sink).expect("empty body");
+        conn.send_end(Time::ZERO).expect("empty body");
     }
     n
 }
@@ -173,7 +173,7 @@ pub fn portline_keepalive_owned(conn: &mut Connection, bytes: &[u8], sink: &mut 
     let client = conn.role() == Role::Client;
     if client {
         conn.send_request(Time::ZERO, &HEAD, sink).expect("idle");
-        conn.send_end(Time::ZERO, sink).expect("empty body");
+        conn.send_end(Time::ZERO).expect("empty body");
     }
     conn.receive(Time::ZERO, bytes);
     let n = match conn.poll_event() {
@@ -184,7 +184,7 @@ pub fn portline_keepalive_owned(conn: &mut Connection, bytes: &[u8], sink: &mut 
     assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
     if !client {
         conn.send_response(Time::ZERO, &OK, sink).expect("in order");
-        conn.send_end(Time::ZERO, sink).expect("empty body");
+        conn.send_end(Time::ZERO).expect("empty body");
     }
     n
 }
@@ -242,7 +242,7 @@ pub fn portline_trickle(
         Ok(Progress::Event(EventRef::EndOfMessage))
     ));
     conn.send_response(Time::ZERO, &OK, sink).expect("in order");
-    conn.send_end(Time::ZERO, sink).expect("empty body");
+    conn.send_end(Time::ZERO).expect("empty body");
     n
 }
 

@@ -49,7 +49,7 @@
 //! };
 //! conn.send_response(now, &response, &mut out).unwrap();
 //! conn.send_data(now, b"hello", &mut out).unwrap();
-//! conn.send_end(now, &mut out).unwrap();
+//! conn.send_end(now).unwrap();
 //! assert_eq!(
 //!     out,
 //!     b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\

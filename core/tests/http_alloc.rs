@@ -56,7 +56,7 @@ fn serve(conn: &mut Connection, bytes: &[u8], out: &mut Vec<u8>) -> usize {
     };
     conn.send_response(Time::ZERO, &ok, out).unwrap();
     conn.send_data(Time::ZERO, b"ok", out).unwrap();
-    conn.send_end(Time::ZERO, out).unwrap();
+    conn.send_end(Time::ZERO).unwrap();
     events + 1
 }
 
@@ -71,7 +71,7 @@ fn fetch(conn: &mut Connection, out: &mut Vec<u8>) -> usize {
         keep_alive: true,
     };
     conn.send_request(Time::ZERO, &get, out).unwrap();
-    conn.send_end(Time::ZERO, out).unwrap();
+    conn.send_end(Time::ZERO).unwrap();
     conn.receive(Time::ZERO, RESPONSE);
     let mut events = 0;
     loop {

@@ -465,7 +465,7 @@ impl Run {
                         };
                         self.conn.send_response(now, &resp, &mut self.out).unwrap();
                         self.conn.send_data(now, b"ok", &mut self.out).unwrap();
-                        self.conn.send_end(now, &mut self.out).unwrap();
+                        self.conn.send_end(now).unwrap();
                     }
                 }
                 Ok(Progress::NeedData | Progress::Paused) => return,
@@ -533,7 +533,7 @@ fn run_with(case: &Case, mode: Mode, borrowed: bool) -> (Vec<String>, Connection
                 keep_alive: true,
             };
             run.conn.send_request(now, &req, &mut run.out).unwrap();
-            run.conn.send_end(now, &mut run.out).unwrap();
+            run.conn.send_end(now).unwrap();
         }
     }
     if mode == Mode::Trailing {
@@ -665,7 +665,7 @@ fn simple_request_answer_is_the_body_alone() {
     };
     conn.send_response(now, &resp, &mut out).unwrap();
     conn.send_data(now, b"<p>hi</p>", &mut out).unwrap();
-    conn.send_end(now, &mut out).unwrap();
+    conn.send_end(now).unwrap();
     assert_eq!(out, b"<p>hi</p>");
     assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 }
@@ -689,7 +689,7 @@ fn head_response_writes_no_body_but_announces_the_length() {
     };
     conn.send_response(now, &resp, &mut out).unwrap();
     conn.send_data(now, b"abc", &mut out).unwrap();
-    conn.send_end(now, &mut out).unwrap();
+    conn.send_end(now).unwrap();
     assert_eq!(
         out,
         b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\n"
@@ -713,7 +713,7 @@ fn unknown_length_response_closes_even_when_keep_alive_was_asked() {
     };
     conn.send_response(now, &resp, &mut out).unwrap();
     conn.send_data(now, b"x", &mut out).unwrap();
-    conn.send_end(now, &mut out).unwrap();
+    conn.send_end(now).unwrap();
     assert_eq!(out, b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nx");
     assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 }
@@ -773,7 +773,7 @@ fn after_101_the_caller_takes_the_remaining_bytes_back() {
         keep_alive: true,
     };
     conn.send_request(now, &req, &mut out).unwrap();
-    conn.send_end(now, &mut out).unwrap();
+    conn.send_end(now).unwrap();
     conn.receive(
         now,
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05he",

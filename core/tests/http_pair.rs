@@ -84,7 +84,7 @@ impl Pair {
         self.client
             .send_data(self.now, body, &mut self.to_server)
             .unwrap();
-        self.client.send_end(self.now, &mut self.to_server).unwrap();
+        self.client.send_end(self.now).unwrap();
     }
 
     fn respond(&mut self, status: u16, body: &[u8]) {
@@ -100,7 +100,7 @@ impl Pair {
         self.server
             .send_data(self.now, body, &mut self.to_client)
             .unwrap();
-        self.server.send_end(self.now, &mut self.to_client).unwrap();
+        self.server.send_end(self.now).unwrap();
     }
 
     /// Moves the bytes in flight to their receivers.
@@ -232,7 +232,7 @@ fn unknown_length_is_read_until_close() {
         .unwrap();
     p.server.send_data(p.now, b"abc", &mut p.to_client).unwrap();
     p.server.send_data(p.now, b"def", &mut p.to_client).unwrap();
-    p.server.send_end(p.now, &mut p.to_client).unwrap();
+    p.server.send_end(p.now).unwrap();
     assert!(p.server.is_closed());
     p.deliver();
     let c = p.client_events();
@@ -353,7 +353,7 @@ fn content_length_is_enforced_on_send() {
         .send_response(p.now, &resp, &mut p.to_client)
         .unwrap();
     p.server.send_data(p.now, b"ab", &mut p.to_client).unwrap();
-    let err = p.server.send_end(p.now, &mut p.to_client).unwrap_err();
+    let err = p.server.send_end(p.now).unwrap_err();
     assert_eq!(
         (err.kind(), err.fault()),
         (ErrorKind::LocalMisuse, Fault::Local)
@@ -385,7 +385,7 @@ fn content_length_is_enforced_on_send() {
     p.client
         .send_request(p.now, &req, &mut p.to_server)
         .unwrap();
-    let err = p.client.send_end(p.now, &mut p.to_server).unwrap_err();
+    let err = p.client.send_end(p.now).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LocalMisuse);
 }
 

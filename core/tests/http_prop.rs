@@ -75,7 +75,7 @@ fn drain(
                         body: BodyLength::Known(0),
                     };
                     conn.send_response(now, &resp, out).expect("in order");
-                    conn.send_end(now, out).expect("in order");
+                    conn.send_end(now).expect("in order");
                 }
             }
             Ok(Progress::NeedData | Progress::Paused) => return false,
@@ -107,7 +107,7 @@ fn events(role: Role, input: &[u8], cuts: &[usize], client_requests: usize) -> V
             keep_alive: true,
         };
         conn.send_request(now, &req, &mut out).expect("idle client");
-        conn.send_end(now, &mut out).expect("empty body");
+        conn.send_end(now).expect("empty body");
     }
     let (mut log, mut data) = (Vec::new(), Vec::new());
     let mut start = 0;
@@ -202,7 +202,7 @@ proptest! {
         let req = Request { method: &method, target: &target, headers: &fields, body: BodyLength::Known(body.len() as u64), keep_alive };
         client.send_request(now, &req, &mut wire).unwrap();
         client.send_data(now, &body, &mut wire).unwrap();
-        client.send_end(now, &mut wire).unwrap();
+        client.send_end(now).unwrap();
 
         let mut server = Connection::new(Role::Server, Config::default(), now);
         server.receive(now, &wire);
@@ -241,7 +241,7 @@ proptest! {
         let mut wire = Vec::new();
         let req = Request { method: "GET", target: "/", headers: &[], body: BodyLength::Known(0), keep_alive: true };
         client.send_request(now, &req, &mut wire).unwrap();
-        client.send_end(now, &mut wire).unwrap();
+        client.send_end(now).unwrap();
         let mut server = Connection::new(Role::Server, Config::default(), now);
         server.receive(now, &wire);
         prop_assert!(matches!(server.poll_event(), Ok(Progress::Event(Event::Request(_)))));
@@ -253,7 +253,7 @@ proptest! {
         let mut back = Vec::new();
         server.send_response(now, &resp, &mut back).unwrap();
         server.send_data(now, &body, &mut back).unwrap();
-        server.send_end(now, &mut back).unwrap();
+        server.send_end(now).unwrap();
 
         client.receive(now, &back);
         client.receive_eof(now);

@@ -72,7 +72,7 @@ fn drive(role: Role, input: &[u8], chunk: usize, head: bool) -> Vec<String> {
             keep_alive: true,
         };
         conn.send_request(now, &req, sink)
-            .and_then(|()| conn.send_end(now, sink))
+            .and_then(|()| conn.send_end(now))
             .expect("an idle kept-alive client may send");
     };
     loop {
@@ -113,7 +113,7 @@ fn drive(role: Role, input: &[u8], chunk: usize, head: bool) -> Vec<String> {
                             body: BodyLength::Known(0),
                         };
                         conn.send_response(now, &resp, &mut sink)
-                            .and_then(|()| conn.send_end(now, &mut sink))
+                            .and_then(|()| conn.send_end(now))
                             .expect("a request that ended can be answered");
                     }
                     if end && role == Role::Client {
@@ -405,7 +405,7 @@ pub fn pair(data: &[u8]) {
                 client.local_failed |= client.conn.send_data(now, &v, &mut client.wire).is_err();
             }
             PairOp::ClientEnd => {
-                client.local_failed |= client.conn.send_end(now, &mut client.wire).is_err();
+                client.local_failed |= client.conn.send_end(now).is_err();
             }
             PairOp::Respond { status, length } => {
                 let resp = Response {
@@ -423,7 +423,7 @@ pub fn pair(data: &[u8]) {
                 server.local_failed |= server.conn.send_data(now, &v, &mut server.wire).is_err();
             }
             PairOp::ServerEnd => {
-                server.local_failed |= server.conn.send_end(now, &mut server.wire).is_err();
+                server.local_failed |= server.conn.send_end(now).is_err();
             }
             PairOp::ToServer(n) => deliver(&mut client, &mut server, n, now),
             PairOp::ToClient(n) => deliver(&mut server, &mut client, n, now),

@@ -91,7 +91,7 @@ impl PendingQueue {
 ///     keep_alive: false,
 /// };
 /// conn.send_request(now, &request, &mut out).unwrap();
-/// conn.send_end(now, &mut out).unwrap();
+/// conn.send_end(now).unwrap();
 /// assert_eq!(out, b"GET / HTTP/1.0\r\nHost: example.org\r\n\r\n");
 ///
 /// // A close-delimited HTTP/1.0 response: the body ends with the stream.
@@ -351,8 +351,10 @@ impl Connection {
     /// End the current outgoing message. A `Known` body that was not sent in full is a local
     /// error. For a server, this is when the next pipelined request may be parsed, or when the
     /// connection closes (HTTP/1.0 without keep-alive, close-delimited body, HTTP/0.9).
-    pub fn send_end(&mut self, now: Time, out: &mut Vec<u8>) -> Result<(), Error> {
-        let _ = out; // HTTP/1.0 framing never needs a trailer.
+    ///
+    /// It writes nothing: HTTP/1.0 framing (a length, or the end of the connection) never needs
+    /// a terminator, so it takes no output buffer.
+    pub fn send_end(&mut self, now: Time) -> Result<(), Error> {
         self.now = now;
         self.command(|c| {
             if let Writing::SendBody(body) = &c.state.writing {

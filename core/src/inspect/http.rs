@@ -109,7 +109,7 @@ impl Run<'_> {
         let sent = self
             .conn
             .send_request(Time::ZERO, &req, &mut self.sink)
-            .and_then(|()| self.conn.send_end(Time::ZERO, &mut self.sink));
+            .and_then(|()| self.conn.send_end(Time::ZERO));
         if sent.is_ok() {
             self.outstanding += 1;
         }
@@ -179,7 +179,7 @@ impl Run<'_> {
                 let sent = self
                     .conn
                     .send_response(Time::ZERO, &resp, &mut self.sink)
-                    .and_then(|()| self.conn.send_end(Time::ZERO, &mut self.sink));
+                    .and_then(|()| self.conn.send_end(Time::ZERO));
                 if let Err(e) = sent {
                     self.push(InspectEvent::Error {
                         status: e.status(),

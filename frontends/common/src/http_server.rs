@@ -397,7 +397,7 @@ impl HttpSession {
         }
         if sends_body {
             self.body = std::mem::replace(&mut reply.body, Body::None);
-        } else if self.conn.send_end(t, out).is_err() {
+        } else if self.conn.send_end(t).is_err() {
             self.failed = true;
         }
     }
@@ -444,7 +444,7 @@ impl HttpSession {
         };
         if finished {
             self.body = Body::None;
-            if self.conn.send_end(t, out).is_err() {
+            if self.conn.send_end(t).is_err() {
                 self.failed = true;
             }
         }

@@ -281,7 +281,7 @@ impl GetSession {
             .then(|| format!("{}>", head_text("> ", &head_bytes)));
         let mut request_done = false;
         if opts.body_len == 0 {
-            conn.send_end(t, &mut head_bytes).map_err(send_failure)?;
+            conn.send_end(t).map_err(send_failure)?;
             request_done = true;
         }
         Ok(GetSession {
@@ -669,7 +669,7 @@ impl GetSession {
         let mut result = self.conn.send_data(t, &self.scratch[..n], out);
         self.body_left -= n as u64;
         if result.is_ok() && self.body_left == 0 {
-            result = self.conn.send_end(t, out);
+            result = self.conn.send_end(t);
             self.request_done = true;
         }
         if let Err(e) = result {
