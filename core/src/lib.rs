@@ -21,7 +21,9 @@
 //! status a server should answer with. A failed connection stays failed.
 //!
 //! Events own their data as [`bytes::Bytes`] slices of the receive buffer: a header name, a value
-//! or a piece of body is never copied on the way out.
+//! or a piece of body is never copied on the way out (`portline_core::bytes` re-exports the
+//! crate). `poll_borrowed` gives the same events borrowing the buffer instead, with no
+//! allocation and no reference count per message.
 //!
 //! ## Example: a server connection answers one request
 //!

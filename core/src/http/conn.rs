@@ -99,7 +99,9 @@ impl PendingQueue {
 /// conn.receive_eof(now);
 /// let Ok(Progress::Event(Event::Response(head))) = conn.poll_event() else { panic!() };
 /// assert_eq!(head.status, 200);
-/// assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::Data("hello".into()))));
+/// // The payload is a `Bytes`; `portline_core::bytes` re-exports the crate.
+/// let hello = portline_core::bytes::Bytes::from_static(b"hello");
+/// assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::Data(hello))));
 /// assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
 /// assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 /// ```
