@@ -479,9 +479,7 @@ impl Connection {
         w::status_line(out, r.status, r.reason);
         w::fields(out, r.headers);
         if let Some(n) = length.filter(|_| r.status != 204) {
-            out.extend_from_slice(b"Content-Length: ");
-            w::push_u64(out, n);
-            out.extend_from_slice(b"\r\n");
+            w::content_length(out, n);
         }
         out.extend_from_slice(if keep_alive {
             b"Connection: keep-alive\r\n\r\n"
@@ -524,9 +522,7 @@ impl Connection {
         out.extend_from_slice(b" HTTP/1.0\r\n");
         w::fields(out, r.headers);
         if n > 0 || !matches!(r.method, "GET" | "HEAD") {
-            out.extend_from_slice(b"Content-Length: ");
-            w::push_u64(out, n);
-            out.extend_from_slice(b"\r\n");
+            w::content_length(out, n);
         }
         if r.keep_alive {
             out.extend_from_slice(b"Connection: keep-alive\r\n");
