@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use portline_core::Time;
-use portline_core::http::{BodyLength, Config, Connection, Event, Poll, Request, Role};
+use portline_core::http::{BodyLength, Config, Connection, Event, Progress, Request, Role};
 
 fn main() -> io::Result<ExitCode> {
     let mut args = std::env::args().skip(1);
@@ -39,25 +39,25 @@ fn main() -> io::Result<ExitCode> {
         keep_alive: false,
     };
     conn.send_request(now, &request, &mut out)?;
-    conn.send_end(now, &mut out)?;
+    conn.send_end(now)?;
     stream.write_all(&out)?;
 
     let (mut buf, mut status, mut stdout) = ([0u8; 8192], 0, io::stdout().lock());
     loop {
         match conn.poll_event()? {
-            Poll::Event(Event::Response(head)) if head.status >= 200 => {
+            Progress::Event(Event::Response(head)) if head.status >= 200 => {
                 let reason = String::from_utf8_lossy(&head.reason);
                 eprintln!("HTTP/{} {} {reason}", head.version.as_str(), head.status);
                 status = head.status;
             }
-            Poll::Event(Event::Data(piece)) => stdout.write_all(&piece)?,
-            Poll::Event(Event::EndOfMessage) if status != 0 => break,
-            Poll::Event(_) => {} // an interim 1xx head and its end
-            Poll::NeedData | Poll::Paused => match stream.read(&mut buf)? {
+            Progress::Event(Event::Data(piece)) => stdout.write_all(&piece)?,
+            Progress::Event(Event::EndOfMessage) if status != 0 => break,
+            Progress::Event(_) => {} // an interim 1xx head and its end
+            Progress::NeedData | Progress::Paused => match stream.read(&mut buf)? {
                 0 => conn.receive_eof(now),
                 n => conn.receive(now, &buf[..n]),
             },
-            Poll::Closed => break,
+            Progress::Closed => break,
         }
     }
     stdout.flush()?;

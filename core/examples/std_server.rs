@@ -17,7 +17,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use portline_core::Time;
-use portline_core::http::{BodyLength, Config, Connection, Event, Poll, Response, Role};
+use portline_core::http::{BodyLength, Config, Connection, Event, Progress, Response, Role};
 
 fn main() -> io::Result<()> {
     let addr = std::env::args().nth(1).unwrap_or("127.0.0.1:8080".into());
@@ -39,8 +39,8 @@ fn serve(mut stream: TcpStream, origin: Instant) -> io::Result<()> {
         // Drain every event the bytes so far make; answer each request when it is complete.
         loop {
             match conn.poll_event() {
-                Ok(Poll::Event(Event::Request(head))) => target = Some(head.target),
-                Ok(Poll::Event(Event::EndOfMessage)) => {
+                Ok(Progress::Event(Event::Request(head))) => target = Some(head.target),
+                Ok(Progress::Event(Event::EndOfMessage)) => {
                     let body = format!(
                         "you asked for {}\n",
                         String::from_utf8_lossy(&target.take().unwrap_or_default())
@@ -54,11 +54,15 @@ fn serve(mut stream: TcpStream, origin: Instant) -> io::Result<()> {
                     };
                     conn.send_response(now(), &response, &mut out)?;
                     conn.send_data(now(), body.as_bytes(), &mut out)?;
-                    conn.send_end(now(), &mut out)?;
+                    conn.send_end(now())?;
                 }
-                Ok(Poll::Event(_)) => {} // a request body, or ConnectionClosed (Closed follows)
-                Ok(Poll::NeedData | Poll::Paused | Poll::Closed) => break,
-                Err(e) => break conn.send_error(now(), &e, &mut out), // 400, 408, 413, ...; closes
+                Ok(Progress::Event(_)) => {} // a piece of a request body
+                Ok(Progress::NeedData | Progress::Paused | Progress::Closed) => break,
+                Err(e) => {
+                    // Answers 400, 408, 413, ... and closes (Err only if a response was started).
+                    let _ = conn.send_error(now(), &e, &mut out);
+                    break;
+                }
             }
         }
         stream.write_all(&out)?;

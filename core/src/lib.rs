@@ -9,9 +9,9 @@
 //! * **inputs** (`receive(now, bytes)`, `receive_eof(now)`, `handle_timeout(now)`) hand the core
 //!   what happened;
 //! * **outputs** (`poll_event()`, `poll_timeout()`) say what the core made of it. After any input,
-//!   drain `poll_event` until it returns something other than an event: [`http::Poll::NeedData`]
-//!   (read more), [`http::Poll::Paused`] (send the current response first) or
-//!   [`http::Poll::Closed`] (flush and close). Then arm a timer for `poll_timeout`;
+//!   drain `poll_event` until it returns something other than an event: [`http::Progress::NeedData`]
+//!   (read more), [`http::Progress::Paused`] (send the current response first) or
+//!   [`http::Progress::Closed`] (flush and close). Then arm a timer for `poll_timeout`;
 //! * **commands** (`send_response`, `send_data`, `send_end`, ...) append bytes to a buffer the
 //!   caller owns and writes to the socket;
 //! * **getters** (`wants_read`, `is_closed`, ...) answer questions.
@@ -21,24 +21,26 @@
 //! status a server should answer with. A failed connection stays failed.
 //!
 //! Events own their data as [`bytes::Bytes`] slices of the receive buffer: a header name, a value
-//! or a piece of body is never copied on the way out.
+//! or a piece of body is never copied on the way out (`portline_core::bytes` re-exports the
+//! crate). `poll_borrowed` gives the same events borrowing the buffer instead, with no
+//! allocation and no reference count per message.
 //!
 //! ## Example: a server connection answers one request
 //!
 //! ```
 //! use portline_core::Time;
-//! use portline_core::http::{BodyLength, Config, Connection, Event, Poll, Response, Role};
+//! use portline_core::http::{BodyLength, Config, Connection, Event, Progress, Response, Role};
 //!
 //! let now = Time::ZERO;
 //! let mut conn = Connection::new(Role::Server, Config::default(), now);
 //! conn.receive(now, b"GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
 //!
-//! let Ok(Poll::Event(Event::Request(req))) = conn.poll_event() else { panic!("no request") };
+//! let Ok(Progress::Event(Event::Request(req))) = conn.poll_event() else { panic!("no request") };
 //! assert_eq!(&req.target[..], b"/hello");
 //! assert!(req.keep_alive);
-//! assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+//! assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
 //! // The next pipelined request waits until this response is sent.
-//! assert_eq!(conn.poll_event(), Ok(Poll::Paused));
+//! assert_eq!(conn.poll_event(), Ok(Progress::Paused));
 //!
 //! let mut out = Vec::new();
 //! let response = Response {
@@ -49,7 +51,7 @@
 //! };
 //! conn.send_response(now, &response, &mut out).unwrap();
 //! conn.send_data(now, b"hello", &mut out).unwrap();
-//! conn.send_end(now, &mut out).unwrap();
+//! conn.send_end(now).unwrap();
 //! assert_eq!(
 //!     out,
 //!     b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\
@@ -57,10 +59,10 @@
 //! );
 //!
 //! // Kept alive: the connection waits for the next request, and closes after 5 idle seconds.
-//! assert_eq!(conn.poll_event(), Ok(Poll::NeedData));
+//! assert_eq!(conn.poll_event(), Ok(Progress::NeedData));
 //! let deadline = conn.poll_timeout().unwrap();
 //! conn.handle_timeout(deadline);
-//! assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+//! assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 //! ```
 //!
 //! ## The loop, shown: examples to read in order

@@ -16,6 +16,7 @@ const TARGETS: &[(&str, Body)] = &[
     ("http_server", fuzz::http::server),
     ("http_client", fuzz::http::client),
     ("http_pair", fuzz::http::pair),
+    ("http_grammar", fuzz::http::grammars),
 ];
 
 #[test]

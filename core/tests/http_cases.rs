@@ -1,11 +1,13 @@
 //! Table-driven parser cases. Each case runs three ways (h11's habit): the whole input at once,
 //! one byte at a time, and with trailing bytes after it that must be left alone. Every rejection
 //! listed in docs/HTTP.md has a case that checks its status hint, and the server's `send_error` reply
-//! is checked to carry that status.
+//! is checked to carry that status. The whole and byte-at-a-time runs are repeated through
+//! `poll_borrowed`, which must give the same events as `poll_event`.
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, Event, Poll, Request, Response, Role, Version,
+    BodyLength, Config, Connection, Event, EventRef, HeadersRef, Progress, Request, Response, Role,
+    Version,
 };
 
 #[derive(Clone, Copy)]
@@ -15,8 +17,9 @@ struct Case {
     /// Client role: the method of the requests sent before the response bytes arrive.
     method: &'static str,
     input: &'static [u8],
-    /// One line per event: `GET / 1.1 +ka Host:x`, `200 OK 1.1 Name:value`, `data:<text>`,
-    /// `end`, `peer-closed` (ConnectionClosed), `closed` (Poll::Closed), `error 400` / `error eof`.
+    /// One line per event: `GET / 1.1 +ka Host:x`, `200 OK 1.1 Name:value`,
+    /// `interim 100 Continue 1.1`, `switched 101 Switching Protocols 1.1`, `data:<text>`, `end`,
+    /// `closed` (Progress::Closed), `error 400` / `error eof`.
     expect: &'static [&'static str],
     /// Whether the trailing-bytes run applies (not for bodies read until close or truncated
     /// input, where more bytes change the meaning).
@@ -68,13 +71,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "1.0 keep-alive",
             input: b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-            expect: &["GET /a 1.0 +ka Connection:keep-alive", "end", "peer-closed", "closed"],
+            expect: &["GET /a 1.0 +ka Connection:keep-alive", "end", "closed"],
             ..S
         },
         Case {
             name: "1.1 persists by default",
             input: b"GET /x?y=1 HTTP/1.1\r\nHost: h\r\n\r\n",
-            expect: &["GET /x?y=1 1.1 +ka Host:h", "end", "peer-closed", "closed"],
+            expect: &["GET /x?y=1 1.1 +ka Host:h", "end", "closed"],
             ..S
         },
         Case {
@@ -86,7 +89,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "pipelined 1.1 requests answered in order",
             input: b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
-            expect: &["GET /1 1.1 +ka", "end", "GET /2 1.1 +ka", "end", "peer-closed", "closed"],
+            expect: &["GET /1 1.1 +ka", "end", "GET /2 1.1 +ka", "end", "closed"],
             ..S
         },
         Case {
@@ -98,7 +101,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "POST with Content-Length",
             input: b"POST /f HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
-            expect: &["POST /f 1.1 +ka Content-Length:5", "data:hello", "end", "peer-closed", "closed"],
+            expect: &["POST /f 1.1 +ka Content-Length:5", "data:hello", "end", "closed"],
             ..S
         },
         Case {
@@ -110,7 +113,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "chunked request with extension and trailer",
             input: b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n5;name=val\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
-            expect: &["POST / 1.1 +ka Transfer-Encoding:Chunked", "data:hello world", "end", "peer-closed", "closed"],
+            expect: &["POST / 1.1 +ka Transfer-Encoding:Chunked", "data:hello world", "end", "closed"],
             ..S
         },
         Case {
@@ -128,7 +131,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "higher 1.x minor is 1.1",
             input: b"GET / HTTP/1.7\r\n\r\n",
-            expect: &["GET / 1.1 +ka", "end", "peer-closed", "closed"],
+            expect: &["GET / 1.1 +ka", "end", "closed"],
             ..S
         },
         Case {
@@ -140,7 +143,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "HEAD request",
             input: b"HEAD /h HTTP/1.1\r\n\r\n",
-            expect: &["HEAD /h 1.1 +ka", "end", "peer-closed", "closed"],
+            expect: &["HEAD /h 1.1 +ka", "end", "closed"],
             ..S
         },
         // ----- rejected: server (docs/HTTP.md "Rejected by default") -----
@@ -215,13 +218,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "kept-alive responses",
             input: b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.0 404 Not Found\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nb",
-            expect: &["200 OK 1.1 Content-Length:1", "data:a", "end", "404 Not Found 1.0 Connection:keep-alive Content-Length:1", "data:b", "end", "peer-closed", "closed"],
+            expect: &["200 OK 1.1 Content-Length:1", "data:a", "end", "404 Not Found 1.0 Connection:keep-alive Content-Length:1", "data:b", "end", "closed"],
             ..C
         },
         Case {
             name: "chunked response",
             input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-            expect: &["200 OK 1.1 Transfer-Encoding:chunked", "data:abc", "end", "peer-closed", "closed"],
+            expect: &["200 OK 1.1 Transfer-Encoding:chunked", "data:abc", "end", "closed"],
             ..C
         },
         Case {
@@ -235,31 +238,43 @@ fn cases() -> Vec<Case> {
             name: "HEAD response has no body",
             method: "HEAD",
             input: b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
-            expect: &["200 OK 1.1 Content-Length:5", "end", "peer-closed", "closed"],
+            expect: &["200 OK 1.1 Content-Length:5", "end", "closed"],
             ..C
         },
         Case {
             name: "204 and 304 have no body",
             input: b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
-            expect: &["204 No Content 1.1", "end", "304 Not Modified 1.1 Content-Length:9", "end", "peer-closed", "closed"],
+            expect: &["204 No Content 1.1", "end", "304 Not Modified 1.1 Content-Length:9", "end", "closed"],
             ..C
         },
         Case {
             name: "1xx heads are reported, then the final one",
             input: b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-            expect: &["100 Continue 1.1", "200 OK 1.1 Content-Length:0", "end", "peer-closed", "closed"],
+            expect: &["interim 100 Continue 1.1", "200 OK 1.1 Content-Length:0", "end", "closed"],
+            ..C
+        },
+        Case {
+            name: "103 Early Hints is an interim event; the final response follows",
+            input: b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            expect: &["interim 103 Early Hints 1.1 Link:</s.css>", "200 OK 1.1 Content-Length:2", "data:ok", "end", "closed"],
+            ..C
+        },
+        Case {
+            name: "101 ends HTTP: the bytes after it are not parsed",
+            input: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+            expect: &["switched 101 Switching Protocols 1.1 Upgrade:websocket", "closed"],
             ..C
         },
         Case {
             name: "obs-fold in a response is unfolded",
             input: b"HTTP/1.1 200 OK\r\nX: a\r\n \t b\r\nContent-Length: 0\r\n\r\n",
-            expect: &["200 OK 1.1 X:a b Content-Length:0", "end", "peer-closed", "closed"],
+            expect: &["200 OK 1.1 X:a b Content-Length:0", "end", "closed"],
             ..C
         },
         Case {
             name: "empty reason phrase",
             input: b"HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\nHTTP/1.1 201\r\nContent-Length: 0\r\n\r\n",
-            expect: &["200  1.1 Content-Length:0", "end", "201  1.1 Content-Length:0", "end", "peer-closed", "closed"],
+            expect: &["200  1.1 Content-Length:0", "end", "201  1.1 Content-Length:0", "end", "closed"],
             ..C
         },
         Case { name: "status code too short", input: b"HTTP/1.1 20 OK\r\n\r\n", expect: E400, ..C },
@@ -314,7 +329,7 @@ enum Mode {
 const SERVER_TRAIL: &[u8] = b"GET /next HTTP/1.1\r\nX: y";
 const CLIENT_TRAIL: &[u8] = b"HTTP/1.1 200 OK\r\nX: y";
 
-fn headers_summary(h: &portline_core::http::Headers) -> String {
+fn headers_summary(h: HeadersRef<'_>) -> String {
     h.iter()
         .map(|(n, v)| {
             format!(
@@ -326,8 +341,82 @@ fn headers_summary(h: &portline_core::http::Headers) -> String {
         .collect()
 }
 
+fn response_line(
+    kind: &str,
+    status: u16,
+    reason: &[u8],
+    version: Version,
+    headers: HeadersRef<'_>,
+) -> String {
+    format!(
+        "{kind}{status} {} {}{}",
+        String::from_utf8_lossy(reason),
+        version.as_str(),
+        headers_summary(headers)
+    )
+}
+
+/// One event as the case table writes it (`data` is collected separately).
+enum Seen {
+    Data(Vec<u8>),
+    Line(String),
+}
+
+fn describe(e: &Event) -> Seen {
+    Seen::Line(match e {
+        Event::Request(r) => format!(
+            "{} {} {}{}{}",
+            r.method_str(),
+            String::from_utf8_lossy(&r.target),
+            r.version.as_str(),
+            if r.keep_alive { " +ka" } else { "" },
+            headers_summary(r.headers.fields())
+        ),
+        Event::Response(r) => response_line("", r.status, &r.reason, r.version, r.headers.fields()),
+        Event::Interim(r) => response_line(
+            "interim ",
+            r.status,
+            &r.reason,
+            r.version,
+            r.headers.fields(),
+        ),
+        Event::Switched(r) => response_line(
+            "switched ",
+            r.status,
+            &r.reason,
+            r.version,
+            r.headers.fields(),
+        ),
+        Event::EndOfMessage => "end".into(),
+        Event::Data(d) => return Seen::Data(d.to_vec()),
+    })
+}
+
+/// The borrowed event, written exactly as [`describe`] writes the owned one.
+fn describe_ref(e: &EventRef<'_>) -> Seen {
+    Seen::Line(match e {
+        EventRef::Request(r) => format!(
+            "{} {} {}{}{}",
+            String::from_utf8_lossy(r.method),
+            String::from_utf8_lossy(r.target),
+            r.version.as_str(),
+            if r.keep_alive { " +ka" } else { "" },
+            headers_summary(r.headers)
+        ),
+        EventRef::Response(r) => response_line("", r.status, r.reason, r.version, r.headers),
+        EventRef::Interim(r) => response_line("interim ", r.status, r.reason, r.version, r.headers),
+        EventRef::Switched(r) => {
+            response_line("switched ", r.status, r.reason, r.version, r.headers)
+        }
+        EventRef::EndOfMessage => "end".into(),
+        EventRef::Data(d) => return Seen::Data(d.to_vec()),
+    })
+}
+
 struct Run {
     conn: Connection,
+    /// Progress with `poll_borrowed` instead of `poll_event`.
+    borrowed: bool,
     log: Vec<String>,
     data: Vec<u8>,
     out: Vec<u8>,
@@ -346,32 +435,28 @@ impl Run {
     fn drain(&mut self) {
         let now = Time::ZERO;
         while !self.stopped {
-            match self.conn.poll_event() {
-                Ok(Poll::Event(Event::Data(d))) => self.data.extend_from_slice(&d),
-                Ok(Poll::Event(e)) => {
+            let polled = if self.borrowed {
+                self.conn.poll_borrowed().map(|p| match p {
+                    Progress::Event(e) => Progress::Event(describe_ref(&e)),
+                    Progress::NeedData => Progress::NeedData,
+                    Progress::Paused => Progress::Paused,
+                    Progress::Closed => Progress::Closed,
+                })
+            } else {
+                self.conn.poll_event().map(|p| match p {
+                    Progress::Event(e) => Progress::Event(describe(&e)),
+                    Progress::NeedData => Progress::NeedData,
+                    Progress::Paused => Progress::Paused,
+                    Progress::Closed => Progress::Closed,
+                })
+            };
+            match polled {
+                Ok(Progress::Event(Seen::Data(d))) => self.data.extend_from_slice(&d),
+                Ok(Progress::Event(Seen::Line(line))) => {
                     self.flush();
-                    let line = match &e {
-                        Event::Request(r) => format!(
-                            "{} {} {}{}{}",
-                            r.method_str(),
-                            String::from_utf8_lossy(&r.target),
-                            r.version.as_str(),
-                            if r.keep_alive { " +ka" } else { "" },
-                            headers_summary(&r.headers)
-                        ),
-                        Event::Response(r) => format!(
-                            "{} {} {}{}",
-                            r.status,
-                            String::from_utf8_lossy(&r.reason),
-                            r.version.as_str(),
-                            headers_summary(&r.headers)
-                        ),
-                        Event::EndOfMessage => "end".into(),
-                        Event::ConnectionClosed => "peer-closed".into(),
-                        Event::Data(_) => unreachable!("handled above"),
-                    };
+                    let end = line == "end";
                     self.log.push(line);
-                    if e == Event::EndOfMessage && self.conn.role() == Role::Server {
+                    if end && self.conn.role() == Role::Server {
                         let resp = Response {
                             status: 200,
                             reason: "OK",
@@ -380,11 +465,11 @@ impl Run {
                         };
                         self.conn.send_response(now, &resp, &mut self.out).unwrap();
                         self.conn.send_data(now, b"ok", &mut self.out).unwrap();
-                        self.conn.send_end(now, &mut self.out).unwrap();
+                        self.conn.send_end(now).unwrap();
                     }
                 }
-                Ok(Poll::NeedData | Poll::Paused) => return,
-                Ok(Poll::Closed) => {
+                Ok(Progress::NeedData | Progress::Paused) => return,
+                Ok(Progress::Closed) => {
                     self.flush();
                     self.log.push("closed".into());
                     self.stopped = true;
@@ -397,7 +482,7 @@ impl Run {
                     assert_eq!(self.conn.poll_event(), Err(e.clone()));
                     if self.conn.role() == Role::Server {
                         let mut reply = Vec::new();
-                        self.conn.send_error(now, &e, &mut reply);
+                        self.conn.send_error(now, &e, &mut reply).unwrap();
                         match e.status() {
                             Some(s) => assert!(
                                 reply.starts_with(format!("HTTP/1.0 {s} ").as_bytes()),
@@ -416,9 +501,16 @@ impl Run {
 }
 
 fn run(case: &Case, mode: Mode) -> (Vec<String>, Connection) {
+    let (log, conn, _) = run_with(case, mode, false);
+    (log, conn)
+}
+
+/// The events, the connection, and how many events came before the end of stream was fed.
+fn run_with(case: &Case, mode: Mode, borrowed: bool) -> (Vec<String>, Connection, usize) {
     let now = Time::ZERO;
     let mut run = Run {
         conn: Connection::new(case.role, (case.config)(), now),
+        borrowed,
         log: Vec::new(),
         data: Vec::new(),
         out: Vec::new(),
@@ -441,7 +533,7 @@ fn run(case: &Case, mode: Mode) -> (Vec<String>, Connection) {
                 keep_alive: true,
             };
             run.conn.send_request(now, &req, &mut run.out).unwrap();
-            run.conn.send_end(now, &mut run.out).unwrap();
+            run.conn.send_end(now).unwrap();
         }
     }
     if mode == Mode::Trailing {
@@ -462,12 +554,14 @@ fn run(case: &Case, mode: Mode) -> (Vec<String>, Connection) {
         run.conn.receive(now, chunk);
         run.drain();
     }
+    run.flush();
+    let before_eof = run.log.len();
     if mode != Mode::Trailing && !run.stopped {
         run.conn.receive_eof(now);
         run.drain();
     }
     run.flush();
-    (run.log, run.conn)
+    (run.log, run.conn, before_eof)
 }
 
 fn matches(got: &[String], expect: &[&str]) -> bool {
@@ -486,7 +580,7 @@ fn cases_whole_bytewise_and_with_trailing_bytes() {
     let mut failures = Vec::new();
     let all = cases();
     for case in &all {
-        let (whole, _) = run(case, Mode::Whole);
+        let (whole, _, before_eof) = run_with(case, Mode::Whole, false);
         if !matches(&whole, case.expect) {
             failures.push(format!(
                 "{}: whole: got {whole:?}, want {:?}",
@@ -501,14 +595,21 @@ fn cases_whole_bytewise_and_with_trailing_bytes() {
                 case.name
             ));
         }
+        for mode in [Mode::Whole, Mode::Bytewise] {
+            let (borrowed, _, _) = run_with(case, mode, true);
+            if borrowed != whole {
+                failures.push(format!(
+                    "{}: poll_borrowed {mode:?} {borrowed:?} != poll_event {whole:?}",
+                    case.name
+                ));
+            }
+        }
         if !case.trail {
             continue;
         }
         let (trailing, conn) = run(case, Mode::Trailing);
-        let mut want: Vec<String> = whole.clone();
-        if want.ends_with(&["peer-closed".to_string(), "closed".to_string()]) {
-            want.truncate(want.len() - 2);
-        }
+        // Without the end of stream, what the peer's end caused does not happen.
+        let want = whole[..before_eof].to_vec();
         if trailing != want {
             failures.push(format!("{}: trailing {trailing:?} != {want:?}", case.name));
         }
@@ -550,11 +651,11 @@ fn simple_request_answer_is_the_body_alone() {
     let now = Time::ZERO;
     let mut conn = Connection::new(Role::Server, Config::default(), now);
     conn.receive(now, b"GET /\r\n");
-    let Ok(Poll::Event(Event::Request(r))) = conn.poll_event() else {
+    let Ok(Progress::Event(Event::Request(r))) = conn.poll_event() else {
         panic!("no request")
     };
     assert_eq!(r.version, Version::Http09);
-    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
     let mut out = Vec::new();
     let resp = Response {
         status: 200,
@@ -564,9 +665,9 @@ fn simple_request_answer_is_the_body_alone() {
     };
     conn.send_response(now, &resp, &mut out).unwrap();
     conn.send_data(now, b"<p>hi</p>", &mut out).unwrap();
-    conn.send_end(now, &mut out).unwrap();
+    conn.send_end(now).unwrap();
     assert_eq!(out, b"<p>hi</p>");
-    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+    assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 }
 
 #[test]
@@ -576,9 +677,9 @@ fn head_response_writes_no_body_but_announces_the_length() {
     conn.receive(now, b"HEAD / HTTP/1.0\r\n\r\n");
     assert!(matches!(
         conn.poll_event(),
-        Ok(Poll::Event(Event::Request(_)))
+        Ok(Progress::Event(Event::Request(_)))
     ));
-    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
     let mut out = Vec::new();
     let resp = Response {
         status: 200,
@@ -588,7 +689,7 @@ fn head_response_writes_no_body_but_announces_the_length() {
     };
     conn.send_response(now, &resp, &mut out).unwrap();
     conn.send_data(now, b"abc", &mut out).unwrap();
-    conn.send_end(now, &mut out).unwrap();
+    conn.send_end(now).unwrap();
     assert_eq!(
         out,
         b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\n"
@@ -600,9 +701,9 @@ fn unknown_length_response_closes_even_when_keep_alive_was_asked() {
     let now = Time::ZERO;
     let mut conn = Connection::new(Role::Server, Config::default(), now);
     conn.receive(now, b"GET / HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
-    assert!(matches!(conn.poll_event(), Ok(Poll::Event(Event::Request(r))) if r.keep_alive));
-    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
-    assert_eq!(conn.poll_event(), Ok(Poll::Paused));
+    assert!(matches!(conn.poll_event(), Ok(Progress::Event(Event::Request(r))) if r.keep_alive));
+    assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Progress::Paused));
     let mut out = Vec::new();
     let resp = Response {
         status: 200,
@@ -612,9 +713,9 @@ fn unknown_length_response_closes_even_when_keep_alive_was_asked() {
     };
     conn.send_response(now, &resp, &mut out).unwrap();
     conn.send_data(now, b"x", &mut out).unwrap();
-    conn.send_end(now, &mut out).unwrap();
+    conn.send_end(now).unwrap();
     assert_eq!(out, b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nx");
-    assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+    assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 }
 
 #[test]
@@ -625,7 +726,7 @@ fn send_error_writes_a_minimal_reply() {
     let err = conn.poll_event().unwrap_err();
     assert_eq!(err.status(), Some(505));
     let mut out = Vec::new();
-    conn.send_error(now, &err, &mut out);
+    conn.send_error(now, &err, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.starts_with("HTTP/1.0 505 HTTP Version Not Supported\r\n"),
@@ -646,15 +747,77 @@ fn paused_input_stays_bounded() {
     conn.receive(now, b"GET / HTTP/1.1\r\n\r\n");
     assert!(matches!(
         conn.poll_event(),
-        Ok(Poll::Event(Event::Request(_)))
+        Ok(Progress::Event(Event::Request(_)))
     ));
-    assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
     let mut fed = 0;
     while conn.wants_read() {
         conn.receive(now, b"GET /more HTTP/1.1\r\n\r\n");
         fed += 1;
-        assert_eq!(conn.poll_event(), Ok(Poll::Paused));
+        assert_eq!(conn.poll_event(), Ok(Progress::Paused));
         assert!(fed < 10_000, "wants_read never turned false");
     }
     assert!(conn.buffered() <= max + 64);
+}
+
+#[test]
+fn after_101_the_caller_takes_the_remaining_bytes_back() {
+    let now = Time::ZERO;
+    let mut conn = Connection::new(Role::Client, Config::default(), now);
+    let mut out = Vec::new();
+    let req = Request {
+        method: "GET",
+        target: "/chat",
+        headers: &[("Upgrade", b"websocket")],
+        body: BodyLength::Known(0),
+        keep_alive: true,
+    };
+    conn.send_request(now, &req, &mut out).unwrap();
+    conn.send_end(now).unwrap();
+    conn.receive(
+        now,
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05he",
+    );
+    let Ok(Progress::Event(Event::Switched(head))) = conn.poll_event() else {
+        panic!("no 101")
+    };
+    assert_eq!(head.status, 101);
+    assert_eq!(conn.poll_event(), Ok(Progress::Closed));
+    assert!(conn.is_closed());
+    // Bytes that arrive later are kept for the caller too, never parsed as HTTP.
+    conn.receive(now, b"llo");
+    assert_eq!(conn.poll_event(), Ok(Progress::Closed));
+    assert_eq!(&conn.take_remaining()[..], b"\x81\x05hello");
+    assert_eq!(conn.buffered(), 0);
+    assert!(conn.send_request(now, &req, &mut out).is_err());
+}
+
+#[test]
+fn send_error_is_a_local_error_once_a_response_was_started() {
+    let now = Time::ZERO;
+    let mut conn = Connection::new(Role::Server, Config::default(), now);
+    conn.receive(now, b"GET / HTTP/1.1\r\n\r\n");
+    assert!(matches!(
+        conn.poll_event(),
+        Ok(Progress::Event(Event::Request(_)))
+    ));
+    let mut out = Vec::new();
+    let ok = Response {
+        status: 200,
+        reason: "OK",
+        headers: &[],
+        body: BodyLength::Known(10),
+    };
+    conn.send_response(now, &ok, &mut out).unwrap();
+    let written = out.len();
+    // A peer error from another connection (errors are made by connections only).
+    let mut other = Connection::new(Role::Server, Config::default(), now);
+    other.receive(now, b"GET / HTTP/3.0\r\n\r\n");
+    let peer_error = other.poll_event().unwrap_err();
+    let e = conn.send_error(now, &peer_error, &mut out).unwrap_err();
+    assert_eq!(e.kind(), portline_core::http::ErrorKind::LocalMisuse);
+    assert_eq!(out.len(), written, "nothing after the started response");
+    assert!(conn.is_closed());
+    let mut client = Connection::new(Role::Client, Config::default(), now);
+    assert!(client.send_error(now, &peer_error, &mut out).is_err());
 }

@@ -4,7 +4,7 @@
 use portline_core::Time;
 use portline_core::http::interop::{ConvertError, RequestFields, ResponseFields};
 use portline_core::http::{
-    BodyLength, Config, Connection, Event, Poll, RequestHead, ResponseHead, Role,
+    BodyLength, Config, Connection, Event, Progress, RequestHead, ResponseHead, Role,
 };
 
 const NOW: Time = Time::ZERO;
@@ -14,7 +14,7 @@ fn parse_request(bytes: &[u8]) -> RequestHead {
     let mut conn = Connection::new(Role::Server, Config::default(), NOW);
     conn.receive(NOW, bytes);
     match conn.poll_event() {
-        Ok(Poll::Event(Event::Request(head))) => head,
+        Ok(Progress::Event(Event::Request(head))) => head,
         other => panic!(
             "no request head for {:?}: {other:?}",
             String::from_utf8_lossy(bytes)
@@ -33,10 +33,10 @@ fn parse_response(bytes: &[u8]) -> ResponseHead {
         keep_alive: false,
     };
     conn.send_request(NOW, &request, &mut Vec::new()).unwrap();
-    conn.send_end(NOW, &mut Vec::new()).unwrap();
+    conn.send_end(NOW).unwrap();
     conn.receive(NOW, bytes);
     match conn.poll_event() {
-        Ok(Poll::Event(Event::Response(head))) => head,
+        Ok(Progress::Event(Event::Response(head))) => head,
         other => panic!("no response head: {other:?}"),
     }
 }
@@ -152,7 +152,7 @@ fn requests_round_trip_through_both_roles() {
         .send_request(NOW, &fields.request(), &mut wire)
         .unwrap();
     client.send_data(NOW, original.body(), &mut wire).unwrap();
-    client.send_end(NOW, &mut wire).unwrap();
+    client.send_end(NOW).unwrap();
     let text = String::from_utf8(wire.clone()).unwrap();
     assert!(
         text.starts_with("PUT /items/7?rev=2 HTTP/1.0\r\nHost: example.org:8080\r\n"),
@@ -191,15 +191,18 @@ fn responses_round_trip_through_both_roles() {
     server.receive(NOW, b"POST /items HTTP/1.0\r\n\r\n");
     assert!(matches!(
         server.poll_event(),
-        Ok(Poll::Event(Event::Request(_)))
+        Ok(Progress::Event(Event::Request(_)))
     ));
-    assert_eq!(server.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+    assert_eq!(
+        server.poll_event(),
+        Ok(Progress::Event(Event::EndOfMessage))
+    );
     let fields = ResponseFields::new(&original, BodyLength::Known(0)).unwrap();
     let mut wire = Vec::new();
     server
         .send_response(NOW, &fields.response(), &mut wire)
         .unwrap();
-    server.send_end(NOW, &mut wire).unwrap();
+    server.send_end(NOW).unwrap();
     assert!(wire.starts_with(b"HTTP/1.0 201 Created\r\nlocation: /items/8\r\n"));
 
     let again = parse_response(&wire).to_http().unwrap();

@@ -3,7 +3,7 @@
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, Event, Poll, Request, Response, Role, Version,
+    BodyLength, Config, Connection, Event, Progress, Request, Response, Role, Version,
 };
 use proptest::prelude::*;
 
@@ -63,8 +63,8 @@ fn drain(
             }
         };
         match conn.poll_event() {
-            Ok(Poll::Event(Event::Data(d))) => data.extend_from_slice(&d),
-            Ok(Poll::Event(e)) => {
+            Ok(Progress::Event(Event::Data(d))) => data.extend_from_slice(&d),
+            Ok(Progress::Event(e)) => {
                 flush(log, data);
                 log.push(format!("{e:?}"));
                 if e == Event::EndOfMessage && conn.role() == Role::Server {
@@ -75,11 +75,11 @@ fn drain(
                         body: BodyLength::Known(0),
                     };
                     conn.send_response(now, &resp, out).expect("in order");
-                    conn.send_end(now, out).expect("in order");
+                    conn.send_end(now).expect("in order");
                 }
             }
-            Ok(Poll::NeedData | Poll::Paused) => return false,
-            Ok(Poll::Closed) => {
+            Ok(Progress::NeedData | Progress::Paused) => return false,
+            Ok(Progress::Closed) => {
                 flush(log, data);
                 log.push("closed".into());
                 return true;
@@ -107,7 +107,7 @@ fn events(role: Role, input: &[u8], cuts: &[usize], client_requests: usize) -> V
             keep_alive: true,
         };
         conn.send_request(now, &req, &mut out).expect("idle client");
-        conn.send_end(now, &mut out).expect("empty body");
+        conn.send_end(now).expect("empty body");
     }
     let (mut log, mut data) = (Vec::new(), Vec::new());
     let mut start = 0;
@@ -202,11 +202,11 @@ proptest! {
         let req = Request { method: &method, target: &target, headers: &fields, body: BodyLength::Known(body.len() as u64), keep_alive };
         client.send_request(now, &req, &mut wire).unwrap();
         client.send_data(now, &body, &mut wire).unwrap();
-        client.send_end(now, &mut wire).unwrap();
+        client.send_end(now).unwrap();
 
         let mut server = Connection::new(Role::Server, Config::default(), now);
         server.receive(now, &wire);
-        let Ok(Poll::Event(Event::Request(r))) = server.poll_event() else { panic!("no request") };
+        let Ok(Progress::Event(Event::Request(r))) = server.poll_event() else { panic!("no request") };
         prop_assert_eq!(r.method_str(), method.as_str());
         prop_assert_eq!(&r.target[..], target.as_bytes());
         prop_assert_eq!(r.version, Version::Http10);
@@ -219,13 +219,13 @@ proptest! {
         let mut got_body = Vec::new();
         loop {
             match server.poll_event() {
-                Ok(Poll::Event(Event::Data(d))) => got_body.extend_from_slice(&d),
-                Ok(Poll::Event(Event::EndOfMessage)) => break,
+                Ok(Progress::Event(Event::Data(d))) => got_body.extend_from_slice(&d),
+                Ok(Progress::Event(Event::EndOfMessage)) => break,
                 other => panic!("unexpected {other:?}"),
             }
         }
         prop_assert_eq!(got_body, body);
-        prop_assert_eq!(server.poll_event(), Ok(Poll::Paused));
+        prop_assert_eq!(server.poll_event(), Ok(Progress::Paused));
     }
 
     #[test]
@@ -241,11 +241,11 @@ proptest! {
         let mut wire = Vec::new();
         let req = Request { method: "GET", target: "/", headers: &[], body: BodyLength::Known(0), keep_alive: true };
         client.send_request(now, &req, &mut wire).unwrap();
-        client.send_end(now, &mut wire).unwrap();
+        client.send_end(now).unwrap();
         let mut server = Connection::new(Role::Server, Config::default(), now);
         server.receive(now, &wire);
-        prop_assert!(matches!(server.poll_event(), Ok(Poll::Event(Event::Request(_)))));
-        prop_assert_eq!(server.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+        prop_assert!(matches!(server.poll_event(), Ok(Progress::Event(Event::Request(_)))));
+        prop_assert_eq!(server.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
 
         let fields: Vec<(&str, &[u8])> = hs.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
         let length = if known { BodyLength::Known(body.len() as u64) } else { BodyLength::Unknown };
@@ -253,11 +253,11 @@ proptest! {
         let mut back = Vec::new();
         server.send_response(now, &resp, &mut back).unwrap();
         server.send_data(now, &body, &mut back).unwrap();
-        server.send_end(now, &mut back).unwrap();
+        server.send_end(now).unwrap();
 
         client.receive(now, &back);
         client.receive_eof(now);
-        let Ok(Poll::Event(Event::Response(r))) = client.poll_event() else { panic!("no response") };
+        let Ok(Progress::Event(Event::Response(r))) = client.poll_event() else { panic!("no response") };
         prop_assert_eq!(r.status, status);
         prop_assert_eq!(&r.reason[..], reason.as_bytes());
         let got: Vec<(Vec<u8>, Vec<u8>)> = r.headers.iter()
@@ -269,8 +269,8 @@ proptest! {
         let mut got_body = Vec::new();
         loop {
             match client.poll_event() {
-                Ok(Poll::Event(Event::Data(d))) => got_body.extend_from_slice(&d),
-                Ok(Poll::Event(Event::EndOfMessage)) => break,
+                Ok(Progress::Event(Event::Data(d))) => got_body.extend_from_slice(&d),
+                Ok(Progress::Event(Event::EndOfMessage)) => break,
                 other => panic!("unexpected {other:?}"),
             }
         }

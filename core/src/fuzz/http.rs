@@ -6,13 +6,17 @@
 //! * memory stays bounded: while the driver only reads when [`Connection::wants_read`] says so,
 //!   the connection never buffers more than the head limit plus the chunk-size line bound plus
 //!   one read;
-//! * ([`pair`]) whatever one core writes, the other core parses without a syntax error.
+//! * ([`pair`]) whatever one core writes, the other core parses without a syntax error;
+//! * ([`grammars`]) the two grammars of a response head agree: the hand-written resumable
+//!   parser every head goes through, and the `nom` parser that reads a head again after its
+//!   obs-fold lines were unfolded.
 
 use std::time::Duration;
 
 use crate::Time;
 use crate::http::{
-    BodyLength, Config, Connection, ErrorKind, Event, Fault, Poll, Request, Response, Role,
+    BodyLength, Config, Connection, ErrorKind, Event, Fault, HeadParser, Progress, Request,
+    Response, ResponseOutcome, Role, Rules, StartLine, Version, parse_response, unfold,
 };
 
 /// Statuses a peer error may suggest (docs/HTTP.md).
@@ -68,7 +72,7 @@ fn drive(role: Role, input: &[u8], chunk: usize, head: bool) -> Vec<String> {
             keep_alive: true,
         };
         conn.send_request(now, &req, sink)
-            .and_then(|()| conn.send_end(now, sink))
+            .and_then(|()| conn.send_end(now))
             .expect("an idle kept-alive client may send");
     };
     loop {
@@ -94,8 +98,8 @@ fn drive(role: Role, input: &[u8], chunk: usize, head: bool) -> Vec<String> {
         }
         loop {
             match conn.poll_event() {
-                Ok(Poll::Event(Event::Data(d))) => data.extend_from_slice(&d),
-                Ok(Poll::Event(e)) => {
+                Ok(Progress::Event(Event::Data(d))) => data.extend_from_slice(&d),
+                Ok(Progress::Event(e)) => {
                     if !data.is_empty() {
                         log.push(format!("data {:?}", std::mem::take(&mut data)));
                     }
@@ -109,7 +113,7 @@ fn drive(role: Role, input: &[u8], chunk: usize, head: bool) -> Vec<String> {
                             body: BodyLength::Known(0),
                         };
                         conn.send_response(now, &resp, &mut sink)
-                            .and_then(|()| conn.send_end(now, &mut sink))
+                            .and_then(|()| conn.send_end(now))
                             .expect("a request that ended can be answered");
                     }
                     if end && role == Role::Client {
@@ -121,8 +125,8 @@ fn drive(role: Role, input: &[u8], chunk: usize, head: bool) -> Vec<String> {
                         }
                     }
                 }
-                Ok(Poll::NeedData | Poll::Paused) => break,
-                Ok(Poll::Closed) => {
+                Ok(Progress::NeedData | Progress::Paused) => break,
+                Ok(Progress::Closed) => {
                     if !data.is_empty() {
                         log.push(format!("data {:?}", std::mem::take(&mut data)));
                     }
@@ -320,14 +324,14 @@ impl Side {
     fn drain(&mut self, peer_injected: bool) {
         loop {
             match self.conn.poll_event() {
-                Ok(Poll::Event(_)) => {
+                Ok(Progress::Event(_)) => {
                     assert!(!self.closed, "event after Closed");
                 }
-                Ok(Poll::NeedData | Poll::Paused) => {
+                Ok(Progress::NeedData | Progress::Paused) => {
                     assert!(!self.closed, "NeedData after Closed");
                     return;
                 }
-                Ok(Poll::Closed) => {
+                Ok(Progress::Closed) => {
                     self.closed = true;
                     return;
                 }
@@ -401,7 +405,7 @@ pub fn pair(data: &[u8]) {
                 client.local_failed |= client.conn.send_data(now, &v, &mut client.wire).is_err();
             }
             PairOp::ClientEnd => {
-                client.local_failed |= client.conn.send_end(now, &mut client.wire).is_err();
+                client.local_failed |= client.conn.send_end(now).is_err();
             }
             PairOp::Respond { status, length } => {
                 let resp = Response {
@@ -419,7 +423,7 @@ pub fn pair(data: &[u8]) {
                 server.local_failed |= server.conn.send_data(now, &v, &mut server.wire).is_err();
             }
             PairOp::ServerEnd => {
-                server.local_failed |= server.conn.send_end(now, &mut server.wire).is_err();
+                server.local_failed |= server.conn.send_end(now).is_err();
             }
             PairOp::ToServer(n) => deliver(&mut client, &mut server, n, now),
             PairOp::ToClient(n) => deliver(&mut server, &mut client, n, now),
@@ -467,6 +471,90 @@ fn deliver(from: &mut Side, to: &mut Side, n: usize, now: Time) {
     let n = n.min(from.wire.len());
     let bytes: Vec<u8> = from.wire.drain(..n).collect();
     to.conn.receive(now, &bytes);
+}
+
+/// What a head grammar made of a response head: everything the connection uses.
+type Parsed = (Version, u16, (usize, usize), Vec<[u32; 4]>, String);
+
+/// The hand-written resumable parser on a complete response head (`None`: it rejected it, or it
+/// has obs-fold lines, which only the unfolding path reads).
+fn by_hand(head: &[u8], rules: &Rules) -> Option<Result<Parsed, ()>> {
+    match HeadParser::default().advance(head, rules) {
+        Ok(Some(h)) if h.folded => None,
+        Ok(Some(h)) => {
+            assert_eq!(h.len, head.len(), "the head ends at its blank line");
+            let StartLine::Status {
+                version,
+                status,
+                reason,
+            } = h.start
+            else {
+                panic!("a response head has a status line")
+            };
+            Some(Ok((
+                version,
+                status,
+                reason,
+                h.spans,
+                format!("{:?}", h.framing),
+            )))
+        }
+        Ok(None) => panic!("a complete head is not incomplete"),
+        Err(_) => Some(Err(())),
+    }
+}
+
+/// The `nom` parser on the same head.
+fn by_nom(head: &[u8], max_headers: usize) -> Option<Result<Parsed, ()>> {
+    match parse_response(head, false, max_headers) {
+        Ok(ResponseOutcome::Parsed(r)) => Some(Ok((
+            r.version,
+            r.status,
+            r.reason,
+            r.spans,
+            format!("{:?}", r.framing),
+        ))),
+        Ok(ResponseOutcome::NeedsUnfold) => None,
+        Err(_) => Some(Err(())),
+    }
+}
+
+/// One grammar per construct, or proof that the two agree: a response head (the input up to
+/// its first blank line, CRLF line ends) is parsed by the hand-written parser and by the `nom`
+/// parser; they must accept the same heads with the same status line, field spans and framing
+/// fields, and reject the same heads. A head with obs-fold is unfolded first, as the
+/// connection does, and the unfolded head is held to the same agreement.
+pub fn grammars(data: &[u8]) {
+    let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return;
+    };
+    let head = &data[..end + 4];
+    let max_headers = 16;
+    let rules = Rules {
+        request: false,
+        bare_lf: false,
+        http09: false,
+        max_head: head.len() + 1,
+        max_headers,
+        max_target: head.len() + 1,
+    };
+    let hand = by_hand(head, &rules);
+    let nom = by_nom(head, max_headers);
+    match (hand, nom) {
+        (Some(a), Some(b)) => assert_eq!(a, b, "{:?}", String::from_utf8_lossy(head)),
+        // obs-fold: both see it (or one rejects earlier, which the unfolded pass checks).
+        (None, _) | (_, None) => {
+            let unfolded = unfold(head);
+            let rules = Rules {
+                max_head: unfolded.len() + 1,
+                ..rules
+            };
+            if let (Some(a), Some(b)) = (by_hand(&unfolded, &rules), by_nom(&unfolded, max_headers))
+            {
+                assert_eq!(a, b, "unfolded {:?}", String::from_utf8_lossy(&unfolded));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

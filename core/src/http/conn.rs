@@ -2,25 +2,22 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
-use super::chunked::{ChunkPoll, Chunked};
+use super::chunked::ChunkPoll;
 use super::error::{ErrorKind, Fault};
-use super::event::{Event, Headers, RequestHead, ResponseHead, Version};
+use super::event::{
+    Event, EventRef, Headers, HeadersRef, RequestHead, RequestRef, ResponseHead, ResponseRef,
+    Version,
+};
 use super::parse::{self, Head, HeadParser, ResponseOutcome, Rules, StartLine, bad, peer};
-use super::state::{BodyReader, BodyWriter, Exchange, Next, Reading, State, Step, Writing};
+use super::state::{
+    BodyReader, BodyWriter, Exchange, Incoming, Next, Phase, Reading, Role, State, Step, Writing,
+    body_and_persistence,
+};
 use super::write::{self as w, BodyLength};
-use super::{Config, Error, Poll, Request, Response};
+use super::{Config, Error, Progress, Request, Response};
 use crate::Time;
-
-/// Which end of the connection this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Receives requests, sends responses.
-    Server,
-    /// Sends requests, receives responses.
-    Client,
-}
 
 /// A request the client sent whose response has not been read yet.
 #[derive(Debug, Clone, Copy)]
@@ -71,17 +68,17 @@ impl PendingQueue {
 /// then the connection closes cleanly). A client connection has no timers: how long to wait for a
 /// response is the application's choice, so `poll_timeout` returns `None` for it.
 ///
-/// How a connection ends: [`Event::ConnectionClosed`] when the peer's end of stream arrives
-/// between messages, then [`Poll::Closed`]; [`Poll::Closed`] alone when this side decided (a
-/// response that does not keep the connection, the idle timeout, a body read until close that
-/// ended). An `Err` from `poll_event` is sticky: answer it with [`Connection::send_error`] (server)
-/// and close.
+/// How a connection ends: one signal, [`Progress::Closed`], whoever ended it (the peer's end of
+/// stream between messages, a response that does not keep the connection, the idle timeout, a
+/// body read until close that ended, a 101 response). An `Err` from `poll_event` is sticky:
+/// answer it with [`Connection::send_error`] (server) and close. Both are the connection's
+/// phase in `state.rs`, which [`Connection::is_closed`] reads without polling.
 ///
 /// A client reads a response (the server role is shown in the crate documentation):
 ///
 /// ```
 /// use portline_core::Time;
-/// use portline_core::http::{BodyLength, Config, Connection, Event, Poll, Request, Role};
+/// use portline_core::http::{BodyLength, Config, Connection, Event, Progress, Request, Role};
 ///
 /// let now = Time::ZERO;
 /// let mut conn = Connection::new(Role::Client, Config::default(), now);
@@ -94,17 +91,19 @@ impl PendingQueue {
 ///     keep_alive: false,
 /// };
 /// conn.send_request(now, &request, &mut out).unwrap();
-/// conn.send_end(now, &mut out).unwrap();
+/// conn.send_end(now).unwrap();
 /// assert_eq!(out, b"GET / HTTP/1.0\r\nHost: example.org\r\n\r\n");
 ///
 /// // A close-delimited HTTP/1.0 response: the body ends with the stream.
 /// conn.receive(now, b"HTTP/1.0 200 OK\r\n\r\nhello");
 /// conn.receive_eof(now);
-/// let Ok(Poll::Event(Event::Response(head))) = conn.poll_event() else { panic!() };
+/// let Ok(Progress::Event(Event::Response(head))) = conn.poll_event() else { panic!() };
 /// assert_eq!(head.status, 200);
-/// assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::Data("hello".into()))));
-/// assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
-/// assert_eq!(conn.poll_event(), Ok(Poll::Closed));
+/// // The payload is a `Bytes`; `portline_core::bytes` re-exports the crate.
+/// let hello = portline_core::bytes::Bytes::from_static(b"hello");
+/// assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::Data(hello))));
+/// assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
+/// assert_eq!(conn.poll_event(), Ok(Progress::Closed));
 /// ```
 #[derive(Debug)]
 pub struct Connection {
@@ -112,6 +111,15 @@ pub struct Connection {
     config: Config,
     /// Received bytes not yet handed out.
     buf: BytesMut,
+    /// Bytes at the front of `buf` that `poll_borrowed` handed out: dropped on the next call.
+    consumed: usize,
+    /// The spans of the last head parsed (lent to `parser` while it parses the next one, so
+    /// that a kept-alive connection reuses one `Vec`).
+    spans: Vec<[u32; 4]>,
+    /// The last response head with obs-fold, unfolded (it is not a slice of `buf`).
+    unfolded: Vec<u8>,
+    /// The last chunked `Data` handed out by `poll_borrowed`.
+    chunk: Bytes,
     /// How far the head at the front of `buf` has been parsed.
     parser: HeadParser,
     state: State,
@@ -119,12 +127,6 @@ pub struct Connection {
     pending: PendingQueue,
     /// Body bytes of the incoming message so far (for `Limits::max_body`).
     body_seen: u64,
-    /// The peer closed its sending side.
-    eof: bool,
-    /// Nothing more will be delivered: `poll_event` returns `Poll::Closed`.
-    closed: bool,
-    /// The sticky error.
-    error: Option<Error>,
     /// The latest time passed to any input or command.
     now: Time,
     /// Server: when the connection last became idle (creation, or a `send_end` that kept it).
@@ -144,13 +146,14 @@ impl Connection {
             role,
             config,
             buf: BytesMut::new(),
+            consumed: 0,
+            spans: Vec::new(),
+            unfolded: Vec::new(),
+            chunk: Bytes::new(),
             parser: HeadParser::default(),
             state: State::new(),
             pending: PendingQueue::default(),
             body_seen: 0,
-            eof: false,
-            closed: false,
-            error: None,
             now,
             idle_since: now,
             head_since: None,
@@ -176,20 +179,30 @@ impl Connection {
     pub fn wants_read(&self) -> bool {
         // While a body is read, `poll_event` drains the buffer down to one chunk-size line or
         // trailer line at most; elsewhere unparsed input is bounded by the head limit.
-        !self.is_closed()
-            && !self.eof
-            && (self.buf.len() <= self.config.limits.max_head
+        self.state.is_open()
+            && !self.state.peer_eof()
+            && (self.unread() <= self.config.limits.max_head
                 || matches!(self.state.reading, Reading::Body { .. }))
     }
 
-    /// True once the connection is over (closed, or failed): flush output and close the socket.
+    /// True once the connection is over: what [`Self::poll_event`] reports as [`Progress::Closed`]
+    /// or as its sticky error, read from the same state without polling (e.g. to decide, after
+    /// a command, whether to send another request or to close the socket).
     pub fn is_closed(&self) -> bool {
-        self.closed || self.error.is_some()
+        !self.state.is_open()
+    }
+
+    /// Takes the received bytes not handed out yet, leaving the buffer empty. After a `101`
+    /// ([`Event::Switched`]) these are the first bytes of the new protocol, which the caller
+    /// now speaks on the socket itself.
+    pub fn take_remaining(&mut self) -> BytesMut {
+        self.release();
+        std::mem::take(&mut self.buf)
     }
 
     /// How many received bytes are buffered and not yet handed out as events.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.unread()
     }
 
     // ----- inputs -----
@@ -198,9 +211,11 @@ impl Connection {
     /// Bytes that arrive after end of stream or once the connection is over are dropped.
     pub fn receive(&mut self, now: Time, data: &[u8]) {
         self.now = now;
-        if self.is_closed() || self.eof || data.is_empty() {
+        let switched = self.state.phase == Phase::Switched;
+        if !(self.state.is_open() || switched) || self.state.peer_eof() || data.is_empty() {
             return;
         }
+        self.release();
         if self.buf.is_empty() && self.state.reading == Reading::Head && self.head_since.is_none() {
             self.head_since = Some(now);
         }
@@ -216,7 +231,7 @@ impl Connection {
     /// The peer closed its sending side (read returned 0).
     pub fn receive_eof(&mut self, now: Time) {
         self.now = now;
-        self.eof = true;
+        self.state.receive_eof();
     }
 
     /// Time has reached `now`; fire any expired timer (head timeout: error 408; idle: close).
@@ -228,10 +243,11 @@ impl Connection {
         if now < deadline {
             return;
         }
-        if self.buf.is_empty() {
-            self.closed = true;
+        if self.unread() == 0 {
+            self.state.close();
         } else {
-            self.error = Some(peer(ErrorKind::HeadTimeout, "head not received in time"));
+            self.state
+                .fail(peer(ErrorKind::HeadTimeout, "head not received in time"));
         }
     }
 
@@ -239,17 +255,26 @@ impl Connection {
 
     /// The next event, or why there is none. After an error is returned once, it is returned on
     /// every later call (sticky).
-    pub fn poll_event(&mut self) -> Result<Poll, Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        match self.next_event() {
-            Ok(p) => Ok(p),
-            Err(e) => {
-                self.error = Some(e.clone());
-                Err(e)
-            }
-        }
+    pub fn poll_event(&mut self) -> Result<Progress, Error> {
+        Ok(match self.next()? {
+            Progress::Event(found) => Progress::Event(self.owned(found)),
+            Progress::NeedData => Progress::NeedData,
+            Progress::Paused => Progress::Paused,
+            Progress::Closed => Progress::Closed,
+        })
+    }
+
+    /// [`Self::poll_event`], with the event borrowing the connection's buffer until the next call
+    /// on the connection: no allocation and no reference count per event (a kept-alive
+    /// connection reuses its buffer and its span storage for every head). Both calls may be
+    /// mixed on one connection; they give the same events.
+    pub fn poll_borrowed(&mut self) -> Result<Progress<EventRef<'_>>, Error> {
+        Ok(match self.next()? {
+            Progress::Event(found) => Progress::Event(self.borrowed(found)),
+            Progress::NeedData => Progress::NeedData,
+            Progress::Paused => Progress::Paused,
+            Progress::Closed => Progress::Closed,
+        })
     }
 
     /// When [`Self::handle_timeout`] should next be called, if ever (server role only; see the
@@ -261,12 +286,12 @@ impl Connection {
     /// `handle_timeout(now)` at once instead of reading (see the crate's std server example).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Time> {
-        if self.role == Role::Client || self.is_closed() || self.eof {
+        if self.role == Role::Client || !self.state.is_open() || self.state.peer_eof() {
             return None;
         }
         match (&self.state.reading, &self.state.writing) {
             (Reading::Head, Writing::Idle) => {
-                if self.buf.is_empty() {
+                if self.unread() == 0 {
                     Some(self.idle_since + self.config.limits.idle_timeout)
                 } else {
                     self.head_since.map(|t| t + self.config.limits.head_timeout)
@@ -328,8 +353,10 @@ impl Connection {
     /// End the current outgoing message. A `Known` body that was not sent in full is a local
     /// error. For a server, this is when the next pipelined request may be parsed, or when the
     /// connection closes (HTTP/1.0 without keep-alive, close-delimited body, HTTP/0.9).
-    pub fn send_end(&mut self, now: Time, out: &mut Vec<u8>) -> Result<(), Error> {
-        let _ = out; // HTTP/1.0 framing never needs a trailer.
+    ///
+    /// It writes nothing: HTTP/1.0 framing (a length, or the end of the connection) never needs
+    /// a terminator, so it takes no output buffer.
+    pub fn send_end(&mut self, now: Time) -> Result<(), Error> {
         self.now = now;
         self.command(|c| {
             if let Writing::SendBody(body) = &c.state.writing {
@@ -344,20 +371,25 @@ impl Connection {
     }
 
     /// Server: answer a peer error with the status it suggests (a minimal `text/plain` body,
-    /// `Connection: close`), and close. Writes nothing if a response was already started or the
-    /// error suggests no status.
-    pub fn send_error(&mut self, now: Time, error: &Error, out: &mut Vec<u8>) {
+    /// `Connection: close`), and close. Writes nothing for an error that suggests no status
+    /// (`Ok`). A local error, writing nothing, when this is a client connection or a response
+    /// was already started (its head is out, so no other status can be sent). The connection is
+    /// closed in every case: flush `out` and close the socket.
+    pub fn send_error(&mut self, now: Time, error: &Error, out: &mut Vec<u8>) -> Result<(), Error> {
         self.now = now;
         let started = matches!(
             self.state.writing,
             Writing::SendBody(_) | Writing::Done { .. }
         );
-        self.closed = true;
-        if self.role != Role::Server || started {
-            return;
+        self.state.close();
+        if self.role != Role::Server {
+            return Err(misuse("a client does not send responses"));
+        }
+        if started {
+            return Err(misuse("a response was already started"));
         }
         let Some(status) = error.status() else {
-            return;
+            return Ok(());
         };
         let (version, head) = match self.state.writing {
             Writing::SendResponse(ex) => (ex.version, ex.head),
@@ -380,36 +412,24 @@ impl Connection {
         if !head {
             out.extend_from_slice(&body);
         }
+        Ok(())
     }
 
     // ----- internals -----
 
     /// Runs a command; a failure is sticky.
     fn command(&mut self, f: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(match e.fault() {
-                Fault::Local => e.clone(),
-                Fault::Peer => misuse("the connection has failed"),
-            });
-        }
-        if self.closed {
-            return Err(misuse("the connection is closed"));
-        }
-        let r = f(self);
-        if let Err(e) = &r {
-            self.error = Some(e.clone());
-        }
-        r
+        self.state.check_open()?;
+        f(self).map_err(|e| self.state.fail(e))
     }
 
     /// Acts on what a state step decided.
     fn apply(&mut self, next: Next) {
         match next {
-            Next::Continue => {}
-            Next::Close => self.closed = true,
+            Next::Continue | Next::Close | Next::Switch => {}
             Next::NewCycle => {
                 self.idle_since = self.now;
-                self.head_since = if self.buf.is_empty() {
+                self.head_since = if self.unread() == 0 {
                     None
                 } else {
                     Some(self.now)
@@ -459,9 +479,7 @@ impl Connection {
         w::status_line(out, r.status, r.reason);
         w::fields(out, r.headers);
         if let Some(n) = length.filter(|_| r.status != 204) {
-            out.extend_from_slice(b"Content-Length: ");
-            w::push_u64(out, n);
-            out.extend_from_slice(b"\r\n");
+            w::content_length(out, n);
         }
         out.extend_from_slice(if keep_alive {
             b"Connection: keep-alive\r\n\r\n"
@@ -504,9 +522,7 @@ impl Connection {
         out.extend_from_slice(b" HTTP/1.0\r\n");
         w::fields(out, r.headers);
         if n > 0 || !matches!(r.method, "GET" | "HEAD") {
-            out.extend_from_slice(b"Content-Length: ");
-            w::push_u64(out, n);
-            out.extend_from_slice(b"\r\n");
+            w::content_length(out, n);
         }
         if r.keep_alive {
             out.extend_from_slice(b"Connection: keep-alive\r\n");
@@ -515,21 +531,163 @@ impl Connection {
         Ok(())
     }
 
-    fn next_event(&mut self) -> Result<Poll, Error> {
-        if self.closed {
-            return Ok(Poll::Closed);
+    /// Received bytes not handed out yet.
+    fn unread(&self) -> usize {
+        self.buf.len() - self.consumed
+    }
+
+    /// Drops what `poll_borrowed` handed out.
+    fn release(&mut self) {
+        if self.consumed != 0 {
+            self.buf.advance(self.consumed);
+            self.consumed = 0;
+        }
+    }
+
+    /// The next event as offsets into the buffer; an error is sticky.
+    fn next(&mut self) -> Result<Progress<Found>, Error> {
+        if let Phase::Failed(e) = &self.state.phase {
+            return Err(e.clone());
+        }
+        self.release();
+        self.next_event().map_err(|e| self.state.fail(e))
+    }
+
+    /// `found` as an owned event: the head or data split off the buffer as `Bytes`.
+    fn owned(&mut self, found: Found) -> Event {
+        match found {
+            Found::Request {
+                len,
+                method,
+                target,
+                version,
+                keep_alive,
+            } => {
+                let head = self.buf.split_to(len).freeze();
+                // The common methods need no reference to the buffer.
+                let method = match &head[method.0..method.1] {
+                    b"GET" => Bytes::from_static(b"GET"),
+                    b"HEAD" => Bytes::from_static(b"HEAD"),
+                    b"POST" => Bytes::from_static(b"POST"),
+                    _ => head.slice(method.0..method.1),
+                };
+                Event::Request(RequestHead {
+                    target: head.slice(target.0..target.1),
+                    method,
+                    version,
+                    keep_alive,
+                    headers: Headers {
+                        buf: head,
+                        spans: std::mem::take(&mut self.spans),
+                    },
+                })
+            }
+            Found::Response {
+                kind,
+                len,
+                version,
+                status,
+                reason,
+            } => {
+                let head = if len == 0 {
+                    Bytes::from(std::mem::take(&mut self.unfolded))
+                } else {
+                    self.buf.split_to(len).freeze()
+                };
+                let head = ResponseHead {
+                    version,
+                    status,
+                    reason: head.slice(reason.0..reason.1),
+                    headers: Headers {
+                        buf: head,
+                        spans: std::mem::take(&mut self.spans),
+                    },
+                };
+                match kind {
+                    HeadKind::Final => Event::Response(head),
+                    HeadKind::Interim => Event::Interim(head),
+                    HeadKind::Switched => Event::Switched(head),
+                }
+            }
+            Found::Data(n) => Event::Data(self.buf.split_to(n).freeze()),
+            Found::Chunk(data) => Event::Data(data),
+            Found::EndOfMessage => Event::EndOfMessage,
+        }
+    }
+
+    /// `found` borrowing the buffer; the bytes are dropped on the next call (`release`).
+    fn borrowed(&mut self, found: Found) -> EventRef<'_> {
+        match found {
+            Found::Request {
+                len,
+                method,
+                target,
+                version,
+                keep_alive,
+            } => {
+                self.consumed = len;
+                let head = &self.buf[..len];
+                EventRef::Request(RequestRef {
+                    method: &head[method.0..method.1],
+                    target: &head[target.0..target.1],
+                    version,
+                    keep_alive,
+                    headers: HeadersRef::new(head, &self.spans),
+                })
+            }
+            Found::Response {
+                kind,
+                len,
+                version,
+                status,
+                reason,
+            } => {
+                self.consumed = len;
+                let head = if len == 0 {
+                    &self.unfolded[..]
+                } else {
+                    &self.buf[..len]
+                };
+                let head = ResponseRef {
+                    version,
+                    status,
+                    reason: &head[reason.0..reason.1],
+                    headers: HeadersRef::new(head, &self.spans),
+                };
+                match kind {
+                    HeadKind::Final => EventRef::Response(head),
+                    HeadKind::Interim => EventRef::Interim(head),
+                    HeadKind::Switched => EventRef::Switched(head),
+                }
+            }
+            Found::Data(n) => {
+                self.consumed = n;
+                EventRef::Data(&self.buf[..n])
+            }
+            Found::Chunk(data) => {
+                self.chunk = data;
+                EventRef::Data(&self.chunk)
+            }
+            Found::EndOfMessage => EventRef::EndOfMessage,
+        }
+    }
+
+    fn next_event(&mut self) -> Result<Progress<Found>, Error> {
+        match self.state.phase {
+            Phase::Open { .. } => {}
+            Phase::Closed | Phase::Failed(_) | Phase::Switched => return Ok(Progress::Closed),
         }
         match self.state.reading {
             Reading::Head => self.poll_head(),
             Reading::Body { .. } => self.poll_body(),
-            Reading::Done => Ok(Poll::Paused),
+            Reading::Done => Ok(Progress::Paused),
         }
     }
 
-    fn poll_head(&mut self) -> Result<Poll, Error> {
+    fn poll_head(&mut self) -> Result<Progress<Found>, Error> {
         if self.buf.is_empty() {
-            if !self.eof {
-                return Ok(Poll::NeedData);
+            if !self.state.peer_eof() {
+                return Ok(Progress::NeedData);
             }
             if self.role == Role::Client && !self.pending.is_empty() {
                 return Err(peer(
@@ -537,8 +695,9 @@ impl Connection {
                     "stream ended before the response",
                 ));
             }
-            self.closed = true;
-            return Ok(Poll::Event(Event::ConnectionClosed));
+            // The peer closed cleanly between messages.
+            self.state.close();
+            return Ok(Progress::Closed);
         }
         let server = self.role == Role::Server;
         if !server && self.pending.is_empty() {
@@ -554,11 +713,12 @@ impl Connection {
             max_headers: limits.max_headers,
             max_target: limits.max_target,
         };
+        self.parser.recycle(&mut self.spans);
         let Some(head) = self.parser.advance(&self.buf, &rules)? else {
-            if self.eof {
+            if self.state.peer_eof() {
                 return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a head"));
             }
-            return Ok(Poll::NeedData);
+            return Ok(Progress::NeedData);
         };
         self.head_since = None;
         self.body_seen = 0;
@@ -578,91 +738,46 @@ impl Connection {
         method: (usize, usize),
         target: (usize, usize),
         version: Version,
-    ) -> Result<Poll, Error> {
-        let limits = &self.config.limits;
-        let f = p.framing;
-        let body = match version {
-            Version::Http09 => BodyReader::Length(0),
-            _ if f.te_present => {
-                if version == Version::Http10 {
-                    return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
-                }
-                if f.content_length.is_some() {
-                    return Err(bad("Transfer-Encoding together with Content-Length"));
-                }
-                if f.te_empty || !f.te_last_chunked {
-                    return Err(bad("Transfer-Encoding does not end in chunked"));
-                }
-                if f.te_chunked_not_last {
-                    return Err(bad("chunked applied more than once"));
-                }
-                if f.te_other {
-                    return Err(peer(
-                        ErrorKind::UnsupportedCoding,
-                        "transfer coding other than chunked",
-                    ));
-                }
-                BodyReader::Chunked(Chunked::Size)
-            }
-            _ => {
-                let n = f.content_length.unwrap_or(0);
-                if n > limits.max_body {
-                    return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
-                }
-                BodyReader::Length(n)
-            }
-        };
-        let keep_alive = match version {
-            Version::Http09 => false,
-            Version::Http10 => f.keep_alive && !f.close,
-            Version::Http11 => !f.close,
-        };
-        let head = self.buf.split_to(p.len).freeze();
-        // The common methods need no reference to the buffer.
-        let method = match &head[method.0..method.1] {
-            b"GET" => Bytes::from_static(b"GET"),
-            b"HEAD" => Bytes::from_static(b"HEAD"),
-            b"POST" => Bytes::from_static(b"POST"),
-            _ => head.slice(method.0..method.1),
-        };
+    ) -> Result<Progress<Found>, Error> {
+        let (body, keep_alive) = body_and_persistence(
+            Incoming::Request,
+            version,
+            &p.framing,
+            self.config.limits.max_body,
+        )?;
         let exchange = Exchange {
             version,
             keep_alive,
-            head: &method[..] == b"HEAD",
+            head: &self.buf[method.0..method.1] == b"HEAD",
         };
         self.state
             .step(self.role, Step::RequestHead { body, exchange })?;
-        Ok(Poll::Event(Event::Request(RequestHead {
-            target: head.slice(target.0..target.1),
+        self.spans = p.spans;
+        Ok(Progress::Event(Found::Request {
+            len: p.len,
             method,
+            target,
             version,
             keep_alive,
-            headers: Headers {
-                buf: head,
-                spans: p.spans,
-            },
-        })))
+        }))
     }
 
-    fn response(&mut self, p: Head) -> Result<Poll, Error> {
+    fn response(&mut self, p: Head) -> Result<Progress<Found>, Error> {
         let (limits, leniency) = (&self.config.limits, &self.config.leniency);
-        let (head, version, status, reason, spans, f) = match p.start {
+        let (len, version, status, reason, spans, f) = match p.start {
             StartLine::Status {
                 version,
                 status,
                 reason,
-            } if !p.folded => {
-                let head = self.buf.split_to(p.len).freeze();
-                (head, version, status, reason, p.spans, p.framing)
-            }
+            } if !p.folded => (p.len, version, status, reason, p.spans, p.framing),
             _ => {
-                // obs-fold: unfold into a fresh buffer (rare) and parse that again.
+                // obs-fold: unfold into a buffer of its own (rare) and parse that again.
                 let unfolded = parse::unfold(&self.buf[..p.len]);
                 match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
                     ResponseOutcome::Parsed(r) => {
-                        let _ = self.buf.split_to(p.len);
-                        let head = Bytes::from(unfolded);
-                        (head, r.version, r.status, r.reason, r.spans, r.framing)
+                        self.buf.advance(p.len);
+                        self.unfolded = unfolded;
+                        (0, r.version, r.status, r.reason, r.spans, r.framing)
                     }
                     ResponseOutcome::NeedsUnfold => {
                         return Err(bad("obs-fold continuation line"));
@@ -674,78 +789,62 @@ impl Connection {
             .pending
             .front()
             .ok_or(bad("response without a request"))?;
-        let event = Event::Response(ResponseHead {
+        let found = |kind| Found::Response {
+            kind,
+            len,
             version,
             status,
-            reason: head.slice(reason.0..reason.1),
-            headers: Headers { buf: head, spans },
-        });
+            reason,
+        };
+        if status == 101 {
+            // HTTP ends here; what follows the head belongs to the new protocol.
+            self.state.step(self.role, Step::Switch)?;
+            self.pending.pop_front();
+            self.spans = spans;
+            return Ok(Progress::Event(found(HeadKind::Switched)));
+        }
         if status < 200 {
             self.state.step(self.role, Step::InterimHead)?;
-            return Ok(Poll::Event(event));
+            self.spans = spans;
+            return Ok(Progress::Event(found(HeadKind::Interim)));
         }
-        if f.te_present && f.content_length.is_some() {
-            return Err(bad("Transfer-Encoding together with Content-Length"));
-        }
-        if f.te_present && version == Version::Http10 {
-            return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
-        }
-        let body = if pending.head || status == 204 || status == 304 {
-            BodyReader::Length(0)
-        } else if f.te_present {
-            if f.te_empty || f.te_chunked_not_last {
-                return Err(bad("invalid Transfer-Encoding"));
-            }
-            if f.te_other {
-                return Err(peer(
-                    ErrorKind::UnsupportedCoding,
-                    "transfer coding other than chunked",
-                ));
-            }
-            BodyReader::Chunked(Chunked::Size)
-        } else if let Some(n) = f.content_length {
-            if n > limits.max_body {
-                return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
-            }
-            BodyReader::Length(n)
-        } else {
-            BodyReader::UntilClose
+        let incoming = Incoming::Response {
+            status,
+            to_head: pending.head,
         };
-        let persistent = match version {
-            Version::Http09 | Version::Http10 => f.keep_alive && !f.close,
-            Version::Http11 => !f.close,
-        };
+        let (body, persistent) = body_and_persistence(incoming, version, &f, limits.max_body)?;
         let keep_alive =
             pending.keep_alive && persistent && !matches!(body, BodyReader::UntilClose);
         self.state
             .step(self.role, Step::ResponseHead { body, keep_alive })?;
-        Ok(Poll::Event(event))
+        self.spans = spans;
+        Ok(Progress::Event(found(HeadKind::Final)))
     }
 
-    fn poll_body(&mut self) -> Result<Poll, Error> {
+    fn poll_body(&mut self) -> Result<Progress<Found>, Error> {
         let Reading::Body { reader, .. } = &mut self.state.reading else {
-            return Ok(Poll::NeedData);
+            return Ok(Progress::NeedData);
         };
         let data = match reader {
             BodyReader::Length(0) => None,
             BodyReader::Length(left) => {
                 if self.buf.is_empty() {
-                    return if self.eof {
+                    return if self.state.peer_eof() {
                         Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"))
                     } else {
-                        Ok(Poll::NeedData)
+                        Ok(Progress::NeedData)
                     };
                 }
                 let n = usize::try_from(*left)
                     .unwrap_or(usize::MAX)
                     .min(self.buf.len());
                 *left -= n as u64;
-                Some(self.buf.split_to(n).freeze())
+                Some(Found::Data(n))
             }
             BodyReader::UntilClose => {
                 if self.buf.is_empty() {
-                    if !self.eof {
-                        return Ok(Poll::NeedData);
+                    if !self.state.peer_eof() {
+                        return Ok(Progress::NeedData);
                     }
                     None
                 } else {
@@ -759,7 +858,7 @@ impl Connection {
                         .unwrap_or(usize::MAX)
                         .min(self.buf.len());
                     self.body_seen += n as u64;
-                    Some(self.buf.split_to(n).freeze())
+                    Some(Found::Data(n))
                 }
             }
             BodyReader::Chunked(c) => match c.poll(
@@ -768,22 +867,57 @@ impl Connection {
                 &mut self.body_seen,
                 self.config.limits.max_body,
             )? {
-                ChunkPoll::Data(d) => Some(d),
+                ChunkPoll::Data(d) => Some(Found::Chunk(d)),
                 ChunkPoll::End => None,
-                ChunkPoll::NeedData if self.eof => {
+                ChunkPoll::NeedData if self.state.peer_eof() => {
                     return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"));
                 }
-                ChunkPoll::NeedData => return Ok(Poll::NeedData),
+                ChunkPoll::NeedData => return Ok(Progress::NeedData),
             },
         };
         if let Some(d) = data {
-            return Ok(Poll::Event(Event::Data(d)));
+            return Ok(Progress::Event(d));
         }
         let next = self.state.step(self.role, Step::BodyEnd)?;
         if self.role == Role::Client {
             self.pending.pop_front();
         }
         self.apply(next);
-        Ok(Poll::Event(Event::EndOfMessage))
+        Ok(Progress::Event(Found::EndOfMessage))
     }
+}
+
+/// Which event a response head is.
+#[derive(Debug, Clone, Copy)]
+enum HeadKind {
+    Final,
+    Interim,
+    Switched,
+}
+
+/// What `next_event` found, as offsets into the buffer, before it is handed out owned
+/// ([`Connection::poll_event`]) or borrowed ([`Connection::poll_borrowed`]).
+#[derive(Debug)]
+enum Found {
+    /// A request head: the first `len` bytes of the buffer.
+    Request {
+        len: usize,
+        method: (usize, usize),
+        target: (usize, usize),
+        version: Version,
+        keep_alive: bool,
+    },
+    /// A response head: the first `len` bytes of the buffer, or (`len == 0`) `unfolded`.
+    Response {
+        kind: HeadKind,
+        len: usize,
+        version: Version,
+        status: u16,
+        reason: (usize, usize),
+    },
+    /// Body bytes: the first `n` bytes of the buffer.
+    Data(usize),
+    /// Chunked body bytes, already split off the buffer.
+    Chunk(Bytes),
+    EndOfMessage,
 }

@@ -35,6 +35,61 @@ pub struct Headers {
 }
 
 impl Headers {
+    /// The same fields, borrowed (a [`HeadersRef`], as `poll_borrowed` gives).
+    pub fn fields(&self) -> HeadersRef<'_> {
+        HeadersRef {
+            buf: &self.buf,
+            spans: &self.spans,
+        }
+    }
+
+    /// How many fields there are.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Every `(name, value)` pair in the order received (see [`HeadersRef::iter`]).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.fields().iter()
+    }
+
+    /// The first value of the field `name`, compared case-insensitively.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.fields().get(name)
+    }
+
+    /// Every value of the field `name`, compared case-insensitively.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.fields().get_all(name)
+    }
+
+    /// The value of the field `name` as an owned `Bytes` slice of the receive buffer (no copy).
+    pub fn get_bytes(&self, name: &str) -> Option<Bytes> {
+        let v = self.get(name)?;
+        Some(self.buf.slice_ref(v))
+    }
+}
+
+/// Header fields borrowed from the connection (from [`Connection::poll_borrowed`], or
+/// [`Headers::fields`]): the same lookups as [`Headers`], with no reference count.
+///
+/// [`Connection::poll_borrowed`]: super::Connection::poll_borrowed
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadersRef<'a> {
+    buf: &'a [u8],
+    spans: &'a [[u32; 4]],
+}
+
+impl<'a> HeadersRef<'a> {
+    pub(crate) fn new(buf: &'a [u8], spans: &'a [[u32; 4]]) -> HeadersRef<'a> {
+        HeadersRef { buf, spans }
+    }
+
     /// How many fields there are.
     pub fn len(&self) -> usize {
         self.spans.len()
@@ -47,35 +102,28 @@ impl Headers {
 
     /// Every `(name, value)` pair in the order received. Values have surrounding whitespace
     /// removed.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    pub fn iter(self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        let buf = self.buf;
         self.spans.iter().map(move |s| {
             (
-                &self.buf[s[0] as usize..s[1] as usize],
-                &self.buf[s[2] as usize..s[3] as usize],
+                &buf[s[0] as usize..s[1] as usize],
+                &buf[s[2] as usize..s[3] as usize],
             )
         })
     }
 
     /// The first value of the field `name`, compared case-insensitively.
-    pub fn get(&self, name: &str) -> Option<&[u8]> {
+    pub fn get(self, name: &str) -> Option<&'a [u8]> {
         self.iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v)
     }
 
     /// Every value of the field `name`, compared case-insensitively.
-    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub fn get_all(self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v)
-    }
-
-    /// The value of the field `name` as an owned `Bytes` slice of the receive buffer (no copy).
-    pub fn get_bytes(&self, name: &str) -> Option<Bytes> {
-        self.spans
-            .iter()
-            .find(|s| self.buf[s[0] as usize..s[1] as usize].eq_ignore_ascii_case(name.as_bytes()))
-            .map(|s| self.buf.slice(s[2] as usize..s[3] as usize))
     }
 }
 
@@ -121,28 +169,90 @@ pub struct ResponseHead {
 pub enum Event {
     /// A request head arrived (server role).
     Request(RequestHead),
-    /// A response head arrived (client role). 1xx heads are reported too; the final one follows.
+    /// The final response head to a request arrived (client role).
     Response(ResponseHead),
+    /// An interim (1xx) response head arrived (client role), e.g. 100 Continue or 103 Early
+    /// Hints; the final response to the same request follows.
+    Interim(ResponseHead),
+    /// A `101 Switching Protocols` head arrived (client role): HTTP is over on this connection.
+    /// `poll_event` then returns [`Progress::Closed`]; take the bytes that followed the head with
+    /// [`Connection::take_remaining`](super::Connection::take_remaining).
+    Switched(ResponseHead),
     /// A piece of the body, a slice of the receive buffer.
     Data(Bytes),
     /// The current message is complete.
     EndOfMessage,
-    /// The peer closed the stream cleanly between messages; nothing more will come.
-    ConnectionClosed,
 }
 
-/// The result of [`Connection::poll_event`](super::Connection::poll_event).
+/// A request head borrowed from the connection's buffer (server role, from
+/// [`Connection::poll_borrowed`](super::Connection::poll_borrowed)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestRef<'a> {
+    /// The method token, e.g. `GET` (only `tchar` bytes, so always ASCII).
+    pub method: &'a [u8],
+    /// The request target exactly as sent.
+    pub target: &'a [u8],
+    /// The protocol version.
+    pub version: Version,
+    /// The header fields.
+    pub headers: HeadersRef<'a>,
+    /// As [`RequestHead::keep_alive`].
+    pub keep_alive: bool,
+}
+
+/// A response head borrowed from the connection's buffer (client role).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseRef<'a> {
+    /// The protocol version of the status line.
+    pub version: Version,
+    /// The three-digit status code.
+    pub status: u16,
+    /// The reason phrase (may be empty).
+    pub reason: &'a [u8],
+    /// The header fields (obs-fold continuation lines unfolded to one SP).
+    pub headers: HeadersRef<'a>,
+}
+
+/// [`Event`] borrowing the connection's buffer: valid until the next call on the connection.
+/// No allocation and no reference count per event, which is what a server that answers each
+/// head at once needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventRef<'a> {
+    /// As [`Event::Request`].
+    Request(RequestRef<'a>),
+    /// As [`Event::Response`].
+    Response(ResponseRef<'a>),
+    /// As [`Event::Interim`].
+    Interim(ResponseRef<'a>),
+    /// As [`Event::Switched`].
+    Switched(ResponseRef<'a>),
+    /// As [`Event::Data`].
+    Data(&'a [u8]),
+    /// As [`Event::EndOfMessage`].
+    EndOfMessage,
+}
+
+/// The result of [`Connection::poll_event`](super::Connection::poll_event) (`E` = [`Event`]) and
+/// of [`Connection::poll_borrowed`](super::Connection::poll_borrowed) (`E` = [`EventRef`]): an
+/// event, or why there is none yet (h11's `NEED_DATA` and `PAUSED`), or that the connection is
+/// over.
+///
+/// Named `Progress` rather than `Poll` so that it does not clash with `std::task::Poll` and
+/// `mio::Poll`, which an embedder imports in the same file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
-pub enum Poll {
+pub enum Progress<E = Event> {
     /// An event; poll again.
-    Event(Event),
+    Event(E),
     /// Nothing more can be parsed until more bytes (or end of stream) arrive.
     NeedData,
     /// The next message has (possibly) arrived but will not be parsed until the current response
     /// has been sent in full (server role, pipelining).
     Paused,
-    /// The connection is over: every event has been delivered and no more will come. Flush the
-    /// output buffer and close the socket.
+    /// The connection is over, the one signal for it: every event has been delivered and no
+    /// more will come, whether the peer closed cleanly between messages, a message that does not
+    /// keep the connection ended, the idle timeout fired, or (client) a 101 response switched
+    /// protocols. Flush the output buffer and close the socket (or, after a 101, hand it to the
+    /// new protocol). A failed connection returns its error instead.
     Closed,
 }

@@ -27,7 +27,7 @@
 //! ```
 //! use portline_core::Time;
 //! use portline_core::http::interop::ResponseFields;
-//! use portline_core::http::{BodyLength, Config, Connection, Event, Poll, Role};
+//! use portline_core::http::{BodyLength, Config, Connection, Event, Progress, Role};
 //!
 //! /// Any `http`-speaking handler: it never sees a portline type.
 //! fn handler(req: http::Request<()>) -> http::Response<Vec<u8>> {
@@ -42,8 +42,8 @@
 //! let now = Time::ZERO;
 //! let mut conn = Connection::new(Role::Server, Config::default(), now);
 //! conn.receive(now, b"GET /hello?x=1 HTTP/1.0\r\nHost: example.org\r\n\r\n");
-//! let Ok(Poll::Event(Event::Request(head))) = conn.poll_event() else { panic!() };
-//! assert_eq!(conn.poll_event(), Ok(Poll::Event(Event::EndOfMessage)));
+//! let Ok(Progress::Event(Event::Request(head))) = conn.poll_event() else { panic!() };
+//! assert_eq!(conn.poll_event(), Ok(Progress::Event(Event::EndOfMessage)));
 //!
 //! let request = head.to_http().expect("a valid request head");
 //! assert_eq!(request.headers()["host"], "example.org");
@@ -54,7 +54,7 @@
 //! let fields = ResponseFields::new(&response, length).expect("no framing fields set");
 //! conn.send_response(now, &fields.response(), &mut out).unwrap();
 //! conn.send_data(now, response.body(), &mut out).unwrap();
-//! conn.send_end(now, &mut out).unwrap();
+//! conn.send_end(now).unwrap();
 //! assert_eq!(
 //!     String::from_utf8(out).unwrap(),
 //!     "HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\nContent-Length: 11\r\n\

@@ -3,7 +3,7 @@
 //! One [`Connection`] type serves both roles ([`Role::Server`] and [`Role::Client`]). The rule for
 //! callers (quinn-proto's): after any input (`receive`, `receive_eof`, `handle_timeout`, a
 //! `send_*` command), drain [`Connection::poll_event`] until it returns something other than
-//! [`Poll::Event`], then write what the `send_*` calls appended to your output buffer, then arm a
+//! [`Progress::Event`], then write what the `send_*` calls appended to your output buffer, then arm a
 //! timer for [`Connection::poll_timeout`].
 
 mod chunked;
@@ -20,8 +20,16 @@ mod state;
 mod write;
 
 pub use config::{Config, Leniency, Limits};
-pub use conn::{Connection, Role};
+pub use conn::Connection;
 pub use date::DateCache;
 pub use error::{Error, ErrorKind, Fault};
-pub use event::{Event, Headers, Poll, RequestHead, ResponseHead, Version};
+pub use event::{
+    Event, EventRef, Headers, HeadersRef, Progress, RequestHead, RequestRef, ResponseHead,
+    ResponseRef, Version,
+};
+pub use state::Role;
+
+/// For the grammar-agreement fuzz body (`fuzz::http::grammars`): both head grammars.
+#[cfg(feature = "_fuzz")]
+pub(crate) use parse::{HeadParser, ResponseOutcome, Rules, StartLine, parse_response, unfold};
 pub use write::{BodyLength, Request, Response, canonical_reason};

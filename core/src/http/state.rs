@@ -1,9 +1,13 @@
-//! Every state change of a connection, in one place (h11's `_state.py` habit).
+//! Every state of a connection and every change of it, in one place (h11's `_state.py` habit).
 //!
-//! A connection has two halves: [`Reading`] (the message coming in) and [`Writing`] (the message
-//! going out). The data that belongs to a state lives in its variant. Each input or command is a
-//! [`Step`]; [`State::step`] is the one exhaustive `match` that moves both halves, and answers
-//! whether the connection continues, starts a new request/response cycle, or is over.
+//! A connection is in a [`Phase`]: open (messages flow), closed (everything was delivered and
+//! nothing more will be: h11's MUST_CLOSE and CLOSED), failed (a sticky error: h11's ERROR) or
+//! switched (a 101 response ended HTTP: h11's SWITCHED_PROTOCOL). While it is open it has two
+//! halves: [`Reading`] (the message coming in) and [`Writing`] (the message going out). The data
+//! that belongs to a state lives in its variant. Each input or command is a [`Step`];
+//! [`State::step`] is the one exhaustive `match` that moves both halves, and answers whether the
+//! connection continues, starts a new request/response cycle, or is over. The phase changes only
+//! here too ([`State::peer_eof`], [`State::close`], [`State::fail`], and `step` itself).
 //!
 //! ```text
 //! server  reading: Head ──Request──► Body ──EndOfMessage──► Done ─┐
@@ -11,12 +15,38 @@
 //!         both Done: keep-alive ⇒ Head/Idle again (a new cycle), else the connection closes.
 //! client  writing: Idle ──send_request──► SendBody ──End──► Idle (keep-alive) or Done
 //!         reading: Head ──Response(1xx)──► Head; ──Response──► Body ──End──► Head or closed
+//!                  Head ──Response(101)──► switched
+//! phase:  Open ──a step answers Close, idle timeout, peer's end between messages──► Closed
+//!         Open ──any error──► Failed (sticky)       Open ──101──► Switched
 //! ```
 
 use super::chunked::Chunked;
-use super::conn::Role;
 use super::error::{Error, ErrorKind, Fault};
 use super::event::Version;
+use super::parse::{Framing, bad, peer};
+
+/// Which end of the connection this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Receives requests, sends responses.
+    Server,
+    /// Sends requests, receives responses.
+    Client,
+}
+
+/// Whether the connection still carries HTTP messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Messages flow. `peer_eof`: the peer has closed its sending side (what it sent before is
+    /// still parsed; then the connection closes, or fails if a message was cut short).
+    Open { peer_eof: bool },
+    /// Every event has been delivered and no more will come: flush and close.
+    Closed,
+    /// A protocol error, returned by every later poll (sticky).
+    Failed(Error),
+    /// Client: a 101 response ended HTTP; the bytes after its head belong to the new protocol.
+    Switched,
+}
 
 /// How the body of the incoming message is delimited.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +57,82 @@ pub(crate) enum BodyReader {
     Chunked(Chunked),
     /// Until the peer closes (responses only).
     UntilClose,
+}
+
+/// What kind of head arrived, for [`body_and_persistence`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Incoming {
+    /// A request (server role).
+    Request,
+    /// A final response (client role); `to_head`: it answers a HEAD request.
+    Response { status: u16, to_head: bool },
+}
+
+/// The one place where an incoming message's body framing and its own wish to persist are
+/// decided from its head (RFC 9112 6.1-6.3, 9.3; docs/HTTP.md "Body framing" and
+/// "Persistence"). For a response the connection persists only if the request asked for it
+/// too and the body is not read until close.
+pub(crate) fn body_and_persistence(
+    incoming: Incoming,
+    version: Version,
+    f: &Framing,
+    max_body: u64,
+) -> Result<(BodyReader, bool), Error> {
+    let persistent = match version {
+        Version::Http09 => incoming != Incoming::Request && f.keep_alive && !f.close,
+        Version::Http10 => f.keep_alive && !f.close,
+        Version::Http11 => !f.close,
+    };
+    if version == Version::Http09 && incoming == Incoming::Request {
+        return Ok((BodyReader::Length(0), false));
+    }
+    if f.te_present && version == Version::Http10 {
+        return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
+    }
+    if f.te_present && f.content_length.is_some() {
+        return Err(bad("Transfer-Encoding together with Content-Length"));
+    }
+    let body = match incoming {
+        Incoming::Response { status, to_head } if to_head || status == 204 || status == 304 => {
+            BodyReader::Length(0)
+        }
+        Incoming::Request if f.te_present => {
+            if f.te_empty || !f.te_last_chunked {
+                return Err(bad("Transfer-Encoding does not end in chunked"));
+            }
+            if f.te_chunked_not_last {
+                return Err(bad("chunked applied more than once"));
+            }
+            if f.te_other {
+                return Err(peer(
+                    ErrorKind::UnsupportedCoding,
+                    "transfer coding other than chunked",
+                ));
+            }
+            BodyReader::Chunked(Chunked::Size)
+        }
+        Incoming::Response { .. } if f.te_present => {
+            if f.te_empty || f.te_chunked_not_last {
+                return Err(bad("invalid Transfer-Encoding"));
+            }
+            if f.te_other {
+                return Err(peer(
+                    ErrorKind::UnsupportedCoding,
+                    "transfer coding other than chunked",
+                ));
+            }
+            BodyReader::Chunked(Chunked::Size)
+        }
+        Incoming::Request | Incoming::Response { .. } => match f.content_length {
+            Some(n) if n > max_body => {
+                return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
+            }
+            Some(n) => BodyReader::Length(n),
+            None if incoming == Incoming::Request => BodyReader::Length(0),
+            None => BodyReader::UntilClose,
+        },
+    };
+    Ok((body, persistent))
 }
 
 /// The receiving half.
@@ -92,6 +198,8 @@ pub(crate) enum Step {
     },
     /// Client: an interim (1xx) response head arrived.
     InterimHead,
+    /// Client: a 101 (Switching Protocols) response head arrived.
+    Switch,
     /// Client: a final response head arrived.
     ResponseHead { body: BodyReader, keep_alive: bool },
     /// The incoming body is complete.
@@ -113,11 +221,14 @@ pub(crate) enum Next {
     NewCycle,
     /// The connection is over: deliver nothing more.
     Close,
+    /// Client: HTTP is over (101); the remaining bytes belong to the new protocol.
+    Switch,
 }
 
-/// Both halves of a connection.
+/// The phase and both halves of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct State {
+    pub phase: Phase,
     pub reading: Reading,
     pub writing: Writing,
 }
@@ -129,15 +240,84 @@ const fn misuse(message: &'static str) -> Error {
 impl State {
     pub(crate) const fn new() -> State {
         State {
+            phase: Phase::Open { peer_eof: false },
             reading: Reading::Head,
             writing: Writing::Idle,
         }
     }
 
+    /// Messages still flow.
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(self.phase, Phase::Open { .. })
+    }
+
+    /// The peer's end of stream has arrived (false once the connection is no longer open).
+    pub(crate) fn peer_eof(&self) -> bool {
+        matches!(self.phase, Phase::Open { peer_eof: true })
+    }
+
+    /// Commands are only for an open connection: after a failure the caller's own misuse is
+    /// repeated to it, a peer's error becomes "has failed".
+    pub(crate) fn check_open(&self) -> Result<(), Error> {
+        match &self.phase {
+            Phase::Open { .. } => Ok(()),
+            Phase::Closed | Phase::Switched => Err(misuse("the connection is closed")),
+            Phase::Failed(e) => Err(match e.fault() {
+                Fault::Local => e.clone(),
+                Fault::Peer => misuse("the connection has failed"),
+            }),
+        }
+    }
+
+    /// The peer closed its sending side.
+    pub(crate) fn receive_eof(&mut self) {
+        match self.phase {
+            Phase::Open { .. } => self.phase = Phase::Open { peer_eof: true },
+            Phase::Closed | Phase::Failed(_) | Phase::Switched => {}
+        }
+    }
+
+    /// Nothing more will be delivered (the peer closed between messages, the idle timeout, or a
+    /// server answered an error). A failure stays a failure.
+    pub(crate) fn close(&mut self) {
+        match self.phase {
+            Phase::Open { .. } | Phase::Switched => self.phase = Phase::Closed,
+            Phase::Closed | Phase::Failed(_) => {}
+        }
+    }
+
+    /// The connection fails with `e` (kept: every later poll returns it). Returns `e`.
+    pub(crate) fn fail(&mut self, e: Error) -> Error {
+        match self.phase {
+            Phase::Open { .. } | Phase::Closed | Phase::Switched => {
+                self.phase = Phase::Failed(e.clone());
+            }
+            // The first error is the one reported.
+            Phase::Failed(_) => {}
+        }
+        e
+    }
+
     /// Applies `step` for a connection in `role`. Steps that are out of order for the role are
     /// local misuse (the peer's bytes cannot cause them: the parser only reports heads when the
-    /// reading half is in `Head`).
+    /// reading half is in `Head`). A step that ends the connection moves the phase.
     pub(crate) fn step(&mut self, role: Role, step: Step) -> Result<Next, Error> {
+        self.check_open()?;
+        let next = self.halves(role, step)?;
+        match next {
+            Next::Continue => {}
+            Next::NewCycle => {
+                self.reading = Reading::Head;
+                self.writing = Writing::Idle;
+            }
+            Next::Close => self.phase = Phase::Closed,
+            Next::Switch => self.phase = Phase::Switched,
+        }
+        Ok(next)
+    }
+
+    /// The one exhaustive `match` over role, step and both halves.
+    fn halves(&mut self, role: Role, step: Step) -> Result<Next, Error> {
         use Reading as R;
         use Role::{Client, Server};
         use Writing as W;
@@ -194,7 +374,7 @@ impl State {
                     return Err(misuse("no response body in progress"));
                 }
             },
-            (Server, Step::InterimHead | Step::ResponseHead { .. }) => {
+            (Server, Step::InterimHead | Step::Switch | Step::ResponseHead { .. }) => {
                 return Err(misuse("a server does not read responses"));
             }
             // ---- client ----
@@ -224,6 +404,10 @@ impl State {
                 R::Head => Next::Continue,
                 R::Body { .. } | R::Done => return Err(misuse("response head out of order")),
             },
+            (Client, Step::Switch) => match &*reading {
+                R::Head => Next::Switch,
+                R::Body { .. } | R::Done => return Err(misuse("response head out of order")),
+            },
             (Client, Step::ResponseHead { body, keep_alive }) => match &*reading {
                 R::Head => {
                     *reading = R::Body {
@@ -250,10 +434,6 @@ impl State {
                 return Err(misuse("a client does not read requests or send responses"));
             }
         };
-        if next == Next::NewCycle {
-            *reading = R::Head;
-            *writing = W::Idle;
-        }
         Ok(next)
     }
 }

@@ -98,13 +98,53 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[i..]);
 }
 
-/// `HTTP/1.0 <status> <reason>` CRLF.
+/// `HTTP/1.0 <status> <reason>` CRLF. The fixed part is composed on the stack and appended
+/// at once (each append is a capacity check and a copy).
 pub(crate) fn status_line(out: &mut Vec<u8>, status: u16, reason: &str) {
-    out.extend_from_slice(b"HTTP/1.0 ");
-    push_u64(out, u64::from(status));
-    out.push(b' ');
+    if (status, reason) == (200, "OK") {
+        out.extend_from_slice(b"HTTP/1.0 200 OK\r\n");
+        return;
+    }
+    // 100..=999: three digits (checked by the caller).
+    let d = |k: u16| b'0' + (status / k % 10) as u8;
+    out.extend_from_slice(&[
+        b'H',
+        b'T',
+        b'T',
+        b'P',
+        b'/',
+        b'1',
+        b'.',
+        b'0',
+        b' ',
+        d(100),
+        d(10),
+        d(1),
+        b' ',
+    ]);
     out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");
+}
+
+/// `Content-Length: <n>` CRLF, composed on the stack and appended at once.
+pub(crate) fn content_length(out: &mut Vec<u8>, mut n: u64) {
+    const NAME: &[u8] = b"Content-Length: ";
+    let mut line = [0u8; NAME.len() + 20 + 2];
+    line[..NAME.len()].copy_from_slice(NAME);
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let len = digits.len() - i;
+    line[NAME.len()..NAME.len() + len].copy_from_slice(&digits[i..]);
+    line[NAME.len() + len..NAME.len() + len + 2].copy_from_slice(b"\r\n");
+    out.extend_from_slice(&line[..NAME.len() + len + 2]);
 }
 
 /// `name: value` CRLF for each field.
@@ -147,4 +187,25 @@ pub(crate) fn check_fields(headers: &[(&str, &[u8])], response: bool) -> Result<
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_line_and_content_length_match_the_formatted_text() {
+        for status in [100, 101, 200, 204, 304, 404, 505, 999] {
+            for reason in ["OK", "", "Not Found"] {
+                let mut out = Vec::new();
+                status_line(&mut out, status, reason);
+                assert_eq!(out, format!("HTTP/1.0 {status} {reason}\r\n").as_bytes());
+            }
+        }
+        for n in [0, 1, 9, 10, 1234, u64::MAX] {
+            let mut out = Vec::new();
+            content_length(&mut out, n);
+            assert_eq!(out, format!("Content-Length: {n}\r\n").as_bytes());
+        }
+    }
 }

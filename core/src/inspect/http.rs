@@ -2,7 +2,7 @@
 
 use super::InspectEvent;
 use crate::Time;
-use crate::http::{BodyLength, Config, Connection, Event, Poll, Request, Response, Role};
+use crate::http::{BodyLength, Config, Connection, Event, Progress, Request, Response, Role};
 
 /// Which side of an HTTP exchange the input bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,7 @@ impl Run<'_> {
         let sent = self
             .conn
             .send_request(Time::ZERO, &req, &mut self.sink)
-            .and_then(|()| self.conn.send_end(Time::ZERO, &mut self.sink));
+            .and_then(|()| self.conn.send_end(Time::ZERO));
         if sent.is_ok() {
             self.outstanding += 1;
         }
@@ -130,26 +130,27 @@ impl Run<'_> {
     fn drain(&mut self) {
         while !self.done {
             match self.conn.poll_event() {
-                Ok(Poll::Event(Event::Data(d))) => self.data.extend_from_slice(&d),
-                Ok(Poll::Event(Event::Request(r))) => self.push(InspectEvent::Request {
+                Ok(Progress::Event(Event::Data(d))) => self.data.extend_from_slice(&d),
+                Ok(Progress::Event(Event::Request(r))) => self.push(InspectEvent::Request {
                     method: r.method_str().to_owned(),
                     target: String::from_utf8_lossy(&r.target).into_owned(),
                     version: r.version.as_str(),
                     headers: fields(&r.headers),
                 }),
-                Ok(Poll::Event(Event::Response(r))) => self.push(InspectEvent::Response {
+                Ok(Progress::Event(
+                    Event::Response(r) | Event::Interim(r) | Event::Switched(r),
+                )) => self.push(InspectEvent::Response {
                     version: r.version.as_str(),
                     status: r.status,
                     reason: r.reason.to_vec(),
                     headers: fields(&r.headers),
                 }),
-                Ok(Poll::Event(Event::EndOfMessage)) => {
+                Ok(Progress::Event(Event::EndOfMessage)) => {
                     self.push(InspectEvent::End);
                     self.answer();
                 }
-                Ok(Poll::Event(Event::ConnectionClosed)) => {}
-                Ok(Poll::NeedData | Poll::Paused) => return,
-                Ok(Poll::Closed) => {
+                Ok(Progress::NeedData | Progress::Paused) => return,
+                Ok(Progress::Closed) => {
                     self.push(InspectEvent::Closed);
                     self.done = true;
                 }
@@ -178,7 +179,7 @@ impl Run<'_> {
                 let sent = self
                     .conn
                     .send_response(Time::ZERO, &resp, &mut self.sink)
-                    .and_then(|()| self.conn.send_end(Time::ZERO, &mut self.sink));
+                    .and_then(|()| self.conn.send_end(Time::ZERO));
                 if let Err(e) = sent {
                     self.push(InspectEvent::Error {
                         status: e.status(),

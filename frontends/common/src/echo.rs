@@ -23,7 +23,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Event, Poll, RequestHead, Response, Role, Version,
+    BodyLength, Config, Connection, DateCache, Event, Progress, RequestHead, Response, Role,
+    Version,
 };
 use serde_json::{Value, json};
 
@@ -180,7 +181,7 @@ impl EchoSession {
             };
             let sent = self.conn.send_response(t, &response, out).is_ok()
                 && self.conn.send_data(t, &json, out).is_ok()
-                && self.conn.send_end(t, out).is_ok();
+                && self.conn.send_end(t).is_ok();
             let bytes = (head.method_str() != "HEAD").then_some(json.len() as u64);
             self.log(date, Some(head), 200, bytes);
             sent
@@ -207,22 +208,28 @@ impl Session for EchoSession {
         let start = out.len();
         while !self.failed && out.len() - start < budget {
             match self.conn.poll_event() {
-                Ok(Poll::Event(Event::Request(head))) => self.request = Some((head, Vec::new())),
+                Ok(Progress::Event(Event::Request(head))) => {
+                    self.request = Some((head, Vec::new()))
+                }
                 // Bounded: the core stops the body at `max_body` (413).
-                Ok(Poll::Event(Event::Data(piece))) => {
+                Ok(Progress::Event(Event::Data(piece))) => {
                     if let Some((_, body)) = &mut self.request {
                         body.extend_from_slice(&piece);
                     }
                 }
-                Ok(Poll::Event(Event::EndOfMessage)) => {
+                Ok(Progress::Event(Event::EndOfMessage)) => {
                     if let Some((head, body)) = self.request.take() {
                         self.respond(t, &head, &body, out);
                     }
                 }
-                Ok(Poll::Event(Event::Response(_) | Event::ConnectionClosed))
-                | Ok(Poll::NeedData | Poll::Paused | Poll::Closed) => return,
+                Ok(Progress::Event(
+                    Event::Response(_) | Event::Interim(_) | Event::Switched(_),
+                ))
+                | Ok(Progress::NeedData | Progress::Paused | Progress::Closed) => return,
                 Err(e) => {
-                    self.conn.send_error(t, &e, out);
+                    // Err: a response was already under way, so no status can be sent;
+                    // closing is all that is left, as for Ok.
+                    let _ = self.conn.send_error(t, &e, out);
                     if let Some(status) = e.status() {
                         let head = self.request.take().map(|(h, _)| h);
                         DATE.with_borrow_mut(|cache| {

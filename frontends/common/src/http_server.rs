@@ -22,7 +22,8 @@ use std::time::{Instant, SystemTime};
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Event, Poll, RequestHead, Response, Role, Version,
+    BodyLength, Config, Connection, DateCache, Event, Progress, RequestHead, Response, Role,
+    Version,
 };
 
 use crate::clock;
@@ -396,7 +397,7 @@ impl HttpSession {
         }
         if sends_body {
             self.body = std::mem::replace(&mut reply.body, Body::None);
-        } else if self.conn.send_end(t, out).is_err() {
+        } else if self.conn.send_end(t).is_err() {
             self.failed = true;
         }
     }
@@ -443,7 +444,7 @@ impl HttpSession {
         };
         if finished {
             self.body = Body::None;
-            if self.conn.send_end(t, out).is_err() {
+            if self.conn.send_end(t).is_err() {
                 self.failed = true;
             }
         }
@@ -476,18 +477,21 @@ impl Session for HttpSession {
                 continue;
             }
             match self.conn.poll_event() {
-                Ok(Poll::Event(Event::Request(head))) => self.request = Some(head),
-                Ok(Poll::Event(Event::EndOfMessage)) => {
+                Ok(Progress::Event(Event::Request(head))) => self.request = Some(head),
+                Ok(Progress::Event(Event::EndOfMessage)) => {
                     if let Some(head) = self.request.take() {
                         self.respond(t, &head, out);
                     }
                 }
                 // A request body (discarded: GET and HEAD take none) or a client-role event.
-                Ok(Poll::Event(Event::Data(_) | Event::Response(_))) => {}
-                Ok(Poll::Event(Event::ConnectionClosed))
-                | Ok(Poll::NeedData | Poll::Paused | Poll::Closed) => return,
+                Ok(Progress::Event(
+                    Event::Data(_) | Event::Response(_) | Event::Interim(_) | Event::Switched(_),
+                )) => {}
+                Ok(Progress::NeedData | Progress::Paused | Progress::Closed) => return,
                 Err(e) => {
-                    self.conn.send_error(t, &e, out);
+                    // Err: a response was already under way, so no status can be sent;
+                    // closing is all that is left, as for Ok.
+                    let _ = self.conn.send_error(t, &e, out);
                     if let (Some(status), false) = (e.status(), self.shared.quiet) {
                         with_date(|date| {
                             log::emit_entry(&log::Entry {

@@ -15,7 +15,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use portline_core::http::{BodyLength, Config, Connection, ErrorKind, Event, Poll, Request, Role};
+use portline_core::http::{
+    BodyLength, Config, Connection, ErrorKind, Event, Progress, Request, Role,
+};
 
 use super::request::Template;
 use super::schedule::Schedule;
@@ -98,7 +100,7 @@ impl BenchConn {
             let announced = self
                 .conn
                 .send_request(t, &request, &mut self.scratch)
-                .and_then(|()| self.conn.send_end(t, &mut self.scratch));
+                .and_then(|()| self.conn.send_end(t));
             if announced.is_err() {
                 // The core refuses a request once the connection is closing (the server said
                 // `Connection: close`); the driver reconnects when its response has ended.
@@ -197,19 +199,15 @@ impl BenchConn {
     fn drain(&mut self, now: Instant, stats: &mut Stats) -> Next {
         loop {
             match self.conn.poll_event() {
-                Ok(Poll::Event(Event::Response(head))) => {
-                    if head.status >= 200 {
-                        self.status = head.status;
-                    }
-                }
-                Ok(Poll::Event(Event::Data(_))) => {}
-                Ok(Poll::Event(Event::EndOfMessage)) => {
+                Ok(Progress::Event(Event::Response(head))) => self.status = head.status,
+                Ok(Progress::Event(Event::Interim(_) | Event::Data(_))) => {}
+                Ok(Progress::Event(Event::EndOfMessage)) => {
                     if let Some(r) = self.in_flight.pop_front() {
                         stats.record(self.status, now.saturating_duration_since(r.start));
                     }
                 }
-                Ok(Poll::NeedData | Poll::Paused) => return Next::Continue,
-                Ok(Poll::Event(Event::ConnectionClosed | Event::Request(_)) | Poll::Closed) => {
+                Ok(Progress::NeedData | Progress::Paused) => return Next::Continue,
+                Ok(Progress::Event(Event::Switched(_) | Event::Request(_)) | Progress::Closed) => {
                     return Next::Reconnect;
                 }
                 Err(e) => {

@@ -10,7 +10,7 @@ use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
 use portline_core::http::{
-    BodyLength, Config, Connection, Event, Poll, Request, ResponseHead, Role, Version,
+    BodyLength, Config, Connection, Event, Progress, Request, ResponseHead, Role, Version,
 };
 
 use super::decode::{DecodeError, Decoder};
@@ -281,7 +281,7 @@ impl GetSession {
             .then(|| format!("{}>", head_text("> ", &head_bytes)));
         let mut request_done = false;
         if opts.body_len == 0 {
-            conn.send_end(t, &mut head_bytes).map_err(send_failure)?;
+            conn.send_end(t).map_err(send_failure)?;
             request_done = true;
         }
         Ok(GetSession {
@@ -613,13 +613,15 @@ impl GetSession {
     fn drain(&mut self) {
         while self.outcome.is_none() {
             match self.conn.poll_event() {
-                Ok(Poll::Event(Event::Response(head))) => self.on_head(head),
-                Ok(Poll::Event(Event::Data(bytes))) => self.on_data(&bytes),
-                Ok(Poll::Event(Event::EndOfMessage))
-                | Ok(Poll::Event(Event::ConnectionClosed))
-                | Ok(Poll::Closed) => self.on_end(),
-                Ok(Poll::Event(Event::Request(_))) => {}
-                Ok(Poll::NeedData | Poll::Paused) => return,
+                // 1xx heads (interim, or 101 after which the connection is closed) are told
+                // apart by their status.
+                Ok(Progress::Event(
+                    Event::Response(head) | Event::Interim(head) | Event::Switched(head),
+                )) => self.on_head(head),
+                Ok(Progress::Event(Event::Data(bytes))) => self.on_data(&bytes),
+                Ok(Progress::Event(Event::EndOfMessage)) | Ok(Progress::Closed) => self.on_end(),
+                Ok(Progress::Event(Event::Request(_))) => {}
+                Ok(Progress::NeedData | Progress::Paused) => return,
                 Err(e) => {
                     let stage = if self.head.is_some() {
                         Stage::Body
@@ -667,7 +669,7 @@ impl GetSession {
         let mut result = self.conn.send_data(t, &self.scratch[..n], out);
         self.body_left -= n as u64;
         if result.is_ok() && self.body_left == 0 {
-            result = self.conn.send_end(t, out);
+            result = self.conn.send_end(t);
             self.request_done = true;
         }
         if let Err(e) = result {
