@@ -13,6 +13,8 @@
 //!
 //! Files (each test runs as `name::std`, `name::mio`, `name::smol`):
 //! - `http_curl.rs`: curl GET/HEAD/404/304/`--http1.0`/connection reuse, listings, 405, access log.
+//! - `http_server.rs`: the access log's byte counts and 503s; validators, ranges, directories,
+//!   precompressed files and the header options against curl, wget and python `requests`.
 //! - `http_clients.rs`: wget -r, python3 requests and urllib, and the `get` client against
 //!   python3 http.server, scripted peers and our own server.
 //! - `get_client.rs`: `get` against nginx (redirect chain, range resume, gzip_static), a

@@ -79,7 +79,8 @@ pub struct CompletionsArgs {
 pub enum Serve {
     /// Serve a folder over HTTP/1.0: GET and HEAD, index.html or a directory listing,
     /// Content-Type by extension, Last-Modified/If-Modified-Since (304), keep-alive, and never
-    /// a byte from outside the folder. One Common Log Format line per request on stderr.
+    /// a byte from outside the folder. One Common Log Format line per answer on stderr (503
+    /// refusals included), with the body bytes actually sent.
     /// SIGINT/SIGTERM: stop accepting, finish responses in flight, exit 0. With --echo: no
     /// files, every request answered with JSON of what was parsed.
     Http(HttpArgs),

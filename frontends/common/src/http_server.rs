@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
@@ -111,6 +112,7 @@ impl FileServer {
             request: None,
             body: Body::None,
             failed: false,
+            logged: VecDeque::new(),
         }
     }
 }
@@ -122,6 +124,26 @@ impl SessionFactory for FileServer {
 
     fn overload_reply(&self) -> Option<Vec<u8>> {
         Some(OVERLOAD_REPLY.to_vec())
+    }
+
+    /// A 503 is an answer too: it gets its access-log line, with the body bytes that went out.
+    fn refused(&self, _now: Instant, peer: SocketAddr, sent: usize) {
+        if self.shared.quiet {
+            return;
+        }
+        let head = OVERLOAD_REPLY
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(OVERLOAD_REPLY.len(), |p| p + 4);
+        with_date(|date| {
+            log::emit_entry(&log::Entry {
+                peer: peer.ip().to_canonical(),
+                date,
+                request: None,
+                status: 503,
+                bytes: Some(sent.saturating_sub(head) as u64),
+            });
+        });
     }
 }
 
@@ -258,6 +280,26 @@ pub struct HttpSession {
     body: Body,
     /// A local failure (e.g. the file shrank while streaming): close without more output.
     failed: bool,
+    /// Answers whose access-log line waits until their bytes are known written (or the
+    /// connection ends): oldest first; empty with `--quiet`.
+    logged: VecDeque<Logged>,
+}
+
+/// One answer's access-log entry, written once the answer is known to be out, or when the
+/// connection ends (an aborted transfer), with the body bytes actually written, as nginx's
+/// `$body_bytes_sent`.
+#[derive(Debug)]
+struct Logged {
+    /// The request (`None` for one that could not be parsed).
+    request: Option<RequestHead>,
+    status: u16,
+    /// Body bytes handed to the driver.
+    produced: u64,
+    /// Of those, known written: everything handed out before a `poll_transmit` with an empty
+    /// buffer (the [`Session`] contract).
+    written: u64,
+    /// The whole answer has been handed out.
+    complete: bool,
 }
 
 fn modified_since(meta: &std::fs::Metadata, head: &RequestHead) -> bool {
@@ -342,11 +384,11 @@ impl HttpSession {
     }
 
     /// Write the head of the answer to `head` and set up its body.
-    fn respond(&mut self, t: Time, head: &RequestHead, out: &mut Vec<u8>) {
+    fn respond(&mut self, t: Time, head: RequestHead, out: &mut Vec<u8>) {
         let method = head.method_str();
         let is_head = method == "HEAD";
         let mut reply = if method == "GET" || is_head {
-            self.reply_for(head)
+            self.reply_for(&head)
         } else {
             let mut r = Reply::page(405, "Method Not Allowed");
             r.extra = Some(("Allow", b"GET, HEAD".to_vec()));
@@ -374,22 +416,17 @@ impl HttpSession {
                 headers: &headers[..n],
                 body: BodyLength::Known(reply.length),
             };
-            self.conn.send_response(t, &response, out).ok()?;
-            if !self.shared.quiet {
-                let version = match head.version {
-                    Version::Http09 => None,
-                    v => Some(v.as_str()),
-                };
-                log::emit_entry(&log::Entry {
-                    peer: self.peer,
-                    date,
-                    request: Some((method, &head.target, version)),
-                    status: reply.status,
-                    bytes: sends_body.then_some(reply.length),
-                });
-            }
-            Some(())
+            self.conn.send_response(t, &response, out).ok()
         });
+        if !self.shared.quiet {
+            self.logged.push_back(Logged {
+                request: Some(head),
+                status: reply.status,
+                produced: 0,
+                written: 0,
+                complete: !sends_body,
+            });
+        }
         if sent.is_none() {
             self.failed = true;
             return;
@@ -401,9 +438,46 @@ impl HttpSession {
         }
     }
 
+    /// `n` more body bytes of the current answer were handed to the driver.
+    fn count_body(&mut self, n: usize) {
+        if let Some(last) = self.logged.back_mut() {
+            last.produced += n as u64;
+        }
+    }
+
+    /// Everything handed out so far is written: log the answers that are wholly out.
+    fn confirm_written(&mut self) {
+        for entry in &mut self.logged {
+            entry.written = entry.produced;
+        }
+        while self.logged.front().is_some_and(|e| e.complete) {
+            if let Some(entry) = self.logged.pop_front() {
+                self.emit(&entry);
+            }
+        }
+    }
+
+    fn emit(&self, entry: &Logged) {
+        with_date(|date| {
+            log::emit_entry(&log::Entry {
+                peer: self.peer,
+                date,
+                request: entry.request.as_ref().map(|head| {
+                    let version = match head.version {
+                        Version::Http09 => None,
+                        v => Some(v.as_str()),
+                    };
+                    (head.method_str(), &head.target[..], version)
+                }),
+                status: entry.status,
+                bytes: Some(entry.written),
+            });
+        });
+    }
+
     /// Append up to `room` bytes of the current body; end the message when it is all sent.
     fn pump(&mut self, t: Time, out: &mut Vec<u8>, room: usize) {
-        let finished = match &mut self.body {
+        let (finished, n) = match &mut self.body {
             Body::None => return,
             Body::Bytes { data, pos } => {
                 let n = room.min(data.len() - *pos);
@@ -412,7 +486,7 @@ impl HttpSession {
                     return;
                 }
                 *pos += n;
-                *pos == data.len()
+                (*pos == data.len(), n)
             }
             Body::File { file, remaining } => {
                 // `want` <= room, so the conversion cannot truncate.
@@ -438,14 +512,28 @@ impl HttpSession {
                     return;
                 };
                 *remaining -= n as u64;
-                *remaining == 0
+                (*remaining == 0, n)
             }
         };
+        self.count_body(n);
         if finished {
             self.body = Body::None;
+            if let Some(last) = self.logged.back_mut() {
+                last.complete = true;
+            }
             if self.conn.send_end(t, out).is_err() {
                 self.failed = true;
             }
+        }
+    }
+}
+
+impl Drop for HttpSession {
+    /// The connection is over: log what is still waiting, with the bytes known written (an
+    /// aborted transfer logs what went out, not what was promised).
+    fn drop(&mut self) {
+        while let Some(entry) = self.logged.pop_front() {
+            self.emit(&entry);
         }
     }
 }
@@ -464,6 +552,9 @@ impl Session for HttpSession {
     }
 
     fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>, budget: usize) {
+        if out.is_empty() && !self.logged.is_empty() {
+            self.confirm_written();
+        }
         let t = clock::to_time(now);
         let start = out.len();
         while !self.failed {
@@ -479,7 +570,7 @@ impl Session for HttpSession {
                 Ok(Poll::Event(Event::Request(head))) => self.request = Some(head),
                 Ok(Poll::Event(Event::EndOfMessage)) => {
                     if let Some(head) = self.request.take() {
-                        self.respond(t, &head, out);
+                        self.respond(t, head, out);
                     }
                 }
                 // A request body (discarded: GET and HEAD take none) or a client-role event.
@@ -487,16 +578,21 @@ impl Session for HttpSession {
                 Ok(Poll::Event(Event::ConnectionClosed))
                 | Ok(Poll::NeedData | Poll::Paused | Poll::Closed) => return,
                 Err(e) => {
+                    let before = out.len();
                     self.conn.send_error(t, &e, out);
                     if let (Some(status), false) = (e.status(), self.shared.quiet) {
-                        with_date(|date| {
-                            log::emit_entry(&log::Entry {
-                                peer: self.peer,
-                                date,
-                                request: None,
-                                status,
-                                bytes: None,
-                            });
+                        // The body is what follows the head's blank line (all of it for 0.9).
+                        let reply = &out[before..];
+                        let body = reply
+                            .windows(4)
+                            .position(|w| w == b"\r\n\r\n")
+                            .map_or(reply.len(), |p| reply.len() - p - 4);
+                        self.logged.push_back(Logged {
+                            request: self.request.take(),
+                            status,
+                            produced: body as u64,
+                            written: 0,
+                            complete: true,
                         });
                     }
                     self.failed = true;

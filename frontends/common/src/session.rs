@@ -8,7 +8,10 @@
 //!    [`Session::receive_eof`] on a read of 0;
 //! 2. [`Session::poll_transmit`] into the connection's output buffer and write it; keep the
 //!    unwritten tail; call `poll_transmit` again only when the tail is gone (this is how a slow
-//!    reader throttles file streaming and chargen: memory stays bounded by `budget`);
+//!    reader throttles file streaming and chargen: memory stays bounded by `budget`). A call
+//!    with an *empty* buffer tells the session that everything it gave before is written, so
+//!    once the last output is written the driver polls once more before closing (the file
+//!    server's access log counts the bytes actually sent that way);
 //! 3. arm a timer for [`Session::poll_timeout`] and call [`Session::handle_timeout`] when it fires;
 //! 4. close the socket once [`Session::is_done`] and the output is flushed.
 
@@ -31,7 +34,8 @@ pub trait Session: Send {
     fn handle_timeout(&mut self, now: Instant);
 
     /// Append up to about `budget` bytes that are ready to send to `out`. Returns without
-    /// appending when nothing is ready. Call it again after writing what it gave.
+    /// appending when nothing is ready. Call it again after writing what it gave. When `out`
+    /// is empty on entry, everything given by earlier calls has been written to the socket.
     fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>, budget: usize);
 
     /// The next deadline at which [`Session::handle_timeout`] must be called.
@@ -62,6 +66,12 @@ pub trait SessionFactory: Send + Sync + 'static {
     /// an HTTP 503), or nothing.
     fn overload_reply(&self) -> Option<Vec<u8>> {
         None
+    }
+
+    /// The connection from `peer` was refused with [`SessionFactory::overload_reply`], of
+    /// which `sent` bytes were written (the file server logs its 503s here).
+    fn refused(&self, now: Instant, peer: SocketAddr, sent: usize) {
+        let _ = (now, peer, sent);
     }
 }
 

@@ -204,11 +204,17 @@ impl Conn {
                     Err(e) => return Drive::Failed(Stage::Write, e),
                 }
             }
-            if !self.has_tail() {
-                self.release(pool);
-                if session.is_done() {
+            if !self.has_tail() && session.is_done() {
+                // Poll once more with an empty buffer: it tells the session that its output
+                // is written (the Session contract); a done session rarely has more.
+                self.fill(session, now, pool);
+                if !self.has_tail() {
+                    self.release(pool);
                     return Drive::Done;
                 }
+                progress = true;
+            } else if !self.has_tail() {
+                self.release(pool);
             }
             if !progress {
                 if self.eof && !self.has_tail() && session.poll_timeout().is_none() {

@@ -276,7 +276,8 @@ impl EventLoop {
                         .get_or_insert_with(|| factory.overload_reply());
                     if let Some(reply) = reply {
                         // Best effort: a fresh socket's send buffer takes a short reply whole.
-                        let _ = stream.write(reply);
+                        let sent = stream.write(reply).unwrap_or(0);
+                        factory.refused(now, peer, sent);
                     }
                     let _ = stream.shutdown(std::net::Shutdown::Write);
                     return;

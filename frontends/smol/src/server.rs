@@ -112,7 +112,7 @@ async fn accept_loop(
                     let _ = victim.get_ref().shutdown(Direction::Both);
                 });
                 let Admitted::Yes(ticket) = admission.admit(peer, close) else {
-                    refuse(ex, stream, factory.overload_reply(), &live);
+                    refuse(ex, stream, peer, &factory, &live);
                     continue;
                 };
                 let held = Held {
@@ -218,7 +218,8 @@ async fn linger(stream: &Async<TcpStream>) {
 fn refuse(
     ex: &Executor<'_>,
     stream: Arc<Async<TcpStream>>,
-    reply: Option<Vec<u8>>,
+    peer: SocketAddr,
+    factory: &Arc<dyn SessionFactory>,
     live: &Arc<Live>,
 ) {
     if live.refusing.fetch_add(1, Ordering::SeqCst) >= MAX_REFUSING {
@@ -226,11 +227,17 @@ fn refuse(
         return;
     }
     let live = live.clone();
+    let factory = factory.clone();
     ex.spawn(async move {
-        let reply = reply.unwrap_or_default();
+        let Some(reply) = factory.overload_reply() else {
+            linger(&stream).await;
+            live.refusing.fetch_sub(1, Ordering::SeqCst);
+            return;
+        };
         // The reply is small and the socket's buffer empty: one non-blocking write suffices.
-        let sent = reply.is_empty() || stream.get_ref().write_all(&reply).is_ok();
-        if sent {
+        let sent = stream.get_ref().write(&reply).unwrap_or(0);
+        factory.refused(Instant::now(), peer, sent);
+        if sent == reply.len() {
             linger(&stream).await;
         }
         live.refusing.fetch_sub(1, Ordering::SeqCst);
