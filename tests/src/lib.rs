@@ -925,6 +925,38 @@ pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
     out
 }
 
+/// `curl -s -S -D - URL` plus extra args, within [`PEER_TIMEOUT`]; returns (status, header
+/// lines, body). Panics if curl fails.
+pub fn curl(extra: &[&str], url: &str) -> (u16, Vec<String>, Vec<u8>) {
+    let head_file = tempfile::NamedTempFile::new().expect("temp file");
+    let out = run(
+        Command::new("curl")
+            .args(["-s", "-S", "--max-time", "20", "-D"])
+            .arg(head_file.path())
+            .args(extra)
+            .arg(url),
+        PEER_TIMEOUT,
+    );
+    assert!(
+        out.status.success(),
+        "curl {extra:?} {url} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let head = std::fs::read_to_string(head_file.path()).expect("read dumped head");
+    let (status, headers) = parse_dumped_head(&head);
+    (status, headers, out.stdout)
+}
+
+/// The value of the first header line named `name` (case-insensitive), trimmed.
+pub fn has_header(headers: &[String], name: &str) -> Option<String> {
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    headers
+        .iter()
+        .find(|h| h.to_ascii_lowercase().starts_with(&prefix))
+        .map(|h| h[prefix.len()..].trim().to_string())
+}
+
 /// Splits bytes into lines without their CRLF/LF endings (lossy UTF-8).
 pub fn text_lines(bytes: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(bytes)

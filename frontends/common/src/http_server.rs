@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,9 +27,15 @@ use portline_core::http::{
 };
 
 use crate::clock;
-use crate::files::{self, Resolved};
+use crate::files::{self, Refusal, Resolved};
 use crate::log;
 use crate::session::{Session, SessionFactory};
+
+mod range;
+mod validators;
+
+use range::Ranged;
+use validators::{Precondition, Text};
 
 /// The `Server` header value.
 pub const SERVER: &str = "portline/0.1";
@@ -53,7 +59,26 @@ pub struct FileServerOptions {
     pub quiet: bool,
     /// The core's limits and leniencies (`--header-timeout`, `--idle-timeout`).
     pub config: Config,
+    /// Serve and list dotfiles too (`--hidden`); without it only `.well-known/` is.
+    pub hidden: bool,
+    /// Header fields added to every response (`--header 'Name: value'`), at most
+    /// [`MAX_EXTRA_HEADERS`].
+    pub headers: Vec<(String, String)>,
+    /// Open CORS (`--cors`): `Access-Control-Allow-Origin: *` on every response, and
+    /// OPTIONS preflights answered.
+    pub cors: bool,
+    /// The page sent with every 404 (`--404 FILE`), read once at start.
+    pub not_found: Option<PathBuf>,
+    /// Single-page-app fallback (`--spa`): a missing path without an extension gets
+    /// `/index.html`.
+    pub spa: bool,
 }
+
+/// Most `--header` fields (each response's header list is built on the stack).
+pub const MAX_EXTRA_HEADERS: usize = 32;
+
+/// Largest `--404` page (it is kept in memory).
+pub const MAX_NOT_FOUND_PAGE: u64 = 1024 * 1024;
 
 impl FileServerOptions {
     /// Serve `root` with the default configuration and an access log.
@@ -62,6 +87,11 @@ impl FileServerOptions {
             root,
             quiet: false,
             config: Config::default(),
+            hidden: false,
+            headers: Vec::new(),
+            cors: false,
+            not_found: None,
+            spa: false,
         }
     }
 }
@@ -71,6 +101,11 @@ struct Shared {
     root: files::Root,
     quiet: bool,
     config: Config,
+    headers: Vec<(String, String)>,
+    cors: bool,
+    /// The `--404` page and its Content-Type.
+    not_found: Option<(&'static str, Arc<[u8]>)>,
+    spa: bool,
 }
 
 /// Makes one [`HttpSession`] per connection.
@@ -84,12 +119,48 @@ impl FileServer {
     /// now: every request's path is opened relative to that handle, see [`files::Root`]).
     pub fn new(opts: FileServerOptions) -> io::Result<FileServer> {
         let root = files::Root::open(&opts.root)
-            .map_err(|e| io::Error::new(e.kind(), format!("root {}: {e}", opts.root.display())))?;
+            .map_err(|e| io::Error::new(e.kind(), format!("root {}: {e}", opts.root.display())))?
+            .with_hidden(opts.hidden);
+        if opts.headers.len() > MAX_EXTRA_HEADERS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("at most {MAX_EXTRA_HEADERS} --header fields"),
+            ));
+        }
+        let not_found = match &opts.not_found {
+            None => None,
+            Some(path) => {
+                let page = File::open(path).and_then(|f| {
+                    let mut page = Vec::new();
+                    f.take(MAX_NOT_FOUND_PAGE + 1).read_to_end(&mut page)?;
+                    Ok(page)
+                });
+                match page {
+                    Ok(page) if page.len() as u64 > MAX_NOT_FOUND_PAGE => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("--404 {}: larger than 1 MiB", path.display()),
+                        ));
+                    }
+                    Ok(page) => Some((content_type(path), Arc::from(page))),
+                    Err(e) => {
+                        return Err(io::Error::new(
+                            e.kind(),
+                            format!("--404 {}: {e}", path.display()),
+                        ));
+                    }
+                }
+            }
+        };
         Ok(FileServer {
             shared: Arc::new(Shared {
                 root,
                 quiet: opts.quiet,
                 config: opts.config,
+                headers: opts.headers,
+                cors: opts.cors,
+                not_found,
+                spa: opts.spa,
             }),
         })
     }
@@ -160,6 +231,11 @@ enum Body {
         data: Cow<'static, [u8]>,
         pos: usize,
     },
+    /// A page shared by every request (the `--404` page).
+    Shared {
+        data: Arc<[u8]>,
+        pos: usize,
+    },
 }
 
 /// A response chosen for a request, before the connection writes it. Header values are
@@ -170,6 +246,14 @@ struct Reply {
     content_type: &'static str,
     /// An IMF-fixdate (always 29 bytes).
     last_modified: Option<[u8; 29]>,
+    etag: Option<Text>,
+    /// A file: `Accept-Ranges: bytes`.
+    ranges: bool,
+    content_range: Option<Text>,
+    /// A precompressed sibling: its `Content-Encoding` (and `Vary: Accept-Encoding`).
+    encoding: Option<&'static str>,
+    /// `Vary: Accept-Encoding` (the answer depended on it).
+    vary: bool,
     /// `Location` or `Allow`.
     extra: Option<(&'static str, Vec<u8>)>,
     length: u64,
@@ -201,6 +285,8 @@ fn static_page(status: u16) -> Option<&'static str> {
         403 => page_html!(403, "Forbidden"),
         404 => page_html!(404, "Not Found"),
         405 => page_html!(405, "Method Not Allowed"),
+        412 => page_html!(412, "Precondition Failed"),
+        416 => page_html!(416, "Range Not Satisfiable"),
         _ => return None,
     })
 }
@@ -217,14 +303,35 @@ impl Reply {
                 .into_bytes(),
             ),
         };
+        Reply::new(
+            status,
+            reason,
+            "text/html; charset=utf-8",
+            body.len() as u64,
+            Body::Bytes { data: body, pos: 0 },
+        )
+    }
+
+    fn new(
+        status: u16,
+        reason: &'static str,
+        content_type: &'static str,
+        length: u64,
+        body: Body,
+    ) -> Reply {
         Reply {
             status,
             reason,
-            content_type: "text/html; charset=utf-8",
+            content_type,
             last_modified: None,
+            etag: None,
+            ranges: false,
+            content_range: None,
+            encoding: None,
+            vary: false,
             extra: None,
-            length: body.len() as u64,
-            body: Body::Bytes { data: body, pos: 0 },
+            length,
+            body,
         }
     }
 }
@@ -251,6 +358,88 @@ fn content_type(path: &Path) -> &'static str {
         .and_then(|e| e.to_str())
         .and_then(|e| mime_guess::from_ext(e).first_raw())
         .unwrap_or("application/octet-stream")
+}
+
+/// The precompressed siblings looked for, in the server's order of preference (brotli
+/// compresses text best, then zstd, then gzip), with their file-name suffixes.
+const PRECOMPRESSED: [(&str, &str); 3] = [("br", ".br"), ("zstd", ".zst"), ("gzip", ".gz")];
+
+/// Whether `path` is itself a compressed file (served as is, never looked up again).
+fn is_precompressed(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("br" | "zst" | "gz")
+    )
+}
+
+/// Whether an `Accept-Encoding` value takes `coding` (RFC 9110 §12.5.3): named with a
+/// non-zero weight, or covered by `*` when not named. `x-gzip` is gzip.
+fn accepts_coding(accept: &[u8], coding: &str) -> bool {
+    let mut star = false;
+    for item in accept.split(|&b| b == b',') {
+        let mut parts = item.split(|&b| b == b';');
+        let name = parts.next().unwrap_or_default().trim_ascii();
+        let weighted = parts
+            .map(<[u8]>::trim_ascii)
+            .find_map(|p| p.strip_prefix(b"q=").or_else(|| p.strip_prefix(b"Q=")));
+        // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ): zero is 0, 0.0, 0.00...
+        let allowed = weighted.is_none_or(|q| !q.iter().all(|&b| b == b'0' || b == b'.'));
+        if name.eq_ignore_ascii_case(coding.as_bytes())
+            || (coding == "gzip" && name.eq_ignore_ascii_case(b"x-gzip"))
+        {
+            return allowed;
+        }
+        if name == b"*" {
+            star = allowed;
+        }
+    }
+    star
+}
+
+/// Whether a missing target is a single-page-app route (`--spa`): its last path segment has no
+/// extension (`/users/42`, not `/app.js`).
+fn spa_route(target: &[u8]) -> bool {
+    let Ok((path, _)) = files::split_target(target) else {
+        return false;
+    };
+    let last = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    !last.contains(&b'.')
+}
+
+/// What `--cors` lets scripts read besides the CORS-safelisted fields.
+const CORS_EXPOSED: &str = "Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified";
+
+/// Most header fields of a response: the server's own (at most 14) and the `--header` ones.
+const MAX_FIELDS: usize = 16 + MAX_EXTRA_HEADERS;
+
+/// A response's header fields, on the stack.
+struct FieldList<'a> {
+    fields: [(&'a str, &'a [u8]); MAX_FIELDS],
+    len: usize,
+}
+
+impl Default for FieldList<'_> {
+    fn default() -> Self {
+        FieldList {
+            fields: [("", b""); MAX_FIELDS],
+            len: 0,
+        }
+    }
+}
+
+impl<'a> FieldList<'a> {
+    /// Add a field (the count is bounded by construction: at most 16 plus the `--header` ones,
+    /// which [`FileServer::new`] caps).
+    fn push(&mut self, name: &'a str, value: &'a [u8]) {
+        if let Some(slot) = self.fields.get_mut(self.len) {
+            *slot = (name, value);
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[(&'a str, &'a [u8])] {
+        &self.fields[..self.len]
+    }
 }
 
 thread_local! {
@@ -302,35 +491,19 @@ struct Logged {
     complete: bool,
 }
 
-fn modified_since(meta: &std::fs::Metadata, head: &RequestHead) -> bool {
-    let Some(ims) = head
-        .headers
-        .get("if-modified-since")
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok())
-    else {
-        return true;
-    };
-    let secs = |t: SystemTime| {
-        t.duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-    };
-    match meta.modified() {
-        Ok(m) => secs(m) > secs(ims),
-        Err(_) => true,
-    }
-}
-
 impl HttpSession {
     /// Choose the reply for a GET or HEAD of `head.target`.
     fn reply_for(&self, head: &RequestHead) -> Reply {
-        let resolved = match self.shared.root.resolve(&head.target) {
+        let shared = &self.shared;
+        let resolved = match shared.root.resolve(&head.target) {
             Ok(r) => r,
-            Err(refusal) => {
-                let (status, reason) = refusal.status();
-                return Reply::page(status, reason);
+            Err(Refusal::NotFound) if shared.spa && spa_route(&head.target) => {
+                match shared.root.resolve(b"/index.html") {
+                    Ok(r) => r,
+                    Err(refusal) => return self.refusal(refusal),
+                }
             }
+            Err(refusal) => return self.refusal(refusal),
         };
         match resolved {
             Resolved::Redirect(location) => {
@@ -338,85 +511,200 @@ impl HttpSession {
                 r.extra = Some(("Location", location.into_bytes()));
                 r
             }
-            Resolved::Directory { path, url_path } => match files::listing(&path, &url_path) {
-                Ok(page) => Reply {
-                    status: 200,
-                    reason: "OK",
-                    content_type: "text/html; charset=utf-8",
-                    last_modified: None,
-                    extra: None,
-                    length: page.len() as u64,
-                    body: Body::Bytes {
-                        data: Cow::Owned(page),
-                        pos: 0,
-                    },
-                },
-                Err(_) => Reply::page(403, "Forbidden"),
-            },
-            Resolved::File { path, file, meta } => {
-                let content_type = content_type(&path);
-                let last_modified = meta.modified().ok().and_then(http_date);
-                if !modified_since(&meta, head) {
-                    return Reply {
-                        status: 304,
-                        reason: "Not Modified",
-                        content_type,
-                        last_modified,
-                        extra: None,
-                        length: meta.len(),
-                        body: Body::None,
-                    };
+            Resolved::Directory { path, url_path } => {
+                let query = files::split_target(&head.target).map_or(&b""[..], |(_, q)| q);
+                match files::listing(&path, &url_path, query, shared.root.hidden()) {
+                    Ok(page) => Reply::new(
+                        200,
+                        "OK",
+                        "text/html; charset=utf-8",
+                        page.len() as u64,
+                        Body::Bytes {
+                            data: Cow::Owned(page),
+                            pos: 0,
+                        },
+                    ),
+                    Err(_) => Reply::page(403, "Forbidden"),
                 }
-                Reply {
-                    status: 200,
-                    reason: "OK",
-                    content_type,
-                    last_modified,
-                    extra: None,
-                    length: meta.len(),
-                    body: Body::File {
-                        file,
-                        remaining: meta.len(),
-                    },
+            }
+            Resolved::File { path, file, meta } => self.file_reply(head, &path, file, meta),
+        }
+    }
+
+    /// The page for a refusal: the `--404` page for a 404 when there is one.
+    fn refusal(&self, refusal: Refusal) -> Reply {
+        if let (Refusal::NotFound, Some((content_type, page))) = (refusal, &self.shared.not_found) {
+            return Reply::new(
+                404,
+                "Not Found",
+                content_type,
+                page.len() as u64,
+                Body::Shared {
+                    data: page.clone(),
+                    pos: 0,
+                },
+            );
+        }
+        let (status, reason) = refusal.status();
+        Reply::page(status, reason)
+    }
+
+    /// The answer for a file: a precompressed sibling if the client takes one, then the
+    /// preconditions (412, 304), then the range (206, 416), else the whole file.
+    fn file_reply(
+        &self,
+        head: &RequestHead,
+        path: &Path,
+        mut file: File,
+        mut meta: std::fs::Metadata,
+    ) -> Reply {
+        let content_type = content_type(path);
+        let mut encoding = None;
+        if let Some(accept) = head.headers.get("accept-encoding")
+            && !is_precompressed(path)
+        {
+            for (coding, suffix) in PRECOMPRESSED {
+                if accepts_coding(accept, coding)
+                    && let Some((f, m)) = self.shared.root.sibling(path, suffix)
+                {
+                    (file, meta) = (f, m);
+                    encoding = Some(coding);
+                    break;
                 }
             }
         }
+        let len = meta.len();
+        let modified = meta.modified().ok();
+        let secs = modified.and_then(validators::unix_secs);
+        let etag = validators::etag(&meta);
+        let mut reply = Reply::new(200, "OK", content_type, len, Body::None);
+        reply.last_modified = modified.and_then(http_date);
+        reply.etag = Some(etag);
+        reply.ranges = true;
+        reply.encoding = encoding;
+        reply.vary = encoding.is_some();
+        match validators::evaluate(&head.headers, etag.as_bytes(), secs) {
+            Precondition::Failed => return Reply::page(412, "Precondition Failed"),
+            Precondition::NotModified => {
+                reply.status = 304;
+                reply.reason = "Not Modified";
+                return reply;
+            }
+            Precondition::Proceed => {}
+        }
+        let ranged = match head.headers.get("range") {
+            Some(value) if validators::if_range_holds(&head.headers, etag.as_bytes(), secs) => {
+                range::parse(value, len)
+            }
+            _ => Ranged::Whole,
+        };
+        match ranged {
+            Ranged::Whole => {
+                reply.body = Body::File {
+                    file,
+                    remaining: len,
+                }
+            }
+            Ranged::Part { first, last } => {
+                if first > 0 && file.seek(io::SeekFrom::Start(first)).is_err() {
+                    return Reply::page(500, "Internal Server Error");
+                }
+                reply.status = 206;
+                reply.reason = "Partial Content";
+                reply.length = last - first + 1;
+                reply.content_range = Text::format(format_args!("bytes {first}-{last}/{len}"));
+                reply.body = Body::File {
+                    file,
+                    remaining: reply.length,
+                };
+            }
+            Ranged::Unsatisfiable => {
+                let mut r = Reply::page(416, "Range Not Satisfiable");
+                r.ranges = true;
+                r.content_range = Text::format(format_args!("bytes */{len}"));
+                return r;
+            }
+        }
+        reply
     }
 
     /// Write the head of the answer to `head` and set up its body.
     fn respond(&mut self, t: Time, head: RequestHead, out: &mut Vec<u8>) {
         let method = head.method_str();
         let is_head = method == "HEAD";
+        let cors = self.shared.cors;
+        let preflight = cors && method == "OPTIONS";
         let mut reply = if method == "GET" || is_head {
             self.reply_for(&head)
+        } else if preflight {
+            let mut r = Reply::new(204, "No Content", "", 0, Body::None);
+            r.extra = Some(("Allow", b"GET, HEAD, OPTIONS".to_vec()));
+            r
         } else {
             let mut r = Reply::page(405, "Method Not Allowed");
-            r.extra = Some(("Allow", b"GET, HEAD".to_vec()));
+            let allow: &[u8] = if cors {
+                b"GET, HEAD, OPTIONS"
+            } else {
+                b"GET, HEAD"
+            };
+            r.extra = Some(("Allow", allow.to_vec()));
             r
         };
         let sends_body = !is_head && reply.status != 304 && reply.length > 0;
+        let shared = &self.shared;
+        let conn = &mut self.conn;
         // The Date text is borrowed from the thread's cache (rendered once a second).
         let sent = with_date(|date| {
-            let mut headers: [(&str, &[u8]); 5] = [("", b""); 5];
-            headers[0] = ("Date", date.as_bytes());
-            headers[1] = ("Server", SERVER.as_bytes());
-            headers[2] = ("Content-Type", reply.content_type.as_bytes());
-            let mut n = 3;
+            let mut fields = FieldList::default();
+            fields.push("Date", date.as_bytes());
+            fields.push("Server", SERVER.as_bytes());
+            if !reply.content_type.is_empty() {
+                fields.push("Content-Type", reply.content_type.as_bytes());
+            }
+            if let Some(coding) = reply.encoding {
+                fields.push("Content-Encoding", coding.as_bytes());
+            }
             if let Some(lm) = &reply.last_modified {
-                headers[n] = ("Last-Modified", lm);
-                n += 1;
+                fields.push("Last-Modified", lm);
+            }
+            if let Some(tag) = &reply.etag {
+                fields.push("ETag", tag.as_bytes());
+            }
+            if reply.ranges {
+                fields.push("Accept-Ranges", b"bytes");
+            }
+            if let Some(range) = &reply.content_range {
+                fields.push("Content-Range", range.as_bytes());
+            }
+            if reply.vary {
+                fields.push("Vary", b"Accept-Encoding");
             }
             if let Some((name, value)) = &reply.extra {
-                headers[n] = (name, value);
-                n += 1;
+                fields.push(name, value);
+            }
+            if cors {
+                fields.push("Access-Control-Allow-Origin", b"*");
+                if preflight {
+                    fields.push("Access-Control-Allow-Methods", b"GET, HEAD, OPTIONS");
+                    if let Some(asked) = head.headers.get("access-control-request-headers") {
+                        fields.push("Access-Control-Allow-Headers", asked);
+                    }
+                    // nginx's CORS examples (and Chrome's cap of 2 hours) use a day.
+                    fields.push("Access-Control-Max-Age", b"86400");
+                } else {
+                    fields.push("Access-Control-Expose-Headers", CORS_EXPOSED.as_bytes());
+                }
+            }
+            for (name, value) in &shared.headers {
+                fields.push(name, value.as_bytes());
             }
             let response = Response {
                 status: reply.status,
                 reason: reply.reason,
-                headers: &headers[..n],
+                headers: fields.as_slice(),
                 body: BodyLength::Known(reply.length),
             };
-            self.conn.send_response(t, &response, out).ok()
+            conn.send_response(t, &response, out).ok()
         });
         if !self.shared.quiet {
             self.logged.push_back(Logged {
@@ -480,13 +768,18 @@ impl HttpSession {
         let (finished, n) = match &mut self.body {
             Body::None => return,
             Body::Bytes { data, pos } => {
-                let n = room.min(data.len() - *pos);
-                if self.conn.send_data(t, &data[*pos..*pos + n], out).is_err() {
+                let Some(step) = send_page(&mut self.conn, t, data, pos, room, out) else {
                     self.failed = true;
                     return;
-                }
-                *pos += n;
-                (*pos == data.len(), n)
+                };
+                step
+            }
+            Body::Shared { data, pos } => {
+                let Some(step) = send_page(&mut self.conn, t, data, pos, room, out) else {
+                    self.failed = true;
+                    return;
+                };
+                step
             }
             Body::File { file, remaining } => {
                 // `want` <= room, so the conversion cannot truncate.
@@ -526,6 +819,22 @@ impl HttpSession {
             }
         }
     }
+}
+
+/// Send up to `room` more bytes of an in-memory page from `pos`: `(finished, sent)`, or
+/// `None` if the connection refused them.
+fn send_page(
+    conn: &mut Connection,
+    t: Time,
+    data: &[u8],
+    pos: &mut usize,
+    room: usize,
+    out: &mut Vec<u8>,
+) -> Option<(bool, usize)> {
+    let n = room.min(data.len() - *pos);
+    conn.send_data(t, &data[*pos..*pos + n], out).ok()?;
+    *pos += n;
+    Some((*pos == data.len(), n))
 }
 
 impl Drop for HttpSession {
@@ -708,6 +1017,50 @@ mod tests {
     }
 
     #[test]
+    fn accept_encoding_weights_and_wildcards() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("gzip", "gzip", true),
+            ("GZIP", "gzip", true),
+            ("x-gzip", "gzip", true),
+            ("deflate, gzip;q=0.5", "gzip", true),
+            ("gzip;q=0", "gzip", false),
+            ("gzip; q=0.000", "gzip", false),
+            ("gzip;Q=0.0", "gzip", false),
+            ("gzip;q=0.001", "gzip", true),
+            ("br", "gzip", false),
+            ("*", "br", true),
+            ("*;q=0", "br", false),
+            ("*, br;q=0", "br", false),
+            ("br;q=0, *", "br", false),
+            ("identity", "zstd", false),
+            ("", "gzip", false),
+            (" zstd , br ", "zstd", true),
+        ];
+        for (accept, coding, want) in cases {
+            assert_eq!(
+                accepts_coding(accept.as_bytes(), coding),
+                *want,
+                "{accept} / {coding}"
+            );
+        }
+    }
+
+    #[test]
+    fn spa_routes_have_no_extension() {
+        for (target, want) in [
+            (&b"/users/42"[..], true),
+            (b"/", true),
+            (b"/deep/link?tab=a.b", true),
+            (b"/app.js", false),
+            (b"/v1.2/users", true),
+            (b"/favicon.ico?x", false),
+            (b"*", false),
+        ] {
+            assert_eq!(spa_route(target), want, "{}", target.escape_ascii());
+        }
+    }
+
+    #[test]
     fn static_pages_match_their_reasons() {
         for (status, reason) in [
             (301, "Moved Permanently"),
@@ -715,6 +1068,8 @@ mod tests {
             (403, "Forbidden"),
             (404, "Not Found"),
             (405, "Method Not Allowed"),
+            (412, "Precondition Failed"),
+            (416, "Range Not Satisfiable"),
         ] {
             let r = Reply::page(status, reason);
             assert!(matches!(
