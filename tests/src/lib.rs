@@ -7,8 +7,8 @@
 //! - starts servers on `127.0.0.1:0`, reads the real address from the ready line on stderr, keeps
 //!   the rest of stderr (the access log) for assertions, and kills the process it started by PID
 //!   when the [`Server`] is dropped;
-//! - runs peers (curl, wget, nc, ab, wrk, python3) with a time bound, starts [`Nginx`] as the
-//!   reference server for `get`, and skips a test whose peer is missing unless
+//! - runs peers (curl, wget, nc, ab, wrk, python3, chromium) with a time bound, starts
+//!   [`Nginx`] as the reference server for `get`, and skips a test whose peer is missing unless
 //!   `PORTLINE_REQUIRE_PEERS=1`.
 //!
 //! Files (each test runs as `name::std`, `name::mio`, `name::smol`):

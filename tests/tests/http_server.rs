@@ -32,6 +32,7 @@ matrix!(
     directories_redirect_list_and_hide_dotfiles,
     precompressed_siblings,
     header_options,
+    listing_in_headless_chromium,
 );
 
 /// A complete download logs its full size; a client that reads a little of a large file and
@@ -620,4 +621,82 @@ fn header_options(fe: Frontend) {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--404"));
+}
+
+/// The listing in a real browser: headless Chromium (driven over the DevTools protocol by
+/// `tests/browser/click_through.py`) opens it as a phone in dark mode, finds no script, a dark
+/// background and no sideways scrolling, clicks through to a file, and saves screenshots of
+/// both pages in `$CARGO_TARGET_TMPDIR/screenshots/`.
+fn listing_in_headless_chromium(fe: Frontend) {
+    if !require("chromium") || !require("python3") {
+        return;
+    }
+    let fx = Fixture::new();
+    std::fs::write(
+        fx.root
+            .join("tree/a name that goes on & on <and> on, as long names do.txt"),
+        "long\n",
+    )
+    .unwrap();
+    let server = fe.serve_http(&fx.root);
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let listing_png = shots.join(format!("listing-{}.png", fe.name()));
+    let file_png = shots.join(format!("file-{}.png", fe.name()));
+    for png in [&listing_png, &file_png] {
+        let _ = std::fs::remove_file(png);
+    }
+    let profile = fx.scratch("chromium-profile");
+    let out = run(
+        Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/browser/click_through.py"
+            ))
+            .arg(server.url("/tree/"))
+            .arg("a.txt")
+            .arg(&listing_png)
+            .arg(&file_png)
+            .arg(&profile),
+        Duration::from_secs(90),
+    );
+    let text = stdout_ok(&out, "chromium click-through");
+    let facts = text
+        .lines()
+        .find_map(|l| l.strip_prefix("listing "))
+        .unwrap_or_else(|| panic!("no listing facts: {text}"));
+    assert!(facts.contains("\"scripts\":0"), "{facts}");
+    // ../, sub/, a.txt, b.html, the long name.
+    assert!(facts.contains("\"rows\":5"), "{facts}");
+    assert!(
+        facts.contains("\"background\":\"rgb(13, 17, 23)\""),
+        "dark mode: {facts}"
+    );
+    assert!(
+        facts.contains("\"overflow\":false"),
+        "scrolls sideways on a phone: {facts}"
+    );
+    let file = text
+        .split_once("file ")
+        .map(|(_, f)| f)
+        .unwrap_or_else(|| panic!("no click-through: {text}"));
+    assert!(
+        file.starts_with(&server.url("/tree/a.txt")) && file.contains("file a"),
+        "{file}"
+    );
+    for png in [&listing_png, &file_png] {
+        let bytes = std::fs::read(png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 2000,
+            "{}",
+            png.display()
+        );
+    }
+    let lines = log_lines(&server, 1, "GET /tree/a.txt ");
+    assert_eq!(
+        lines.len(),
+        1,
+        "the click reached the server: {:?}",
+        server.log()
+    );
 }
