@@ -29,7 +29,7 @@ use portline_core::http::{
 use crate::clock;
 use crate::files::{self, Refusal, Resolved};
 use crate::log;
-use crate::session::{Session, SessionFactory};
+use crate::session::{FileRange, Session, SessionFactory};
 
 mod range;
 mod validators;
@@ -184,6 +184,7 @@ impl FileServer {
             body: Body::None,
             failed: false,
             logged: VecDeque::new(),
+            sendfile: false,
         }
     }
 }
@@ -224,7 +225,12 @@ enum Body {
     None,
     File {
         file: File,
+        /// The offset of the next byte to send (the copy path reads at the file's position,
+        /// which was sought there; sendfile passes it explicitly).
+        offset: u64,
         remaining: u64,
+        /// Sent by the driver with sendfile(2), through [`Session::poll_sendfile`].
+        zero_copy: bool,
     },
     /// A page: written at compile time, or rendered for this request (a listing).
     Bytes {
@@ -472,7 +478,13 @@ pub struct HttpSession {
     /// Answers whose access-log line waits until their bytes are known written (or the
     /// connection ends): oldest first; empty with `--quiet`.
     logged: VecDeque<Logged>,
+    /// The driver sends large file bodies with sendfile(2) ([`Session::enable_sendfile`]).
+    sendfile: bool,
 }
+
+/// File bodies longer than this go zero-copy when the driver can: shorter ones are copied, so
+/// that head and body leave in one write (one transmit budget).
+pub const SENDFILE_MIN: u64 = crate::TRANSMIT_BUDGET as u64;
 
 /// One answer's access-log entry, written once the answer is known to be out, or when the
 /// connection ends (an aborted transfer), with the body bytes actually written, as nginx's
@@ -602,7 +614,9 @@ impl HttpSession {
             Ranged::Whole => {
                 reply.body = Body::File {
                     file,
+                    offset: 0,
                     remaining: len,
+                    zero_copy: false,
                 }
             }
             Ranged::Part { first, last } => {
@@ -615,7 +629,9 @@ impl HttpSession {
                 reply.content_range = Text::format(format_args!("bytes {first}-{last}/{len}"));
                 reply.body = Body::File {
                     file,
+                    offset: first,
                     remaining: reply.length,
+                    zero_copy: false,
                 };
             }
             Ranged::Unsatisfiable => {
@@ -721,6 +737,14 @@ impl HttpSession {
         }
         if sends_body {
             self.body = std::mem::replace(&mut reply.body, Body::None);
+            if let Body::File {
+                remaining,
+                zero_copy,
+                ..
+            } = &mut self.body
+            {
+                *zero_copy = self.sendfile && *remaining > SENDFILE_MIN;
+            }
         } else if self.conn.send_end(t, out).is_err() {
             self.failed = true;
         }
@@ -781,7 +805,12 @@ impl HttpSession {
                 };
                 step
             }
-            Body::File { file, remaining } => {
+            Body::File {
+                file,
+                offset,
+                remaining,
+                ..
+            } => {
                 // `want` <= room, so the conversion cannot truncate.
                 let want = usize::try_from((room as u64).min(*remaining)).unwrap_or(room);
                 let conn = &mut self.conn;
@@ -805,6 +834,7 @@ impl HttpSession {
                     return;
                 };
                 *remaining -= n as u64;
+                *offset += n as u64;
                 (*remaining == 0, n)
             }
         };
@@ -871,9 +901,16 @@ impl Session for HttpSession {
             if used >= budget {
                 return;
             }
-            if !matches!(self.body, Body::None) {
-                self.pump(t, out, budget - used);
-                continue;
+            match self.body {
+                Body::None => {}
+                // The driver sends it (poll_sendfile); nothing more until it is out.
+                Body::File {
+                    zero_copy: true, ..
+                } => return,
+                _ => {
+                    self.pump(t, out, budget - used);
+                    continue;
+                }
             }
             match self.conn.poll_event() {
                 Ok(Poll::Event(Event::Request(head))) => self.request = Some(head),
@@ -923,6 +960,60 @@ impl Session for HttpSession {
 
     fn is_done(&self) -> bool {
         self.failed || self.conn.is_closed()
+    }
+
+    fn enable_sendfile(&mut self) {
+        self.sendfile = true;
+    }
+
+    fn poll_sendfile(&self) -> Option<FileRange<'_>> {
+        match &self.body {
+            Body::File {
+                file,
+                offset,
+                remaining,
+                zero_copy: true,
+            } if !self.failed && *remaining > 0 => Some(FileRange {
+                file,
+                offset: *offset,
+                len: *remaining,
+            }),
+            _ => None,
+        }
+    }
+
+    fn handle_sendfile(&mut self, now: Instant, written: u64) {
+        let t = clock::to_time(now);
+        let Body::File {
+            offset, remaining, ..
+        } = &mut self.body
+        else {
+            return;
+        };
+        let written = written.min(*remaining);
+        *offset += written;
+        *remaining -= written;
+        let finished = *remaining == 0;
+        if self.conn.send_data_written(t, written).is_err() {
+            self.failed = true;
+            return;
+        }
+        // These bytes are in the socket already, and so is everything given before them (a
+        // range is offered only once earlier output is written).
+        if let Some(last) = self.logged.back_mut() {
+            last.produced += written;
+            last.written = last.produced;
+        }
+        if finished {
+            self.body = Body::None;
+            if let Some(last) = self.logged.back_mut() {
+                last.complete = true;
+            }
+            // HTTP/1.0 framing has no trailer: nothing is written.
+            if self.conn.send_end(t, &mut Vec::new()).is_err() {
+                self.failed = true;
+            }
+        }
     }
 
     fn is_awaiting_request(&self) -> bool {

@@ -55,6 +55,59 @@ pub trait Session: Send {
     fn is_awaiting_request(&self) -> bool {
         false
     }
+
+    /// The driver writes to a plain socket and can send file ranges with sendfile(2) (see
+    /// [`FileRange`]); called once, before any output. Default: ignored. **A wrapper that
+    /// changes the bytes on the way (TLS) must not forward this**: the wrapped session then
+    /// keeps giving every byte through [`Session::poll_transmit`].
+    fn enable_sendfile(&mut self) {}
+
+    /// After [`Session::enable_sendfile`]: the file range to send next, zero-copy, once the
+    /// output given so far is written. While one is offered, `poll_transmit` gives nothing.
+    /// The driver sends from it and reports each write with [`Session::handle_sendfile`].
+    fn poll_sendfile(&self) -> Option<FileRange<'_>> {
+        None
+    }
+
+    /// `written` bytes of the offered [`FileRange`] went to the socket.
+    fn handle_sendfile(&mut self, now: Instant, written: u64) {
+        let _ = (now, written);
+    }
+}
+
+/// Part of a file to write to the socket without copying it through user space.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRange<'a> {
+    /// The open file.
+    pub file: &'a std::fs::File,
+    /// Offset of the first byte to send.
+    pub offset: u64,
+    /// Bytes left to send (more than zero).
+    pub len: u64,
+}
+
+/// Most bytes one sendfile(2) call is asked for: Linux caps a call at 0x7ffff000 anyway, and
+/// a smaller step lets the driver give other connections a turn.
+pub const SENDFILE_STEP: u64 = 16 << 20;
+
+/// One sendfile(2) of `range` (up to [`SENDFILE_STEP`]) to `socket`: how many bytes went out.
+/// `WouldBlock` from a full non-blocking socket; `UnexpectedEof` if the file is shorter than
+/// the range (it shrank: the promised length cannot be met).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn sendfile(
+    socket: std::os::fd::BorrowedFd<'_>,
+    range: &FileRange<'_>,
+) -> std::io::Result<u64> {
+    let mut offset = range.offset;
+    let count = usize::try_from(range.len.min(SENDFILE_STEP)).unwrap_or(1 << 20);
+    loop {
+        match rustix::fs::sendfile(socket, range.file, Some(&mut offset), count) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => return Ok(n as u64),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Makes a [`Session`] for each accepted connection. Shared by every thread of a server.

@@ -184,6 +184,9 @@ async fn connection(
     // Every write is a whole batch of responses; Nagle would only delay the last segment.
     let _ = stream.get_ref().set_nodelay(true);
     let mut session = factory.session(Instant::now(), peer, local);
+    // A plain socket: file bodies may go out with sendfile(2).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    session.enable_sendfile();
     match conn::drive(&stream, &mut *session, Some(stop), Some(ticket)).await {
         Ok(End::Done { peer_closed: false }) => linger(&stream).await,
         // The peer closed, shutdown came while idle, or the peer failed: nothing left to say.
