@@ -1,7 +1,7 @@
 //! The file server's issue-10 features against real clients: the access log's byte counts
 //! (aborted transfers, 503s), validators (ETag, If-None-Match, If-Match, If-Unmodified-Since),
 //! ranges (`curl -r`, `curl -C -`, `wget -c`, python `requests`), directories, precompressed
-//! siblings, `--header`, `--cors`, `--404` and `--spa`.
+//! siblings, `--header`, `--cors`, `--404` and `--spa`; the listing in headless Chromium.
 
 use std::io::{Read, Write};
 use std::process::Command;
