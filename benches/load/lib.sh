@@ -1,7 +1,7 @@
 # Shared by the load scripts that `source` it: a work folder with a 13-byte file, servers
 # started on free loopback ports, and every process started here stopped by PID on exit.
 # Sets: work, root (the served folder), pids; defines free_port, start_nginx, start_portline,
-# stop_last, median.
+# stop_last, median. NGINX_HTTP may hold extra directives for nginx's http block.
 
 work=$(mktemp -d)
 pids=()
@@ -34,6 +34,7 @@ http {
   uwsgi_temp_path $work/nginx;
   scgi_temp_path $work/nginx;
   keepalive_requests 1000000;
+  ${NGINX_HTTP:-}
   server { listen 127.0.0.1:$port; root $root; }
 }
 CONF
@@ -52,6 +53,7 @@ CONF
 start_portline() {
   local bin=$1 log="$work/$1.log"
   shift
+  : > "$log"   # exists before the server writes to it, so the first look at it cannot fail
   "$target/release/$bin" serve http --listen 127.0.0.1:0 --root "$root" --quiet "$@" \
     >/dev/null 2>"$log" &
   pids+=($!)

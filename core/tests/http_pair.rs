@@ -457,3 +457,51 @@ fn early_response_before_the_request_body_is_read() {
     let s = p.server_events();
     assert_eq!(target_of(&s.events[0]).as_deref(), Some("/next"));
 }
+
+/// Body bytes the caller wrote itself (zero-copy) count toward the declared length: the
+/// message ends after exactly that many, the client reads the bytes written beside the core,
+/// and more than declared, or any for HEAD, is a local error.
+#[test]
+fn bytes_written_elsewhere_count_toward_the_length() {
+    let mut p = Pair::new();
+    p.request("GET", "/", true, b"");
+    p.deliver();
+    let _ = p.server_events();
+    let resp = Response {
+        status: 200,
+        reason: "OK",
+        headers: &[],
+        body: BodyLength::Known(6),
+    };
+    p.server
+        .send_response(p.now, &resp, &mut p.to_client)
+        .unwrap();
+    p.server.send_data(p.now, b"ab", &mut p.to_client).unwrap();
+    // The "sendfile": bytes go to the peer without the core.
+    p.to_client.extend_from_slice(b"cdef");
+    p.server.send_data_written(p.now, 4).unwrap();
+    p.server.send_end(p.now).unwrap();
+    p.deliver();
+    let events = p.client_events();
+    assert_eq!(events.body(), b"abcdef");
+    assert_eq!(events.count_ends(), 1);
+
+    let mut p = Pair::new();
+    p.request("GET", "/", true, b"");
+    p.deliver();
+    let _ = p.server_events();
+    p.server
+        .send_response(p.now, &resp, &mut p.to_client)
+        .unwrap();
+    let err = p.server.send_data_written(p.now, 7).unwrap_err();
+    assert_eq!(err.fault(), Fault::Local);
+
+    let mut p = Pair::new();
+    p.request("HEAD", "/", true, b"");
+    p.deliver();
+    let _ = p.server_events();
+    p.server
+        .send_response(p.now, &resp, &mut p.to_client)
+        .unwrap();
+    assert!(p.server.send_data_written(p.now, 6).is_err());
+}

@@ -7,12 +7,14 @@
 //! - starts servers on `127.0.0.1:0`, reads the real address from the ready line on stderr, keeps
 //!   the rest of stderr (the access log) for assertions, and kills the process it started by PID
 //!   when the [`Server`] is dropped;
-//! - runs peers (curl, wget, nc, ab, wrk, python3) with a time bound, starts [`Nginx`] as the
-//!   reference server for `get`, and skips a test whose peer is missing unless
+//! - runs peers (curl, wget, nc, ab, wrk, python3, chromium) with a time bound, starts
+//!   [`Nginx`] as the reference server for `get`, and skips a test whose peer is missing unless
 //!   `PORTLINE_REQUIRE_PEERS=1`.
 //!
 //! Files (each test runs as `name::std`, `name::mio`, `name::smol`):
 //! - `http_curl.rs`: curl GET/HEAD/404/304/`--http1.0`/connection reuse, listings, 405, access log.
+//! - `http_server.rs`: the access log's byte counts and 503s; validators, ranges, directories,
+//!   precompressed files and the header options against curl, wget and python `requests`.
 //! - `http_clients.rs`: wget -r, python3 requests and urllib, and the `get` client against
 //!   python3 http.server, scripted peers and our own server.
 //! - `get_client.rs`: `get` against nginx (redirect chain, range resume, gzip_static), a
@@ -921,6 +923,38 @@ pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
         .read_to_end(&mut out)
         .unwrap_or_else(|e| panic!("reading until close: {e} (got {} bytes)", out.len()));
     out
+}
+
+/// `curl -s -S -D - URL` plus extra args, within [`PEER_TIMEOUT`]; returns (status, header
+/// lines, body). Panics if curl fails.
+pub fn curl(extra: &[&str], url: &str) -> (u16, Vec<String>, Vec<u8>) {
+    let head_file = tempfile::NamedTempFile::new().expect("temp file");
+    let out = run(
+        Command::new("curl")
+            .args(["-s", "-S", "--max-time", "20", "-D"])
+            .arg(head_file.path())
+            .args(extra)
+            .arg(url),
+        PEER_TIMEOUT,
+    );
+    assert!(
+        out.status.success(),
+        "curl {extra:?} {url} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let head = std::fs::read_to_string(head_file.path()).expect("read dumped head");
+    let (status, headers) = parse_dumped_head(&head);
+    (status, headers, out.stdout)
+}
+
+/// The value of the first header line named `name` (case-insensitive), trimmed.
+pub fn has_header(headers: &[String], name: &str) -> Option<String> {
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    headers
+        .iter()
+        .find(|h| h.to_ascii_lowercase().starts_with(&prefix))
+        .map(|h| h[prefix.len()..].trim().to_string())
 }
 
 /// Splits bytes into lines without their CRLF/LF endings (lossy UTF-8).

@@ -4,36 +4,6 @@
 use portline_tests::*;
 use std::process::Command;
 
-/// `curl -s -S -D - URL` plus extra args; returns (status, header lines, body).
-fn curl(extra: &[&str], url: &str) -> (u16, Vec<String>, Vec<u8>) {
-    let head_file = tempfile::NamedTempFile::new().expect("temp file");
-    let out = run(
-        Command::new("curl")
-            .args(["-s", "-S", "--max-time", "10", "-D"])
-            .arg(head_file.path())
-            .args(extra)
-            .arg(url),
-        PEER_TIMEOUT,
-    );
-    assert!(
-        out.status.success(),
-        "curl {extra:?} {url} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let head = std::fs::read_to_string(head_file.path()).expect("read dumped head");
-    let (status, headers) = parse_dumped_head(&head);
-    (status, headers, out.stdout)
-}
-
-fn has_header(headers: &[String], name: &str) -> Option<String> {
-    let prefix = format!("{}:", name.to_ascii_lowercase());
-    headers
-        .iter()
-        .find(|h| h.to_ascii_lowercase().starts_with(&prefix))
-        .map(|h| h[prefix.len()..].trim().to_string())
-}
-
 matrix!(
     get_text,
     get_binary,

@@ -350,6 +350,29 @@ impl Connection {
         })
     }
 
+    /// Count `len` body bytes of the current outgoing message that the caller wrote to the
+    /// peer itself, zero-copy (sendfile(2) from a file): as [`Connection::send_data`] with
+    /// those bytes, but nothing is appended. Only for a body with nothing to frame (portline
+    /// writes no chunked framing), and not one without a body (HEAD, 204, 304): those are
+    /// local errors.
+    pub fn send_data_written(&mut self, now: Time, len: u64) -> Result<(), Error> {
+        self.now = now;
+        self.command(|c| {
+            let Writing::SendBody(body) = &mut c.state.writing else {
+                return Err(misuse("no message body in progress"));
+            };
+            if body.no_body {
+                return Err(misuse("this message has no body to write"));
+            }
+            let sent = body.sent.saturating_add(len);
+            if body.length.is_some_and(|n| sent > n) {
+                return Err(misuse("body longer than its declared length"));
+            }
+            body.sent = sent;
+            Ok(())
+        })
+    }
+
     /// End the current outgoing message. A `Known` body that was not sent in full is a local
     /// error. For a server, this is when the next pipelined request may be parsed, or when the
     /// connection closes (HTTP/1.0 without keep-alive, close-delimited body, HTTP/0.9).

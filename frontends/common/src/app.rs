@@ -149,6 +149,11 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
             root: a.root.clone(),
             quiet: a.quiet,
             config,
+            hidden: a.hidden,
+            headers: a.headers.clone(),
+            cors: a.cors,
+            not_found: a.not_found.clone(),
+            spa: a.spa,
         }) {
             Ok(s) => Arc::new(s),
             Err(e) => {

@@ -77,9 +77,11 @@ pub struct CompletionsArgs {
 /// The servers.
 #[derive(Subcommand, Debug)]
 pub enum Serve {
-    /// Serve a folder over HTTP/1.0: GET and HEAD, index.html or a directory listing,
-    /// Content-Type by extension, Last-Modified/If-Modified-Since (304), keep-alive, and never
-    /// a byte from outside the folder. One Common Log Format line per request on stderr.
+    /// Serve a folder over HTTP/1.0: GET and HEAD, index.html or a directory listing (sortable
+    /// with ?sort=name|size|time), Content-Type by extension, ETag and Last-Modified with
+    /// conditional requests (304, 412), byte ranges (206, 416), precompressed FILE.br/.zst/.gz,
+    /// keep-alive, no dotfiles unless --hidden, and never a byte from outside the folder. One Common Log Format line per answer on stderr (503
+    /// refusals included), with the body bytes actually sent.
     /// SIGINT/SIGTERM: stop accepting, finish responses in flight, exit 0. With --echo: no
     /// files, every request answered with JSON of what was parsed.
     Http(HttpArgs),
@@ -186,6 +188,25 @@ pub struct HttpArgs {
         conflicts_with = "root"
     )]
     pub echo: Option<crate::echo::EchoFormat>,
+    /// Serve and list dotfiles (names starting with `.`). Without it they are not found and
+    /// not listed (a served folder is often a git checkout), except `.well-known/`.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Add a header field to every response, 'Name: value' (repeatable, at most 32), e.g.
+    /// 'Cache-Control: max-age=3600'.
+    #[arg(long = "header", short = 'H', value_name = "HEADER", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Open CORS: `Access-Control-Allow-Origin: *` on every response, and OPTIONS preflights
+    /// answered (204, methods GET, HEAD, OPTIONS, the asked headers, max-age one day).
+    #[arg(long)]
+    pub cors: bool,
+    /// Send FILE (read once, at start; at most 1 MiB) as the body of every 404.
+    #[arg(long = "404", value_name = "FILE")]
+    pub not_found: Option<PathBuf>,
+    /// Single-page app: a missing path whose last segment has no extension (/users/42) gets
+    /// /index.html with 200; missing /app.js is still a 404.
+    #[arg(long)]
+    pub spa: bool,
 }
 
 /// `serve line` options.
@@ -457,7 +478,8 @@ mod tests {
         assert_eq!(a.max_connections, None);
         assert_eq!(a.header_timeout.as_secs(), 10);
         assert_eq!(a.idle_timeout.as_secs(), 5);
-        assert!(!a.quiet);
+        assert!(!a.quiet && !a.hidden && !a.cors && !a.spa);
+        assert!(a.headers.is_empty() && a.not_found.is_none());
         assert_eq!(a.echo, None);
     }
 
@@ -485,6 +507,37 @@ mod tests {
         ] {
             assert_eq!(Cli::try_parse_from(bad).unwrap_err().exit_code(), 2);
         }
+    }
+
+    #[test]
+    fn serve_http_takes_header_options() {
+        let cli = Cli::try_parse_from([
+            "p",
+            "serve",
+            "http",
+            "--header",
+            "Cache-Control: no-store",
+            "-H",
+            "X-Frame-Options:DENY",
+            "--cors",
+            "--404",
+            "404.html",
+            "--spa",
+            "--hidden",
+        ])
+        .unwrap();
+        let Command::Serve(Serve::Http(a)) = cli.command else {
+            panic!("not serve http")
+        };
+        assert_eq!(
+            a.headers,
+            vec![
+                ("Cache-Control".to_string(), "no-store".to_string()),
+                ("X-Frame-Options".to_string(), "DENY".to_string())
+            ]
+        );
+        assert!(a.cors && a.spa && a.hidden);
+        assert_eq!(a.not_found, Some(PathBuf::from("404.html")));
     }
 
     #[test]
@@ -630,6 +683,8 @@ mod tests {
             &["p", "serve", "http", "--idle-timeout", "0"],
             &["p", "serve", "http", "--header-timeout", "0"],
             &["p", "serve", "http", "--header-timeout", "soon"],
+            &["p", "serve", "http", "--header", "no colon"],
+            &["p", "serve", "http", "--header", "Bad Name: x"],
             &["p", "serve", "line", "--service", "gopher"],
             &["p", "get", "http://x/", "-H", "no colon"],
             &["p", "get", "http://x/", "-X", "GE T"],

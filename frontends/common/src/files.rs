@@ -303,6 +303,9 @@ pub struct Root {
     path: PathBuf,
     #[cfg(unix)]
     dir: OwnedFd,
+    /// Dotfiles are served (`--hidden`); otherwise every segment starting with `.` but
+    /// `.well-known` is not found.
+    hidden: bool,
 }
 
 impl Root {
@@ -317,7 +320,11 @@ impl Root {
                 OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 Mode::empty(),
             )?;
-            Ok(Root { path, dir })
+            Ok(Root {
+                path,
+                dir,
+                hidden: false,
+            })
         }
         #[cfg(not(unix))]
         {
@@ -327,7 +334,33 @@ impl Root {
                     "not a directory",
                 ));
             }
-            Ok(Root { path })
+            Ok(Root {
+                path,
+                hidden: false,
+            })
+        }
+    }
+
+    /// Serve dotfiles too (`--hidden`), or not (the default: a served folder is often a git
+    /// checkout, and `.git/` must not be served). `.well-known/` (RFC 8615) always is.
+    pub fn with_hidden(mut self, hidden: bool) -> Root {
+        self.hidden = hidden;
+        self
+    }
+
+    /// Whether dotfiles are served and listed.
+    pub fn hidden(&self) -> bool {
+        self.hidden
+    }
+
+    /// The file `path` + `suffix` (e.g. `a.css` + `.gz`), confined to the root like any request:
+    /// open, if it is a regular file.
+    pub fn sibling(&self, path: &Path, suffix: &str) -> Option<(File, Metadata)> {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match self.open_confined(PathBuf::from(name)) {
+            Ok((_, Node::File(file, meta))) => Some((file, meta)),
+            _ => None,
         }
     }
 
@@ -438,6 +471,9 @@ impl Root {
         }
         let prefix = joined.len();
         decode_into(path, &mut joined)?;
+        if !self.hidden && joined[prefix..].split(|&b| b == b'/').any(is_hidden) {
+            return Err(Refusal::NotFound);
+        }
         let has_segments = joined.len() > prefix;
         #[cfg(unix)]
         let full = if has_segments {
@@ -488,6 +524,12 @@ impl Root {
     }
 }
 
+/// Whether a name is a dotfile that is not served without `--hidden`: it starts with `.`, and
+/// is not `.well-known` (RFC 8615's folder for ACME challenges and the like).
+pub fn is_hidden(name: &[u8]) -> bool {
+    name.first() == Some(&b'.') && name != b".well-known"
+}
+
 /// `full` relative to `root`, as bytes (empty for the root itself); `None` if `full` is not
 /// under `root`.
 #[cfg(unix)]
@@ -521,49 +563,209 @@ pub fn html_escape(s: &str) -> String {
 /// Most entries a listing shows; the rest are counted, not listed (bounds the page's size).
 pub const MAX_LISTING: usize = 10_000;
 
+/// How a listing is sorted (`?sort=`); folders always come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// By name, A to Z, ignoring case (the default).
+    Name,
+    /// Largest first.
+    Size,
+    /// Newest first.
+    Time,
+}
+
+impl SortBy {
+    /// The `sort` parameter of a query string (`sort=name|size|time`); name otherwise.
+    pub fn from_query(query: &[u8]) -> SortBy {
+        for pair in query.split(|&b| b == b'&') {
+            match pair {
+                b"sort=size" => return SortBy::Size,
+                b"sort=time" => return SortBy::Time,
+                b"sort=name" => return SortBy::Name,
+                _ => {}
+            }
+        }
+        SortBy::Name
+    }
+}
+
+/// One row of a listing.
+struct Entry {
+    /// The raw name (for the link).
+    raw: Vec<u8>,
+    /// The name as shown (lossy UTF-8).
+    shown: String,
+    is_dir: bool,
+    size: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+/// `n` bytes in binary units, as `ls -lh` and miniserve show them: `512 B`, `1.5 KiB`,
+/// `23 MiB`.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// `2026-11-30 21:07` (UTC, to the minute).
+fn short_time(t: std::time::SystemTime) -> String {
+    if t < std::time::UNIX_EPOCH {
+        return String::new();
+    }
+    let full = humantime::format_rfc3339_seconds(t).to_string();
+    // 2026-11-30T21:07:53Z
+    match (full.get(..10), full.get(11..16)) {
+        (Some(day), Some(hm)) => format!("{day} {hm}"),
+        _ => String::new(),
+    }
+}
+
+/// The listing's style sheet: a readable table on a phone and a desktop, light or dark as the
+/// reader's system is. No script anywhere.
+const LISTING_CSS: &str = "\
+:root{color-scheme:light dark;--fg:#1f2328;--bg:#fff;--muted:#656d76;--line:#d0d7de;--hover:#f6f8fa;--link:#0969da}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#8d96a0;--line:#30363d;--hover:#161b22;--link:#4493f8}}
+*{box-sizing:border-box}
+body{margin:0 auto;max-width:60rem;padding:1rem;font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+h1{font-size:1.25rem;font-weight:600;margin:.5rem 0 1rem;overflow-wrap:anywhere}
+table{width:100%;border-collapse:collapse}
+th,td{padding:.45rem .5rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th{font-weight:600;white-space:nowrap}
+th a{color:var(--fg)}
+td.name{overflow-wrap:anywhere;word-break:break-word}
+td.size,td.time,th.size,th.time{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}
+td.size,th.size{text-align:right}
+tr:hover td{background:var(--hover)}
+a{color:var(--link);text-decoration:none}
+a:hover{text-decoration:underline}
+.dir a{font-weight:600}
+footer{color:var(--muted);font-size:.85rem;margin-top:1rem}
+@media (max-width:32rem){body{padding:.5rem;font-size:15px}td.time{font-size:.8rem}th,td{padding:.5rem .3rem}}
+";
+
 /// An HTML page listing `dir`, whose URL path is `url_path` (percent-encoded, ending in `/`):
-/// one link per entry, sorted by name, directories with a trailing `/`.
-pub fn listing(dir: &Path, url_path: &str) -> io::Result<Vec<u8>> {
-    let mut entries: Vec<(Vec<u8>, String, bool)> = Vec::new();
+/// a table of name, size and modification time, the parent folder first (except at the
+/// root), then folders, then files, sorted by the `sort` parameter of `query`. Dotfiles are
+/// left out unless `hidden` (`.well-known` is always shown). Every name is escaped for HTML
+/// and percent-encoded in its link.
+pub fn listing(dir: &Path, url_path: &str, query: &[u8], hidden: bool) -> io::Result<Vec<u8>> {
+    let sort = SortBy::from_query(query);
+    let mut entries: Vec<Entry> = Vec::new();
     let mut omitted = 0usize;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
+        let name = entry.file_name();
+        let raw = os_bytes(&name);
+        if !hidden && is_hidden(&raw) {
+            continue;
+        }
         if entries.len() >= MAX_LISTING {
             omitted += 1;
             continue;
         }
-        let name = entry.file_name();
-        // file_type() does not follow symlinks; metadata() does, so a link to a directory
-        // gets its `/` (and a dangling link is shown as a file).
-        let is_dir = std::fs::metadata(entry.path())
-            .map(|m| m.is_dir())
-            .unwrap_or(false);
-        entries.push((os_bytes(&name), name.to_string_lossy().into_owned(), is_dir));
+        // metadata() follows symlinks (file_type() does not), so a link to a directory is
+        // shown as one; a dangling link is shown as an empty file.
+        let meta = std::fs::metadata(entry.path()).ok();
+        entries.push(Entry {
+            raw,
+            shown: name.to_string_lossy().into_owned(),
+            is_dir: meta.as_ref().is_some_and(|m| m.is_dir()),
+            size: meta.as_ref().map_or(0, |m| m.len()),
+            modified: meta.and_then(|m| m.modified().ok()),
+        });
     }
-    entries.sort();
+    entries.sort_by(|a, b| {
+        let by_name = || {
+            a.shown
+                .to_lowercase()
+                .cmp(&b.shown.to_lowercase())
+                .then_with(|| a.raw.cmp(&b.raw))
+        };
+        b.is_dir.cmp(&a.is_dir).then_with(|| match sort {
+            SortBy::Name => by_name(),
+            SortBy::Size => b.size.cmp(&a.size).then_with(by_name),
+            SortBy::Time => b.modified.cmp(&a.modified).then_with(by_name),
+        })
+    });
     let title = html_escape(&percent_decode(url_path.as_bytes()).decode_utf8_lossy());
-    let mut page = String::with_capacity(256 + entries.len() * 64);
+    let mut page = String::with_capacity(2048 + entries.len() * 160);
     let _ = write!(
         page,
-        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Index of {title}</title>\n</head>\n<body>\n<h1>Index of {title}</h1>\n<hr>\n<ul>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"color-scheme\" content=\"light dark\">\n\
+         <title>Index of {title}</title>\n<style>\n{LISTING_CSS}</style>\n</head>\n<body>\n\
+         <h1>Index of {title}</h1>\n<table>\n<thead><tr>"
     );
-    if url_path != "/" {
-        page.push_str("<li><a href=\"../\">../</a></li>\n");
-    }
-    for (raw, shown, is_dir) in &entries {
-        let slash = if *is_dir { "/" } else { "" };
-        let href: String = percent_encoding::percent_encode(raw, LINK).collect();
-        let _ = writeln!(
+    for (key, label, class) in [
+        (SortBy::Name, "Name", "name"),
+        (SortBy::Size, "Size", "size"),
+        (SortBy::Time, "Modified", "time"),
+    ] {
+        let (aria, mark) = match (key == sort, key) {
+            (false, _) => ("", ""),
+            (true, SortBy::Name) => (" aria-sort=\"ascending\"", " \u{25b4}"),
+            (true, _) => (" aria-sort=\"descending\"", " \u{25be}"),
+        };
+        let _ = write!(
             page,
-            "<li><a href=\"{href}{slash}\">{}{slash}</a></li>",
-            html_escape(shown)
+            "<th class=\"{class}\"{aria}><a href=\"?sort={class}\">{label}{mark}</a></th>"
         );
     }
-    page.push_str("</ul>\n");
-    if omitted > 0 {
-        let _ = writeln!(page, "<p>{omitted} more entries not shown</p>");
+    page.push_str("</tr></thead>\n<tbody>\n");
+    if url_path != "/" {
+        page.push_str(
+            "<tr class=\"dir\"><td class=\"name\"><a href=\"../\">../</a></td>\
+             <td class=\"size\"></td><td class=\"time\"></td></tr>\n",
+        );
     }
-    page.push_str("<hr>\n</body>\n</html>\n");
+    for e in &entries {
+        let slash = if e.is_dir { "/" } else { "" };
+        let href: String = percent_encoding::percent_encode(&e.raw, LINK).collect();
+        let size = if e.is_dir {
+            String::from("\u{2014}")
+        } else {
+            human_size(e.size)
+        };
+        let time = e.modified.map(short_time).unwrap_or_default();
+        let _ = writeln!(
+            page,
+            "<tr{}><td class=\"name\"><a href=\"{href}{slash}\">{}{slash}</a></td>\
+             <td class=\"size\">{size}</td><td class=\"time\">{time}</td></tr>",
+            if e.is_dir { " class=\"dir\"" } else { "" },
+            html_escape(&e.shown)
+        );
+    }
+    page.push_str("</tbody>\n</table>\n");
+    let folders = entries.iter().filter(|e| e.is_dir).count();
+    let _ = write!(
+        page,
+        "<footer>{folders} folder{}, {} file{}",
+        if folders == 1 { "" } else { "s" },
+        entries.len() - folders,
+        if entries.len() - folders == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    if omitted > 0 {
+        let _ = write!(page, "; {omitted} more entries not shown");
+    }
+    page.push_str("</footer>\n</body>\n</html>\n");
     Ok(page.into_bytes())
 }
 
@@ -944,7 +1146,8 @@ mod tests {
     fn the_filesystem_root_can_be_served() {
         let (_tmp, root) = tree();
         let target = format!("{}/a.txt", root.display());
-        let slash = Root::open(Path::new("/")).unwrap();
+        // Temporary folders are dotfiles (`/tmp/.tmpXXXX`).
+        let slash = Root::open(Path::new("/")).unwrap().with_hidden(true);
         match slash.resolve(target.as_bytes()) {
             Ok(Resolved::File { path, .. }) => assert_eq!(path, root.join("a.txt")),
             other => panic!("{other:?}"),
@@ -989,10 +1192,21 @@ mod tests {
         assert!(Root::open(&root.join("nothing")).is_err());
     }
 
+    /// The text of the `name` cells, in order.
+    fn listed_names(page: &str) -> Vec<String> {
+        page.split("<td class=\"name\"><a href=\"")
+            .skip(1)
+            .map(|cell| {
+                let text = &cell[cell.find('>').unwrap() + 1..];
+                text[..text.find("</a>").unwrap()].to_string()
+            })
+            .collect()
+    }
+
     #[test]
     fn listing_links_are_encoded_and_names_escaped() {
         let (_tmp, root) = tree();
-        let page = String::from_utf8(listing(&root, "/").unwrap()).unwrap();
+        let page = String::from_utf8(listing(&root, "/", b"", false).unwrap()).unwrap();
         assert!(page.contains("<title>Index of /</title>"), "{page}");
         assert!(
             page.contains("<a href=\"sp%20ace%26%3Cx%3E.txt\">sp ace&amp;&lt;x&gt;.txt</a>"),
@@ -1001,14 +1215,157 @@ mod tests {
         assert!(page.contains("<a href=\"dir/\">dir/</a>"), "{page}");
         assert!(page.contains("<a href=\"a.txt\">a.txt</a>"), "{page}");
         assert!(!page.contains("href=\"../\""), "no parent link at the root");
-        // Sorted by name.
-        let a = page.find("a.txt").unwrap();
-        let d = page.find("dir/").unwrap();
-        assert!(a < d);
-        let sub = String::from_utf8(listing(&root.join("dir"), "/dir/").unwrap()).unwrap();
+        assert!(!page.contains("<script"), "no JavaScript");
+        assert!(page.contains("name=\"viewport\""), "readable on a phone");
+        assert!(page.contains("prefers-color-scheme:dark"), "dark mode");
+        // Folders first, then files by name, ignoring case.
+        let names = listed_names(&page);
+        let dirs: Vec<_> = names.iter().take_while(|n| n.ends_with('/')).collect();
+        assert!(
+            dirs.len() >= 2 && names[..dirs.len()].is_sorted(),
+            "{names:?}"
+        );
+        assert!(names.iter().position(|n| n == "a.txt") > names.iter().position(|n| n == "site/"));
+        let sub =
+            String::from_utf8(listing(&root.join("dir"), "/dir/", b"", false).unwrap()).unwrap();
         assert!(sub.contains("<a href=\"../\">../</a>"));
         assert!(sub.contains("<a href=\"b.txt\">b.txt</a>"));
         assert!(sub.contains("Index of /dir/"));
+        // A name that is markup stays text, in the title too.
+        let evil = "<img src=x onerror=alert(1)>";
+        std::fs::create_dir(root.join("dir").join(evil)).unwrap();
+        let sub =
+            String::from_utf8(listing(&root.join("dir"), "/dir/%3Cb%3E/", b"", false).unwrap())
+                .unwrap();
+        assert!(!sub.contains("<img") && !sub.contains("<b>"), "{sub}");
+        assert!(sub.contains("Index of /dir/&lt;b&gt;/"), "{sub}");
+    }
+
+    #[test]
+    fn listings_sort_by_name_size_or_time_with_folders_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let t = |secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        for (name, len, secs) in [
+            ("b.txt", 10, 3_000),
+            ("A.txt", 3000, 1_000),
+            ("c.txt", 500, 2_000),
+        ] {
+            let f = File::create(dir.join(name)).unwrap();
+            f.set_len(len).unwrap();
+            f.set_modified(t(secs)).unwrap();
+        }
+        std::fs::create_dir(dir.join("z-folder")).unwrap();
+        let names = |q: &[u8]| {
+            listed_names(&String::from_utf8(listing(dir, "/x/", q, false).unwrap()).unwrap())
+        };
+        assert_eq!(names(b""), ["../", "z-folder/", "A.txt", "b.txt", "c.txt"]);
+        assert_eq!(
+            names(b"sort=name"),
+            ["../", "z-folder/", "A.txt", "b.txt", "c.txt"]
+        );
+        assert_eq!(
+            names(b"sort=size"),
+            ["../", "z-folder/", "A.txt", "c.txt", "b.txt"]
+        );
+        assert_eq!(
+            names(b"x=1&sort=time"),
+            ["../", "z-folder/", "b.txt", "c.txt", "A.txt"]
+        );
+        assert_eq!(names(b"sort=bogus"), names(b""));
+        let page = String::from_utf8(listing(dir, "/x/", b"sort=size", false).unwrap()).unwrap();
+        assert!(page.contains("<td class=\"size\">2.9 KiB</td>"), "{page}");
+        assert!(
+            page.contains("<td class=\"time\">1970-01-01 00:50</td>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("class=\"size\" aria-sort=\"descending\""),
+            "{page}"
+        );
+        for sort in ["name", "size", "time"] {
+            assert!(page.contains(&format!("href=\"?sort={sort}\"")), "{page}");
+        }
+    }
+
+    #[test]
+    fn human_sizes() {
+        for (n, want) in [
+            (0, "0 B"),
+            (1023, "1023 B"),
+            (1024, "1.0 KiB"),
+            (1536, "1.5 KiB"),
+            (10 * 1024, "10 KiB"),
+            (5 << 20, "5.0 MiB"),
+            (3 << 30, "3.0 GiB"),
+            (u64::MAX, "16 EiB"),
+        ] {
+            assert_eq!(human_size(n), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn dotfiles_are_hidden_but_well_known_is_not() {
+        let (_tmp, root) = tree();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join(".git/config"), "secret").unwrap();
+        std::fs::write(root.join(".env"), "secret").unwrap();
+        std::fs::create_dir_all(root.join(".well-known/acme-challenge")).unwrap();
+        std::fs::write(root.join(".well-known/acme-challenge/t"), "token").unwrap();
+        std::fs::create_dir_all(root.join("dir/.cache")).unwrap();
+        std::fs::write(root.join("dir/.cache/x"), "x").unwrap();
+        let plain = Root::open(&root).unwrap();
+        for target in [
+            &b"/.git/config"[..],
+            b"/.env",
+            b"/.git/",
+            b"/.git",
+            b"/dir/.cache/x",
+            b"/%2egit/config",
+        ] {
+            assert!(
+                matches!(plain.resolve(target), Err(Refusal::NotFound)),
+                "{}",
+                target.escape_ascii()
+            );
+        }
+        assert_eq!(
+            contents(plain.resolve(b"/.well-known/acme-challenge/t")).as_deref(),
+            Ok("token")
+        );
+        let page = String::from_utf8(listing(&root, "/", b"", false).unwrap()).unwrap();
+        assert!(!page.contains(".git") && !page.contains(".env"), "{page}");
+        assert!(page.contains(".well-known/"), "{page}");
+
+        let hidden = Root::open(&root).unwrap().with_hidden(true);
+        assert_eq!(
+            contents(hidden.resolve(b"/.git/config")).as_deref(),
+            Ok("secret")
+        );
+        assert_eq!(contents(hidden.resolve(b"/.env")).as_deref(), Ok("secret"));
+        let page = String::from_utf8(listing(&root, "/", b"", true).unwrap()).unwrap();
+        assert!(page.contains(".git/") && page.contains(".env"), "{page}");
+    }
+
+    #[test]
+    fn siblings_are_confined_regular_files() {
+        let (tmp, root) = tree();
+        std::fs::write(root.join("a.txt.gz"), "gz").unwrap();
+        std::fs::create_dir(root.join("a.txt.br")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(tmp.path().join("secret.txt"), root.join("a.txt.zst")).unwrap();
+        let handle = Root::open(&root).unwrap();
+        let a = root.join("a.txt");
+        let mut gz = handle.sibling(&a, ".gz").expect("a.txt.gz").0;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut gz, &mut text).unwrap();
+        assert_eq!(text, "gz");
+        assert!(handle.sibling(&a, ".br").is_none(), "a directory");
+        assert!(
+            handle.sibling(&a, ".zst").is_none(),
+            "a link out of the root"
+        );
+        assert!(handle.sibling(&a, ".xz").is_none(), "missing");
     }
 
     #[test]

@@ -61,5 +61,5 @@ pub mod tools;
 
 pub use app::{main, main_from, ready_line};
 pub use runtime::{ClientError, Runtime, ServerOptions};
-pub use session::{DatagramService, Session, SessionFactory, TRANSMIT_BUDGET};
+pub use session::{DatagramService, FileRange, Session, SessionFactory, TRANSMIT_BUDGET};
 pub use shutdown::Shutdown;

@@ -8,7 +8,10 @@
 //!    [`Session::receive_eof`] on a read of 0;
 //! 2. [`Session::poll_transmit`] into the connection's output buffer and write it; keep the
 //!    unwritten tail; call `poll_transmit` again only when the tail is gone (this is how a slow
-//!    reader throttles file streaming and chargen: memory stays bounded by `budget`);
+//!    reader throttles file streaming and chargen: memory stays bounded by `budget`). A call
+//!    with an *empty* buffer tells the session that everything it gave before is written, so
+//!    once the last output is written the driver polls once more before closing (the file
+//!    server's access log counts the bytes actually sent that way);
 //! 3. arm a timer for [`Session::poll_timeout`] and call [`Session::handle_timeout`] when it fires;
 //! 4. close the socket once [`Session::is_done`] and the output is flushed.
 
@@ -31,7 +34,8 @@ pub trait Session: Send {
     fn handle_timeout(&mut self, now: Instant);
 
     /// Append up to about `budget` bytes that are ready to send to `out`. Returns without
-    /// appending when nothing is ready. Call it again after writing what it gave.
+    /// appending when nothing is ready. Call it again after writing what it gave. When `out`
+    /// is empty on entry, everything given by earlier calls has been written to the socket.
     fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>, budget: usize);
 
     /// The next deadline at which [`Session::handle_timeout`] must be called.
@@ -51,6 +55,59 @@ pub trait Session: Send {
     fn is_awaiting_request(&self) -> bool {
         false
     }
+
+    /// The driver writes to a plain socket and can send file ranges with sendfile(2) (see
+    /// [`FileRange`]); called once, before any output. Default: ignored. **A wrapper that
+    /// changes the bytes on the way (TLS) must not forward this**: the wrapped session then
+    /// keeps giving every byte through [`Session::poll_transmit`].
+    fn enable_sendfile(&mut self) {}
+
+    /// After [`Session::enable_sendfile`]: the file range to send next, zero-copy, once the
+    /// output given so far is written. While one is offered, `poll_transmit` gives nothing.
+    /// The driver sends from it and reports each write with [`Session::handle_sendfile`].
+    fn poll_sendfile(&self) -> Option<FileRange<'_>> {
+        None
+    }
+
+    /// `written` bytes of the offered [`FileRange`] went to the socket.
+    fn handle_sendfile(&mut self, now: Instant, written: u64) {
+        let _ = (now, written);
+    }
+}
+
+/// Part of a file to write to the socket without copying it through user space.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRange<'a> {
+    /// The open file.
+    pub file: &'a std::fs::File,
+    /// Offset of the first byte to send.
+    pub offset: u64,
+    /// Bytes left to send (more than zero).
+    pub len: u64,
+}
+
+/// Most bytes one sendfile(2) call is asked for: Linux caps a call at 0x7ffff000 anyway, and
+/// a smaller step lets the driver give other connections a turn.
+pub const SENDFILE_STEP: u64 = 16 << 20;
+
+/// One sendfile(2) of `range` (up to [`SENDFILE_STEP`]) to `socket`: how many bytes went out.
+/// `WouldBlock` from a full non-blocking socket; `UnexpectedEof` if the file is shorter than
+/// the range (it shrank: the promised length cannot be met).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn sendfile(
+    socket: std::os::fd::BorrowedFd<'_>,
+    range: &FileRange<'_>,
+) -> std::io::Result<u64> {
+    let mut offset = range.offset;
+    let count = usize::try_from(range.len.min(SENDFILE_STEP)).unwrap_or(1 << 20);
+    loop {
+        match rustix::fs::sendfile(socket, range.file, Some(&mut offset), count) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => return Ok(n as u64),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Makes a [`Session`] for each accepted connection. Shared by every thread of a server.
@@ -62,6 +119,12 @@ pub trait SessionFactory: Send + Sync + 'static {
     /// an HTTP 503), or nothing.
     fn overload_reply(&self) -> Option<Vec<u8>> {
         None
+    }
+
+    /// The connection from `peer` was refused with [`SessionFactory::overload_reply`], of
+    /// which `sent` bytes were written (the file server logs its 503s here).
+    fn refused(&self, now: Instant, peer: SocketAddr, sent: usize) {
+        let _ = (now, peer, sent);
     }
 }
 

@@ -469,3 +469,82 @@ fn bodies_are_exact_whatever_was_read_before() {
         assert!(rs[2].body == big, "budget {budget}");
     }
 }
+
+/// Plays a sendfile driver: writes the head poll_transmit gives, then each offered file range
+/// (read at its offset, as sendfile would), `step` bytes at a time; returns everything sent.
+fn drive_zero_copy(s: &mut HttpSession, step: u64) -> Vec<u8> {
+    use std::os::unix::fs::FileExt;
+    let mut sent = Vec::new();
+    loop {
+        let mut out = Vec::new();
+        s.poll_transmit(Instant::now(), &mut out, 64 * 1024);
+        sent.extend_from_slice(&out);
+        let Some(range) = s.poll_sendfile() else {
+            if out.is_empty() {
+                return sent;
+            }
+            continue;
+        };
+        assert!(out.is_empty() || sent.ends_with(&out), "head first");
+        let n = range.len.min(step);
+        let mut buf = vec![0; n as usize];
+        range.file.read_exact_at(&mut buf, range.offset).unwrap();
+        sent.extend_from_slice(&buf);
+        s.handle_sendfile(Instant::now(), n);
+    }
+}
+
+/// With sendfile enabled, a large body is offered as file ranges (whole file or the asked
+/// range, at the right offsets) instead of being copied; small ones are still copied; without
+/// it (a TLS wrapper does not forward enable_sendfile) nothing is offered.
+#[cfg(unix)]
+#[test]
+fn large_bodies_are_offered_for_sendfile_only_when_enabled() {
+    let tmp = root();
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(tmp.path().join("big.bin"), &data).unwrap();
+    let srv = server(tmp.path());
+
+    let cases: &[(&str, u16, std::ops::Range<usize>)] = &[
+        ("", 200, 0..data.len()),
+        ("Range: bytes=1000-250999\r\n", 206, 1000..251_000),
+        ("Range: bytes=-200000\r\n", 206, 100_000..data.len()),
+    ];
+    for (range, status, want) in cases {
+        let mut s = session(&srv);
+        s.enable_sendfile();
+        let request = format!("GET /big.bin HTTP/1.1\r\nHost: x\r\n{range}\r\n");
+        s.receive(Instant::now(), request.as_bytes());
+        let mut head = Vec::new();
+        s.poll_transmit(Instant::now(), &mut head, 64 * 1024);
+        let offered = s.poll_sendfile().map(|r| (r.offset, r.len));
+        assert_eq!(
+            offered,
+            Some((want.start as u64, want.len() as u64)),
+            "{range}"
+        );
+        assert!(head.ends_with(b"\r\n\r\n"), "only the head was copied");
+        let mut all = head;
+        all.extend(drive_zero_copy(&mut s, 70_001));
+        let r = &parse(&all, false)[0];
+        assert_eq!(r.status, *status);
+        assert!(r.body == data[want.clone()], "{range}: body differs");
+        assert!(!s.is_done(), "HTTP/1.1: kept alive");
+        assert!(s.poll_sendfile().is_none());
+    }
+
+    // A small file is copied even with sendfile enabled.
+    let mut s = session(&srv);
+    s.enable_sendfile();
+    s.receive(Instant::now(), b"GET /hello.txt HTTP/1.0\r\n\r\n");
+    let out = drain(&mut s, 64 * 1024);
+    assert!(out.ends_with(b"hello world\n"));
+    assert!(s.is_done());
+
+    // Not enabled: every byte comes through poll_transmit.
+    let mut s = session(&srv);
+    s.receive(Instant::now(), b"GET /big.bin HTTP/1.0\r\n\r\n");
+    let out = drain(&mut s, 64 * 1024);
+    assert!(s.poll_sendfile().is_none());
+    assert!(parse(&out, false)[0].body == data);
+}

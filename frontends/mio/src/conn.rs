@@ -69,6 +69,8 @@ pub(crate) struct Conn {
     /// While a tail is unwritten: when it was made or last shrank. No progress for
     /// [`WRITE_STALL`] fails the connection (a client that stops reading cannot hold it).
     tail_since: Instant,
+    /// A file range the session offers found the socket full: wait for writability.
+    file_blocked: bool,
 }
 
 impl Conn {
@@ -83,6 +85,7 @@ impl Conn {
             read_closed: false,
             eof: false,
             linger: None,
+            file_blocked: false,
         }
     }
 
@@ -103,6 +106,12 @@ impl Conn {
         self.written < self.out.len()
     }
 
+    /// Whether anything waits for the socket to take it: an unwritten tail, or a file range
+    /// that found the socket full (WRITABLE is registered only then).
+    pub(crate) fn wants_write(&self) -> bool {
+        self.has_tail() || self.file_blocked
+    }
+
     /// Whether the peer's end of stream was read.
     pub(crate) fn saw_eof(&self) -> bool {
         self.eof
@@ -112,7 +121,7 @@ impl Conn {
     pub(crate) fn deadline(&self, session: &dyn Session) -> Option<Instant> {
         match self.linger {
             Some((until, _)) => Some(until),
-            None if self.has_tail() => {
+            None if self.wants_write() => {
                 let stall = self.tail_since + WRITE_STALL;
                 Some(session.poll_timeout().map_or(stall, |t| t.min(stall)))
             }
@@ -145,7 +154,7 @@ impl Conn {
         if self.linger.is_some() {
             return self.drive_linger(now, scratch);
         }
-        if self.has_tail() && now >= self.tail_since + WRITE_STALL {
+        if self.wants_write() && now >= self.tail_since + WRITE_STALL {
             let stalled = io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!("the peer read nothing for {WRITE_STALL:?}"),
@@ -187,7 +196,9 @@ impl Conn {
             //    previous output is written: a slow reader stops the session being polled.
             if !self.has_tail() {
                 self.fill(session, now, pool);
-                self.tail_since = now;
+                if !self.file_blocked {
+                    self.tail_since = now;
+                }
             }
 
             // 3. Write; keep the unwritten tail.
@@ -204,14 +215,28 @@ impl Conn {
                     Err(e) => return Drive::Failed(Stage::Write, e),
                 }
             }
+            // 3b. Then a file range the session offers, zero-copy, until the socket is full.
+            #[cfg(any(target_os = "linux", target_os = "android"))]
             if !self.has_tail() {
-                self.release(pool);
-                if session.is_done() {
-                    return Drive::Done;
+                match self.send_file(session, now) {
+                    Ok(moved) => progress |= moved,
+                    Err(e) => return Drive::Failed(Stage::Write, e),
                 }
             }
+            if !self.has_tail() && session.is_done() {
+                // Poll once more with an empty buffer: it tells the session that its output
+                // is written (the Session contract); a done session rarely has more.
+                self.fill(session, now, pool);
+                if !self.has_tail() {
+                    self.release(pool);
+                    return Drive::Done;
+                }
+                progress = true;
+            } else if !self.has_tail() {
+                self.release(pool);
+            }
             if !progress {
-                if self.eof && !self.has_tail() && session.poll_timeout().is_none() {
+                if self.eof && !self.wants_write() && session.poll_timeout().is_none() {
                     // End of stream read, nothing to send and no deadline: nothing can ever
                     // move this session again.
                     return Drive::Done;
@@ -220,6 +245,37 @@ impl Conn {
             }
         }
         Drive::Yield
+    }
+
+    /// Send what [`Session::poll_sendfile`] offers with sendfile(2), a few steps at most (the
+    /// rest on the next round: other connections get their turn); whether bytes moved.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn send_file(&mut self, session: &mut dyn Session, now: Instant) -> io::Result<bool> {
+        use std::os::fd::AsFd;
+        let was_blocked = std::mem::replace(&mut self.file_blocked, false);
+        let mut moved = false;
+        for _ in 0..MAX_READS {
+            let Some(range) = session.poll_sendfile() else {
+                break;
+            };
+            match portline_common::session::sendfile(self.stream.as_fd(), &range) {
+                Ok(n) => {
+                    session.handle_sendfile(now, n);
+                    self.tail_since = now;
+                    moved = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // A peer that takes nothing for WRITE_STALL fails, as with a tail.
+                    if !was_blocked && !moved {
+                        self.tail_since = now;
+                    }
+                    self.file_blocked = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(moved)
     }
 
     /// Append ready output to `out` (from the pool) up to one budget.

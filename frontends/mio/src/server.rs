@@ -276,7 +276,8 @@ impl EventLoop {
                         .get_or_insert_with(|| factory.overload_reply());
                     if let Some(reply) = reply {
                         // Best effort: a fresh socket's send buffer takes a short reply whole.
-                        let _ = stream.write(reply);
+                        let sent = stream.write(reply).unwrap_or(0);
+                        factory.refused(now, peer, sent);
                     }
                     let _ = stream.shutdown(std::net::Shutdown::Write);
                     return;
@@ -296,7 +297,10 @@ impl EventLoop {
         {
             return;
         }
-        let session = self.factory.session(now, peer, local);
+        let mut session = self.factory.session(now, peer, local);
+        // A plain socket: file bodies may go out with sendfile(2).
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        session.enable_sendfile();
         self.next_generation += 1;
         slot.insert(Entry {
             conn: Conn::new(stream, now),
@@ -331,13 +335,13 @@ impl EventLoop {
                 self.again.push((key, entry.generation));
             }
             Drive::Yield => self.again.push((key, entry.generation)),
-            Drive::Open if self.grace_deadline.is_some() && !entry.conn.has_tail() => {
+            Drive::Open if self.grace_deadline.is_some() && !entry.conn.wants_write() => {
                 // Shutting down, and the session has nothing to write: no response in flight.
                 return self.close(key);
             }
             Drive::Open => {}
         }
-        let writable = entry.conn.has_tail();
+        let writable = entry.conn.wants_write();
         if writable != entry.writable {
             let interest = if writable {
                 Interest::READABLE | Interest::WRITABLE
@@ -367,7 +371,7 @@ impl EventLoop {
     fn oldest_awaiting_request(&self) -> Option<usize> {
         self.conns
             .iter()
-            .filter(|(_, e)| !e.conn.has_tail() && e.session.is_awaiting_request())
+            .filter(|(_, e)| !e.conn.wants_write() && e.session.is_awaiting_request())
             .min_by_key(|(_, e)| e.generation)
             .map(|(key, _)| key)
     }

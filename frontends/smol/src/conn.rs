@@ -99,6 +99,12 @@ pub(crate) async fn drive(
             out.clear();
             continue;
         }
+        // Then a file range the session offers, zero-copy.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if session.poll_sendfile().is_some() {
+            send_file(stream, session).await.map_err(Failure::Write)?;
+            continue;
+        }
         if session.is_done() {
             return Ok(End::Done { peer_closed });
         }
@@ -210,6 +216,41 @@ async fn write_all(
         }
     }
     Ok(())
+}
+
+/// One sendfile(2) step of the range [`Session::poll_sendfile`] offers, waiting for
+/// writability as [`write_all`] does (a peer that reads nothing for [`WRITE_TIMEOUT`] fails).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+async fn send_file(stream: &Async<TcpStream>, session: &mut dyn Session) -> io::Result<()> {
+    use std::os::fd::AsFd;
+    let sent = {
+        let Some(range) = session.poll_sendfile() else {
+            return Ok(());
+        };
+        let send = async {
+            Some(
+                stream
+                    .write_with(|s| portline_common::session::sendfile(s.as_fd(), &range))
+                    .await,
+            )
+        };
+        let stall = async {
+            Timer::after(WRITE_TIMEOUT).await;
+            None
+        };
+        send.or(stall).await
+    };
+    match sent {
+        Some(Ok(n)) => {
+            session.handle_sendfile(Instant::now(), n);
+            Ok(())
+        }
+        Some(Err(e)) => Err(e),
+        None => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("the peer read nothing for {WRITE_TIMEOUT:?}"),
+        )),
+    }
 }
 
 /// Read until the socket would block (at most [`READS_PER_WAKE`] reads), feeding each chunk to

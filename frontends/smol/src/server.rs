@@ -112,7 +112,7 @@ async fn accept_loop(
                     let _ = victim.get_ref().shutdown(Direction::Both);
                 });
                 let Admitted::Yes(ticket) = admission.admit(peer, close) else {
-                    refuse(ex, stream, factory.overload_reply(), &live);
+                    refuse(ex, stream, peer, &factory, &live);
                     continue;
                 };
                 let held = Held {
@@ -184,6 +184,9 @@ async fn connection(
     // Every write is a whole batch of responses; Nagle would only delay the last segment.
     let _ = stream.get_ref().set_nodelay(true);
     let mut session = factory.session(Instant::now(), peer, local);
+    // A plain socket: file bodies may go out with sendfile(2).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    session.enable_sendfile();
     match conn::drive(&stream, &mut *session, Some(stop), Some(ticket)).await {
         Ok(End::Done { peer_closed: false }) => linger(&stream).await,
         // The peer closed, shutdown came while idle, or the peer failed: nothing left to say.
@@ -218,7 +221,8 @@ async fn linger(stream: &Async<TcpStream>) {
 fn refuse(
     ex: &Executor<'_>,
     stream: Arc<Async<TcpStream>>,
-    reply: Option<Vec<u8>>,
+    peer: SocketAddr,
+    factory: &Arc<dyn SessionFactory>,
     live: &Arc<Live>,
 ) {
     if live.refusing.fetch_add(1, Ordering::SeqCst) >= MAX_REFUSING {
@@ -226,11 +230,17 @@ fn refuse(
         return;
     }
     let live = live.clone();
+    let factory = factory.clone();
     ex.spawn(async move {
-        let reply = reply.unwrap_or_default();
+        let Some(reply) = factory.overload_reply() else {
+            linger(&stream).await;
+            live.refusing.fetch_sub(1, Ordering::SeqCst);
+            return;
+        };
         // The reply is small and the socket's buffer empty: one non-blocking write suffices.
-        let sent = reply.is_empty() || stream.get_ref().write_all(&reply).is_ok();
-        if sent {
+        let sent = stream.get_ref().write(&reply).unwrap_or(0);
+        factory.refused(Instant::now(), peer, sent);
+        if sent == reply.len() {
             linger(&stream).await;
         }
         live.refusing.fetch_sub(1, Ordering::SeqCst);

@@ -23,7 +23,8 @@ pub enum DriveError {
 /// Drive `session` over `stream` until it is done and its output written, or the socket fails:
 ///
 /// 1. write everything [`Session::poll_transmit`] gives, in budget-sized pieces (`write_all`
-///    handles partial writes; a slow reader blocks this thread, never grows memory);
+///    handles partial writes; a slow reader blocks this thread, never grows memory), then
+///    any file range [`Session::poll_sendfile`] offers, with sendfile(2);
 /// 2. stop once [`Session::is_done`];
 /// 3. call [`Session::handle_timeout`] if the deadline has passed;
 /// 4. one blocking read, with the read timeout set to the time left until
@@ -37,6 +38,9 @@ pub fn drive(
     ticket: Option<&Ticket>,
 ) -> Result<(), DriveError> {
     let _ = stream.set_write_timeout(Some(WRITE_STALL));
+    // A plain socket: file bodies may go out with sendfile(2).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    session.enable_sendfile();
     let mut buf = vec![0u8; READ_BUFFER];
     let mut out = Vec::new();
     let mut eof = false;
@@ -48,6 +52,15 @@ pub fn drive(
                 break;
             }
             (&*stream).write_all(&out).map_err(DriveError::Send)?;
+        }
+        // 1b. A file range the session offers goes out zero-copy (blocking, as writes do).
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(range) = session.poll_sendfile() {
+            use std::os::fd::AsFd;
+            let sent = portline_common::session::sendfile(stream.as_fd(), &range)
+                .map_err(DriveError::Send)?;
+            session.handle_sendfile(Instant::now(), sent);
+            continue;
         }
         if session.is_done() {
             return Ok(());

@@ -171,8 +171,9 @@ pub fn serve_tcp(
             // blocking the accept loop on this peer, then close.
             if let Some(reply) = &overload {
                 let _ = stream.set_nonblocking(true);
-                let _ = (&*stream).write(reply);
+                let sent = (&*stream).write(reply).unwrap_or(0);
                 let _ = stream.shutdown(std::net::Shutdown::Write);
+                factory.refused(Instant::now(), peer, sent);
             }
             continue;
         };
