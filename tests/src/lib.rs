@@ -45,6 +45,8 @@
 //! - `PORTLINE_REQUIRE_PEERS=1` turns a missing peer into a failure.
 //! - `PORTLINE_NO_BUILD=1` skips the `cargo build` step (the binaries must already exist).
 
+pub mod pki;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};

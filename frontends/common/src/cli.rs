@@ -17,6 +17,8 @@ Examples:
   serve http --root site --listen 127.0.0.1:0   serve ./site on a free port
   get -i http://127.0.0.1:8080/                  fetch a page with its head
   serve http --echo                              answer every request with what was parsed
+  get https://example.com/                       over TLS (--cacert FILE, -k)
+  serve http --tls-self-signed                   HTTPS with a certificate made at start
   serve line --service echo                      an echo service on 127.0.0.1:7070
   connect 127.0.0.1:7070                         talk to it (stdin lines, Ctrl-D to end)
   services 80 53/udp http                        look up services
@@ -207,6 +209,9 @@ pub struct HttpArgs {
     /// /index.html with 200; missing /app.js is still a 404.
     #[arg(long)]
     pub spa: bool,
+    /// HTTPS: --tls, --tls-cert, --tls-key, --tls-self-signed.
+    #[command(flatten)]
+    pub tls: crate::tls::cli::ServeTlsArgs,
 }
 
 /// `serve line` options.
@@ -234,6 +239,9 @@ pub struct LineArgs {
     /// `serve http`.
     #[arg(long, value_name = "N", value_parser = parse_positive)]
     pub max_connections: Option<usize>,
+    /// TLS (TCP only): --tls, --tls-cert, --tls-key, --tls-self-signed.
+    #[command(flatten)]
+    pub tls: crate::tls::cli::ServeTlsArgs,
 }
 
 /// Parse `Name: value`.
@@ -318,7 +326,8 @@ pub struct GetArgs {
     /// replaced only when the transfer succeeds: a failure leaves an existing FILE as it was.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Print the request and response heads on stderr (`> ` and `< ` lines).
+    /// Print the request and response heads on stderr (`> ` and `< ` lines), and for
+    /// https:// the TLS version, cipher suite and the server certificate (`* ` lines).
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
     /// Follow redirects (301, 302, 303 as GET without a body; 307, 308 as they were). Another
@@ -372,6 +381,9 @@ pub struct GetArgs {
     /// Ask for a compressed body (Accept-Encoding: br, gzip, deflate) and decode it.
     #[arg(long = "compressed")]
     pub compressed: bool,
+    /// For https://: --cacert FILE, -k/--insecure.
+    #[command(flatten)]
+    pub tls: crate::tls::cli::ClientTlsArgs,
 }
 
 /// `connect` options.
@@ -385,6 +397,12 @@ pub struct ConnectArgs {
     /// End the lines sent with CRLF instead of LF.
     #[arg(long, short = 'C')]
     pub crlf: bool,
+    /// Speak TLS to the peer (like `openssl s_client`), verifying its certificate for HOST.
+    #[arg(long, conflicts_with = "udp")]
+    pub tls: bool,
+    /// With --tls: --cacert FILE, -k/--insecure.
+    #[command(flatten)]
+    pub tls_trust: crate::tls::cli::ClientTlsArgs,
 }
 
 /// Parse a request rate (`-R`): requests per second in total, more than 0.

@@ -57,6 +57,7 @@ pub mod policy;
 pub mod runtime;
 pub mod session;
 pub mod shutdown;
+pub mod tls;
 pub mod tools;
 
 pub use app::{main, main_from, ready_line};
