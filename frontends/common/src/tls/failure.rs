@@ -145,7 +145,11 @@ fn certificate_failure(c: &CertificateError) -> TlsFailure {
             if presented.is_empty() {
                 "no host name".to_string()
             } else {
-                presented.join(", ")
+                presented
+                    .iter()
+                    .map(|p| presented_name(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             },
             expected.to_str()
         )),
@@ -170,6 +174,16 @@ fn certificate_failure(c: &CertificateError) -> TlsFailure {
         }
         other => certificate(format!("{other:?}")),
     }
+}
+
+/// rustls names a certificate's names as `DnsName("example.com")` or `IpAddress(1.2.3.4)`:
+/// keep the name only.
+fn presented_name(text: &str) -> &str {
+    let inner = text
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(text);
+    inner.trim_matches('"')
 }
 
 fn alert_failure(alert: AlertDescription) -> TlsFailure {
@@ -227,6 +241,12 @@ mod tests {
             assert!(f.message.starts_with("the certificate is not trusted: "));
             assert!(f.message.contains(words), "{e:?}: {f}");
         }
+        assert_eq!(
+            presented_name("DnsName(\"wrong.example\")"),
+            "wrong.example"
+        );
+        assert_eq!(presented_name("IpAddress(127.0.0.1)"), "127.0.0.1");
+        assert_eq!(presented_name("plain"), "plain");
         let alert = TlsFailure::from_rustls(
             &Error::AlertReceived(AlertDescription::HandshakeFailure),
             true,
