@@ -295,7 +295,8 @@ fn parse_continue_at(s: &str) -> Result<bool, String> {
 #[derive(Args, Debug, Clone)]
 #[command(after_help = crate::get::EXIT_CODES)]
 pub struct GetArgs {
-    /// The URL: http://HOST[:PORT]/PATH (the http:// may be left out).
+    /// The URL: http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH (a missing scheme means
+    /// http://).
     pub url: String,
     /// Print the status line and header fields before the body.
     #[arg(short = 'i', long = "include")]
