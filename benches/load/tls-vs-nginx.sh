@@ -71,6 +71,7 @@ http {
     root $work/root;
     ssl_certificate $work/cert.pem;
     ssl_certificate_key $work/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;   # nginx before 1.23.4 leaves TLS 1.3 off by default
   }
 }
 CONF

@@ -694,6 +694,50 @@ mod tests {
     }
 
     #[test]
+    fn tls_flags_parse_as_curl_and_the_server_docs_say() {
+        let cli = Cli::try_parse_from([
+            "p",
+            "get",
+            "https://x/",
+            "--cacert",
+            "a",
+            "--cacert",
+            "b",
+            "-k",
+        ])
+        .unwrap();
+        let Command::Get(a) = cli.command else {
+            panic!("not get")
+        };
+        assert_eq!(a.tls.cacert, [PathBuf::from("a"), PathBuf::from("b")]);
+        assert!(a.tls.insecure);
+        let cli = Cli::try_parse_from(["p", "serve", "http", "--tls-cert", "c", "--tls-key", "k"])
+            .unwrap();
+        let Command::Serve(Serve::Http(a)) = cli.command else {
+            panic!("not serve http")
+        };
+        assert!(matches!(
+            a.tls.cert(),
+            Some(crate::tls::server::ServerCert::Files { .. })
+        ));
+        for flag in ["--tls", "--tls-self-signed"] {
+            let cli = Cli::try_parse_from(["p", "serve", "line", flag]).unwrap();
+            let Command::Serve(Serve::Line(a)) = cli.command else {
+                panic!("not serve line")
+            };
+            assert!(matches!(
+                a.tls.cert(),
+                Some(crate::tls::server::ServerCert::SelfSigned(_))
+            ));
+        }
+        let cli = Cli::try_parse_from(["p", "serve", "http"]).unwrap();
+        let Command::Serve(Serve::Http(a)) = cli.command else {
+            panic!("not serve http")
+        };
+        assert!(a.tls.cert().is_none(), "plain TCP by default");
+    }
+
+    #[test]
     fn bad_input_is_a_usage_error() {
         let bad: &[&[&str]] = &[
             &["p", "serve", "http", "--listen", "nohost"],
@@ -714,6 +758,19 @@ mod tests {
             &["p", "get", "http://x/", "-d", "a", "-T", "f"],
             &["p", "get", "http://x/", "-I", "-d", "a"],
             &["p", "connect", "localhost"],
+            &["p", "serve", "http", "--tls-cert", "c.pem"],
+            &["p", "serve", "http", "--tls-key", "k.pem"],
+            &[
+                "p",
+                "serve",
+                "line",
+                "--tls-self-signed",
+                "--tls-cert",
+                "c",
+                "--tls-key",
+                "k",
+            ],
+            &["p", "connect", "--tls", "--udp", "localhost:7"],
             &["p", "frobnicate"],
             &["p", "bench"],
             &["p", "bench", "http://x/", "-c", "0"],

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use portline_common::get::output::Output;
 use portline_common::get::{GetOptions, GetSession};
 use portline_common::http_server::{FileServer, FileServerOptions};
 use portline_common::line_service::{self, LineOptions, ServiceKind};
@@ -115,6 +116,17 @@ fn tls_server(
 /// transmission delivered in pieces of `chunk` bytes. Returns the largest single
 /// `poll_transmit` output of the server.
 fn pump(c: &mut dyn Session, s: &mut dyn Session, now: Instant, chunk: usize) -> usize {
+    pump_with(c, s, now, chunk, TRANSMIT_BUDGET)
+}
+
+/// [`pump`] with the server's `poll_transmit` budget.
+fn pump_with(
+    c: &mut dyn Session,
+    s: &mut dyn Session,
+    now: Instant,
+    chunk: usize,
+    budget: usize,
+) -> usize {
     let mut largest = 0;
     for _ in 0..100_000 {
         let mut moved = false;
@@ -125,7 +137,7 @@ fn pump(c: &mut dyn Session, s: &mut dyn Session, now: Instant, chunk: usize) ->
             moved = true;
         }
         wire.clear();
-        s.poll_transmit(now, &mut wire, TRANSMIT_BUDGET);
+        s.poll_transmit(now, &mut wire, budget);
         largest = largest.max(wire.len());
         for piece in wire.chunks(chunk) {
             c.receive(now, piece);
@@ -145,15 +157,7 @@ fn pump(c: &mut dyn Session, s: &mut dyn Session, now: Instant, chunk: usize) ->
 }
 
 fn get_options(host: &str, target: &str) -> GetOptions {
-    GetOptions {
-        method: "GET".into(),
-        target: target.into(),
-        host: host.into(),
-        headers: vec![],
-        data: None,
-        include: false,
-        verbose: false,
-    }
+    GetOptions::new("GET", target, host)
 }
 
 #[test]
@@ -166,9 +170,8 @@ fn get_over_tls_fetches_a_file_whole_and_byte_at_a_time() {
         let sink = Sink::default();
         let mut get = GetSession::new(
             now,
-            &get_options("localhost", "/hello.txt"),
-            Box::new(sink.clone()),
-            false,
+            get_options("localhost", "/hello.txt"),
+            Output::writer(Box::new(sink.clone())),
         )
         .unwrap();
         let mut c = client::session(&trusting(&pki), "localhost", &mut get, false).unwrap();
@@ -371,9 +374,8 @@ fn a_large_file_streams_with_bounded_writes_and_arrives_intact() {
     let sink = Sink::default();
     let mut get = GetSession::new(
         now,
-        &get_options("localhost", "/big.bin"),
-        Box::new(sink.clone()),
-        false,
+        get_options("localhost", "/big.bin"),
+        Output::writer(Box::new(sink.clone())),
     )
     .unwrap();
     let mut c = client::session(&trusting(&pki), "localhost", &mut get, false).unwrap();
@@ -387,6 +389,31 @@ fn a_large_file_streams_with_bounded_writes_and_arrives_intact() {
         largest <= TRANSMIT_BUDGET + TRANSMIT_BUDGET / 16,
         "{largest}"
     );
+}
+
+#[test]
+fn a_budget_beyond_rustls_own_64_kib_send_limit_is_encrypted_whole() {
+    let pki = Pki::new();
+    let root = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(root.path().join("big.bin"), &data).unwrap();
+    let now = Instant::now();
+    let sink = Sink::default();
+    let mut get = GetSession::new(
+        now,
+        get_options("localhost", "/big.bin"),
+        Output::writer(Box::new(sink.clone())),
+    )
+    .unwrap();
+    let mut c = client::session(&trusting(&pki), "localhost", &mut get, false).unwrap();
+    let mut s = tls_server(server_config(&pki.good), file_server(root.path()));
+    let budget = 1024 * 1024;
+    let largest = pump_with(&mut c, s.as_mut(), now, usize::MAX, budget);
+    assert!(c.failure().is_none(), "{:?}", c.failure());
+    drop(c);
+    assert_eq!(get.outcome(), Some(&Ok(200)));
+    assert!(sink.bytes() == data, "the body differs");
+    assert!(largest > 64 * 1024, "the larger budget was used: {largest}");
 }
 
 #[test]

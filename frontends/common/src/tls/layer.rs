@@ -96,7 +96,11 @@ impl<S: Session> TlsSession<S> {
         s
     }
 
-    fn new(now: Instant, tls: Connection, handshake_timeout: Duration) -> Self {
+    fn new(now: Instant, mut tls: Connection, handshake_timeout: Duration) -> Self {
+        // rustls's send queue would otherwise refuse plaintext past 64 KiB; the queue is
+        // drained into the caller's buffer on every `poll_transmit`, and what goes in is bounded
+        // by the budget, so the budget is the bound.
+        tls.set_buffer_limit(None);
         TlsSession {
             tls,
             inner: None,
