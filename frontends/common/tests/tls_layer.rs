@@ -324,6 +324,10 @@ fn garbage_an_early_close_and_a_stalled_handshake_all_end_the_session() {
     s.poll_transmit(now, &mut Vec::new(), TRANSMIT_BUDGET);
     assert!(s.is_done(), "closed in the handshake");
 
+    // A server connection in its handshake holds no request: a full server may close it.
+    let s = tls_server(config.clone(), file_server(root.path()));
+    assert!(s.is_awaiting_request());
+
     // Nothing after the first bytes: the head timeout counts the handshake.
     let mut s = tls_server(config, file_server(root.path()));
     s.receive(now, &[0x16, 0x03, 0x01]);
@@ -361,7 +365,29 @@ fn keep_alive_and_pipelined_requests_are_answered_in_order() {
         .map(|r| r.split("\r\n\r\n").nth(1).unwrap())
         .collect();
     assert_eq!(bodies, ["AAA", "BBBB", "AAA"], "{got}");
+    assert!(!s.is_awaiting_request(), "closing after Connection: close");
     assert!(s.is_done(), "Connection: close ends it after the third");
+}
+
+#[test]
+fn an_idle_kept_alive_tls_connection_awaits_a_request_and_a_client_never_does() {
+    let pki = Pki::new();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("a"), "AAA").unwrap();
+    let now = Instant::now();
+    let raw = Raw {
+        send: b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        got: vec![],
+    };
+    let mut c = client::session(&trusting(&pki), "localhost", raw, false).unwrap();
+    let mut s = tls_server(server_config(&pki.good), file_server(root.path()));
+    pump(&mut c, s.as_mut(), now, usize::MAX);
+    assert!(c.inner().unwrap().got.ends_with(b"AAA"));
+    assert!(
+        s.is_awaiting_request(),
+        "idle keep-alive, forwarded from the file server"
+    );
+    assert!(!c.is_awaiting_request(), "a client never is");
 }
 
 #[test]

@@ -317,6 +317,20 @@ impl<S: Session> Session for TlsSession<S> {
         }
         self.failure.is_some() || self.closed
     }
+
+    /// A server connection still in its handshake has no request in hand either (like a head
+    /// still trickling in): a full server may close it for a newcomer. After the handshake the
+    /// inner session answers.
+    fn is_awaiting_request(&self) -> bool {
+        if self.failure.is_some() || self.closed {
+            return false;
+        }
+        match &self.inner {
+            Some(inner) if self.handshake_deadline.is_none() => inner.is_awaiting_request(),
+            Some(_) => false,
+            None => self.make.is_some(),
+        }
+    }
 }
 
 /// `impl Session for $ty` by forwarding every call to `**self`.
@@ -344,6 +358,9 @@ macro_rules! forward_session {
             }
             fn is_done(&self) -> bool {
                 (**self).is_done()
+            }
+            fn is_awaiting_request(&self) -> bool {
+                (**self).is_awaiting_request()
             }
         }
     };
