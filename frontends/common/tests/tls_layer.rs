@@ -390,8 +390,9 @@ fn an_idle_kept_alive_tls_connection_awaits_a_request_and_a_client_never_does() 
     assert!(!c.is_awaiting_request(), "a client never is");
 }
 
-#[test]
-fn a_large_file_streams_with_bounded_writes_and_arrives_intact() {
+/// Fetch a 5 MB file through both layers, the server's output cut into `chunk`-byte reads and
+/// produced with `budget`; returns the largest single `poll_transmit` output.
+fn fetch_large(budget: usize, chunk: usize) -> usize {
     let pki = Pki::new();
     let root = tempfile::tempdir().unwrap();
     let data: Vec<u8> = (0..5_000_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
@@ -406,10 +407,17 @@ fn a_large_file_streams_with_bounded_writes_and_arrives_intact() {
     .unwrap();
     let mut c = client::session(&trusting(&pki), "localhost", &mut get, false).unwrap();
     let mut s = tls_server(server_config(&pki.good), file_server(root.path()));
-    let largest = pump(&mut c, s.as_mut(), now, 16 * 1024);
+    let largest = pump_with(&mut c, s.as_mut(), now, chunk, budget);
+    assert!(c.failure().is_none(), "{:?}", c.failure());
     drop(c);
-    assert_eq!(get.outcome(), Some(&Ok(200)));
-    assert!(sink.bytes() == data, "the body differs");
+    assert_eq!(get.outcome(), Some(&Ok(200)), "budget {budget}");
+    assert!(sink.bytes() == data, "the body differs, budget {budget}");
+    largest
+}
+
+#[test]
+fn a_large_file_streams_with_bounded_writes_and_arrives_intact() {
+    let largest = fetch_large(TRANSMIT_BUDGET, 16 * 1024);
     // Record overhead (header, tag) on top of the budget, never a whole file at once.
     assert!(
         largest <= TRANSMIT_BUDGET + TRANSMIT_BUDGET / 16,
@@ -419,26 +427,7 @@ fn a_large_file_streams_with_bounded_writes_and_arrives_intact() {
 
 #[test]
 fn a_budget_beyond_rustls_own_64_kib_send_limit_is_encrypted_whole() {
-    let pki = Pki::new();
-    let root = tempfile::tempdir().unwrap();
-    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
-    std::fs::write(root.path().join("big.bin"), &data).unwrap();
-    let now = Instant::now();
-    let sink = Sink::default();
-    let mut get = GetSession::new(
-        now,
-        get_options("localhost", "/big.bin"),
-        Output::writer(Box::new(sink.clone())),
-    )
-    .unwrap();
-    let mut c = client::session(&trusting(&pki), "localhost", &mut get, false).unwrap();
-    let mut s = tls_server(server_config(&pki.good), file_server(root.path()));
-    let budget = 1024 * 1024;
-    let largest = pump_with(&mut c, s.as_mut(), now, usize::MAX, budget);
-    assert!(c.failure().is_none(), "{:?}", c.failure());
-    drop(c);
-    assert_eq!(get.outcome(), Some(&Ok(200)));
-    assert!(sink.bytes() == data, "the body differs");
+    let largest = fetch_large(1024 * 1024, usize::MAX);
     assert!(largest > 64 * 1024, "the larger budget was used: {largest}");
 }
 
