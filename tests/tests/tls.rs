@@ -432,6 +432,19 @@ fn many_concurrent_keep_alive_tls_connections(fe: Frontend) {
         "{} connections open",
         server.fd_count()
     );
+    // Pipelining over TLS: three requests in one write, three answers in order.
+    let s = &mut conns[0];
+    s.write_all(
+        b"GET /tree/a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n\
+          GET /tree/a.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .expect("send three");
+    s.flush().expect("flush");
+    let mut reader = std::io::BufReader::new(s);
+    let bodies: Vec<Vec<u8>> = (0..3)
+        .map(|_| read_response(&mut reader, false).expect("a response").body)
+        .collect();
+    assert_eq!(bodies, [&b"file a\n"[..], HELLO, b"file a\n"]);
 }
 
 fn line_services_and_connect_over_tls(fe: Frontend) {
