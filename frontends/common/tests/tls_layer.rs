@@ -407,7 +407,14 @@ fn fetch_large(budget: usize, chunk: usize) -> usize {
     .unwrap();
     let mut c = client::session(&trusting(&pki), "localhost", &mut get, false).unwrap();
     let mut s = tls_server(server_config(&pki.good), file_server(root.path()));
+    // A driver on a plain socket offers sendfile; TLS must not pass it on (the file server
+    // would then send file ranges around the encryption).
+    s.enable_sendfile();
     let largest = pump_with(&mut c, s.as_mut(), now, chunk, budget);
+    assert!(
+        s.poll_sendfile().is_none(),
+        "no file range past the TLS layer"
+    );
     assert!(c.failure().is_none(), "{:?}", c.failure());
     drop(c);
     assert_eq!(get.outcome(), Some(&Ok(200)), "budget {budget}");

@@ -35,6 +35,9 @@ type MakeInner<S> = Box<dyn FnOnce(Instant) -> S + Send>;
 type OnHandshake = Box<dyn FnOnce(&Connection) + Send>;
 
 /// A [`Session`] that speaks TLS to the driver and plaintext to an inner session `S`.
+///
+/// It keeps the default (off) sendfile methods: the inner session is never told it may send
+/// file ranges, so every byte of it passes through `poll_transmit` and is encrypted here.
 pub struct TlsSession<S> {
     tls: Connection,
     inner: Option<S>,
@@ -361,6 +364,17 @@ macro_rules! forward_session {
             }
             fn is_awaiting_request(&self) -> bool {
                 (**self).is_awaiting_request()
+            }
+            // A pointer is no wrapper: the sendfile calls reach the session itself (drivers
+            // hold `Box<dyn Session>`, and this impl is what they call).
+            fn enable_sendfile(&mut self) {
+                (**self).enable_sendfile()
+            }
+            fn poll_sendfile(&self) -> Option<crate::session::FileRange<'_>> {
+                (**self).poll_sendfile()
+            }
+            fn handle_sendfile(&mut self, now: Instant, written: u64) {
+                (**self).handle_sendfile(now, written)
             }
         }
     };
