@@ -63,7 +63,7 @@ pub enum AddrError {
     BadBrackets(String),
     /// A URL the URL parser rejects (its message).
     BadUrl(String),
-    /// A URL scheme other than `http`.
+    /// A URL scheme other than `http` and `https`.
     UnsupportedScheme(String),
     /// `user:password@` in a URL (not supported).
     UserInfo,
@@ -88,7 +88,7 @@ impl fmt::Display for AddrError {
             AddrError::UnsupportedScheme(s) => {
                 write!(
                     f,
-                    "unsupported URL scheme {s:?} (only http:// is supported)"
+                    "unsupported URL scheme {s:?} (only http:// and https:// are supported)"
                 )
             }
             AddrError::UserInfo => f.write_str("user:password@ in URLs is not supported"),
@@ -212,12 +212,34 @@ fn parse_host(text: &str) -> Result<Host, AddrError> {
     }
 }
 
-/// An `http://` URL, as the `get` command needs it.
+/// The scheme of an [`HttpUrl`]: what the bytes travel in. The core only names it; the TLS
+/// layer of `https` lives in the frontends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `http://`: HTTP straight over TCP, port 80 by default.
+    Http,
+    /// `https://`: HTTP inside TLS, port 443 by default (RFC 9110 §4.2.2).
+    Https,
+}
+
+impl Scheme {
+    /// The port used when the URL names none: 80 or 443.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// An `http://` or `https://` URL, as the `get` command needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpUrl {
+    /// `http` or `https`.
+    pub scheme: Scheme,
     /// The host (a name is lower-cased and IDNA-encoded by the URL parser).
     pub host: Host,
-    /// The port: the one given, or 80.
+    /// The port: the one given, or the scheme's default (80, 443).
     pub port: u16,
     /// The request target: the path (at least `/`), and `?query` if there is one. The fragment
     /// is dropped, as it is never sent.
@@ -225,7 +247,7 @@ pub struct HttpUrl {
 }
 
 impl HttpUrl {
-    /// Parse an `http://` URL. Without a scheme (`example.com/x`), `http://` is assumed, as
+    /// Parse an `http://` or `https://` URL. Without a scheme (`example.com/x`), `http://` is assumed, as
     /// curl does.
     pub fn parse(text: &str) -> Result<HttpUrl, AddrError> {
         if text.is_empty() {
@@ -248,9 +270,11 @@ impl HttpUrl {
             url::ParseError::InvalidPort => AddrError::BadPort(port_text(text)),
             e => AddrError::BadUrl(e.to_string()),
         })?;
-        if url.scheme() != "http" {
-            return Err(AddrError::UnsupportedScheme(url.scheme().to_owned()));
-        }
+        let scheme = match url.scheme() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            other => return Err(AddrError::UnsupportedScheme(other.to_owned())),
+        };
         if !url.username().is_empty() || url.password().is_some() {
             return Err(AddrError::UserInfo);
         }
@@ -261,7 +285,7 @@ impl HttpUrl {
             Some(url::Host::Ipv4(ip)) => Host::Ip(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Host::Ip(IpAddr::V6(ip)),
         };
-        let port = url.port_or_known_default().unwrap_or(80);
+        let port = url.port_or_known_default().unwrap_or(scheme.default_port());
         let mut target = url.path().to_owned();
         if target.is_empty() {
             target.push('/');
@@ -270,16 +294,22 @@ impl HttpUrl {
             target.push('?');
             target.push_str(query);
         }
-        Ok(HttpUrl { host, port, target })
+        Ok(HttpUrl {
+            scheme,
+            host,
+            port,
+            target,
+        })
     }
 
-    /// The `Host:` header value: the host, with `:port` unless it is 80, IPv6 in brackets.
+    /// The `Host:` header value: the host, with `:port` unless it is the scheme's default,
+    /// IPv6 in brackets.
     pub fn host_header(&self) -> String {
         let host = match &self.host {
             Host::Ip(IpAddr::V6(ip)) => format!("[{ip}]"),
             host => host.to_string(),
         };
-        if self.port == 80 {
+        if self.port == self.scheme.default_port() {
             host
         } else {
             format!("{host}:{}", self.port)

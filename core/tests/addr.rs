@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use portline_core::addr::{AddrError, Host, HostPort, HttpUrl};
+use portline_core::addr::{AddrError, Host, HostPort, HttpUrl, Scheme};
 use portline_core::services::Services;
 
 fn ip(s: &str) -> Host {
@@ -209,7 +209,15 @@ fn url_table() {
         ("", Err(AddrError::Empty)),
         (
             "https://example.com/",
-            Err(AddrError::UnsupportedScheme("https".into())),
+            Ok((name("example.com"), 443, "/", "example.com")),
+        ),
+        (
+            "https://example.com:8443/a",
+            Ok((name("example.com"), 8443, "/a", "example.com:8443")),
+        ),
+        (
+            "https://example.com:80/",
+            Ok((name("example.com"), 80, "/", "example.com:80")),
         ),
         (
             "ftp://example.com/",
@@ -233,6 +241,8 @@ fn url_table() {
     let bad = HttpUrl::parse("http://[::1/").unwrap_err();
     assert!(matches!(bad, AddrError::BadUrl(_)), "{bad:?}");
     assert!(bad.to_string().starts_with("bad URL: "));
+    assert_eq!(HttpUrl::parse("h/").unwrap().scheme, Scheme::Http);
+    assert_eq!(HttpUrl::parse("HTTPS://h/").unwrap().scheme, Scheme::Https);
     let u = HttpUrl::parse("http://[::1]:81/").unwrap();
     assert_eq!(u.host_port().to_string(), "[::1]:81");
 }

@@ -7,7 +7,7 @@
 //! - starts servers on `127.0.0.1:0`, reads the real address from the ready line on stderr, keeps
 //!   the rest of stderr (the access log) for assertions, and kills the process it started by PID
 //!   when the [`Server`] is dropped;
-//! - runs peers (curl, wget, nc, ab, wrk, python3, chromium) with a time bound, starts
+//! - runs peers (curl, wget, nc, ab, wrk, python3, chromium, openssl) with a time bound, starts
 //!   [`Nginx`] as the reference server for `get`, and skips a test whose peer is missing unless
 //!   `PORTLINE_REQUIRE_PEERS=1`.
 //!
@@ -26,6 +26,10 @@
 //! - `load.rs`: ab -k, wrk, `--threads`, 1,000 concurrent keep-alive connections.
 //! - `robustness.rs`: path traversal, hostile clients with fd counts, pipelining, error statuses,
 //!   timeouts, memory bounds, `--max-connections`, EMFILE, IPv6, SIGTERM/SIGINT.
+//! - `tls.rs`: HTTPS and `serve line --tls` against curl, python3 requests, wget, openssl
+//!   s_client and nginx; every certificate failure of `get`; plain HTTP, garbage, stalls and
+//!   resets on the TLS port; 100 MB over TLS; 200 concurrent keep-alive TLS connections. The
+//!   certificates come from [`pki`].
 //! - `edges.rs`: odd names, encodings, dates, byte-at-a-time, deep pipelines, many lines in
 //!   flight, chargen back-pressure, FIFOs.
 //! - `faults.rs`: regressions of faults found by hand: a taken port, out-of-range flags.
@@ -44,6 +48,8 @@
 //! - `PORTLINE_FRONTENDS=std,mio` restricts the matrix (default: all three).
 //! - `PORTLINE_REQUIRE_PEERS=1` turns a missing peer into a failure.
 //! - `PORTLINE_NO_BUILD=1` skips the `cargo build` step (the binaries must already exist).
+
+pub mod pki;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -446,6 +452,14 @@ impl Server {
     /// Which frontend this is.
     pub fn frontend(&self) -> Frontend {
         self.frontend
+    }
+
+    /// Every stderr line so far, the ones before the ready line included.
+    pub fn all_stderr(&self) -> Vec<String> {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The stderr lines after the ready line (the access log and any errors) so far.
@@ -1111,6 +1125,26 @@ impl Nginx {
     /// Starts nginx on `root`; `None` (after a notice) when nginx is not installed, unless
     /// `PORTLINE_REQUIRE_PEERS=1`, when it panics.
     pub fn start(root: &Path, server_conf: &str) -> Option<Nginx> {
+        Nginx::launch(root, "", server_conf)
+    }
+
+    /// Starts nginx serving `root` over HTTPS with `cert` (TLS 1.2 and 1.3: nginx before
+    /// 1.23.4 leaves 1.3 off by default); `None` as for [`Nginx::start`].
+    pub fn start_tls(root: &Path, cert: &pki::CertFiles) -> Option<Nginx> {
+        let conf = format!(
+            "ssl_certificate {};\nssl_certificate_key {};\nssl_protocols TLSv1.2 TLSv1.3;",
+            cert.cert.display(),
+            cert.key.display()
+        );
+        Nginx::launch(root, " ssl", &conf)
+    }
+
+    /// The port it listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn launch(root: &Path, listen_options: &str, server_conf: &str) -> Option<Nginx> {
         let nginx = which("nginx")
             .or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()));
         let Some(nginx) = nginx else {
@@ -1129,7 +1163,7 @@ impl Nginx {
              access_log off;\nclient_body_temp_path {d};\nproxy_temp_path {d};\n\
              fastcgi_temp_path {d};\nuwsgi_temp_path {d};\nscgi_temp_path {d};\n\
              default_type application/octet-stream;\n\
-             server {{\nlisten 127.0.0.1:{port};\nroot {root};\n{server_conf}\n}}\n}}\n",
+             server {{\nlisten 127.0.0.1:{port}{listen_options};\nroot {root};\n{server_conf}\n}}\n}}\n",
             root = root.display()
         );
         fs::write(dir.path().join("nginx.conf"), conf).expect("write nginx.conf");

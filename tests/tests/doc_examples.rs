@@ -7,7 +7,8 @@
 //!
 //! - `portline-X serve ...` starts that binary with `--listen 127.0.0.1:0` in place of the address
 //!   written, waits for its ready line (and for `serve http`, answers a GET), then stops it;
-//! - any other line runs in `sh -c` in a scratch folder (with `site/`, `request.txt`, and `HOME`
+//! - any other line runs in `sh -c` in a scratch folder (with `site/`, `request.txt`, a test
+//!   certificate `cert.pem`/`key.pem` and its CA `ca.pem`, and `HOME`
 //!   pointing into it, and the built binaries first on `PATH`), with `127.0.0.1:8080` and
 //!   `127.0.0.1:7070` rewritten to a file server (the test fixture's folder, plus `big.iso`)
 //!   and an info service the harness started;
@@ -132,6 +133,11 @@ fn scratch() -> tempfile::TempDir {
         "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
     )
     .unwrap();
+    // `serve http --tls-cert cert.pem --tls-key key.pem`, `--cacert ca.pem`.
+    let pki = portline_tests::pki::Pki::new();
+    fs::copy(&pki.good.cert, dir.path().join("cert.pem")).unwrap();
+    fs::copy(&pki.good.key, dir.path().join("key.pem")).unwrap();
+    fs::copy(&pki.ca, dir.path().join("ca.pem")).unwrap();
     dir
 }
 
@@ -149,10 +155,13 @@ fn run_server(e: &Example, cwd: &Path) {
         Some(at) => words[at + 1] = "127.0.0.1:0".into(),
         None => words.extend(["--listen".into(), "127.0.0.1:0".into()]),
     }
+    let tls = words.iter().any(|w| w.starts_with("--tls"));
     let scheme = if words.iter().any(|w| w == "--udp" || w == "-u") {
         "udp"
     } else if words.get(1).map(String::as_str) == Some("http") {
-        "http"
+        if tls { "https" } else { "http" }
+    } else if tls {
+        "tls"
     } else {
         "tcp"
     };

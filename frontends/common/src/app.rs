@@ -63,6 +63,9 @@ where
                     return 1;
                 }
             };
+            if a.tls {
+                return crate::tls::connect::run(&rt, &a.addr, addr, a.crlf, &a.tls_trust);
+            }
             match rt.connect(addr, a.udp, a.crlf) {
                 Ok(()) => 0,
                 Err(e) => {
@@ -105,12 +108,13 @@ fn get_command(a: crate::cli::GetArgs) -> GetCommand {
         write_out: a.write_out,
         resume: a.continue_at.unwrap_or(false),
         compressed: a.compressed,
+        tls: a.tls,
     }
 }
 
 /// The line a server prints on stderr once it accepts: `listening on http://127.0.0.1:8080/`.
 pub fn ready_line(scheme: &str, addr: SocketAddr) -> String {
-    let slash = if scheme == "http" { "/" } else { "" };
+    let slash = if scheme.starts_with("http") { "/" } else { "" };
     format!("listening on {scheme}://{addr}{slash}")
 }
 
@@ -168,7 +172,20 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
         max_connections: max_connections(a.max_connections),
         grace: GRACE,
     };
-    match rt.serve_tcp(&opts, server, &mut announce("http")) {
+    let tls = a.tls.wrap(
+        server,
+        a.header_timeout,
+        crate::tls::server::ALPN_HTTP,
+        Some(crate::tls::server::plain_http_reply()),
+    );
+    let (factory, scheme) = match tls {
+        Ok((factory, tls)) => (factory, if tls { "https" } else { "http" }),
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return 1;
+        }
+    };
+    match rt.serve_tcp(&opts, factory, &mut announce(scheme)) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{name}: listen {listen}: {e}");
@@ -199,18 +216,30 @@ fn serve_line<R: Runtime>(rt: &R, a: &LineArgs) -> i32 {
         max_connections: max_connections(a.max_connections),
         grace: GRACE,
     };
-    let result = if a.udp {
+    let result = if a.udp && a.tls.cert().is_some() {
+        eprintln!("{name}: TLS needs TCP: --udp cannot be used with --tls");
+        return 2;
+    } else if a.udp {
         rt.serve_udp(
             &opts,
             line_service::udp_service(&line),
             &mut announce("udp"),
         )
     } else {
-        rt.serve_tcp(
-            &opts,
-            line_service::tcp_factory(&line),
-            &mut announce("tcp"),
-        )
+        // The handshake gets the HTTP server's default head timeout (docs/HTTP.md: 10 s).
+        let handshake_timeout = Config::default().limits.head_timeout;
+        let factory = line_service::tcp_factory(&line);
+        match a.tls.wrap(factory, handshake_timeout, &[], None) {
+            Ok((factory, tls)) => rt.serve_tcp(
+                &opts,
+                factory,
+                &mut announce(if tls { "tls" } else { "tcp" }),
+            ),
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                return 1;
+            }
+        }
     };
     match result {
         Ok(()) => 0,
@@ -255,6 +284,11 @@ mod tests {
             "listening on http://127.0.0.1:8080/"
         );
         assert_eq!(ready_line("tcp", v6), "listening on tcp://[::1]:7070");
+        assert_eq!(
+            ready_line("https", v4),
+            "listening on https://127.0.0.1:8080/"
+        );
+        assert_eq!(ready_line("tls", v4), "listening on tls://127.0.0.1:8080");
         assert_eq!(ready_line("udp", v4), "listening on udp://127.0.0.1:8080");
     }
 }

@@ -17,6 +17,8 @@ Examples:
   serve http --root site --listen 127.0.0.1:0   serve ./site on a free port
   get -i http://127.0.0.1:8080/                  fetch a page with its head
   serve http --echo                              answer every request with what was parsed
+  get https://example.com/                       over TLS (--cacert FILE, -k)
+  serve http --tls-self-signed                   HTTPS with a certificate made at start
   serve line --service echo                      an echo service on 127.0.0.1:7070
   connect 127.0.0.1:7070                         talk to it (stdin lines, Ctrl-D to end)
   services 80 53/udp http                        look up services
@@ -207,6 +209,9 @@ pub struct HttpArgs {
     /// /index.html with 200; missing /app.js is still a 404.
     #[arg(long)]
     pub spa: bool,
+    /// HTTPS: --tls, --tls-cert, --tls-key, --tls-self-signed.
+    #[command(flatten)]
+    pub tls: crate::tls::cli::ServeTlsArgs,
 }
 
 /// `serve line` options.
@@ -234,6 +239,9 @@ pub struct LineArgs {
     /// `serve http`.
     #[arg(long, value_name = "N", value_parser = parse_positive)]
     pub max_connections: Option<usize>,
+    /// TLS (TCP only): --tls, --tls-cert, --tls-key, --tls-self-signed.
+    #[command(flatten)]
+    pub tls: crate::tls::cli::ServeTlsArgs,
 }
 
 /// Parse `Name: value`.
@@ -287,7 +295,8 @@ fn parse_continue_at(s: &str) -> Result<bool, String> {
 #[derive(Args, Debug, Clone)]
 #[command(after_help = crate::get::EXIT_CODES)]
 pub struct GetArgs {
-    /// The URL: http://HOST[:PORT]/PATH (the http:// may be left out).
+    /// The URL: http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH (a missing scheme means
+    /// http://).
     pub url: String,
     /// Print the status line and header fields before the body.
     #[arg(short = 'i', long = "include")]
@@ -318,7 +327,8 @@ pub struct GetArgs {
     /// replaced only when the transfer succeeds: a failure leaves an existing FILE as it was.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Print the request and response heads on stderr (`> ` and `< ` lines).
+    /// Print the request and response heads on stderr (`> ` and `< ` lines), and for
+    /// https:// the TLS version, cipher suite and the server certificate (`* ` lines).
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
     /// Follow redirects (301, 302, 303 as GET without a body; 307, 308 as they were). Another
@@ -372,6 +382,9 @@ pub struct GetArgs {
     /// Ask for a compressed body (Accept-Encoding: br, gzip, deflate) and decode it.
     #[arg(long = "compressed")]
     pub compressed: bool,
+    /// For https://: --cacert FILE, -k/--insecure.
+    #[command(flatten)]
+    pub tls: crate::tls::cli::ClientTlsArgs,
 }
 
 /// `connect` options.
@@ -385,6 +398,12 @@ pub struct ConnectArgs {
     /// End the lines sent with CRLF instead of LF.
     #[arg(long, short = 'C')]
     pub crlf: bool,
+    /// Speak TLS to the peer (like `openssl s_client`), verifying its certificate for HOST.
+    #[arg(long, conflicts_with = "udp")]
+    pub tls: bool,
+    /// With --tls: --cacert FILE, -k/--insecure.
+    #[command(flatten)]
+    pub tls_trust: crate::tls::cli::ClientTlsArgs,
 }
 
 /// Parse a request rate (`-R`): requests per second in total, more than 0.
@@ -675,6 +694,50 @@ mod tests {
     }
 
     #[test]
+    fn tls_flags_parse_as_curl_and_the_server_docs_say() {
+        let cli = Cli::try_parse_from([
+            "p",
+            "get",
+            "https://x/",
+            "--cacert",
+            "a",
+            "--cacert",
+            "b",
+            "-k",
+        ])
+        .unwrap();
+        let Command::Get(a) = cli.command else {
+            panic!("not get")
+        };
+        assert_eq!(a.tls.cacert, [PathBuf::from("a"), PathBuf::from("b")]);
+        assert!(a.tls.insecure);
+        let cli = Cli::try_parse_from(["p", "serve", "http", "--tls-cert", "c", "--tls-key", "k"])
+            .unwrap();
+        let Command::Serve(Serve::Http(a)) = cli.command else {
+            panic!("not serve http")
+        };
+        assert!(matches!(
+            a.tls.cert(),
+            Some(crate::tls::server::ServerCert::Files { .. })
+        ));
+        for flag in ["--tls", "--tls-self-signed"] {
+            let cli = Cli::try_parse_from(["p", "serve", "line", flag]).unwrap();
+            let Command::Serve(Serve::Line(a)) = cli.command else {
+                panic!("not serve line")
+            };
+            assert!(matches!(
+                a.tls.cert(),
+                Some(crate::tls::server::ServerCert::SelfSigned(_))
+            ));
+        }
+        let cli = Cli::try_parse_from(["p", "serve", "http"]).unwrap();
+        let Command::Serve(Serve::Http(a)) = cli.command else {
+            panic!("not serve http")
+        };
+        assert!(a.tls.cert().is_none(), "plain TCP by default");
+    }
+
+    #[test]
     fn bad_input_is_a_usage_error() {
         let bad: &[&[&str]] = &[
             &["p", "serve", "http", "--listen", "nohost"],
@@ -695,6 +758,19 @@ mod tests {
             &["p", "get", "http://x/", "-d", "a", "-T", "f"],
             &["p", "get", "http://x/", "-I", "-d", "a"],
             &["p", "connect", "localhost"],
+            &["p", "serve", "http", "--tls-cert", "c.pem"],
+            &["p", "serve", "http", "--tls-key", "k.pem"],
+            &[
+                "p",
+                "serve",
+                "line",
+                "--tls-self-signed",
+                "--tls-cert",
+                "c",
+                "--tls-key",
+                "k",
+            ],
+            &["p", "connect", "--tls", "--udp", "localhost:7"],
             &["p", "frobnicate"],
             &["p", "bench"],
             &["p", "bench", "http://x/", "-c", "0"],

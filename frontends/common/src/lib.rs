@@ -10,6 +10,8 @@
 //! - [`get`]: the HTTP client of `get`;
 //! - [`line_service`]: the line services;
 //! - [`bench`]: the HTTP load generator of `bench`;
+//! - [`tls`]: TLS for any of them (HTTPS, `serve line --tls`, `connect --tls`), a session
+//!   wrapped around a session, so that no runtime needs code of its own for it;
 //! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime;
 //! - [`meta`]: `--version`, `completions` and `manpage`.
 //!
@@ -57,6 +59,7 @@ pub mod policy;
 pub mod runtime;
 pub mod session;
 pub mod shutdown;
+pub mod tls;
 pub mod tools;
 
 pub use app::{main, main_from, ready_line};

@@ -186,6 +186,8 @@ pub enum Stage {
     Resume,
     /// A 4xx or 5xx with `-f`.
     Http,
+    /// The TLS handshake or the server's certificate (`https://`).
+    Tls,
 }
 
 impl fmt::Display for Stage {
@@ -203,6 +205,7 @@ impl fmt::Display for Stage {
             Stage::Decode => "decode",
             Stage::Resume => "resume",
             Stage::Http => "http",
+            Stage::Tls => "tls",
         })
     }
 }
@@ -279,6 +282,8 @@ pub struct GetCommand {
     pub resume: bool,
     /// `--compressed`.
     pub compressed: bool,
+    /// `--cacert`, `-k` (for `https://`).
+    pub tls: crate::tls::cli::ClientTlsArgs,
 }
 
 /// Run `get` on `rt`; returns the exit status, having printed any failure as
@@ -566,6 +571,14 @@ fn exchange<R: Runtime + ?Sized>(
             format!("{host}: no address found"),
         ));
     }
+    let tls = match url.scheme {
+        portline_core::addr::Scheme::Http => None,
+        portline_core::addr::Scheme::Https => Some(
+            cmd.tls
+                .config(&[crate::tls::client::ALPN_HTTP1])
+                .map_err(|m| Failure::new(Exit::Failed, Stage::Tls, m))?,
+        ),
+    };
     let mut last_connect_error = None;
     for addr in &addrs {
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
@@ -581,7 +594,11 @@ fn exchange<R: Runtime + ?Sized>(
         if cmd.verbose {
             eprintln!("* connecting to {addr}");
         }
-        match rt.run_client(*addr, limit, session) {
+        let result = match &tls {
+            None => rt.run_client(*addr, limit, session),
+            Some(config) => run_tls(rt, *addr, limit, config, &host, cmd.verbose, session)?,
+        };
+        match result {
             Ok(()) => {
                 return match session.outcome() {
                     Some(Ok(status)) => Ok(*status),
@@ -625,6 +642,46 @@ fn exchange<R: Runtime + ?Sized>(
             "the transfer took longer than --max-time",
         )
     }))
+}
+
+/// [`Runtime::run_client`] with `session` inside the TLS layer. A TLS failure is the `tls`
+/// stage's, exit 10 (handshake) or 11 (certificate); a reset before the handshake is done is a
+/// handshake failure too. Anything else is for the caller, as without TLS.
+fn run_tls<R: Runtime + ?Sized>(
+    rt: &R,
+    addr: std::net::SocketAddr,
+    limit: Duration,
+    config: &std::sync::Arc<rustls::ClientConfig>,
+    host: &str,
+    verbose: bool,
+    session: &mut GetSession,
+) -> Result<Result<(), ClientError>, Failure> {
+    use crate::tls::TlsFailureKind;
+    let tls_exit = |kind| match kind {
+        TlsFailureKind::Handshake => Exit::TlsHandshake,
+        TlsFailureKind::Certificate => Exit::TlsCertificate,
+        TlsFailureKind::Setup => Exit::Failed,
+    };
+    let mut layer = crate::tls::client::session(config, host, session, verbose)
+        .map_err(|m| Failure::new(Exit::Failed, Stage::Tls, m))?;
+    let result = rt.run_client(addr, limit, &mut layer);
+    if let Some(f) = layer.failure() {
+        return Err(Failure::new(
+            tls_exit(f.kind),
+            Stage::Tls,
+            f.message.clone(),
+        ));
+    }
+    match result {
+        Err(ClientError::Send(e) | ClientError::Receive(e)) if !layer.is_established() => {
+            Err(Failure::new(
+                Exit::TlsHandshake,
+                Stage::Tls,
+                format!("the connection failed during the TLS handshake: {e}"),
+            ))
+        }
+        result => Ok(result),
+    }
 }
 
 #[cfg(test)]

@@ -34,14 +34,18 @@ pub const BODY_FIELDS: &[&str] = &["content-type", "content-length", "content-en
 /// and `Host`, which must name the new host.
 pub const CREDENTIAL_FIELDS: &[&str] = &["authorization", "cookie", "proxy-authorization", "host"];
 
-/// Whether two URLs have the same origin (host and port; the scheme is `http` for both).
+/// Whether two URLs have the same origin (RFC 6454: scheme, host and port).
 pub fn same_origin(a: &HttpUrl, b: &HttpUrl) -> bool {
-    a.host == b.host && a.port == b.port
+    a.scheme == b.scheme && a.host == b.host && a.port == b.port
 }
 
-/// The URL text of `url`: `http://HOST[:PORT]/TARGET`.
+/// The URL text of `url`: `http://HOST[:PORT]/TARGET` or `https://...`.
 pub fn url_text(url: &HttpUrl) -> String {
-    format!("http://{}{}", url.host_header(), url.target)
+    let scheme = match url.scheme {
+        portline_core::addr::Scheme::Http => "http",
+        portline_core::addr::Scheme::Https => "https",
+    };
+    format!("{scheme}://{}{}", url.host_header(), url.target)
 }
 
 /// Resolve a `Location` value against the URL it came from (RFC 9110 §10.2.2: it may be
