@@ -9,7 +9,7 @@
 //! - [`echo`]: `serve http --echo`, which answers every request with what the core parsed;
 //! - [`get`]: the HTTP client of `get`;
 //! - [`line_service`]: the line services;
-//! - [`bench`]: the HTTP load generator of `bench`;
+//! - [`bench`](mod@bench): the HTTP load generator of `bench`;
 //! - [`tls`]: TLS for any of them (HTTPS, `serve line --tls`, `connect --tls`), a session
 //!   wrapped around a session, so that no runtime needs code of its own for it;
 //! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime;

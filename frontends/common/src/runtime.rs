@@ -58,7 +58,7 @@ pub trait Runtime {
     /// to stdout. At stdin EOF: half-close (TCP) and exit when the peer closes.
     fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError>;
 
-    /// Run the load of `bench` (see [`bench`]): `plan.connections` keep-alive connections to
+    /// Run the load of `bench` (see [`bench`](mod@crate::bench)): `plan.connections` keep-alive connections to
     /// `plan.addr` until `plan.end`, each driving a [`bench::BenchConn`] and reconnecting after a
     /// close or a failure; counts go into one [`Stats`] per thread, merged into the one
     /// returned, and now and then into `live` for the progress line.
