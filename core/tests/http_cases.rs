@@ -324,6 +324,7 @@ fn conformance_cases() -> Vec<Case> {
         Case { name: "a bare LF empty line is refused when strict", input: b"\nGET / HTTP/1.0\r\n\r\n", expect: E400, config: strict_lf, ..S },
         Case { name: "a bare CR before a request line", input: b"\r GET / HTTP/1.0\r\n\r\n", expect: E400, ..S },
         Case { name: "endless empty lines end in 431", input: endless_crlf(), expect: &["error 431"], ..S },
+        Case { name: "a long target after empty lines is still a 414", input: blank_then_huge_target(), expect: &["error 414"], ..S },
         Case {
             name: "empty lines before a status line are ignored",
             input: b"\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
@@ -518,6 +519,12 @@ fn obs_text_target() -> Config {
     let mut c = Config::default();
     c.leniency.obs_text_target = true;
     c
+}
+
+fn blank_then_huge_target() -> &'static [u8] {
+    let mut v = b"\r\n\r\n".to_vec();
+    v.extend_from_slice(huge_target());
+    v.leak()
 }
 
 fn endless_crlf() -> &'static [u8] {

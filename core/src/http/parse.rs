@@ -1268,6 +1268,12 @@ fn trim_ows_start(mut v: &[u8]) -> &[u8] {
 /// `max_head + 1` bytes, so the answer does not depend on how the bytes were split.
 fn too_large(buf: &[u8], rules: &Rules) -> Error {
     let prefix = &buf[..buf.len().min(rules.max_head + 1)];
+    // After the empty lines that may come before the request line.
+    let blank = prefix
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(prefix.len());
+    let prefix = &prefix[blank..];
     if rules.request {
         let line_end = memchr::memchr(b'\n', prefix).unwrap_or(prefix.len());
         let line = &prefix[..line_end];
