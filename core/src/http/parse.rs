@@ -844,7 +844,10 @@ impl HeadParser {
                         Some(b'\r') => match view.get(self.line + 1) {
                             Some(b'\n') => self.line += 2,
                             Some(_) => return Err(bad("bare CR in head")),
-                            None => return incomplete(buf, rules),
+                            None => {
+                                self.pos = self.line;
+                                return incomplete(buf, rules);
+                            }
                         },
                         Some(b'\n') if rules.bare_lf => self.line += 1,
                         Some(b'\n') => return Err(bad("bare LF line ending")),
@@ -1316,6 +1319,30 @@ mod tests {
             }
         }
         panic!("never found");
+    }
+
+    /// Found by fuzzing: empty lines and the CR of another arriving together left the search
+    /// position behind the line start.
+    #[test]
+    fn empty_lines_then_a_lone_cr_resume_at_the_cr() {
+        for rules in [
+            RULES,
+            Rules {
+                request: false,
+                ..RULES
+            },
+        ] {
+            let mut p = HeadParser::default();
+            assert!(p.advance(b"\r\n\n\r", &rules).unwrap().is_none());
+            assert!(p.only_empty_lines(b"\r\n\n\r"));
+            let msg: &[u8] = if rules.request {
+                b"\r\n\n\r\nGET / HTTP/1.1\r\n\r\n"
+            } else {
+                b"\r\n\n\r\nHTTP/1.1 200 OK\r\n\r\n"
+            };
+            let head = p.advance(msg, &rules).unwrap().unwrap();
+            assert_eq!((head.len, head.blank), (msg.len(), 5));
+        }
     }
 
     #[test]
