@@ -4,7 +4,7 @@
 //! to a verdict on a complete head (accepted, or rejected), they must agree on accept/reject and,
 //! when both accept, on the method, the target, the version, the header list (names and trimmed
 //! values, in order) and where the head ends. Where one accepts and the other rejects, the
-//! difference must be one of the [`RULES`]: each is a deliberate decision written in
+//! difference must be one of the `RULES`: each is a deliberate decision written in
 //! docs/HTTP.md, recognised by what it is, never by silence. A verdict of "need more bytes" from
 //! either side is not compared (one parser may reject a line early that the other reads to its
 //! end first), except that a head one side takes as complete must not be incomplete to the other.

@@ -198,7 +198,7 @@ pub fn codec(data: &[u8]) {
     }
 }
 
-/// The telnet filter alone. Input: `[seed, stream...]` (the stream cut to [`MAX_STREAM`]).
+/// The telnet filter alone. Input: `[seed, stream...]` (the stream cut to `MAX_STREAM`).
 pub fn telnet(data: &[u8]) {
     let [seed, stream @ ..] = data else {
         return;

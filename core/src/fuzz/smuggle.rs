@@ -1,7 +1,7 @@
 //! Structure-aware fuzzing of request framing (issue 8 part 4).
 //!
 //! The fuzz input does not become the bytes on the wire; it steers a small grammar of requests
-//! ([`Wire::build`]) whose choices are the request-smuggling classes of docs/HTTP.md: duplicate and
+//! (`Built::build`) whose choices are the request-smuggling classes of docs/HTTP.md: duplicate and
 //! conflicting Content-Length, CL with TE, disguised Transfer-Encoding (`chunked,`, `,chunked`,
 //! `\xa0`, `\x85`, parameters, sent twice), CL forms (`+ - _ 0x`, empty), chunk-size forms,
 //! chunk line ends (bare LF, `\rX`), chunk extensions with whitespace or CR, bare CR, NUL,
