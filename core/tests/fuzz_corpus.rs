@@ -17,6 +17,8 @@ const TARGETS: &[(&str, Body)] = &[
     ("http_client", fuzz::http::client),
     ("http_pair", fuzz::http::pair),
     ("http_grammar", fuzz::http::grammars),
+    ("http_httparse", fuzz::differential::httparse),
+    ("http_smuggle", fuzz::smuggle::requests),
 ];
 
 #[test]

@@ -17,9 +17,10 @@ struct Case {
     /// Client role: the method of the requests sent before the response bytes arrive.
     method: &'static str,
     input: &'static [u8],
-    /// One line per event: `GET / 1.1 +ka Host:x`, `200 OK 1.1 Name:value`,
-    /// `interim 100 Continue 1.1`, `switched 101 Switching Protocols 1.1`, `data:<text>`, `end`,
-    /// `closed` (Progress::Closed), `error 400` / `error eof`.
+    /// One line per event: `GET / 1.1 +ka Host:x`, `200 OK 1.1 Name:value` (`+raw` after the
+    /// version when the body is delivered undecoded), `interim 100 Continue 1.1`,
+    /// `switched 101 Switching Protocols 1.1`, `data:<text>`, `end`, `closed`
+    /// (Progress::Closed), `error 400` / `error eof`.
     expect: &'static [&'static str],
     /// Whether the trailing-bytes run applies (not for bodies read until close or truncated
     /// input, where more bytes change the meaning).
@@ -165,7 +166,6 @@ fn cases() -> Vec<Case> {
         Case { name: "HTAB as separator", input: b"GET\t/ HTTP/1.0\r\n\r\n", expect: E400, ..S },
         Case { name: "trailing SP after version", input: b"GET / HTTP/1.0 \r\n\r\n", expect: E400, ..S },
         Case { name: "leading SP", input: b" GET / HTTP/1.0\r\n\r\n", expect: E400, ..S },
-        Case { name: "empty request line", input: b"\r\n\r\n", expect: E400, ..S },
         Case { name: "CTL in target", input: b"GET /a\x01b HTTP/1.0\r\n\r\n", expect: E400, ..S },
         Case { name: "DEL in target", input: b"GET /a\x7fb HTTP/1.0\r\n\r\n", expect: E400, ..S },
         Case { name: "SP in target", input: b"GET /a b HTTP/1.0\r\n\r\n", expect: E400, ..S },
@@ -282,12 +282,253 @@ fn cases() -> Vec<Case> {
         Case { name: "status code below 100", input: b"HTTP/1.1 099 X\r\n\r\n", expect: E400, ..C },
         Case { name: "response TE with CL", input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n", expect: E400, ..C },
         Case { name: "response TE in 1.0", input: b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", expect: E400, ..C },
-        Case { name: "response coding gzip (501)", input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", expect: &["error 501"], ..C },
         Case { name: "response major version 2 (505)", input: b"HTTP/2.0 200 OK\r\n\r\n", expect: &["error 505"], ..C },
         Case { name: "response bare CR", input: b"HTTP/1.1 200 O\rK\r\n\r\n", expect: E400, ..C },
         Case { name: "response chunk without CRLF", input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab", expect: &["200 OK 1.1 Transfer-Encoding:chunked", "data:a", "error 400"], ..C },
         Case { name: "stream ends before the response", input: b"", expect: &["error eof"], trail: false, ..C },
     ]
+}
+
+/// The head of the chunked POST that the chunk-line cases share.
+const CHUNKED: &str = "POST / 1.1 +ka Transfer-Encoding:chunked";
+
+/// The rules of issue 8 part 1 (docs/HTTP.md), and one case for each class of request-smuggling
+/// payload that differential testing of HTTP servers has found, each with its verdict.
+fn conformance_cases() -> Vec<Case> {
+    vec![
+        // ----- empty lines before a start line (RFC 9112 2.2) -----
+        Case {
+            name: "empty lines before a request line are ignored",
+            input: b"\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+            expect: &["GET / 1.1 +ka", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "the CRLF a client sends after a POST body is ignored",
+            input: b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nok\r\nGET /2 HTTP/1.1\r\n\r\n",
+            expect: &["POST / 1.1 +ka Content-Length:2", "data:ok", "end", "GET /2 1.1 +ka", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "a stream of only empty lines ends cleanly",
+            input: b"\r\n\r\n",
+            expect: &["closed"],
+            ..S
+        },
+        Case {
+            name: "a bare LF empty line is ignored where bare LF is allowed",
+            input: b"\nGET / HTTP/1.0\r\n\r\n",
+            expect: &["GET / 1.0", "end", "closed"],
+            ..S
+        },
+        Case { name: "a bare LF empty line is refused when strict", input: b"\nGET / HTTP/1.0\r\n\r\n", expect: E400, config: strict_lf, ..S },
+        Case { name: "a bare CR before a request line", input: b"\r GET / HTTP/1.0\r\n\r\n", expect: E400, ..S },
+        Case { name: "endless empty lines end in 431", input: endless_crlf(), expect: &["error 431"], ..S },
+        Case { name: "a long target after empty lines is still a 414", input: blank_then_huge_target(), expect: &["error 414"], ..S },
+        Case {
+            name: "empty lines before a status line are ignored",
+            input: b"\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            expect: &["200 OK 1.1 Content-Length:0", "end", "closed"],
+            ..C
+        },
+        Case {
+            name: "an empty line between responses is ignored",
+            input: b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            expect: &["200 OK 1.1 Content-Length:1", "data:a", "end", "204 No Content 1.1", "end", "closed"],
+            ..C
+        },
+        Case {
+            name: "empty lines after the last response, then the stream ends cleanly",
+            input: b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\r\n",
+            expect: &["200 OK 1.1 Content-Length:0", "end", "closed"],
+            ..C
+        },
+        // ----- Transfer-Encoding: only an exact final `chunked` means chunked -----
+        Case { name: "TE `chunked,` is ambiguous", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked,\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE `,chunked` is ambiguous", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: ,chunked\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE `chunked ,` is ambiguous", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked ,\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE `chunked;` (a parameter without a name)", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked;\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE `chunked;q=1` (chunked with a parameter)", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE `chunked x` (junk after the coding)", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked x\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE `chunked, chunked`", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE sent twice, both chunked", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE sent twice, chunked then gzip", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE sent twice, gzip then chunked (501)", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", expect: &["error 501"], ..S },
+        Case { name: "TE list with OWS around the comma (501)", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip , chunked\r\n\r\n0\r\n\r\n", expect: &["error 501"], ..S },
+        Case { name: "TE unknown coding alone", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: foo\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE identity", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE empty value", input: b"POST / HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE empty value on a GET", input: b"GET / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n", expect: E400, ..S },
+        Case { name: "TE with \\xa0 before the value", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: \xa0chunked\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE with \\xa0 after the value", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\xa0\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE with \\x85 after the value", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\x85\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE with \\xa0 before the colon", input: b"POST / HTTP/1.1\r\nTransfer-Encoding\xa0: chunked\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE with a vertical tab in the value", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: \x0bchunked\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "TE hidden by obs-fold", input: b"POST / HTTP/1.1\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case {
+            name: "TE in upper case is chunked",
+            input: b"POST / HTTP/1.1\r\nTransfer-Encoding: CHUNKED\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+            expect: &["POST / 1.1 +ka Transfer-Encoding:CHUNKED", "data:x", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "a name like TE that is not TE frames nothing",
+            input: b"POST / HTTP/1.1\r\nTransfer_Encoding: chunked\r\nContent-Length: 1\r\n\r\nx",
+            expect: &["POST / 1.1 +ka Transfer_Encoding:chunked Content-Length:1", "data:x", "end", "closed"],
+            ..S
+        },
+        Case { name: "CL then TE", input: b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", expect: E400, ..S },
+        Case { name: "CL with a disguised TE", input: b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: xchunked\r\n\r\nabc", expect: E400, ..S },
+        // ----- response framing (RFC 9112 6.3) -----
+        Case {
+            name: "response TE gzip is read until close and delivered raw",
+            input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc",
+            expect: &["200 OK 1.1 +raw Transfer-Encoding:gzip", "data:abc", "end", "closed"],
+            trail: false,
+            ..C
+        },
+        Case {
+            name: "response TE `gzip, chunked` is dechunked, gzip left",
+            input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            expect: &["200 OK 1.1 +raw Transfer-Encoding:gzip, chunked", "data:abc", "end", "closed"],
+            ..C
+        },
+        Case {
+            name: "response TE `chunked,` is read until close",
+            input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            expect: &["200 OK 1.1 +raw Transfer-Encoding:chunked,", "data:3\r\nabc\r\n0\r\n\r\n", "end", "closed"],
+            trail: false,
+            ..C
+        },
+        Case {
+            name: "response TE `chunked;q=1` is read until close",
+            input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n",
+            expect: &["200 OK 1.1 +raw Transfer-Encoding:chunked;q=1", "data:0\r\n\r\n", "end", "closed"],
+            trail: false,
+            ..C
+        },
+        Case {
+            name: "response TE `chunked, gzip` is read until close",
+            input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nxyz",
+            expect: &["200 OK 1.1 +raw Transfer-Encoding:chunked, gzip", "data:xyz", "end", "closed"],
+            trail: false,
+            ..C
+        },
+        Case { name: "response TE `chunked, chunked`", input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", expect: E400, ..C },
+        Case { name: "response empty TE on a HEAD response", method: "HEAD", input: b"HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\n", expect: E400, ..C },
+        Case { name: "response empty TE on a 204", input: b"HTTP/1.1 204 No Content\r\nTransfer-Encoding:\r\n\r\n", expect: E400, ..C },
+        // ----- chunk lines -----
+        Case { name: "chunk extension `5;` without a name", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "whitespace before `;` in a chunk line", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\na ;ab\r\n0123456789\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "whitespace after `;` in a chunk line", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\na; ab\r\n0123456789\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "whitespace around `=` in a chunk extension", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a = b\r\nx\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "whitespace after the chunk size", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1 \r\nx\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "an unterminated quoted chunk extension value", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a=\"b\r\nx\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case {
+            name: "chunk extensions: token and quoted-string values, one on the last chunk",
+            input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a=b;c=\"d; \\\"e\\\"\";f\r\nx\r\n0;last\r\n\r\n",
+            expect: &[CHUNKED, "data:x", "end", "closed"],
+            ..S
+        },
+        Case { name: "CR in chunk-extension whitespace", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a\r\r\nx\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "chunk line ending `\\rX`", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\rX\r\nx\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "chunk data ending `\\rX`", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\rX0\r\n\r\n", expect: &[CHUNKED, "data:x", "error 400"], ..S },
+        Case { name: "bare LF after the last chunk", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "chunk size with leading whitespace", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n 1\r\nx\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "chunk size negative", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "chunk size with an underscore", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1_0\r\nx\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        Case { name: "chunk size empty before an extension", input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n;a\r\nx\r\n0\r\n\r\n", expect: &[CHUNKED, "error 400"], ..S },
+        // ----- request-target forms (RFC 9112 3.2) -----
+        Case { name: "target `l` is in no form", input: b"PUT l HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "target `4/` is in no form", input: b"GET 4/ HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "target `:` is in no form", input: b"GET : HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "target `\"` is in no form", input: b"GET \" HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "scheme without `//` is in no form", input: b"GET http:x HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case {
+            name: "absolute-form target",
+            input: b"GET http://example.org/a?b HTTP/1.1\r\n\r\n",
+            expect: &["GET http://example.org/a?b 1.1 +ka", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "asterisk-form with OPTIONS",
+            input: b"OPTIONS * HTTP/1.1\r\n\r\n",
+            expect: &["OPTIONS * 1.1 +ka", "end", "closed"],
+            ..S
+        },
+        Case { name: "asterisk-form with GET", input: b"GET * HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case {
+            name: "authority-form with CONNECT",
+            input: b"CONNECT example.org:443 HTTP/1.1\r\n\r\n",
+            expect: &["CONNECT example.org:443 1.1 +ka", "end", "closed"],
+            ..S
+        },
+        Case {
+            name: "authority-form with an IPv6 literal",
+            input: b"CONNECT [::1]:8080 HTTP/1.1\r\n\r\n",
+            expect: &["CONNECT [::1]:8080 1.1 +ka", "end", "closed"],
+            ..S
+        },
+        Case { name: "CONNECT with an origin-form target", input: b"CONNECT / HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "CONNECT without a port", input: b"CONNECT example.org HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "CONNECT with userinfo", input: b"CONNECT u@example.org:443 HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "authority-form with GET", input: b"GET example.org:443 HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "simple request with a target in no form", input: b"GET x\r\n", expect: E400, ..S },
+        Case { name: "obs-text in the target", input: b"GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n", expect: E400, ..S },
+        Case {
+            name: "obs-text in the target with the leniency on",
+            input: b"GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n",
+            expect: &["GET /caf\u{e9} 1.1 +ka", "end", "closed"],
+            config: obs_text_target,
+            ..S
+        },
+        // ----- smuggling classes, with their verdicts -----
+        Case { name: "CL with an underscore", input: b"POST / HTTP/1.1\r\nContent-Length: 1_0\r\n\r\n", expect: E400, ..S },
+        Case { name: "CL with a leading `+` and a space", input: b"POST / HTTP/1.1\r\nContent-Length: + 1\r\n\r\n", expect: E400, ..S },
+        Case { name: "CL with \\xa0 after the digits", input: b"POST / HTTP/1.1\r\nContent-Length: 1\xa0\r\n\r\nx", expect: E400, ..S },
+        Case { name: "CL twice, one empty", input: b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length:\r\n\r\nx", expect: E400, ..S },
+        Case {
+            name: "CL with leading zeros is its number",
+            input: b"POST / HTTP/1.1\r\nContent-Length: 001\r\n\r\nx",
+            expect: &["POST / 1.1 +ka Content-Length:001", "data:x", "end", "closed"],
+            ..S
+        },
+        Case { name: "DEL in a header value", input: b"GET / HTTP/1.1\r\nA: b\x7fc\r\n\r\n", expect: E400, ..S },
+        Case { name: "NUL in a header name", input: b"GET / HTTP/1.1\r\nA\0: b\r\n\r\n", expect: E400, ..S },
+        Case { name: "bare CR ending a header line", input: b"GET / HTTP/1.1\r\nA: b\rC: d\r\n\r\n", expect: E400, ..S },
+        Case { name: "bare CR ending the head", input: b"GET / HTTP/1.1\r\nA: b\r\n\rX", expect: E400, ..S },
+        Case { name: "version with a two-digit major", input: b"GET / HTTP/11.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "version overflowing a u32", input: b"GET / HTTP/4294967297.1\r\n\r\n", expect: E400, ..S },
+        Case { name: "version with a long minor", input: b"GET / HTTP/1.1111111111111111111\r\n\r\n", expect: E400, ..S },
+        Case {
+            name: "a pipelined request after an invalid one is never read",
+            input: b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+            expect: E400,
+            ..S
+        },
+        Case {
+            name: "a request hidden in a chunked body stays body",
+            input: b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n13\r\nGET /x HTTP/1.1\r\n\r\n\r\n0\r\n\r\n",
+            expect: &[CHUNKED, "data:GET /x HTTP/1.1\r\n\r\n", "end", "closed"],
+            ..S
+        },
+    ]
+}
+
+fn obs_text_target() -> Config {
+    let mut c = Config::default();
+    c.leniency.obs_text_target = true;
+    c
+}
+
+fn blank_then_huge_target() -> &'static [u8] {
+    let mut v = b"\r\n\r\n".to_vec();
+    v.extend_from_slice(huge_target());
+    v.leak()
+}
+
+fn endless_crlf() -> &'static [u8] {
+    b"\r\n".repeat(9000).leak()
 }
 
 fn long_target() -> &'static [u8] {
@@ -346,12 +587,14 @@ fn response_line(
     status: u16,
     reason: &[u8],
     version: Version,
+    undecoded: bool,
     headers: HeadersRef<'_>,
 ) -> String {
     format!(
-        "{kind}{status} {} {}{}",
+        "{kind}{status} {} {}{}{}",
         String::from_utf8_lossy(reason),
         version.as_str(),
+        if undecoded { " +raw" } else { "" },
         headers_summary(headers)
     )
 }
@@ -372,12 +615,20 @@ fn describe(e: &Event) -> Seen {
             if r.keep_alive { " +ka" } else { "" },
             headers_summary(r.headers.fields())
         ),
-        Event::Response(r) => response_line("", r.status, &r.reason, r.version, r.headers.fields()),
+        Event::Response(r) => response_line(
+            "",
+            r.status,
+            &r.reason,
+            r.version,
+            r.undecoded,
+            r.headers.fields(),
+        ),
         Event::Interim(r) => response_line(
             "interim ",
             r.status,
             &r.reason,
             r.version,
+            r.undecoded,
             r.headers.fields(),
         ),
         Event::Switched(r) => response_line(
@@ -385,6 +636,7 @@ fn describe(e: &Event) -> Seen {
             r.status,
             &r.reason,
             r.version,
+            r.undecoded,
             r.headers.fields(),
         ),
         Event::EndOfMessage => "end".into(),
@@ -403,11 +655,25 @@ fn describe_ref(e: &EventRef<'_>) -> Seen {
             if r.keep_alive { " +ka" } else { "" },
             headers_summary(r.headers)
         ),
-        EventRef::Response(r) => response_line("", r.status, r.reason, r.version, r.headers),
-        EventRef::Interim(r) => response_line("interim ", r.status, r.reason, r.version, r.headers),
-        EventRef::Switched(r) => {
-            response_line("switched ", r.status, r.reason, r.version, r.headers)
+        EventRef::Response(r) => {
+            response_line("", r.status, r.reason, r.version, r.undecoded, r.headers)
         }
+        EventRef::Interim(r) => response_line(
+            "interim ",
+            r.status,
+            r.reason,
+            r.version,
+            r.undecoded,
+            r.headers,
+        ),
+        EventRef::Switched(r) => response_line(
+            "switched ",
+            r.status,
+            r.reason,
+            r.version,
+            r.undecoded,
+            r.headers,
+        ),
         EventRef::EndOfMessage => "end".into(),
         EventRef::Data(d) => return Seen::Data(d.to_vec()),
     })
@@ -578,7 +844,8 @@ fn matches(got: &[String], expect: &[&str]) -> bool {
 #[test]
 fn cases_whole_bytewise_and_with_trailing_bytes() {
     let mut failures = Vec::new();
-    let all = cases();
+    let mut all = cases();
+    all.extend(conformance_cases());
     for case in &all {
         let (whole, _, before_eof) = run_with(case, Mode::Whole, false);
         if !matches(&whole, case.expect) {
@@ -636,7 +903,8 @@ fn cases_whole_bytewise_and_with_trailing_bytes() {
 
 #[test]
 fn every_status_hint_is_exercised() {
-    let all = cases();
+    let mut all = cases();
+    all.extend(conformance_cases());
     for status in ["400", "413", "414", "431", "501", "505", "eof"] {
         let want = format!("error {status}");
         assert!(

@@ -99,3 +99,19 @@ fn protocol_errors_exit_2_and_usage_errors_64() {
     assert_eq!(run(&["nonsense"], b"").1, 64);
     assert_eq!(run(&["http-request", "--chunk"], b"").1, 64);
 }
+
+#[test]
+fn a_response_with_an_unknown_coding_says_undecoded() {
+    let (out, code) = run(
+        &["http-response"],
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(r#""undecoded":true}"#), "{out}");
+    assert!(out.contains(r#"{"event":"data""#), "{out}");
+    let (out, _) = run(
+        &["http-response"],
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+    );
+    assert!(!out.contains("undecoded"), "{out}");
+}

@@ -9,13 +9,14 @@
 //! trailer-section = *( field-line CRLF )
 //! ```
 //! Strict on purpose (docs/HTTP.md): a chunk-size line that is empty, longer than 16 hex digits, signed,
-//! `0x`-prefixed or followed by junk, CTLs in an extension, chunk data not followed by CRLF, and a
-//! bare LF anywhere in the framing are all 400.
+//! `0x`-prefixed or followed by junk or whitespace, an extension that is not `;` token
+//! [ `=` token / quoted-string ] with no whitespace (BWS is where parsers disagree), chunk data not
+//! followed by CRLF, and a bare LF or bare CR anywhere in the framing are all 400.
 
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::error::{Error, ErrorKind};
-use super::parse::{FIELD_VALUE, bad, field_line, is_ows, peer};
+use super::parse::{FIELD_VALUE, TCHAR, bad, field_line, is_ows, peer, quoted_string};
 
 /// The longest chunk-size line (size, extensions and CRLF) accepted.
 const MAX_SIZE_LINE: usize = 4096;
@@ -63,22 +64,53 @@ fn size_line(line: &[u8]) -> Result<u64, Error> {
         // At most 16 hex digits: fits in a u64.
         (n << 4) | u64::from((d as char).to_digit(16).unwrap_or(0))
     });
-    let rest = &line[digits..];
-    let ext = rest
-        .iter()
-        .position(|&b| !is_ows(b))
-        .map_or(&[][..], |p| &rest[p..]);
-    match ext.first() {
-        None if rest.is_empty() => Ok(size),
-        None => Err(bad("junk after chunk size")),
-        Some(b';') => {
-            if ext.iter().all(|&b| FIELD_VALUE[b as usize]) {
-                Ok(size)
-            } else {
-                Err(bad("control byte in chunk extension"))
-            }
+    chunk_ext(&line[digits..])?;
+    Ok(size)
+}
+
+/// `chunk-ext` after the size, held to the grammar without its BWS (docs/HTTP.md):
+/// ```text
+/// chunk-ext = *( ";" chunk-ext-name [ "=" chunk-ext-val ] )
+/// chunk-ext-name = token
+/// chunk-ext-val  = token / quoted-string
+/// ```
+/// Whitespace around `;` or `=` is where parsers disagree about where a chunk line ends (a
+/// request-smuggling vector), so it is rejected, as are a `;` with no name after it and CTLs.
+fn chunk_ext(mut ext: &[u8]) -> Result<(), Error> {
+    let token = |v: &[u8]| v.iter().take_while(|&&b| TCHAR[b as usize]).count();
+    while let Some((&b, rest)) = ext.split_first() {
+        if b != b';' {
+            return Err(ext_error(ext, "junk after chunk size"));
         }
-        Some(_) => Err(bad("junk after chunk size")),
+        let n = token(rest);
+        if n == 0 {
+            return Err(match rest.first() {
+                None => bad("chunk extension without a name"),
+                Some(_) => ext_error(rest, "invalid chunk extension name"),
+            });
+        }
+        ext = &rest[n..];
+        if let Some(value) = ext.strip_prefix(b"=") {
+            let m = match value.first() {
+                Some(b'"') => quoted_string(value).unwrap_or(0),
+                _ => token(value),
+            };
+            if m == 0 {
+                return Err(ext_error(value, "invalid chunk extension value"));
+            }
+            ext = &value[m..];
+        }
+    }
+    Ok(())
+}
+
+/// The error for a chunk line that fails its grammar at `at`: whitespace and CTLs named.
+fn ext_error(at: &[u8], fallback: &'static str) -> Error {
+    match at.first() {
+        Some(&b) if is_ows(b) => bad("whitespace in chunk line"),
+        Some(b'\r') => bad("bare CR in chunk line"),
+        Some(&b) if !FIELD_VALUE[b as usize] => bad("control byte in chunk extension"),
+        _ => bad(fallback),
     }
 }
 

@@ -40,6 +40,10 @@ pub struct Leniency {
     pub bare_lf: bool,
     /// Accept HTTP/0.9 Simple-Requests (default: true, RFC 1945 asks servers to).
     pub http09: bool,
+    /// Accept obs-text (bytes >= 0x80, such as raw UTF-8) in a request target (default: false:
+    /// RFC 9112 3.2 allows only VCHAR there, as llhttp's strict mode and nginx do). `true` is
+    /// for clients that send unencoded UTF-8 paths.
+    pub obs_text_target: bool,
 }
 
 impl Default for Leniency {
@@ -47,6 +51,7 @@ impl Default for Leniency {
         Leniency {
             bare_lf: true,
             http09: true,
+            obs_text_target: false,
         }
     }
 }

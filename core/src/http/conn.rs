@@ -611,6 +611,7 @@ impl Connection {
                 version,
                 status,
                 reason,
+                undecoded,
             } => {
                 let head = if len == 0 {
                     Bytes::from(std::mem::take(&mut self.unfolded))
@@ -625,6 +626,7 @@ impl Connection {
                         buf: head,
                         spans: std::mem::take(&mut self.spans),
                     },
+                    undecoded,
                 };
                 match kind {
                     HeadKind::Final => Event::Response(head),
@@ -664,6 +666,7 @@ impl Connection {
                 version,
                 status,
                 reason,
+                undecoded,
             } => {
                 self.consumed = len;
                 let head = if len == 0 {
@@ -676,6 +679,7 @@ impl Connection {
                     status,
                     reason: &head[reason.0..reason.1],
                     headers: HeadersRef::new(head, &self.spans),
+                    undecoded,
                 };
                 match kind {
                     HeadKind::Final => EventRef::Response(head),
@@ -708,7 +712,23 @@ impl Connection {
     }
 
     fn poll_head(&mut self) -> Result<Progress<Found>, Error> {
-        if self.buf.is_empty() {
+        let server = self.role == Role::Server;
+        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
+        let rules = Rules {
+            request: server,
+            bare_lf: leniency.bare_lf,
+            http09: leniency.http09,
+            obs_text_target: leniency.obs_text_target,
+            // Header spans are `u32` offsets into the head.
+            max_head: limits.max_head.min(u32::MAX as usize - 1),
+            max_headers: limits.max_headers,
+            max_target: limits.max_target,
+        };
+        self.parser.recycle(&mut self.spans);
+        // Empty lines before a start line are ignored (the parser skips them), so a stream that
+        // holds nothing else is between messages.
+        let parsed = self.parser.advance(&self.buf, &rules)?;
+        if parsed.is_none() && self.parser.only_empty_lines(&self.buf) {
             if !self.state.peer_eof() {
                 return Ok(Progress::NeedData);
             }
@@ -722,22 +742,10 @@ impl Connection {
             self.state.close();
             return Ok(Progress::Closed);
         }
-        let server = self.role == Role::Server;
         if !server && self.pending.is_empty() {
             return Err(bad("response without a request"));
         }
-        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
-        let rules = Rules {
-            request: server,
-            bare_lf: leniency.bare_lf,
-            http09: leniency.http09,
-            // Header spans are `u32` offsets into the head.
-            max_head: limits.max_head.min(u32::MAX as usize - 1),
-            max_headers: limits.max_headers,
-            max_target: limits.max_target,
-        };
-        self.parser.recycle(&mut self.spans);
-        let Some(head) = self.parser.advance(&self.buf, &rules)? else {
+        let Some(head) = parsed else {
             if self.state.peer_eof() {
                 return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a head"));
             }
@@ -762,7 +770,7 @@ impl Connection {
         target: (usize, usize),
         version: Version,
     ) -> Result<Progress<Found>, Error> {
-        let (body, keep_alive) = body_and_persistence(
+        let (body, keep_alive, _) = body_and_persistence(
             Incoming::Request,
             version,
             &p.framing,
@@ -795,7 +803,7 @@ impl Connection {
             } if !p.folded => (p.len, version, status, reason, p.spans, p.framing),
             _ => {
                 // obs-fold: unfold into a buffer of its own (rare) and parse that again.
-                let unfolded = parse::unfold(&self.buf[..p.len]);
+                let unfolded = parse::unfold(&self.buf[p.blank..p.len]);
                 match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
                     ResponseOutcome::Parsed(r) => {
                         self.buf.advance(p.len);
@@ -812,36 +820,38 @@ impl Connection {
             .pending
             .front()
             .ok_or(bad("response without a request"))?;
-        let found = |kind| Found::Response {
+        let found = |kind, undecoded| Found::Response {
             kind,
             len,
             version,
             status,
             reason,
+            undecoded,
         };
         if status == 101 {
             // HTTP ends here; what follows the head belongs to the new protocol.
             self.state.step(self.role, Step::Switch)?;
             self.pending.pop_front();
             self.spans = spans;
-            return Ok(Progress::Event(found(HeadKind::Switched)));
+            return Ok(Progress::Event(found(HeadKind::Switched, false)));
         }
         if status < 200 {
             self.state.step(self.role, Step::InterimHead)?;
             self.spans = spans;
-            return Ok(Progress::Event(found(HeadKind::Interim)));
+            return Ok(Progress::Event(found(HeadKind::Interim, false)));
         }
         let incoming = Incoming::Response {
             status,
             to_head: pending.head,
         };
-        let (body, persistent) = body_and_persistence(incoming, version, &f, limits.max_body)?;
+        let (body, persistent, undecoded) =
+            body_and_persistence(incoming, version, &f, limits.max_body)?;
         let keep_alive =
             pending.keep_alive && persistent && !matches!(body, BodyReader::UntilClose);
         self.state
             .step(self.role, Step::ResponseHead { body, keep_alive })?;
         self.spans = spans;
-        Ok(Progress::Event(found(HeadKind::Final)))
+        Ok(Progress::Event(found(HeadKind::Final, undecoded)))
     }
 
     fn poll_body(&mut self) -> Result<Progress<Found>, Error> {
@@ -937,6 +947,8 @@ enum Found {
         version: Version,
         status: u16,
         reason: (usize, usize),
+        /// The body is delivered with transfer codings left applied.
+        undecoded: bool,
     },
     /// Body bytes: the first `n` bytes of the buffer.
     Data(usize),

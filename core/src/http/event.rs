@@ -162,6 +162,12 @@ pub struct ResponseHead {
     pub reason: Bytes,
     /// The header fields (obs-fold continuation lines unfolded to one SP).
     pub headers: Headers,
+    /// The body is delivered with transfer codings still applied: `Transfer-Encoding` named a
+    /// coding portline does not decode (anything but `chunked`), or did not end in `chunked`, in
+    /// which case the body is read until the connection closes (RFC 9112 6.3). The `Data` events
+    /// then carry the bytes as sent (after removing a final `chunked`, if there was one); the
+    /// codings are in the `Transfer-Encoding` field.
+    pub undecoded: bool,
 }
 
 /// What the connection reports to its caller.
@@ -211,6 +217,8 @@ pub struct ResponseRef<'a> {
     pub reason: &'a [u8],
     /// The header fields (obs-fold continuation lines unfolded to one SP).
     pub headers: HeadersRef<'a>,
+    /// As [`ResponseHead::undecoded`].
+    pub undecoded: bool,
 }
 
 /// [`Event`] borrowing the connection's buffer: valid until the next call on the connection.

@@ -54,9 +54,17 @@ pub(crate) static TCHAR: [bool; 256] = byte_table!(|b| matches!(b,
 pub(crate) static FIELD_VALUE: [bool; 256] =
     byte_table!(|b| b == b'\t' || (b >= 0x20 && b != 0x7f));
 
-/// The request target (RFC 9112 3.2 builds it from RFC 3986 characters): docs/HTTP.md rejects SP, CTL
-/// and DEL; obs-text (%x80-FF) is tolerated as raw UTF-8 that some clients send.
-pub(crate) static TARGET: [bool; 256] = byte_table!(|b| b > 0x20 && b != 0x7f);
+/// The request target (RFC 9112 3.2 builds it from RFC 3986 characters, all of them VCHAR):
+/// `VCHAR = %x21-7E`. SP, CTL, DEL and bytes >= 0x80 are rejected (docs/HTTP.md).
+pub(crate) static TARGET: [bool; 256] = byte_table!(|b| b > 0x20 && b < 0x7f);
+
+/// [`TARGET`] plus obs-text (`%x80-FF`), raw UTF-8 that some clients send: only with
+/// `Leniency::obs_text_target`.
+pub(crate) static TARGET_OBS_TEXT: [bool; 256] = byte_table!(|b| b > 0x20 && b != 0x7f);
+
+/// RFC 3986 3.1: `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` (after its first byte).
+static SCHEME: [bool; 256] =
+    byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
 
 /// RFC 9110 5.6.3: `OWS = *( SP / HTAB )`.
 #[inline]
@@ -85,14 +93,17 @@ pub(crate) struct Framing {
     pub content_length: Option<u64>,
     /// A `Transfer-Encoding` field was present.
     pub te_present: bool,
-    /// The last transfer coding is `chunked`.
-    pub te_last_chunked: bool,
-    /// `chunked` appeared other than as the last coding.
-    pub te_chunked_not_last: bool,
-    /// A coding other than `chunked` appeared.
+    /// The last element of the combined list is exactly `chunked`, without parameters.
+    pub te_chunked_final: bool,
+    /// `chunked` (with or without parameters) appeared.
+    pub te_chunked_seen: bool,
+    /// `chunked` (with or without parameters) appeared more than once.
+    pub te_chunked_twice: bool,
+    /// An element other than an exact `chunked` appeared: a coding portline does not decode.
     pub te_other: bool,
-    /// The list had no coding at all.
-    pub te_empty: bool,
+    /// The list had an empty element (`chunked,`, `,chunked`) or an element that is not
+    /// `transfer-coding`: different parsers read it differently.
+    pub te_malformed: bool,
     /// `Connection: close` was present.
     pub close: bool,
     /// `Connection: keep-alive` was present.
@@ -116,6 +127,32 @@ pub(crate) enum StartLine {
     },
 }
 
+impl StartLine {
+    /// The same line with its spans moved `by` bytes later.
+    fn shifted(self, by: usize) -> StartLine {
+        match self {
+            StartLine::Request {
+                method,
+                target,
+                version,
+            } => StartLine::Request {
+                method: (method.0 + by, method.1 + by),
+                target: (target.0 + by, target.1 + by),
+                version,
+            },
+            StartLine::Status {
+                version,
+                status,
+                reason,
+            } => StartLine::Status {
+                version,
+                status,
+                reason: (reason.0 + by, reason.1 + by),
+            },
+        }
+    }
+}
+
 /// A complete head: its length and what was parsed.
 #[derive(Debug)]
 pub(crate) struct Head {
@@ -126,6 +163,8 @@ pub(crate) struct Head {
     pub framing: Framing,
     /// A response had obs-fold lines: unfold it and parse it again ([`unfold`], [`parse_response`]).
     pub folded: bool,
+    /// Bytes of empty lines before the start line (RFC 9112 2.2), part of `len`.
+    pub blank: usize,
 }
 
 /// A parsed status line and headers.
@@ -176,22 +215,25 @@ fn version_of(major: u8, minor: u8) -> Result<Version, Error> {
 }
 
 /// Length of the prefix of `v` whose bytes are all in `class`, where every byte below `below`
-/// except HTAB, and DEL, are known to be outside it (true of [`FIELD_VALUE`] with `0x20` and
-/// [`TARGET`] with `0x21`). Eight bytes are checked at a time (SWAR on a `u64`): with the top bit
-/// of each byte cleared (`m`, so no carry crosses a byte), bit 7 of `m + (0x80 - below)` is set
-/// exactly when `m >= below`, and bit 7 of `m + 1` exactly when `m == 0x7f`. A byte is flagged
-/// when the first is clear or the second set: every byte below `below`, DEL, and (having lost
-/// their top bit) a few obs-text bytes. Flagged bytes are looked up in `class`, lowest first;
-/// the first one outside it ends the prefix, the others (HTAB, obs-text) are passed over.
+/// except HTAB, and DEL, are known to be outside it, and every byte >= 0x80 is either in it or,
+/// when `class[0x80]` is false, outside it (true of [`FIELD_VALUE`] with `0x20`, [`TARGET`] and
+/// [`TARGET_OBS_TEXT`] with `0x21`). Eight bytes are checked at a time (SWAR on a `u64`): with the
+/// top bit of each byte cleared (`m`, so no carry crosses a byte), bit 7 of `m + (0x80 - below)`
+/// is set exactly when `m >= below`, and bit 7 of `m + 1` exactly when `m == 0x7f`. A byte is
+/// flagged when the first is clear or the second set: every byte below `below`, DEL, and (having
+/// lost their top bit) a few obs-text bytes; for a class without obs-text, every byte with its
+/// top bit set is flagged too. Flagged bytes are looked up in `class`, lowest first; the first
+/// one outside it ends the prefix, the others (HTAB, obs-text) are passed over.
 #[inline]
 fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
     const LO: u64 = u64::from_le_bytes([0x01; 8]);
     const HI: u64 = u64::from_le_bytes([0x80; 8]);
     const LOW7: u64 = u64::from_le_bytes([0x7f; 8]);
     let ge = LO * u64::from(0x80 - below);
+    let high = if class[0x80] { 0 } else { HI };
     let flags = |x: u64| {
         let m = x & LOW7;
-        (!(m + ge) | (m + LO)) & HI
+        (!(m + ge) | (m + LO) | (x & high)) & HI
     };
     let mut i = 0;
     let mut words = v.chunks_exact(8);
@@ -214,11 +256,65 @@ fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
         .unwrap_or(tail.len())
 }
 
-/// `request-target`: the bytes up to the next SP that are in [`TARGET`].
-fn target(i: &[u8]) -> R<'_, &[u8]> {
+/// `request-target`: the bytes up to the next SP that are in `class` ([`TARGET`] or
+/// [`TARGET_OBS_TEXT`]).
+fn target<'a>(i: &'a [u8], class: &[bool; 256]) -> R<'a, &'a [u8]> {
     let end = memchr::memchr(b' ', i).unwrap_or(i.len());
-    let n = class_prefix(&i[..end], 0x21, &TARGET);
+    let n = class_prefix(&i[..end], 0x21, class);
     Ok((&i[n..], &i[..n]))
+}
+
+/// The four forms of `request-target` (RFC 9112 3.2), each allowed only where the RFC allows it:
+/// ```text
+/// origin-form    = absolute-path [ "?" query ]          ; any method but CONNECT
+/// absolute-form  = absolute-URI                         ; any method but CONNECT
+/// asterisk-form  = "*"                                  ; OPTIONS only
+/// authority-form = uri-host ":" port                    ; CONNECT only
+/// ```
+/// The absolute form is recognised by `scheme "://"` (as llhttp does); the bytes after it, like
+/// those of the other forms, are only held to the target's byte class.
+pub(crate) fn target_form(method: &[u8], target: &[u8]) -> Result<(), Error> {
+    if method == b"CONNECT" {
+        return authority_form(target);
+    }
+    match target {
+        [b'/', ..] => Ok(()),
+        [b'*'] if method == b"OPTIONS" => Ok(()),
+        [b'*'] => Err(bad("asterisk-form target with a method other than OPTIONS")),
+        [first, rest @ ..] if first.is_ascii_alphabetic() => {
+            let n = rest.iter().take_while(|&&b| SCHEME[b as usize]).count();
+            if rest[n..].starts_with(b"://") {
+                Ok(())
+            } else {
+                Err(bad("request target in none of the forms of RFC 9112 3.2"))
+            }
+        }
+        _ => Err(bad("request target in none of the forms of RFC 9112 3.2")),
+    }
+}
+
+/// `authority-form = uri-host ":" port` (RFC 9112 3.2.3): a host (a bracketed IP literal, or
+/// bytes without `/ ? # @ [ ] :`), a colon and at least one digit.
+fn authority_form(target: &[u8]) -> Result<(), Error> {
+    let err = bad("CONNECT target not in authority-form (host:port)");
+    let colon = memchr::memrchr(b':', target).ok_or(err.clone())?;
+    let (host, port) = (&target[..colon], &target[colon + 1..]);
+    if port.is_empty() || !port.iter().all(u8::is_ascii_digit) {
+        return Err(err);
+    }
+    let reg_name = |h: &[u8]| {
+        !h.is_empty()
+            && !h
+                .iter()
+                .any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'[' | b']' | b':'))
+    };
+    let ok = match host {
+        [b'[', inner @ .., b']'] => {
+            !inner.is_empty() && !inner.iter().any(|b| matches!(b, b'[' | b']' | b'/' | b'@'))
+        }
+        _ => reg_name(host),
+    };
+    if ok { Ok(()) } else { Err(err) }
 }
 
 /// `field-value` (untrimmed): the bytes in [`FIELD_VALUE`].
@@ -265,7 +361,7 @@ type RequestLine<'a> = (&'a [u8], &'a [u8], Option<(u8, u8)>);
 
 /// `request-line = method SP request-target SP HTTP-version` (RFC 9112 3), or the HTTP/0.9
 /// `Simple-Request = "GET" SP Request-URI CRLF` (RFC 1945 4.1).
-fn request_line(line: &[u8]) -> Result<RequestLine<'_>, Error> {
+fn request_line<'a>(line: &'a [u8], class: &[bool; 256]) -> Result<RequestLine<'a>, Error> {
     let (rest, method) = token(line).map_err(|_| line_error(line, "invalid method"))?;
     let (rest, _) = sp(rest).map_err(|_| {
         if rest.first().is_some_and(|&b| is_ows(b)) {
@@ -274,7 +370,7 @@ fn request_line(line: &[u8]) -> Result<RequestLine<'_>, Error> {
             line_error(line, "invalid method")
         }
     })?;
-    let (rest, target) = target(rest).map_err(|_| bad("invalid request target"))?;
+    let (rest, target) = target(rest, class).map_err(|_| bad("invalid request target"))?;
     if target.is_empty() {
         return Err(if rest.first() == Some(&b' ') {
             bad("request line parts not separated by one SP")
@@ -431,22 +527,11 @@ impl Framing {
                 }
             }
             17 if eq_lower(name, b"transfer-encoding") => {
-                self.te_present = true;
-                let mut any = false;
-                for coding in list_items(value) {
-                    any = true;
-                    let name = trim_ows(coding.split(|&b| b == b';').next().unwrap_or(coding));
-                    if self.te_last_chunked {
-                        self.te_chunked_not_last = true;
-                    }
-                    self.te_last_chunked = eq_lower(name, b"chunked");
-                    if !self.te_last_chunked {
-                        self.te_other = true;
-                    }
+                // An error whether or not a body follows, in both directions (docs/HTTP.md).
+                if value.is_empty() {
+                    return Err(bad("empty Transfer-Encoding"));
                 }
-                if !any {
-                    self.te_empty = true;
-                }
+                self.transfer_codings(value);
             }
             10 if eq_lower(name, b"connection") => {
                 for opt in list_items(value) {
@@ -460,6 +545,154 @@ impl Framing {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl Framing {
+    /// One `Transfer-Encoding` field value (trimmed), added to what earlier ones said. The
+    /// combined list is the fields' values joined by commas (RFC 9110 5.3), and each element must
+    /// be (RFC 9112 6.1, RFC 9110 10.1.4):
+    /// ```text
+    /// transfer-coding    = token *( OWS ";" OWS transfer-parameter )
+    /// transfer-parameter = token BWS "=" BWS ( token / quoted-string )
+    /// ```
+    /// RFC 9110 5.6.1 lets a recipient skip empty elements, but `chunked,` and `,chunked` are
+    /// framed differently by different parsers, so an empty element marks the list malformed.
+    fn transfer_codings(&mut self, v: &[u8]) {
+        self.te_present = true;
+        let ows = |v: &[u8], i: usize| i + v[i..].iter().take_while(|&&b| is_ows(b)).count();
+        let tok =
+            |v: &[u8], i: usize| i + v[i..].iter().take_while(|&&b| TCHAR[b as usize]).count();
+        let mut i = 0;
+        loop {
+            let start = ows(v, i);
+            let end = tok(v, start);
+            if end == start {
+                self.te_malformed = true;
+                self.te_chunked_final = false;
+                return;
+            }
+            let name = &v[start..end];
+            i = end;
+            let mut params = false;
+            loop {
+                let semi = ows(v, i);
+                if v.get(semi) != Some(&b';') {
+                    break;
+                }
+                params = true;
+                let p = ows(v, semi + 1);
+                let p_end = tok(v, p);
+                let eq = ows(v, p_end);
+                if p_end == p || v.get(eq) != Some(&b'=') {
+                    self.te_malformed = true;
+                    self.te_chunked_final = false;
+                    return;
+                }
+                let val = ows(v, eq + 1);
+                let val_end = match v.get(val) {
+                    Some(b'"') => quoted_string(&v[val..]).map(|n| val + n),
+                    _ => Some(tok(v, val)).filter(|&e| e > val),
+                };
+                let Some(val_end) = val_end else {
+                    self.te_malformed = true;
+                    self.te_chunked_final = false;
+                    return;
+                };
+                i = val_end;
+            }
+            let is_chunked = eq_lower(name, b"chunked");
+            self.te_chunked_twice |= is_chunked && self.te_chunked_seen;
+            self.te_chunked_seen |= is_chunked;
+            self.te_chunked_final = is_chunked && !params;
+            if !self.te_chunked_final {
+                self.te_other = true;
+            }
+            i = ows(v, i);
+            match v.get(i) {
+                None => return,
+                Some(b',') => i += 1,
+                Some(_) => {
+                    self.te_malformed = true;
+                    self.te_chunked_final = false;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// What a response's `Transfer-Encoding` makes of its body (RFC 9112 6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResponseCoding {
+    /// The list ends in `chunked`: decode it. `undecoded`: codings before it are left applied.
+    Chunked { undecoded: bool },
+    /// Anything else: read until close, deliver the bytes as they came.
+    UntilClose,
+}
+
+impl Framing {
+    /// A request with `Transfer-Encoding` (RFC 9112 6.1, 6.3): only a list whose last element is
+    /// exactly `chunked` frames a body; any other list is a 400, since a request has no other
+    /// way to end (docs/HTTP.md). Codings before `chunked` are not decoded: 501.
+    pub(crate) fn request_coding(&self) -> Result<(), Error> {
+        if self.te_malformed {
+            Err(bad(
+                "Transfer-Encoding list malformed or with an empty element",
+            ))
+        } else if !self.te_chunked_final {
+            Err(bad("Transfer-Encoding does not end in chunked"))
+        } else if self.te_chunked_twice {
+            Err(bad("chunked applied more than once"))
+        } else if self.te_other {
+            Err(peer(
+                ErrorKind::UnsupportedCoding,
+                "transfer coding other than chunked",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A response with `Transfer-Encoding` and a body (RFC 9112 6.3): chunked when the list ends
+    /// in exactly `chunked`, else read until close; `chunked` twice is an error.
+    pub(crate) fn response_coding(&self) -> Result<ResponseCoding, Error> {
+        if self.te_chunked_twice {
+            Err(bad("chunked applied more than once"))
+        } else if self.te_chunked_final && !self.te_malformed {
+            Ok(ResponseCoding::Chunked {
+                undecoded: self.te_other,
+            })
+        } else {
+            Ok(ResponseCoding::UntilClose)
+        }
+    }
+}
+
+/// `quoted-string` at the front of `v` (RFC 9110 5.6.4); its length, quotes included.
+/// ```text
+/// quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+/// qdtext        = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+/// quoted-pair   = "\" ( HTAB / SP / VCHAR / obs-text )
+/// ```
+pub(crate) fn quoted_string(v: &[u8]) -> Option<usize> {
+    if v.first() != Some(&b'"') {
+        return None;
+    }
+    let mut i = 1;
+    loop {
+        match *v.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => {
+                let b = *v.get(i + 1)?;
+                if !FIELD_VALUE[b as usize] {
+                    return None;
+                }
+                i += 2;
+            }
+            b if FIELD_VALUE[b as usize] => i += 1,
+            _ => return None,
+        }
     }
 }
 
@@ -518,9 +751,21 @@ pub(crate) struct Rules {
     pub request: bool,
     pub bare_lf: bool,
     pub http09: bool,
+    /// Accept obs-text (bytes >= 0x80) in the request target.
+    pub obs_text_target: bool,
     pub max_head: usize,
     pub max_headers: usize,
     pub max_target: usize,
+}
+
+impl Rules {
+    fn target_class(&self) -> &'static [bool; 256] {
+        if self.obs_text_target {
+            &TARGET_OBS_TEXT
+        } else {
+            &TARGET
+        }
+    }
 }
 
 /// Parses a head line by line as it arrives, resuming where it stopped.
@@ -544,6 +789,8 @@ pub(crate) struct HeadParser {
     spans: Vec<[u32; 4]>,
     framing: Framing,
     folded: bool,
+    /// Bytes of empty lines before the start line.
+    blank: usize,
 }
 
 /// What one field-line step found.
@@ -589,11 +836,30 @@ impl HeadParser {
                     }
                 }
             }
-            if self.start.is_none() && self.pos == 0 {
-                if let Some((start, next)) = quick_start_line(view, rules) {
-                    self.start = Some(start);
-                    self.line = next;
-                    self.pos = next;
+            if self.start.is_none() && self.pos == self.line {
+                // RFC 9112 2.2: empty lines before the start line are ignored. They stay part of
+                // the head, so they count toward its limit (an endless stream of them is a 431).
+                loop {
+                    match view.get(self.line) {
+                        Some(b'\r') => match view.get(self.line + 1) {
+                            Some(b'\n') => self.line += 2,
+                            Some(_) => return Err(bad("bare CR in head")),
+                            None => {
+                                self.pos = self.line;
+                                return incomplete(buf, rules);
+                            }
+                        },
+                        Some(b'\n') if rules.bare_lf => self.line += 1,
+                        Some(b'\n') => return Err(bad("bare LF line ending")),
+                        _ => break,
+                    }
+                }
+                self.pos = self.line;
+                self.blank = self.line;
+                if let Some((start, next)) = quick_start_line(&view[self.line..], rules) {
+                    self.start = Some(start.shifted(self.line));
+                    self.line += next;
+                    self.pos = self.line;
                     continue;
                 }
             }
@@ -790,7 +1056,15 @@ impl HeadParser {
             spans: done.spans,
             framing: done.framing,
             folded: done.folded,
+            blank: done.blank,
         }
+    }
+
+    /// True when everything in `buf` is empty lines before a start line, or nothing, perhaps
+    /// followed by the CR of one more (once [`Self::advance`] has seen it): the stream is between
+    /// messages.
+    pub(crate) fn only_empty_lines(&self, buf: &[u8]) -> bool {
+        self.start.is_none() && matches!(buf.get(self.line..), Some(b"" | b"\r"))
     }
 }
 
@@ -808,8 +1082,9 @@ fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
             return None;
         }
         let t0 = m + 1;
-        let t1 = t0 + class_prefix(&view[t0..], 0x21, &TARGET);
-        if t1 == t0 || t1 - t0 > rules.max_target {
+        let t1 = t0 + class_prefix(&view[t0..], 0x21, rules.target_class());
+        // Only the origin-form of a method other than CONNECT; the general path checks the rest.
+        if view.get(t0) != Some(&b'/') || t1 - t0 > rules.max_target || &view[..m] == b"CONNECT" {
             return None;
         }
         let [
@@ -892,10 +1167,11 @@ fn start_of_request(head: &[u8], line: &[u8], rules: &Rules) -> Result<StartLine
     if line.is_empty() {
         return Err(bad("empty request line"));
     }
-    let (method, target, version) = request_line(line)?;
+    let (method, target, version) = request_line(line, rules.target_class())?;
     if target.len() > rules.max_target {
         return Err(peer(ErrorKind::TargetTooLong, "request target too long"));
     }
+    target_form(method, target)?;
     let version = match version {
         Some((major, minor)) => version_of(major, minor)?,
         None if !rules.http09 => return Err(bad("HTTP/0.9 request not accepted")),
@@ -995,6 +1271,12 @@ fn trim_ows_start(mut v: &[u8]) -> &[u8] {
 /// `max_head + 1` bytes, so the answer does not depend on how the bytes were split.
 fn too_large(buf: &[u8], rules: &Rules) -> Error {
     let prefix = &buf[..buf.len().min(rules.max_head + 1)];
+    // After the empty lines that may come before the request line.
+    let blank = prefix
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(prefix.len());
+    let prefix = &prefix[blank..];
     if rules.request {
         let line_end = memchr::memchr(b'\n', prefix).unwrap_or(prefix.len());
         let line = &prefix[..line_end];
@@ -1017,6 +1299,7 @@ mod tests {
         request: true,
         bare_lf: true,
         http09: true,
+        obs_text_target: false,
         max_head: 1024,
         max_headers: 10,
         max_target: 100,
@@ -1036,6 +1319,30 @@ mod tests {
             }
         }
         panic!("never found");
+    }
+
+    /// Found by fuzzing: empty lines and the CR of another arriving together left the search
+    /// position behind the line start.
+    #[test]
+    fn empty_lines_then_a_lone_cr_resume_at_the_cr() {
+        for rules in [
+            RULES,
+            Rules {
+                request: false,
+                ..RULES
+            },
+        ] {
+            let mut p = HeadParser::default();
+            assert!(p.advance(b"\r\n\n\r", &rules).unwrap().is_none());
+            assert!(p.only_empty_lines(b"\r\n\n\r"));
+            let msg: &[u8] = if rules.request {
+                b"\r\n\n\r\nGET / HTTP/1.1\r\n\r\n"
+            } else {
+                b"\r\n\n\r\nHTTP/1.1 200 OK\r\n\r\n"
+            };
+            let head = p.advance(msg, &rules).unwrap().unwrap();
+            assert_eq!((head.len, head.blank), (msg.len(), 5));
+        }
     }
 
     #[test]
@@ -1070,7 +1377,11 @@ mod tests {
                     if bad_at + 2 < len {
                         v[bad_at + 2] = b'\r';
                     }
-                    for (below, class) in [(0x20, &FIELD_VALUE), (0x21, &TARGET)] {
+                    for (below, class) in [
+                        (0x20, &FIELD_VALUE),
+                        (0x21, &TARGET),
+                        (0x21, &TARGET_OBS_TEXT),
+                    ] {
                         let naive = v.iter().position(|&b| !class[b as usize]).unwrap_or(len);
                         assert_eq!(class_prefix(&v, below, class), naive, "{v:?}");
                     }
@@ -1097,7 +1408,11 @@ mod tests {
                     }
                 })
                 .collect();
-            for (below, class) in [(0x20, &FIELD_VALUE), (0x21, &TARGET)] {
+            for (below, class) in [
+                (0x20, &FIELD_VALUE),
+                (0x21, &TARGET),
+                (0x21, &TARGET_OBS_TEXT),
+            ] {
                 let naive = v.iter().position(|&b| !class[b as usize]).unwrap_or(len);
                 assert_eq!(class_prefix(&v, below, class), naive, "{v:?}");
             }
@@ -1221,6 +1536,7 @@ mod tests {
         assert!(FIELD_VALUE[b'\t' as usize] && !FIELD_VALUE[0] && !FIELD_VALUE[b'\r' as usize]);
         assert!(FIELD_VALUE[0x80] && !FIELD_VALUE[0x7f]);
         assert!(!TARGET[b' ' as usize] && TARGET[b'/' as usize] && !TARGET[0x7f]);
+        assert!(!TARGET[0x80] && TARGET_OBS_TEXT[0x80] && !TARGET_OBS_TEXT[0x7f]);
     }
 
     #[test]

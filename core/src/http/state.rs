@@ -23,7 +23,7 @@
 use super::chunked::Chunked;
 use super::error::{Error, ErrorKind, Fault};
 use super::event::Version;
-use super::parse::{Framing, bad, peer};
+use super::parse::{Framing, ResponseCoding, bad, peer};
 
 /// Which end of the connection this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,21 +71,24 @@ pub(crate) enum Incoming {
 /// The one place where an incoming message's body framing and its own wish to persist are
 /// decided from its head (RFC 9112 6.1-6.3, 9.3; docs/HTTP.md "Body framing" and
 /// "Persistence"). For a response the connection persists only if the request asked for it
-/// too and the body is not read until close.
+/// too and the body is not read until close. Returns the body framing, whether the message
+/// asks to persist, and whether its body is delivered with transfer codings left applied.
 pub(crate) fn body_and_persistence(
     incoming: Incoming,
     version: Version,
     f: &Framing,
     max_body: u64,
-) -> Result<(BodyReader, bool), Error> {
+) -> Result<(BodyReader, bool, bool), Error> {
     let persistent = match version {
         Version::Http09 => incoming != Incoming::Request && f.keep_alive && !f.close,
         Version::Http10 => f.keep_alive && !f.close,
         Version::Http11 => !f.close,
     };
     if version == Version::Http09 && incoming == Incoming::Request {
-        return Ok((BodyReader::Length(0), false));
+        return Ok((BodyReader::Length(0), false, false));
     }
+    // The body comes with transfer codings left applied (a response only; docs/HTTP.md).
+    let mut undecoded = false;
     if f.te_present && version == Version::Http10 {
         return Err(bad("Transfer-Encoding in an HTTP/1.0 message"));
     }
@@ -97,32 +100,19 @@ pub(crate) fn body_and_persistence(
             BodyReader::Length(0)
         }
         Incoming::Request if f.te_present => {
-            if f.te_empty || !f.te_last_chunked {
-                return Err(bad("Transfer-Encoding does not end in chunked"));
-            }
-            if f.te_chunked_not_last {
-                return Err(bad("chunked applied more than once"));
-            }
-            if f.te_other {
-                return Err(peer(
-                    ErrorKind::UnsupportedCoding,
-                    "transfer coding other than chunked",
-                ));
-            }
+            f.request_coding()?;
             BodyReader::Chunked(Chunked::Size)
         }
-        Incoming::Response { .. } if f.te_present => {
-            if f.te_empty || f.te_chunked_not_last {
-                return Err(bad("invalid Transfer-Encoding"));
+        Incoming::Response { .. } if f.te_present => match f.response_coding()? {
+            ResponseCoding::Chunked { undecoded: u } => {
+                undecoded = u;
+                BodyReader::Chunked(Chunked::Size)
             }
-            if f.te_other {
-                return Err(peer(
-                    ErrorKind::UnsupportedCoding,
-                    "transfer coding other than chunked",
-                ));
+            ResponseCoding::UntilClose => {
+                undecoded = true;
+                BodyReader::UntilClose
             }
-            BodyReader::Chunked(Chunked::Size)
-        }
+        },
         Incoming::Request | Incoming::Response { .. } => match f.content_length {
             Some(n) if n > max_body => {
                 return Err(peer(ErrorKind::BodyTooLarge, "body too large"));
@@ -132,7 +122,7 @@ pub(crate) fn body_and_persistence(
             None => BodyReader::UntilClose,
         },
     };
-    Ok((body, persistent))
+    Ok((body, persistent, undecoded))
 }
 
 /// The receiving half.

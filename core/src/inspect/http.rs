@@ -144,6 +144,7 @@ impl Run<'_> {
                     status: r.status,
                     reason: r.reason.to_vec(),
                     headers: fields(&r.headers),
+                    undecoded: r.undecoded,
                 }),
                 Ok(Progress::Event(Event::EndOfMessage)) => {
                     self.push(InspectEvent::End);

@@ -45,6 +45,8 @@ pub enum InspectEvent {
         reason: Vec<u8>,
         /// Header fields in order, as received.
         headers: Vec<(Vec<u8>, Vec<u8>)>,
+        /// The body comes with transfer codings left applied (`ResponseHead::undecoded`).
+        undecoded: bool,
     },
     /// Body bytes (all consecutive pieces merged).
     Data(Vec<u8>),
@@ -111,12 +113,16 @@ impl InspectEvent {
                 status,
                 reason,
                 headers,
+                undecoded,
             } => {
                 o.push_str(r#"{"event":"response","version":"#);
                 json_str(&mut o, version.as_bytes());
                 o.push_str(&format!(r#","status":{status},"reason":"#));
                 json_str(&mut o, reason);
                 json_headers(&mut o, headers);
+                if *undecoded {
+                    o.push_str(r#","undecoded":true"#);
+                }
                 o.push('}');
             }
             InspectEvent::Data(d) => {
