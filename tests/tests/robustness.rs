@@ -520,6 +520,9 @@ fn max_connections(fe: Frontend) {
     first.check("first of two");
     let mut second = GoodClient::new(&server);
     second.check("second of two");
+    // A connection counts as idle once its server side waits for input again, a moment after
+    // the client has read its response: give the server that moment (CI once raced it).
+    sleep_ms(500);
     let resp = get(server.addr(), "/hello.txt");
     assert_eq!(
         resp.status, 200,
