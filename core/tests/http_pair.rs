@@ -1,6 +1,6 @@
 //! A client core and a server core talking to each other in memory, with simulated time
-//! (quinn's and h11's `Pair` habit): keep-alive, pipelining, HTTP/1.0 close, both timeouts and
-//! Content-Length enforcement on send.
+//! (quinn's and h11's `Pair` habit): keep-alive, pipelining, HTTP/1.0 close, the four server
+//! timers (first byte, idle, head, body) and Content-Length enforcement on send.
 
 use std::time::Duration;
 
@@ -291,10 +291,10 @@ fn head_timeout_fires_from_the_first_byte() {
 #[test]
 fn idle_timeout_closes_cleanly() {
     let mut p = Pair::new();
-    // From creation.
+    // From creation, a new connection is under the first-byte timeout, not the idle one.
     assert_eq!(
         p.server.poll_timeout(),
-        Some(Time::ZERO + Duration::from_secs(5))
+        Some(Time::ZERO + Duration::from_secs(20))
     );
     p.advance(Duration::from_secs(2));
     p.request("GET", "/", true, b"");
@@ -315,6 +315,203 @@ fn idle_timeout_closes_cleanly() {
     assert!(p.server.is_closed());
     // The client has no timers.
     assert_eq!(p.client.poll_timeout(), None);
+}
+
+#[test]
+fn a_new_connection_that_sends_nothing_is_closed_after_the_first_byte_timeout() {
+    let mut config = Config::default();
+    config.limits.first_byte_timeout = Duration::from_secs(3);
+    config.limits.idle_timeout = Duration::from_secs(7);
+    let mut p = Pair::with_config(config);
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(Time::ZERO + Duration::from_secs(3))
+    );
+    p.advance(Duration::from_millis(2_999));
+    assert_eq!(p.server_events().last, Ok(Progress::NeedData));
+    p.advance(Duration::from_millis(1));
+    assert_eq!(
+        p.server.poll_event(),
+        Ok(Progress::Closed),
+        "a clean close, no 408"
+    );
+    assert!(p.server.is_closed());
+    assert_eq!(p.server.poll_timeout(), None);
+}
+
+#[test]
+fn a_kept_alive_connection_is_under_the_idle_timeout_not_the_first_byte_one() {
+    let mut config = Config::default();
+    config.limits.first_byte_timeout = Duration::from_secs(30);
+    config.limits.idle_timeout = Duration::from_secs(2);
+    let mut p = Pair::with_config(config);
+    p.advance(Duration::from_secs(1));
+    p.request("GET", "/", true, b"");
+    p.deliver();
+    let _ = p.server_events();
+    p.respond(200, b"ok");
+    assert_eq!(p.server_events().last, Ok(Progress::NeedData));
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(p.now + Duration::from_secs(2))
+    );
+}
+
+/// A server that received `head` and then `part` of the body, polled until it waits for more.
+fn stalled_body(head: &[u8], part: &[u8]) -> Pair {
+    let mut p = Pair::new();
+    p.advance(Duration::from_secs(1));
+    p.server.receive(p.now, head);
+    p.advance(Duration::from_secs(1));
+    p.server.receive(p.now, part);
+    let s = p.server_events();
+    assert!(matches!(s.events[0], Event::Request(_)), "{s:?}");
+    assert_eq!(s.last, Ok(Progress::NeedData));
+    p
+}
+
+/// Fires the body timer of a stalled body 60 s (the default) after its last bytes, not
+/// before, and checks the 408 the server then sends.
+fn body_times_out(mut p: Pair) {
+    let last_read = p.now;
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(last_read + Duration::from_secs(60)),
+        "nginx's client_body_timeout after the last read"
+    );
+    p.advance(Duration::from_millis(59_999));
+    assert_eq!(p.server_events().last, Ok(Progress::NeedData));
+    p.advance(Duration::from_millis(1));
+    let err = p.server.poll_event().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BodyTimeout);
+    assert_eq!(err.fault(), Fault::Peer);
+    assert_eq!(err.status(), Some(408));
+    assert_eq!(p.server.poll_event(), Err(err.clone()), "sticky");
+    let mut reply = Vec::new();
+    p.server.send_error(p.now, &err, &mut reply).unwrap();
+    let reply = String::from_utf8(reply).unwrap();
+    assert!(
+        reply.starts_with("HTTP/1.0 408 Request Timeout\r\n"),
+        "{reply}"
+    );
+    assert!(reply.contains("Connection: close\r\n"), "{reply}");
+    assert_eq!(p.server.poll_timeout(), None);
+}
+
+#[test]
+fn a_body_stalled_mid_content_length_times_out_with_408() {
+    body_times_out(stalled_body(
+        b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+        b"0123456789",
+    ));
+}
+
+#[test]
+fn a_body_stalled_mid_chunk_times_out_with_408() {
+    body_times_out(stalled_body(
+        b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"a\r\n01234",
+    ));
+    // In the middle of a chunk-size line: bytes are buffered, yet the peer owes the rest.
+    body_times_out(stalled_body(
+        b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"3\r\nabc\r\n1",
+    ));
+}
+
+#[test]
+fn a_body_that_never_starts_times_out_from_its_head() {
+    let mut p = Pair::new();
+    p.advance(Duration::from_secs(4));
+    p.server.receive(
+        p.now,
+        b"POST / HTTP/1.0\r\nContent-Length: 100000000\r\n\r\n",
+    );
+    let s = p.server_events();
+    assert_eq!(s.last, Ok(Progress::NeedData));
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(p.now + Duration::from_secs(60))
+    );
+}
+
+#[test]
+fn a_body_that_keeps_trickling_does_not_time_out() {
+    let mut p = stalled_body(
+        b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
+        b"0",
+    );
+    // One byte every 59 s: 9 minutes in all, far past the body timeout, never a gap over it.
+    for b in b"123456789" {
+        p.advance(Duration::from_secs(59));
+        assert_eq!(p.server_events().last, Ok(Progress::NeedData));
+        p.server.receive(p.now, &[*b]);
+        let s = p.server_events();
+        assert!(s.last.is_ok(), "{s:?}");
+        assert_eq!(s.body(), [*b]);
+    }
+    // Complete: no body timer while the request waits for its answer.
+    assert_eq!(p.server.poll_timeout(), None);
+    p.advance(Duration::from_secs(120));
+    assert_eq!(p.server_events().last, Ok(Progress::Paused));
+    // The next request on the kept-alive connection has the idle, then the head timer.
+    p.respond(200, b"ok");
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(p.now + Duration::from_secs(5))
+    );
+    p.advance(Duration::from_secs(1));
+    p.server.receive(p.now, b"GET /next HT");
+    assert_eq!(p.server_events().last, Ok(Progress::NeedData));
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(p.now + Duration::from_secs(10))
+    );
+}
+
+#[test]
+fn body_bytes_buffered_but_not_polled_do_not_time_out() {
+    let mut p = Pair::new();
+    p.server
+        .receive(p.now, b"POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\n");
+    assert_eq!(p.server_events().last, Ok(Progress::NeedData));
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(p.now + Duration::from_secs(60))
+    );
+    p.server.receive(p.now, b"hel");
+    // The caller has not polled these bytes: the peer owes nothing it was asked for yet.
+    assert_eq!(p.server.poll_timeout(), None);
+    p.advance(Duration::from_secs(600));
+    let s = p.server_events();
+    assert_eq!(s.body(), b"hel");
+    assert_eq!(s.last, Ok(Progress::NeedData));
+    // Counted from when the caller found the body waiting, not from the old bytes.
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(p.now + Duration::from_secs(60))
+    );
+}
+
+#[test]
+fn a_body_stalled_after_an_early_answer_closes_without_a_408() {
+    let mut p = stalled_body(
+        b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+        b"0123456789",
+    );
+    p.respond(405, b"no");
+    // The answer is out; the rest of the body is still read, under the body timer.
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(p.now + Duration::from_secs(60))
+    );
+    p.advance(Duration::from_secs(60));
+    let err = p.server.poll_event().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BodyTimeout);
+    let mut reply = Vec::new();
+    assert!(p.server.send_error(p.now, &err, &mut reply).is_err());
+    assert!(reply.is_empty(), "no second answer after the first");
+    assert!(p.server.is_closed());
 }
 
 #[test]
@@ -456,6 +653,56 @@ fn early_response_before_the_request_body_is_read() {
     p.deliver();
     let s = p.server_events();
     assert_eq!(target_of(&s.events[0]).as_deref(), Some("/next"));
+}
+
+#[test]
+fn an_early_answer_can_close_instead_of_reading_the_rest_of_the_body() {
+    let mut p = Pair::new();
+    p.server.receive(
+        p.now,
+        b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nabc",
+    );
+    let s = p.server_events();
+    assert!(matches!(s.events[0], Event::Request(_)));
+    assert_eq!(s.body(), b"abc");
+    assert_eq!(p.server.body_left(), Some(100_000_000 - 3));
+    p.server.close_after_response(p.now).unwrap();
+    p.respond(405, b"no");
+    let reply = String::from_utf8(std::mem::take(&mut p.to_client)).unwrap();
+    assert!(reply.contains("Connection: close\r\n"), "{reply}");
+    assert!(p.server.is_closed(), "the rest of the body is not read");
+    assert_eq!(p.server.poll_event(), Ok(Progress::Closed));
+    assert_eq!(p.server.poll_timeout(), None);
+    // Only while a response is due.
+    let err = p.server.close_after_response(p.now).unwrap_err();
+    assert_eq!(err.fault(), Fault::Local);
+}
+
+#[test]
+fn body_left_counts_down_a_known_length_only() {
+    let mut p = Pair::new();
+    assert_eq!(p.server.body_left(), None, "no body being read");
+    p.server
+        .receive(p.now, b"POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhe");
+    let _ = p.server_events();
+    assert_eq!(p.server.body_left(), Some(3));
+    p.server.receive(p.now, b"llo");
+    let _ = p.server_events();
+    assert_eq!(p.server.body_left(), None, "the body is complete");
+    let mut p = Pair::new();
+    p.server.receive(
+        p.now,
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    let _ = p.server_events();
+    assert_eq!(p.server.body_left(), None, "chunked: unknown");
+    let mut p = Pair::new();
+    p.server.receive(p.now, b"GET / HTTP/1.0\r\n\r\n");
+    assert!(matches!(
+        p.server.poll_event(),
+        Ok(Progress::Event(Event::Request(_)))
+    ));
+    assert_eq!(p.server.body_left(), Some(0), "no body");
 }
 
 /// Body bytes the caller wrote itself (zero-copy) count toward the declared length: the

@@ -148,6 +148,8 @@ fn echo_has_the_file_servers_limits_and_timeouts(fe: Frontend) {
             "0.5",
             "--idle-timeout",
             "0.5",
+            "--first-byte-timeout",
+            "0.5",
         ],
     );
     // A body over 1 MiB: 413 before a byte of it is read.
@@ -167,7 +169,7 @@ fn echo_has_the_file_servers_limits_and_timeouts(fe: Frontend) {
         "{:?}",
         started.elapsed()
     );
-    // An idle connection: closed after --idle-timeout without a byte.
+    // A connection that sends nothing: closed after --first-byte-timeout without a byte.
     let mut idle = connect(server.addr());
     assert_eq!(read_to_close(&mut idle), b"");
     // Others carry on.

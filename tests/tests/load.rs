@@ -152,6 +152,8 @@ fn thousand_keepalive_connections(fe: Frontend) {
             "2000",
             "--idle-timeout",
             "30",
+            "--first-byte-timeout",
+            "30",
         ],
     );
     let addr = server.addr();

@@ -352,7 +352,9 @@ impl Side {
                             check_error(&e);
                             let expected = matches!(
                                 e.kind(),
-                                ErrorKind::UnexpectedEof | ErrorKind::HeadTimeout
+                                ErrorKind::UnexpectedEof
+                                    | ErrorKind::HeadTimeout
+                                    | ErrorKind::BodyTimeout
                             );
                             assert!(
                                 peer_injected || expected,

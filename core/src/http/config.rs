@@ -15,8 +15,19 @@ pub struct Limits {
     pub max_body: u64,
     /// The whole head must arrive within this time of its first byte: 10 s. Then: 408.
     pub head_timeout: Duration,
-    /// A kept-alive connection with no request in progress is closed after this: 5 s.
+    /// A kept-alive connection with no request in progress is closed after this: 5 s, Apache's
+    /// `KeepAliveTimeout`.
     pub idle_timeout: Duration,
+    /// A new connection that has not sent its first byte is closed after this: 20 s, the first
+    /// stage of Apache's `mod_reqtimeout` (`header=20-40`), the module written against
+    /// slowloris (nginx's `client_header_timeout` is 60 s, hyper's `header_read_timeout` 30 s).
+    /// Longer than the idle timeout of a kept-alive connection, whose client has already been
+    /// answered, and short enough that connections that say nothing do not pile up.
+    pub first_byte_timeout: Duration,
+    /// The longest wait between two reads while a request body is received: 60 s, nginx's
+    /// `client_body_timeout` ("set only for a period between two successive read operations,
+    /// not for the transmission of the whole request body"). Then: 408, as nginx answers.
+    pub body_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -28,6 +39,8 @@ impl Default for Limits {
             max_body: u64::MAX,
             head_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(5),
+            first_byte_timeout: Duration::from_secs(20),
+            body_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -61,12 +61,25 @@ impl PendingQueue {
 
 /// One HTTP connection, in either role. No I/O: bytes in, events out.
 ///
-/// Timers (see [`Connection::poll_timeout`]) apply to the **server** role only: the head timeout
-/// (`Limits::head_timeout` from the first byte of a request head; then a sticky
-/// [`ErrorKind::HeadTimeout`], status 408) and the idle timeout (`Limits::idle_timeout` with no
-/// request in progress, counted from creation and from each `send_end` that keeps the connection;
-/// then the connection closes cleanly). A client connection has no timers: how long to wait for a
-/// response is the application's choice, so `poll_timeout` returns `None` for it.
+/// Timers (see [`Connection::poll_timeout`]) apply to the **server** role only, one at a time:
+///
+/// | timer | runs while | counted from | then |
+/// |---|---|---|---|
+/// | `Limits::first_byte_timeout` | a new connection has received nothing | creation | clean close |
+/// | `Limits::idle_timeout` | a kept-alive connection waits for its next request | the `send_end` that kept it | clean close |
+/// | `Limits::head_timeout` | a request head is arriving | its first byte | sticky [`ErrorKind::HeadTimeout`], 408 |
+/// | `Limits::body_timeout` | the connection waits for request body bytes | the last bytes received | sticky [`ErrorKind::BodyTimeout`], 408 |
+///
+/// The body timer runs only while the body is starved: the last `poll_event` said
+/// [`Progress::NeedData`] in the middle of a body; it counts from the last bytes received or
+/// from that poll, whichever is later. Bytes buffered but not yet polled are the caller's to
+/// consume, not the peer's to send, so they never time out (a server streaming a long answer
+/// before it reads the rest of the request body is not cut off). It also runs
+/// after the response was sent early, while the rest of the body is read: a 408 can then no
+/// longer be sent ([`Connection::send_error`] writes nothing), and the connection just closes.
+///
+/// A client connection has no timers: how long to wait for a response is the application's
+/// choice, so `poll_timeout` returns `None` for it.
 ///
 /// How a connection ends: one signal, [`Progress::Closed`], whoever ended it (the peer's end of
 /// stream between messages, a response that does not keep the connection, the idle timeout, a
@@ -133,6 +146,26 @@ pub struct Connection {
     idle_since: Time,
     /// Server: when the first byte of the head being read arrived.
     head_since: Option<Time>,
+    /// Server: when the body timer was last re-armed (the request head was parsed, or body
+    /// bytes arrived).
+    body_since: Time,
+    /// Server: the last `poll_event` found the body waiting for bytes from the peer.
+    body_starved: bool,
+    /// Server: a byte has been received (until then the first-byte timer runs, not the idle one).
+    heard: bool,
+}
+
+/// Which of the server's timers is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    /// A new connection waits for its first byte: a clean close.
+    FirstByte,
+    /// A kept-alive connection waits for its next request: a clean close.
+    Idle,
+    /// A head is arriving: 408.
+    Head,
+    /// A request body is stalled: 408.
+    Body,
 }
 
 fn misuse(message: &'static str) -> Error {
@@ -157,6 +190,9 @@ impl Connection {
             now,
             idle_since: now,
             head_since: None,
+            body_since: now,
+            body_starved: false,
+            heard: false,
         }
     }
 
@@ -205,6 +241,21 @@ impl Connection {
         self.unread()
     }
 
+    /// The bytes of the incoming body not yet handed out, when its length is known
+    /// (`Content-Length`, or none: `Some(0)`); `None` for a chunked or close-delimited body,
+    /// or when no body is being read. A server that answers a request at its head uses it to
+    /// decide whether the rest is short enough to read and drop (see
+    /// [`Self::close_after_response`]).
+    pub fn body_left(&self) -> Option<u64> {
+        match &self.state.reading {
+            Reading::Body {
+                reader: BodyReader::Length(n),
+                ..
+            } => Some(*n),
+            Reading::Body { .. } | Reading::Head | Reading::Done => None,
+        }
+    }
+
     // ----- inputs -----
 
     /// Bytes received from the peer. They are buffered; parse them with [`Self::poll_event`].
@@ -216,8 +267,13 @@ impl Connection {
             return;
         }
         self.release();
+        self.heard = true;
         if self.buf.is_empty() && self.state.reading == Reading::Head && self.head_since.is_none() {
             self.head_since = Some(now);
+        }
+        if matches!(self.state.reading, Reading::Body { .. }) {
+            self.body_since = now;
+            self.body_starved = false;
         }
         if !self.buf.try_reclaim(data.len()) && self.buf.is_empty() {
             // No room, and none to take back from handed-out heads (a fresh connection, or the
@@ -234,20 +290,26 @@ impl Connection {
         self.state.receive_eof();
     }
 
-    /// Time has reached `now`; fire any expired timer (head timeout: error 408; idle: close).
+    /// Time has reached `now`; fire any expired timer (first byte or idle: close; head or
+    /// body: error 408; see the type's documentation).
     pub fn handle_timeout(&mut self, now: Time) {
         self.now = now;
-        let Some(deadline) = self.poll_timeout() else {
+        let Some((deadline, timer)) = self.timer() else {
             return;
         };
         if now < deadline {
             return;
         }
-        if self.unread() == 0 {
-            self.state.close();
-        } else {
-            self.state
-                .fail(peer(ErrorKind::HeadTimeout, "head not received in time"));
+        match timer {
+            Timer::FirstByte | Timer::Idle => self.state.close(),
+            Timer::Head => {
+                self.state
+                    .fail(peer(ErrorKind::HeadTimeout, "head not received in time"));
+            }
+            Timer::Body => {
+                self.state
+                    .fail(peer(ErrorKind::BodyTimeout, "request body stalled"));
+            }
         }
     }
 
@@ -286,19 +348,7 @@ impl Connection {
     /// `handle_timeout(now)` at once instead of reading (see the crate's std server example).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Time> {
-        if self.role == Role::Client || !self.state.is_open() || self.state.peer_eof() {
-            return None;
-        }
-        match (&self.state.reading, &self.state.writing) {
-            (Reading::Head, Writing::Idle) => {
-                if self.unread() == 0 {
-                    Some(self.idle_since + self.config.limits.idle_timeout)
-                } else {
-                    self.head_since.map(|t| t + self.config.limits.head_timeout)
-                }
-            }
-            _ => None,
-        }
+        self.timer().map(|(deadline, _)| deadline)
     }
 
     // ----- commands -----
@@ -393,6 +443,25 @@ impl Connection {
         })
     }
 
+    /// Server: the response to the current request ends the connection (`Connection: close`),
+    /// whatever the request asked. For a server that answers before the request body has
+    /// arrived and will not read the rest: too long to drop (Go's net/http sends
+    /// `Connection: close` past 256 KiB unread), or a body the client may never send because
+    /// it asked `Expect: 100-continue` and got a final answer instead. Call it before
+    /// [`Self::send_response`]; a local error when no response is due.
+    pub fn close_after_response(&mut self, now: Time) -> Result<(), Error> {
+        self.now = now;
+        self.command(|c| match &mut c.state.writing {
+            Writing::SendResponse(exchange) => {
+                exchange.keep_alive = false;
+                Ok(())
+            }
+            Writing::Idle | Writing::SendBody(_) | Writing::Done { .. } => {
+                Err(misuse("no response due"))
+            }
+        })
+    }
+
     /// Server: answer a peer error with the status it suggests (a minimal `text/plain` body,
     /// `Connection: close`), and close. Writes nothing for an error that suggests no status
     /// (`Ok`). A local error, writing nothing, when this is a client connection or a response
@@ -439,6 +508,33 @@ impl Connection {
     }
 
     // ----- internals -----
+
+    /// The running timer and its deadline, if any (the table in the type's documentation).
+    fn timer(&self) -> Option<(Time, Timer)> {
+        if self.role == Role::Client || !self.state.is_open() || self.state.peer_eof() {
+            return None;
+        }
+        let limits = &self.config.limits;
+        match (&self.state.reading, &self.state.writing) {
+            (Reading::Head, Writing::Idle) => {
+                if self.unread() != 0 {
+                    self.head_since
+                        .map(|t| (t + limits.head_timeout, Timer::Head))
+                } else if self.heard {
+                    Some((self.idle_since + limits.idle_timeout, Timer::Idle))
+                } else {
+                    Some((
+                        self.idle_since + limits.first_byte_timeout,
+                        Timer::FirstByte,
+                    ))
+                }
+            }
+            (Reading::Body { .. }, _) if self.body_starved => {
+                Some((self.body_since + limits.body_timeout, Timer::Body))
+            }
+            _ => None,
+        }
+    }
 
     /// Runs a command; a failure is sticky.
     fn command(&mut self, f: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
@@ -706,7 +802,19 @@ impl Connection {
         }
         match self.state.reading {
             Reading::Head => self.poll_head(),
-            Reading::Body { .. } => self.poll_body(),
+            Reading::Body { .. } => {
+                let polled = self.poll_body();
+                // Waiting for the peer's body bytes: the body timer runs (until bytes arrive).
+                // Counted from the later of the last bytes and now: input the caller had not
+                // polled yet was not the peer's delay.
+                if let Ok(Progress::NeedData) = polled
+                    && !self.body_starved
+                {
+                    self.body_starved = true;
+                    self.body_since = self.body_since.max(self.now);
+                }
+                polled
+            }
             Reading::Done => Ok(Progress::Paused),
         }
     }
@@ -783,6 +891,8 @@ impl Connection {
         };
         self.state
             .step(self.role, Step::RequestHead { body, exchange })?;
+        self.body_since = self.now;
+        self.body_starved = false;
         self.spans = p.spans;
         Ok(Progress::Event(Found::Request {
             len: p.len,

@@ -31,6 +31,8 @@ pub enum ErrorKind {
     UnexpectedEof,
     /// The head did not arrive in time (`Limits::head_timeout`).
     HeadTimeout,
+    /// The request body stalled: no byte of it arrived for `Limits::body_timeout`.
+    BodyTimeout,
     /// A body longer or shorter than its declared length, or a command out of order.
     LocalMisuse,
 }
@@ -82,7 +84,7 @@ impl Error {
             ErrorKind::TargetTooLong => Some(414),
             ErrorKind::HeadTooLarge => Some(431),
             ErrorKind::BodyTooLarge => Some(413),
-            ErrorKind::HeadTimeout => Some(408),
+            ErrorKind::HeadTimeout | ErrorKind::BodyTimeout => Some(408),
             ErrorKind::UnexpectedEof | ErrorKind::LocalMisuse => None,
         }
     }

@@ -141,6 +141,8 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
     let mut config = Config::default();
     config.limits.head_timeout = a.header_timeout;
     config.limits.idle_timeout = a.idle_timeout;
+    config.limits.first_byte_timeout = a.first_byte_timeout;
+    config.limits.body_timeout = a.body_timeout;
     let server: Arc<dyn SessionFactory> = if let Some(format) = a.echo {
         let quiet = a.quiet;
         Arc::new(EchoServer::new(EchoOptions {

@@ -171,9 +171,19 @@ pub struct HttpArgs {
     /// Seconds a request head may take to arrive, from its first byte (then 408); more than 0.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
     pub header_timeout: std::time::Duration,
-    /// Seconds an idle kept-alive connection stays open; more than 0.
+    /// Seconds an idle kept-alive connection stays open after an answer; more than 0. Default
+    /// 5, Apache's KeepAliveTimeout.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_timeout)]
     pub idle_timeout: std::time::Duration,
+    /// Seconds a new connection may stay silent before its first byte (then it is closed
+    /// without a word); more than 0. Default 20, the first stage of Apache's mod_reqtimeout
+    /// (header=20-40), made against slowloris.
+    #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_timeout)]
+    pub first_byte_timeout: std::time::Duration,
+    /// Seconds a request body may stall between two reads (then 408, or a close once the
+    /// answer has started); more than 0. Default 60, nginx's client_body_timeout.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_timeout)]
+    pub body_timeout: std::time::Duration,
     /// No access log.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -497,6 +507,8 @@ mod tests {
         assert_eq!(a.max_connections, None);
         assert_eq!(a.header_timeout.as_secs(), 10);
         assert_eq!(a.idle_timeout.as_secs(), 5);
+        assert_eq!(a.first_byte_timeout.as_secs(), 20);
+        assert_eq!(a.body_timeout.as_secs(), 60);
         assert!(!a.quiet && !a.hidden && !a.cors && !a.spa);
         assert!(a.headers.is_empty() && a.not_found.is_none());
         assert_eq!(a.echo, None);
@@ -744,6 +756,9 @@ mod tests {
             &["p", "serve", "http", "--threads", "0"],
             &["p", "serve", "http", "--threads", "100000"],
             &["p", "serve", "http", "--idle-timeout", "0"],
+            &["p", "serve", "http", "--first-byte-timeout", "0"],
+            &["p", "serve", "http", "--body-timeout", "0"],
+            &["p", "serve", "http", "--body-timeout", "-1"],
             &["p", "serve", "http", "--header-timeout", "0"],
             &["p", "serve", "http", "--header-timeout", "soon"],
             &["p", "serve", "http", "--header", "no colon"],

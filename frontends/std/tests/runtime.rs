@@ -357,14 +357,14 @@ fn udp_serve_answers_datagrams_and_stops() {
     thread.join().unwrap().unwrap();
 }
 
-/// A session that never finishes reading: the idle timeout of the core is what closes an idle
-/// connection, through the read timeout the driver sets from poll_timeout.
+/// A session that never finishes reading: the first-byte timeout of the core is what closes a
+/// silent connection, through the read timeout the driver sets from poll_timeout.
 #[test]
 fn idle_connections_are_closed_by_the_session_deadline() {
     let (tmp, _) = tree();
     let mut o = FileServerOptions::new(tmp.path().to_path_buf());
     o.quiet = true;
-    o.config.limits.idle_timeout = Duration::from_millis(200);
+    o.config.limits.first_byte_timeout = Duration::from_millis(200);
     let server = start_tcp(Arc::new(FileServer::new(o).unwrap()), 64);
     let s = connect(server.addr);
     let started = Instant::now();
