@@ -42,6 +42,8 @@ fn out_of_range_flags_are_refused(fe: Frontend) {
         (&["--threads", "0"], "at least 1"),
         (&["--idle-timeout", "0"], "more than 0"),
         (&["--header-timeout", "0"], "more than 0"),
+        (&["--body-timeout", "0"], "more than 0"),
+        (&["--first-byte-timeout", "0"], "more than 0"),
     ];
     for (flags, says) in cases {
         let mut args = vec!["serve", "http", "--listen", "127.0.0.1:0"];

@@ -511,8 +511,10 @@ fn large_file_memory_bound(fe: Frontend) {
 
 /// --max-connections 2, both taken by idle keep-alive connections: a third is admitted by
 /// closing the oldest idle one (and the log says so). With both slots busy (request heads in,
-/// bodies still to come), a third gets a 503 or waits, and is never served meanwhile. (One
-/// thread: portline-mio evicts within the event loop that accepted, see `admission`.)
+/// bodies still to come to `--echo`, which needs them; the file server answers at the head and
+/// only drops the rest, which is not busy), a third gets a 503 or waits, and is never served
+/// meanwhile. (One thread: portline-mio evicts within the event loop that accepted, see
+/// `admission`.)
 fn max_connections(fe: Frontend) {
     let fx = Fixture::new();
     let server = fe.serve_http_with(&fx.root, &["--max-connections", "2", "--threads", "1"]);
@@ -548,9 +550,20 @@ fn max_connections(fe: Frontend) {
     second.check("after the eviction");
     drop(second);
 
-    // Busy: heads announcing bodies that never come hold both slots.
-    let fx = Fixture::new();
-    let server = fe.serve_http_with(&fx.root, &["--max-connections", "2", "--threads", "1"]);
+    // Busy: heads announcing bodies that never come hold both slots of a server that reads
+    // bodies.
+    let args = [
+        "serve",
+        "http",
+        "--listen",
+        "127.0.0.1:0",
+        "--echo",
+        "--max-connections",
+        "2",
+        "--threads",
+        "1",
+    ];
+    let server = Server::start(fe, &args, "http");
     let busy: Vec<TcpStream> = (0..2)
         .map(|_| {
             let mut s = connect(server.addr());

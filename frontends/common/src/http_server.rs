@@ -5,6 +5,13 @@
 //! Bodies stream: each [`Session::poll_transmit`] call reads at most `budget` bytes of the file,
 //! so a 1 GiB download holds one budget of it in memory at a time, however slow the reader.
 //!
+//! Every request is answered at its head: no answer of the file server depends on a request
+//! body, so a POST gets its 405 (a GET its 404) at once, not after a body that may be slow or
+//! never come. The rest of the body is then read and dropped, up to [`DISCARD_BODY`], and the
+//! connection kept alive; a longer body (or one behind `Expect: 100-continue`, which the client
+//! may never send) makes the answer say `Connection: close`, and the driver's lingering close
+//! lets the client read it instead of a reset.
+//!
 //! ```no_run
 //! use portline_common::http_server::{FileServer, FileServerOptions};
 //! let server = FileServer::new(FileServerOptions::new(".".into())).unwrap();
@@ -181,7 +188,7 @@ impl FileServer {
                 self.shared.config.clone(),
                 clock::to_time(now),
             ),
-            request: None,
+            discarded: None,
             body: Body::None,
             failed: false,
             logged: VecDeque::new(),
@@ -465,16 +472,24 @@ fn with_date<R>(f: impl FnOnce(&str) -> R) -> R {
     DATE.with_borrow_mut(|cache| f(cache.render(SystemTime::now())))
 }
 
+/// The most bytes of a request body read and dropped after its answer to keep the connection:
+/// past it, the connection closes. Go's net/http (`maxPostHandlerReadBytes`, 256 KiB: "about
+/// what a typical machine's TCP buffer size is anyway") and nginx's discarded bodies do the
+/// same.
+pub const DISCARD_BODY: u64 = 256 * 1024;
+
 /// One connection of the file server.
 #[derive(Debug)]
 pub struct HttpSession {
     shared: Arc<Shared>,
     peer: IpAddr,
     conn: Connection,
-    /// A request whose head arrived; answered at its EndOfMessage (its body is discarded).
-    request: Option<RequestHead>,
+    /// Bytes dropped of the body of the request being read, which was answered at its head
+    /// (`None` between requests).
+    discarded: Option<u64>,
     body: Body,
-    /// A local failure (e.g. the file shrank while streaming): close without more output.
+    /// A local failure (e.g. the file shrank while streaming), or a body to drop that is
+    /// longer than [`DISCARD_BODY`]: close without more output.
     failed: bool,
     /// Answers whose access-log line waits until their bytes are known written (or the
     /// connection ends): oldest first; empty with `--quiet`.
@@ -645,8 +660,26 @@ impl HttpSession {
         reply
     }
 
-    /// Write the head of the answer to `head` and set up its body.
+    /// Write the head of the answer to `head`, at once (its body, if any, is not waited for),
+    /// and set up the answer's body.
     fn respond(&mut self, t: Time, head: RequestHead, out: &mut Vec<u8>) {
+        // The rest of the request body is dropped after the answer; when it is known to be too
+        // long for that, or may never come (the client waits for a 100 Continue that a final
+        // answer replaces; Go's net/http closes then too), the answer ends the connection.
+        let expects_continue = head
+            .headers
+            .get("expect")
+            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+        let close = match self.conn.body_left() {
+            Some(0) => false,
+            Some(left) => left > DISCARD_BODY || expects_continue,
+            None => expects_continue,
+        };
+        if close && self.conn.close_after_response(t).is_err() {
+            self.failed = true;
+            return;
+        }
+        self.discarded = Some(0);
         let method = head.method_str();
         let is_head = method == "HEAD";
         let cors = self.shared.cors;
@@ -914,23 +947,29 @@ impl Session for HttpSession {
                 }
             }
             match self.conn.poll_event() {
-                Ok(Progress::Event(Event::Request(head))) => self.request = Some(head),
-                Ok(Progress::Event(Event::EndOfMessage)) => {
-                    if let Some(head) = self.request.take() {
-                        self.respond(t, head, out);
+                Ok(Progress::Event(Event::Request(head))) => self.respond(t, head, out),
+                // The rest of a request body, after its answer: dropped, up to a bound.
+                Ok(Progress::Event(Event::Data(data))) => {
+                    let discarded = self.discarded.unwrap_or(0) + data.len() as u64;
+                    self.discarded = Some(discarded);
+                    if discarded > DISCARD_BODY {
+                        // Closing now: the driver lingers, so the answer is still read.
+                        self.failed = true;
                     }
                 }
-                // A request body (discarded: GET and HEAD take none) or a client-role event.
+                Ok(Progress::Event(Event::EndOfMessage)) => self.discarded = None,
+                // Client-role events.
                 Ok(Progress::Event(
-                    Event::Data(_) | Event::Response(_) | Event::Interim(_) | Event::Switched(_),
+                    Event::Response(_) | Event::Interim(_) | Event::Switched(_),
                 )) => {}
                 Ok(Progress::NeedData | Progress::Paused | Progress::Closed) => return,
                 Err(e) => {
                     let before = out.len();
-                    // Err: a response was already under way, so no status can be sent;
-                    // closing is all that is left, as for Ok.
-                    let _ = self.conn.send_error(t, &e, out);
-                    if let (Some(status), false) = (e.status(), self.shared.quiet) {
+                    // Err: a response was already under way (a body that failed or stalled
+                    // after its answer), so no status can be sent; closing is all that is
+                    // left, and there is no second answer to log.
+                    let answered = self.conn.send_error(t, &e, out).is_ok();
+                    if let (Some(status), true, false) = (e.status(), answered, self.shared.quiet) {
                         // The body is what follows the head's blank line (all of it for 0.9).
                         let reply = &out[before..];
                         let body = reply
@@ -938,7 +977,9 @@ impl Session for HttpSession {
                             .position(|w| w == b"\r\n\r\n")
                             .map_or(reply.len(), |p| reply.len() - p - 4);
                         self.logged.push_back(Logged {
-                            request: self.request.take(),
+                            // Requests are answered at their head: an error that can still
+                            // be answered came before any request was parsed.
+                            request: None,
                             status,
                             produced: body as u64,
                             written: 0,
@@ -1020,11 +1061,10 @@ impl Session for HttpSession {
         }
     }
 
+    /// Also while the rest of an answered request body is read and dropped: the answer is
+    /// out, so nothing is lost by closing (a slow body is then no way to hold a place).
     fn is_awaiting_request(&self) -> bool {
-        !self.failed
-            && self.request.is_none()
-            && matches!(self.body, Body::None)
-            && !self.conn.is_closed()
+        !self.failed && matches!(self.body, Body::None) && !self.conn.is_closed()
     }
 }
 

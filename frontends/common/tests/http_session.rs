@@ -548,3 +548,143 @@ fn large_bodies_are_offered_for_sendfile_only_when_enabled() {
     assert!(s.poll_sendfile().is_none());
     assert!(parse(&out, false)[0].body == data);
 }
+
+/// A request the server refuses anyway is answered at its head: a body that is slow, or never
+/// comes, is not waited for.
+#[test]
+fn a_refused_request_is_answered_before_its_body() {
+    let tmp = root();
+    let srv = server(tmp.path());
+    for (request, status) in [
+        (
+            &b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"[..],
+            405,
+        ),
+        (
+            b"PUT /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+            405,
+        ),
+        (
+            b"GET /missing HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
+            404,
+        ),
+    ] {
+        let (out, s) = exchange(&srv, request, false);
+        let r = parse(&out, false);
+        assert_eq!(r.len(), 1, "{}", String::from_utf8_lossy(&out));
+        assert_eq!(r[0].status, status, "{}", String::from_utf8_lossy(request));
+        assert_eq!(r[0].header("connection"), Some("keep-alive"));
+        assert!(!s.is_done(), "the rest of the body is read and dropped");
+    }
+}
+
+/// After the early answer, a body up to DISCARD_BODY is read and dropped and the connection
+/// serves the next request; the body timer of the core runs meanwhile.
+#[test]
+fn a_short_body_after_an_early_answer_is_dropped_and_the_connection_kept() {
+    let tmp = root();
+    let srv = server(tmp.path());
+    let body = vec![b'x'; 100_000];
+    let head = format!(
+        "POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (out, mut s) = exchange(&srv, head.as_bytes(), false);
+    assert_eq!(parse(&out, false)[0].status, 405);
+    let deadline = s
+        .poll_timeout()
+        .expect("the body timer runs while the body is read");
+    assert!(
+        deadline > Instant::now() + Duration::from_secs(50),
+        "{deadline:?}"
+    );
+    for piece in body.chunks(4096) {
+        s.receive(Instant::now(), piece);
+        assert!(drain(&mut s, 64 * 1024).is_empty());
+    }
+    assert!(!s.is_done());
+    s.receive(
+        Instant::now(),
+        b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    let r = parse(&drain(&mut s, 64 * 1024), false);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].status, 200);
+    assert_eq!(r[0].body, b"hello world\n");
+}
+
+/// A declared body over DISCARD_BODY is not read: the answer says `Connection: close`, and
+/// the session is done once it is out (the driver lingers). So is one behind
+/// `Expect: 100-continue`, which the client may never send after a final answer.
+#[test]
+fn a_long_or_expected_body_makes_the_early_answer_close() {
+    let tmp = root();
+    let srv = server(tmp.path());
+    for request in [
+        &b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"[..],
+        b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 262145\r\n\r\n",
+        b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-Continue\r\n\r\n",
+    ] {
+        let (out, s) = exchange(&srv, request, false);
+        let r = parse(&out, false);
+        assert_eq!(r[0].status, 405, "{}", String::from_utf8_lossy(request));
+        assert_eq!(r[0].header("connection"), Some("close"));
+        assert!(s.is_done(), "{}", String::from_utf8_lossy(request));
+    }
+    // At the bound, the body is still dropped and the connection kept.
+    let (out, s) = exchange(
+        &srv,
+        b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 262144\r\n\r\n",
+        false,
+    );
+    assert_eq!(
+        parse(&out, false)[0].header("connection"),
+        Some("keep-alive")
+    );
+    assert!(!s.is_done());
+}
+
+/// A chunked body has no declared length: it is dropped until it passes DISCARD_BODY, then
+/// the connection is closed.
+#[test]
+fn a_chunked_body_past_the_discard_bound_closes() {
+    let tmp = root();
+    let srv = server(tmp.path());
+    let (out, mut s) = exchange(
+        &srv,
+        b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        false,
+    );
+    assert_eq!(parse(&out, false)[0].status, 405);
+    let chunk = format!("10000\r\n{}\r\n", "y".repeat(0x10000));
+    for _ in 0..4 {
+        s.receive(Instant::now(), chunk.as_bytes());
+        assert!(drain(&mut s, 64 * 1024).is_empty());
+        assert!(!s.is_done(), "256 KiB are dropped");
+    }
+    s.receive(Instant::now(), chunk.as_bytes());
+    let _ = drain(&mut s, 64 * 1024);
+    assert!(s.is_done(), "past 256 KiB the connection closes");
+}
+
+/// A body that stalls after its early answer: the body timeout closes the connection, with
+/// no second answer.
+#[test]
+fn a_stalled_body_after_the_answer_closes_without_a_408() {
+    let tmp = root();
+    let mut opts = FileServerOptions::new(tmp.path().to_path_buf());
+    opts.quiet = true;
+    opts.config.limits.body_timeout = Duration::from_millis(1);
+    let srv = FileServer::new(opts).unwrap();
+    let (out, mut s) = exchange(
+        &srv,
+        b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+        false,
+    );
+    assert_eq!(parse(&out, false)[0].status, 405);
+    let deadline = s.poll_timeout().expect("a body deadline");
+    s.handle_timeout(deadline + Duration::from_millis(1));
+    assert!(drain(&mut s, 1024).is_empty(), "no 408 after the 405");
+    assert!(s.is_done());
+}
