@@ -170,6 +170,14 @@ impl Frontend {
         Server::start(self, &args, "http")
     }
 
+    /// `serve http --listen 127.0.0.1:0 --echo EXTRA...`: every request answered with JSON of
+    /// what was parsed, bodies read whole.
+    pub fn serve_echo_with(self, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "http", "--listen", "127.0.0.1:0", "--echo"];
+        args.extend_from_slice(extra);
+        Server::start(self, &args, "http")
+    }
+
     /// `serve line --listen 127.0.0.1:0 --service SERVICE` over TCP.
     pub fn serve_line(self, service: &str) -> Server {
         self.serve_line_with(service, &[])

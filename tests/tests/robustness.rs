@@ -552,18 +552,7 @@ fn max_connections(fe: Frontend) {
 
     // Busy: heads announcing bodies that never come hold both slots of a server that reads
     // bodies.
-    let args = [
-        "serve",
-        "http",
-        "--listen",
-        "127.0.0.1:0",
-        "--echo",
-        "--max-connections",
-        "2",
-        "--threads",
-        "1",
-    ];
-    let server = Server::start(fe, &args, "http");
+    let server = fe.serve_echo_with(&["--max-connections", "2", "--threads", "1"]);
     let busy: Vec<TcpStream> = (0..2)
         .map(|_| {
             let mut s = connect(server.addr());

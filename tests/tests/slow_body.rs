@@ -31,17 +31,7 @@ fn time_to_close(stream: &mut std::net::TcpStream) -> (Vec<u8>, Duration) {
 /// `--echo` reads whole bodies: a POST that sends its head and part of its body, then stalls,
 /// gets 408 about `--body-timeout` after its last byte, and the connection closes.
 fn a_stalled_body_gets_408_within_the_body_timeout(fe: Frontend) {
-    let args = [
-        "serve",
-        "http",
-        "--listen",
-        "127.0.0.1:0",
-        "--echo",
-        "--quiet",
-        "--body-timeout",
-        "1",
-    ];
-    let server = Server::start(fe, &args, "http");
+    let server = fe.serve_echo_with(&["--quiet", "--body-timeout", "1"]);
     for request in [
         &b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"[..],
         b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\na\r\n01234",
