@@ -90,12 +90,17 @@ fn access_log_counts_bytes_actually_sent(fe: Frontend) {
 }
 
 /// A connection refused over `--max-connections` gets a 503, and the 503 is logged. (The slot
-/// is held by a request whose body never comes: an idle connection would be closed instead.)
+/// is held by an answer the client does not read: an idle connection would be closed instead.)
 fn access_log_has_503s(fe: Frontend) {
     let fx = Fixture::new();
+    let huge = std::fs::File::create(fx.root.join("huge.bin")).unwrap();
+    huge.set_len(1 << 30).unwrap(); // sparse: no disk space used
+    drop(huge);
     let server = fe.serve_http_with(&fx.root, &["--max-connections", "1", "--threads", "1"]);
+    // Busy: an answer being written to a client that does not read it. (A PUT whose body is
+    // still to come is not busy: its 405 is out, and the rest of its body only dropped.)
     let mut held = connect(server.addr());
-    held.write_all(b"PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n")
+    held.write_all(b"GET /huge.bin HTTP/1.0\r\n\r\n")
         .expect("send");
     sleep_ms(300);
     let mut refused = connect(server.addr());
