@@ -146,8 +146,8 @@ pub struct Connection {
     idle_since: Time,
     /// Server: when the first byte of the head being read arrived.
     head_since: Option<Time>,
-    /// Server: when the body timer was last re-armed (the request head was parsed, or body
-    /// bytes arrived).
+    /// Server: when the body timer was last re-armed (the request head was parsed, body bytes
+    /// arrived, or a poll found the body waiting after bytes the caller had not polled yet).
     body_since: Time,
     /// Server: the last `poll_event` found the body waiting for bytes from the peer.
     body_starved: bool,
