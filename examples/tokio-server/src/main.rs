@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Every request is answered `200 OK` with `you asked for TARGET`; keep-alive, pipelining, the
-//! idle and head timeouts and the error statuses (400, 408, 413, ...) are the core's.
+//! first-byte, idle, head and body timeouts and the error statuses (400, 408, 413, ...) are the
+//! core's.
 
 use std::io;
 
