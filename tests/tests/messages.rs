@@ -243,7 +243,7 @@ fn sigterm_on_an_idle_server_says_the_same_in_every_binary() {
             messages_of(&server, 2),
             [
                 SIGTERM_NOTE,
-                "PROGRAM: serve http: note: shutdown: stopped; every connection finished"
+                "PROGRAM: serve http: note: shutdown: stopped; nothing was cut short"
             ],
             "{}",
             fe.name()

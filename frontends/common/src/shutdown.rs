@@ -187,7 +187,7 @@ impl Shutdown {
     }
 
     /// Once a server has returned: if a signal stopped it, say how the shutdown ended, as a note
-    /// (`shutdown: stopped; every connection finished`) or, when [`Shutdown::unfinished`]
+    /// (`shutdown: stopped; nothing was cut short`) or, when [`Shutdown::unfinished`]
     /// counted any, a warning (`shutdown: stopped; 2 connections still busy after 5s were
     /// closed`). Nothing for a shutdown a caller requested without a signal (tests, embedding).
     pub fn report(&self, grace: Duration) {
@@ -195,7 +195,7 @@ impl Shutdown {
             return;
         }
         match self.inner.unfinished.load(Ordering::Relaxed) {
-            0 => message::note("shutdown", "stopped; every connection finished"),
+            0 => message::note("shutdown", "stopped; nothing was cut short"),
             1 => message::warning(
                 "shutdown",
                 format!(
