@@ -67,6 +67,9 @@ pub enum AddrError {
     UnsupportedScheme(String),
     /// `user:password@` in a URL (not supported).
     UserInfo,
+    /// A URL where `HOST:PORT` is wanted (`connect http://example.com/`); holds the
+    /// `HOST:PORT` the URL names, when it names one.
+    UrlNotAddress(Option<String>),
 }
 
 impl fmt::Display for AddrError {
@@ -92,6 +95,10 @@ impl fmt::Display for AddrError {
                 )
             }
             AddrError::UserInfo => f.write_str("user:password@ in URLs is not supported"),
+            AddrError::UrlNotAddress(Some(hp)) => {
+                write!(f, "a URL, not an address: give HOST:PORT ({hp})")
+            }
+            AddrError::UrlNotAddress(None) => f.write_str("a URL, not an address: give HOST:PORT"),
         }
     }
 }
@@ -119,6 +126,11 @@ impl HostPort {
     ) -> Result<HostPort, AddrError> {
         if text.is_empty() {
             return Err(AddrError::Empty);
+        }
+        if text.contains("://") {
+            // Its colons would otherwise read as an IPv6 address without brackets.
+            let named = HttpUrl::parse(text).ok().map(|u| u.host_port().to_string());
+            return Err(AddrError::UrlNotAddress(named));
         }
         let (host, port) = if let Some(inner) = text.strip_prefix('[') {
             let Some((v6, after)) = inner.split_once(']') else {
@@ -186,6 +198,16 @@ fn parse_port(text: &str, services: &Services, proto: &str) -> Result<u16, AddrE
         .by_name(text, proto)
         .map(|e| e.port)
         .map_err(|_| AddrError::UnknownService(text.to_owned()))
+}
+
+/// `http` or `https` when `text` starts with that scheme and a colon that is not followed by
+/// `//`: `http:/x`, `https:example.com` (a port cannot follow a scheme name).
+fn scheme_without_slashes(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once(':')?;
+    ["http", "https"]
+        .into_iter()
+        .find(|s| s.eq_ignore_ascii_case(scheme))
+        .map(|_| scheme)
 }
 
 /// The longest host name (RFC 1035: 255 octets on the wire, 253 characters as text).
@@ -256,6 +278,12 @@ impl HttpUrl {
         let owned;
         let text = if text.contains("://") {
             text
+        } else if let Some(scheme) = scheme_without_slashes(text) {
+            // `http:/x` or `https:host`: WHATWG reads these as URLs, the default scheme here
+            // would read `http` as a host name; either way it is not what was meant.
+            return Err(AddrError::BadUrl(format!(
+                "\"//\" missing after \"{scheme}:\" (write {scheme}://HOST/...)"
+            )));
         } else {
             owned = format!("http://{text}");
             &owned

@@ -144,6 +144,17 @@ fn host_port_table() {
             assert!(!e.to_string().is_empty());
         }
     }
+    // A URL given for HOST:PORT is named as one, not taken for an IPv6 address.
+    let url = HostPort::parse("http://127.0.0.1:8080/", None, &table, "tcp").unwrap_err();
+    assert_eq!(url, AddrError::UrlNotAddress(Some("127.0.0.1:8080".into())));
+    assert_eq!(
+        url.to_string(),
+        "a URL, not an address: give HOST:PORT (127.0.0.1:8080)"
+    );
+    assert_eq!(
+        HostPort::parse("ftp://x/", None, &table, "tcp"),
+        Err(AddrError::UrlNotAddress(None))
+    );
     let long = format!("{}:80", "a".repeat(254));
     assert!(matches!(
         HostPort::parse(&long, None, &table, "tcp"),
@@ -237,6 +248,12 @@ fn url_table() {
         });
         let want = want.map(|(h, p, t, hh)| (h, p, t.to_string(), hh.to_string()));
         assert_eq!(got, want, "{text:?}");
+    }
+    // A scheme without its slashes is a URL error, not a host named `http` to look up.
+    for text in ["http:/127.0.0.1/", "https:example.com", "HTTP:/x"] {
+        let bad = HttpUrl::parse(text).unwrap_err();
+        assert!(matches!(bad, AddrError::BadUrl(_)), "{text}: {bad:?}");
+        assert!(bad.to_string().contains("\"//\" missing"), "{text}: {bad}");
     }
     let bad = HttpUrl::parse("http://[::1/").unwrap_err();
     assert!(matches!(bad, AddrError::BadUrl(_)), "{bad:?}");

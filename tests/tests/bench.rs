@@ -210,7 +210,7 @@ fn refused_and_bad_targets_fail_naming_the_stage(fe: Frontend) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains(&format!("connect: 127.0.0.1:{port}: ")),
+        err.contains(&format!("bench: connect: 127.0.0.1:{port} (IPv4): ")),
         "{err}"
     );
     assert!(

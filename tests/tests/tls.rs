@@ -198,7 +198,7 @@ fn get_over_tls_and_each_certificate_failure(fe: Frontend) {
         assert_eq!(out.status.code(), Some(*code), "{url}: {err}");
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), 1, "one line: {err}");
-        let prefix = format!("portline-{}: tls: ", fe.name());
+        let prefix = format!("portline-{}: get: tls: ", fe.name());
         assert!(lines[0].starts_with(&prefix), "{err}");
         assert!(lines[0].contains(words), "{words:?} in {err}");
         assert!(out.stdout.is_empty());

@@ -23,10 +23,7 @@ impl HostPort {
     pub fn resolve(&self) -> io::Result<Vec<SocketAddr>> {
         let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port).to_socket_addrs()?.collect();
         if addrs.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("{}: no address found", self.host),
-            ));
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no address found"));
         }
         Ok(addrs)
     }

@@ -127,9 +127,10 @@ impl Admission {
 
 /// The log line of an eviction, the same for every driver.
 pub fn log_eviction(max: usize, closed: SocketAddr, admitted: SocketAddr) {
-    crate::log::emit(&format!(
-        "full ({max} connections): closed {closed} (the oldest without a request) to admit {admitted}"
-    ));
+    crate::message::warning(
+        format_args!("full ({max} connections)"),
+        format_args!("closed {closed} (the oldest without a request) to admit {admitted}"),
+    );
 }
 
 /// One admitted connection. Dropping it counts the connection out.

@@ -16,7 +16,8 @@ use crate::get::body::Source;
 use crate::get::{self, GetCommand};
 use crate::http_server::{FileServer, FileServerOptions};
 use crate::line_service::{self, LineOptions};
-use crate::runtime::{Runtime, ServerOptions};
+use crate::message;
+use crate::runtime::{ClientError, Runtime, ServerOptions};
 use crate::session::SessionFactory;
 use crate::tools;
 
@@ -40,28 +41,33 @@ where
 {
     crate::clock::origin();
     let name = rt.name();
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let cli = match crate::meta::command(name)
-        .try_get_matches_from(args)
+        .try_get_matches_from(&args)
         .and_then(|m| Cli::from_arg_matches(&m))
     {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // A usage error (exit 2): the first line in the format of every message.
+            message::set_context(name, command_in(&args));
+            message::usage_error(&e.render().to_string());
+            return e.exit_code();
+        }
         Err(e) => {
-            // --help and --version print to stdout and exit 0; usage errors exit 2.
+            // --help and --version print to stdout and exit 0.
             let _ = e.print();
             return e.exit_code();
         }
     };
+    message::set_context(name, command_name(&cli.command));
     match cli.command {
         Command::Serve(Serve::Http(a)) => serve_http(&rt, &a),
         Command::Serve(Serve::Line(a)) => serve_line(&rt, &a),
         Command::Get(a) => get::run(&rt, &get_command(a)),
         Command::Connect(a) => {
-            let addr = match a.addr.resolve_first() {
-                Ok(addr) => addr,
-                Err(e) => {
-                    eprintln!("{name}: resolve: {}: {e}", a.addr.host);
-                    return 1;
-                }
+            let addr = match resolve(&a.addr) {
+                Some(addr) => addr,
+                None => return 1,
             };
             if a.tls {
                 return crate::tls::connect::run(&rt, &a.addr, addr, a.crlf, &a.tls_trust);
@@ -69,7 +75,7 @@ where
             match rt.connect(addr, a.udp, a.crlf) {
                 Ok(()) => 0,
                 Err(e) => {
-                    eprintln!("{name}: {e}");
+                    client_error(&e, addr, &a.addr.host);
                     1
                 }
             }
@@ -82,6 +88,79 @@ where
         Command::Manpage => crate::meta::manpage(name),
         Command::Bench(a) => crate::bench::run(&rt, &a),
     }
+}
+
+/// The subcommand as messages name it.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Serve(Serve::Http(_)) => "serve http",
+        Command::Serve(Serve::Line(_)) => "serve line",
+        Command::Get(_) => "get",
+        Command::Connect(_) => "connect",
+        Command::Services(_) => "services",
+        Command::Info(_) => "info",
+        Command::Netstat(_) => "netstat",
+        Command::Parse(_) => "parse",
+        Command::Completions(_) => "completions",
+        Command::Manpage => "manpage",
+        Command::Bench(_) => "bench",
+    }
+}
+
+/// The subcommand of a command line that did not parse, as far as it can be told (the first
+/// word that is a subcommand, and for `serve` the next one); "" when there is none.
+fn command_in(args: &[std::ffi::OsString]) -> &'static str {
+    const COMMANDS: [&str; 10] = [
+        "get",
+        "connect",
+        "services",
+        "info",
+        "netstat",
+        "parse",
+        "completions",
+        "manpage",
+        "bench",
+        "serve",
+    ];
+    let words: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .filter(|a| !a.starts_with('-'))
+        .take(2)
+        .collect();
+    match words.as_slice() {
+        ["serve", "http", ..] => "serve http",
+        ["serve", "line", ..] => "serve line",
+        [first, ..] => COMMANDS.into_iter().find(|c| c == first).unwrap_or(""),
+        [] => "",
+    }
+}
+
+/// The first address of `hp` (what a server binds to and `connect` tries), or `None` with the
+/// error written (`resolve: HOST: cause`).
+fn resolve(hp: &crate::addr::HostPort) -> Option<SocketAddr> {
+    match hp.resolve_first() {
+        Ok(addr) => Some(addr),
+        Err(e) => {
+            message::error("resolve", format_args!("{}: {e}", hp.host));
+            None
+        }
+    }
+}
+
+/// A client failure as a message: the stage, then the address with its family, then the cause:
+/// `connect: 127.0.0.1:1 (IPv4): Connection refused`.
+pub(crate) fn client_error(e: &ClientError, addr: SocketAddr, host: &str) {
+    let (stage, cause) = match e {
+        ClientError::Connect(e) => ("connect", e),
+        ClientError::Send(e) => ("send", e),
+        ClientError::Receive(e) => ("receive", e),
+    };
+    message::error(
+        stage,
+        format_args!("{}: {cause}", message::addr(addr, Some(host))),
+    );
 }
 
 /// The `get` command line as the client takes it.
@@ -130,13 +209,8 @@ fn max_connections(flag: Option<usize>) -> usize {
 }
 
 fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
-    let name = rt.name();
-    let listen = match a.listen.resolve_first() {
-        Ok(addr) => addr,
-        Err(e) => {
-            eprintln!("{name}: resolve: {}: {e}", a.listen.host);
-            return 1;
-        }
+    let Some(listen) = resolve(&a.listen) else {
+        return 1;
     };
     let mut config = Config::default();
     config.limits.head_timeout = a.header_timeout;
@@ -163,7 +237,7 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
         }) {
             Ok(s) => Arc::new(s),
             Err(e) => {
-                eprintln!("{name}: {e}");
+                message::error("", e);
                 return 1;
             }
         }
@@ -183,27 +257,30 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
     let (factory, scheme) = match tls {
         Ok((factory, tls)) => (factory, if tls { "https" } else { "http" }),
         Err(e) => {
-            eprintln!("{name}: {e}");
+            message::error("", e);
             return 1;
         }
     };
     match rt.serve_tcp(&opts, factory, &mut announce(scheme)) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{name}: listen {listen}: {e}");
+            listen_error(listen, &a.listen.host, &e);
             1
         }
     }
 }
 
+/// `listen 127.0.0.1:8080 (IPv4): Address already in use`.
+fn listen_error(listen: SocketAddr, host: &str, e: &std::io::Error) {
+    message::error(
+        format_args!("listen {}", message::addr(listen, Some(host))),
+        e,
+    );
+}
+
 fn serve_line<R: Runtime>(rt: &R, a: &LineArgs) -> i32 {
-    let name = rt.name();
-    let listen = match a.listen.resolve_first() {
-        Ok(addr) => addr,
-        Err(e) => {
-            eprintln!("{name}: resolve: {}: {e}", a.listen.host);
-            return 1;
-        }
+    let Some(listen) = resolve(&a.listen) else {
+        return 1;
     };
     let line = LineOptions {
         service: a.service,
@@ -219,7 +296,7 @@ fn serve_line<R: Runtime>(rt: &R, a: &LineArgs) -> i32 {
         grace: GRACE,
     };
     let result = if a.udp && a.tls.cert().is_some() {
-        eprintln!("{name}: TLS needs TCP: --udp cannot be used with --tls");
+        message::error("--udp with --tls", "TLS needs TCP");
         return 2;
     } else if a.udp {
         rt.serve_udp(
@@ -238,7 +315,7 @@ fn serve_line<R: Runtime>(rt: &R, a: &LineArgs) -> i32 {
                 &mut announce(if tls { "tls" } else { "tcp" }),
             ),
             Err(e) => {
-                eprintln!("{name}: {e}");
+                message::error("", e);
                 return 1;
             }
         }
@@ -246,7 +323,7 @@ fn serve_line<R: Runtime>(rt: &R, a: &LineArgs) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{name}: listen {listen}: {e}");
+            listen_error(listen, &a.listen.host, &e);
             1
         }
     }

@@ -13,7 +13,8 @@
 //! - [`tls`]: TLS for any of them (HTTPS, `serve line --tls`, `connect --tls`), a session
 //!   wrapped around a session, so that no runtime needs code of its own for it;
 //! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime;
-//! - [`meta`]: `--version`, `completions` and `manpage`.
+//! - [`meta`]: `--version`, `completions` and `manpage`;
+//! - [`message`]: the one format of every error, warning and note on stderr.
 //!
 //! A runtime only moves bytes. Here a test plays the runtime for one file-server connection,
 //! in memory:
@@ -54,6 +55,7 @@ pub mod http_server;
 pub mod line_service;
 pub mod listen;
 pub mod log;
+pub mod message;
 pub mod meta;
 pub mod policy;
 pub mod runtime;

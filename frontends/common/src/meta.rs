@@ -26,7 +26,7 @@ pub fn command(name: &'static str) -> clap::Command {
 
 /// `completions SHELL`: the completion script for binary `name` on stdout; exit status.
 pub fn completions(name: &'static str, shell: clap_complete::Shell) -> i32 {
-    emit(name, &completion_script(name, shell))
+    emit(&completion_script(name, shell))
 }
 
 /// The completion script of binary `name` for `shell`.
@@ -51,20 +51,20 @@ pub fn completion_script(name: &'static str, shell: clap_complete::Shell) -> Vec
 pub fn manpage(name: &'static str) -> i32 {
     let mut out = Vec::new();
     match clap_mangen::Man::new(command(name)).render(&mut out) {
-        Ok(()) => emit(name, &out),
+        Ok(()) => emit(&out),
         Err(e) => {
-            eprintln!("{name}: manpage: {e}");
+            crate::message::error("", e);
             1
         }
     }
 }
 
-fn emit(name: &str, bytes: &[u8]) -> i32 {
+fn emit(bytes: &[u8]) -> i32 {
     let mut stdout = io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{name}: write: {e}");
+            crate::message::error("stdout", e);
             1
         }
     }

@@ -8,6 +8,11 @@
 //! call [`Shutdown::arm`] when a server starts; tests use [`Shutdown::new`] and call
 //! [`Shutdown::request`] instead, so they never touch the process's signal handlers.
 //!
+//! What a signal does is said here once, for every runtime (docs/CLI.md, "Messages"): the
+//! first signal is noted at once (`note: SIGTERM: shutting down; ...`), a runtime that had to cut
+//! connections at the end of the grace period counts them with [`Shutdown::unfinished`], and
+//! [`Shutdown::report`] says how it ended.
+//!
 //! ```
 //! use portline_common::shutdown::Shutdown;
 //! use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,8 +30,11 @@
 //! ```
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::Duration;
+
+use crate::message;
 
 type WakeFn = Box<dyn Fn() + Send + Sync>;
 
@@ -46,6 +54,10 @@ struct Inner {
     /// The outcome of installing the handlers, once (a second server in the same process
     /// shares them).
     armed: OnceLock<Result<(), String>>,
+    /// The signal that requested shutdown (`SIGINT`, `SIGTERM`), if one did.
+    signal: OnceLock<&'static str>,
+    /// Connections still open when the grace period ended, closed unfinished.
+    unfinished: AtomicUsize,
 }
 
 impl Inner {
@@ -84,14 +96,18 @@ impl Shutdown {
     }
 
     /// Install the signal handlers if this flag was made by [`Shutdown::on_signals`], the first
-    /// time only; otherwise do nothing. Every runtime calls it as a server starts.
-    pub fn arm(&self) -> io::Result<()> {
+    /// time only; otherwise do nothing. Every runtime calls it as a server starts, with the
+    /// grace period it gives work in flight (named in the note the first signal writes).
+    pub fn arm(&self, grace: Duration) -> io::Result<()> {
         if !self.inner.signals {
             return Ok(());
         }
         self.inner
             .armed
-            .get_or_init(|| self.install_signal_handlers().map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                self.install_signal_handlers(grace)
+                    .map_err(|e| e.to_string())
+            })
             .clone()
             .map_err(|e| io::Error::other(format!("installing signal handlers: {e}")))
     }
@@ -129,25 +145,78 @@ impl Shutdown {
         }
     }
 
-    /// Request shutdown on SIGINT and SIGTERM, from a small thread that waits for them. A second
-    /// signal after the first exits the process at once with status 130, for a user who does
-    /// not want to wait for the grace period.
-    pub fn install_signal_handlers(&self) -> io::Result<()> {
+    /// Request shutdown on SIGINT and SIGTERM, from a small thread that waits for them, and say
+    /// so on stderr: `note: SIGTERM: shutting down; work in flight gets up to 5s to finish (a
+    /// second signal quits at once)`. A second signal after the first exits the process at once
+    /// with status 130, for a user who does not want to wait for the grace period.
+    pub fn install_signal_handlers(&self, grace: Duration) -> io::Result<()> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
         let shutdown = self.clone();
         std::thread::Builder::new()
             .name("portline-signals".into())
             .spawn(move || {
-                for _ in signals.forever() {
+                for signal in signals.forever() {
                     if shutdown.is_requested() {
                         std::process::exit(130);
                     }
+                    let name = if signal == SIGINT {
+                        "SIGINT"
+                    } else {
+                        "SIGTERM"
+                    };
+                    let _ = shutdown.inner.signal.set(name);
+                    message::note(
+                        name,
+                        format!(
+                            "shutting down; work in flight gets up to {} to finish (a second \
+                             signal quits at once)",
+                            seconds(grace)
+                        ),
+                    );
                     shutdown.request();
                 }
             })?;
         Ok(())
     }
+
+    /// Count `n` connections that were still open at the end of the grace period and were
+    /// closed unfinished (a runtime with several loops calls it once per loop).
+    pub fn unfinished(&self, n: usize) {
+        self.inner.unfinished.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Once a server has returned: if a signal stopped it, say how the shutdown ended, as a note
+    /// (`shutdown: stopped; nothing was cut short`) or, when [`Shutdown::unfinished`]
+    /// counted any, a warning (`shutdown: stopped; 2 connections still busy after 5s were
+    /// closed`). Nothing for a shutdown a caller requested without a signal (tests, embedding).
+    pub fn report(&self, grace: Duration) {
+        if self.inner.signal.get().is_none() {
+            return;
+        }
+        match self.inner.unfinished.load(Ordering::Relaxed) {
+            0 => message::note("shutdown", "stopped; nothing was cut short"),
+            1 => message::warning(
+                "shutdown",
+                format!(
+                    "stopped; 1 connection still busy after {} was closed",
+                    seconds(grace)
+                ),
+            ),
+            n => message::warning(
+                "shutdown",
+                format!(
+                    "stopped; {n} connections still busy after {} were closed",
+                    seconds(grace)
+                ),
+            ),
+        }
+    }
+}
+
+/// A grace period as messages write it: `5s`, `1.5s`.
+fn seconds(d: Duration) -> String {
+    format!("{}s", d.as_secs_f64())
 }
 
 /// Keeps a wake-up registered with [`Shutdown::on_request`]; dropping it unregisters it.
@@ -218,12 +287,12 @@ mod tests {
     fn arm_installs_handlers_only_for_on_signals_and_only_once() {
         // A plain flag never touches the process's handlers: arming it is a no-op.
         let plain = Shutdown::new();
-        plain.arm().unwrap();
+        plain.arm(Duration::from_secs(1)).unwrap();
         assert!(plain.inner.armed.get().is_none());
 
         let binary = Shutdown::on_signals();
-        binary.arm().unwrap();
-        binary.arm().unwrap(); // a second server in the same process
+        binary.arm(Duration::from_secs(1)).unwrap();
+        binary.arm(Duration::from_secs(1)).unwrap(); // a second server in the same process
         assert!(matches!(binary.inner.armed.get(), Some(Ok(()))));
         // The handler turns SIGTERM into a request instead of ending this test process.
         signal_hook::low_level::raise(signal_hook::consts::SIGTERM).unwrap();
@@ -232,6 +301,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         assert!(binary.is_requested(), "SIGTERM did not request shutdown");
+        assert_eq!(binary.inner.signal.get(), Some(&"SIGTERM"));
         assert!(!plain.is_requested());
     }
 }

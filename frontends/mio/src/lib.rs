@@ -95,8 +95,10 @@ impl Runtime for MioRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm()?;
-        server::serve(opts, factory, &self.shutdown, ready)
+        self.shutdown.arm(opts.grace)?;
+        let result = server::serve(opts, factory, &self.shutdown, ready);
+        self.shutdown.report(opts.grace);
+        result
     }
 
     fn serve_udp(
@@ -105,8 +107,10 @@ impl Runtime for MioRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm()?;
-        udp::serve(opts.listen, service, &self.shutdown, ready)
+        self.shutdown.arm(opts.grace)?;
+        let result = udp::serve(opts.listen, service, &self.shutdown, ready);
+        self.shutdown.report(opts.grace);
+        result
     }
 
     fn run_client(

@@ -162,6 +162,10 @@ impl EventLoop {
 
     fn run(mut self) -> io::Result<()> {
         let result = self.turns();
+        if self.grace_deadline.is_some() {
+            // Still open when the grace period ended (or the loop failed): closed unfinished.
+            self.shutdown.unfinished(self.conns.len());
+        }
         self.close_all();
         if result.is_err() {
             // Stop the other loops too, so that the server returns the error.
@@ -247,7 +251,10 @@ impl EventLoop {
                     // EMFILE/ENFILE and anything unexpected: the backlog stays full, so retrying
                     // now would spin. Connections closing meanwhile free descriptors.
                     if classify_accept_error(&e) == AcceptError::Unexpected {
-                        eprintln!("portline-mio: accept: {e}");
+                        portline_common::message::warning(
+                            "accept",
+                            format_args!("{e}; retrying in {ACCEPT_BACKOFF:?}"),
+                        );
                     }
                     self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
                     return;

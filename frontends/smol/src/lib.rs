@@ -108,8 +108,10 @@ impl Runtime for SmolRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm()?;
-        server::serve_tcp(opts, factory, ready, &self.shutdown)
+        self.shutdown.arm(opts.grace)?;
+        let result = server::serve_tcp(opts, factory, ready, &self.shutdown);
+        self.shutdown.report(opts.grace);
+        result
     }
 
     fn serve_udp(
@@ -118,8 +120,10 @@ impl Runtime for SmolRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm()?;
-        server::serve_udp(opts, service, ready, &self.shutdown)
+        self.shutdown.arm(opts.grace)?;
+        let result = server::serve_udp(opts, service, ready, &self.shutdown);
+        self.shutdown.report(opts.grace);
+        result
     }
 
     fn run_client(

@@ -48,7 +48,8 @@ pub(crate) fn serve_tcp(
     let (_, result) = Parallel::new()
         .each(1..threads, |_| smol::block_on(ex.run(workers_rx.recv())))
         .finish(|| {
-            let served = smol::block_on(ex.run(accept_loop(&ex, listener, factory, opts, stop)));
+            let served =
+                smol::block_on(ex.run(accept_loop(&ex, listener, factory, opts, stop, shutdown)));
             drop(workers_tx);
             served
         });
@@ -78,6 +79,7 @@ async fn accept_loop(
     factory: Arc<dyn SessionFactory>,
     opts: &ServerOptions,
     stop: Receiver<()>,
+    shutdown: &Shutdown,
 ) -> io::Result<()> {
     let live = Arc::new(Live {
         refusing: AtomicUsize::new(0),
@@ -133,7 +135,10 @@ async fn accept_loop(
             // of spinning, and say so once per run of errors.
             Err(e) => {
                 if last_error != Some(e.kind()) {
-                    eprintln!("accept: {e}; retrying every {ACCEPT_BACKOFF:?}");
+                    portline_common::message::warning(
+                        "accept",
+                        format_args!("{e}; retrying in {ACCEPT_BACKOFF:?}"),
+                    );
                 }
                 last_error = Some(e.kind());
                 let _ = async {
@@ -161,11 +166,7 @@ async fn accept_loop(
     })
     .await;
     if !finished {
-        eprintln!(
-            "shutdown: {} connection(s) still busy after {:?}, closing them",
-            admission.len(),
-            opts.grace
-        );
+        shutdown.unfinished(admission.len());
     }
     Ok(())
 }

@@ -64,8 +64,10 @@ impl Runtime for StdRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm()?;
-        server::serve_tcp(&self.shutdown, opts, factory, ready)
+        self.shutdown.arm(opts.grace)?;
+        let result = server::serve_tcp(&self.shutdown, opts, factory, ready);
+        self.shutdown.report(opts.grace);
+        result
     }
 
     fn serve_udp(
@@ -74,8 +76,10 @@ impl Runtime for StdRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm()?;
-        server::serve_udp(&self.shutdown, opts, service, ready)
+        self.shutdown.arm(opts.grace)?;
+        let result = server::serve_udp(&self.shutdown, opts, service, ready);
+        self.shutdown.report(opts.grace);
+        result
     }
 
     fn run_client(

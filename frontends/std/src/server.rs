@@ -198,10 +198,7 @@ pub fn serve_tcp(
     drop(listener);
     registry.shutdown_reads();
     if !registry.wait_empty(opts.grace) {
-        portline_common::log::emit(&format!(
-            "{} connection(s) still open after the grace period; closing",
-            registry.len()
-        ));
+        shutdown.unfinished(registry.len());
     }
     Ok(())
 }

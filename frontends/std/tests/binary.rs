@@ -192,11 +192,11 @@ fn get_names_the_failing_stage() {
         .unwrap();
     let (code, _, err) = run(&["get", &format!("http://{closed}/")], b"");
     assert_eq!(code, 8, "connect failed");
-    assert!(err.starts_with("portline-std: connect: "), "{err}");
+    assert!(err.starts_with("portline-std: get: connect: "), "{err}");
 
     let (code, _, err) = run(&["get", "http://no-such-host.invalid/"], b"");
     assert_eq!(code, 7, "name not resolved");
-    assert!(err.starts_with("portline-std: resolve: "), "{err}");
+    assert!(err.starts_with("portline-std: get: resolve: "), "{err}");
 
     // A server that answers garbage, then one that closes mid-body.
     for (reply, stage) in [
@@ -219,7 +219,7 @@ fn get_names_the_failing_stage() {
         t.join().unwrap();
         assert_eq!(code, 17, "malformed response");
         assert!(
-            err.starts_with(&format!("portline-std: {stage}: ")),
+            err.starts_with(&format!("portline-std: get: {stage}: ")),
             "{err}"
         );
     }

@@ -86,25 +86,28 @@ impl Plan {
 /// Run `bench` on `rt`; returns the exit status: 0 when at least one response came, 1 with the
 /// failing stage named otherwise (`url`, `resolve`, `connect`, or the errors of the run).
 pub fn run<R: Runtime + ?Sized>(rt: &R, args: &BenchArgs) -> i32 {
-    let name = rt.name();
     match run_inner(rt, args) {
         Ok(code) => code,
-        Err((code, message)) => {
-            eprintln!("{name}: {message}");
+        Err((code, subject, cause)) => {
+            crate::message::error(subject, cause);
             code
         }
     }
 }
 
-fn run_inner<R: Runtime + ?Sized>(rt: &R, a: &BenchArgs) -> Result<i32, (i32, String)> {
+/// A failure of `bench`: the exit status, what failed (the stage), and why.
+type Failed = (i32, &'static str, String);
+
+fn run_inner<R: Runtime + ?Sized>(rt: &R, a: &BenchArgs) -> Result<i32, Failed> {
     use portline_core::addr::HttpUrl;
-    let url = HttpUrl::parse(&a.url).map_err(|e| (1, format!("url: {}: {e}", a.url)))?;
+    let url = HttpUrl::parse(&a.url).map_err(|e| (1, "url", format!("{}: {e}", a.url)))?;
     if url.scheme == portline_core::addr::Scheme::Https {
         // get and serve speak TLS (the tls module); the load generator does not yet.
         return Err((
             1,
+            "url",
             format!(
-                "url: {}: https is not supported (bench speaks plain HTTP only)",
+                "{}: https is not supported (bench speaks plain HTTP only)",
                 a.url
             ),
         ));
@@ -112,6 +115,7 @@ fn run_inner<R: Runtime + ?Sized>(rt: &R, a: &BenchArgs) -> Result<i32, (i32, St
     if a.threads > a.connections {
         return Err((
             2,
+            "",
             format!(
                 "-c {} is fewer connections than -t {} threads (each thread needs one)",
                 a.connections, a.threads
@@ -120,13 +124,15 @@ fn run_inner<R: Runtime + ?Sized>(rt: &R, a: &BenchArgs) -> Result<i32, (i32, St
     }
     let host = url.host.to_string();
     let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), url.port))
-        .map_err(|e| (1, format!("resolve: {host}: {e}")))?
+        .map_err(|e| (1, "resolve", format!("{host}: {e}")))?
         .next()
-        .ok_or_else(|| (1, format!("resolve: {host}: no address found")))?;
+        .ok_or_else(|| (1, "resolve", format!("{host}: no address found")))?;
     // One connection first, so that a target that is not there fails at once, naming the
     // stage, instead of after the whole duration of connect errors.
-    TcpStream::connect_timeout(&addr, a.timeout)
-        .map_err(|e| (1, format!("connect: {addr}: {e}")))?;
+    TcpStream::connect_timeout(&addr, a.timeout).map_err(|e| {
+        let to = crate::message::addr(addr, Some(&host));
+        (1, "connect", format!("{to}: {e}"))
+    })?;
 
     let start = Instant::now();
     let plan = Plan {
@@ -143,7 +149,9 @@ fn run_inner<R: Runtime + ?Sized>(rt: &R, a: &BenchArgs) -> Result<i32, (i32, St
     let live = Arc::new(Live::new());
     // SIGINT or SIGTERM ends the run early and still reports, as wrk does; a second one exits.
     let signals = Shutdown::on_signals();
-    signals.arm().map_err(|e| (1, format!("signals: {e}")))?;
+    signals
+        .arm(a.timeout)
+        .map_err(|e| (1, "signals", e.to_string()))?;
     let _stop = signals.on_request({
         let live = live.clone();
         move || live.stop()
@@ -173,7 +181,7 @@ fn run_inner<R: Runtime + ?Sized>(rt: &R, a: &BenchArgs) -> Result<i32, (i32, St
     };
     written
         .and_then(|()| out.flush())
-        .map_err(|e| (1, format!("stdout: {e}")))?;
+        .map_err(|e| (1, "stdout", e.to_string()))?;
     if stats.responses() == 0 {
         let errors: Vec<String> = Failure::ALL
             .iter()
@@ -185,7 +193,14 @@ fn run_inner<R: Runtime + ?Sized>(rt: &R, a: &BenchArgs) -> Result<i32, (i32, St
         } else {
             format!("errors: {}", errors.join(", "))
         };
-        return Err((1, format!("no response from {addr} ({why})")));
+        return Err((
+            1,
+            "",
+            format!(
+                "no response from {} ({why})",
+                crate::message::addr(addr, Some(&host))
+            ),
+        ));
     }
     Ok(0)
 }

@@ -10,7 +10,8 @@
 //!
 //! [`run`] parses the URL, resolves, connects (trying each address in turn), drives one
 //! [`GetSession`] per request with [`Runtime::run_client`], follows redirects, and turns the
-//! outcome into an [`Exit`] status, printing a failure as `NAME: STAGE: message`.
+//! outcome into an [`Exit`] status, printing a failure as `PROGRAM: get: STAGE: message`
+//! ([`crate::message`]).
 
 pub mod body;
 pub mod decode;
@@ -287,7 +288,7 @@ pub struct GetCommand {
 }
 
 /// Run `get` on `rt`; returns the exit status, having printed any failure as
-/// `NAME: STAGE: message` (unless `-s`), and the `-w` report.
+/// `PROGRAM: get: STAGE: message` (unless `-s`), and the `-w` report.
 pub fn run<R: Runtime + ?Sized>(rt: &R, cmd: &GetCommand) -> i32 {
     let started = Instant::now();
     let mut report = Report::default();
@@ -295,7 +296,7 @@ pub fn run<R: Runtime + ?Sized>(rt: &R, cmd: &GetCommand) -> i32 {
         Ok(exit) => exit,
         Err(f) => {
             if !cmd.silent || cmd.show_error {
-                eprintln!("{}: {f}", rt.name());
+                crate::message::error(f.stage, &f.message);
             }
             f.exit
         }
@@ -616,8 +617,8 @@ fn exchange<R: Runtime + ?Sized>(
                     std::io::ErrorKind::TimedOut => Exit::ConnectTimeout,
                     _ => Exit::Connect,
                 };
-                last_connect_error =
-                    Some(Failure::new(exit, Stage::Connect, format!("{addr}: {e}")));
+                let to = crate::message::addr(*addr, Some(&host));
+                last_connect_error = Some(Failure::new(exit, Stage::Connect, format!("{to}: {e}")));
             }
             Err(ClientError::Send(e)) => {
                 // An answer that came before the failed write (a 413, say) still counts.

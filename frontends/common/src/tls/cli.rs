@@ -60,12 +60,16 @@ impl ServeTlsArgs {
         };
         let config = server::server_config(&cert, alpn)?;
         if let ServerCert::SelfSigned(path) = &cert {
-            crate::log::emit(&format!(
-                "self-signed certificate for {} written to {} (trust it with: curl --cacert {})",
-                server::SELF_SIGNED_NAMES.join(", "),
-                path.display(),
-                path.display()
-            ));
+            crate::message::note(
+                "--tls-self-signed",
+                format_args!(
+                    "self-signed certificate for {} written to {} (trust it with: curl \
+                     --cacert {})",
+                    server::SELF_SIGNED_NAMES.join(", "),
+                    path.display(),
+                    path.display()
+                ),
+            );
         }
         let factory = TlsFactory::new(config, inner, handshake_timeout, plain_reply);
         Ok((Arc::new(factory), true))
@@ -88,9 +92,10 @@ impl ClientTlsArgs {
     /// The client configuration offering `alpn`; with -k, a warning goes to stderr first.
     pub fn config(&self, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, String> {
         if self.insecure {
-            eprintln!(
-                "warning: -k/--insecure: the server's certificate is NOT verified; anyone on \
-                 the path could read and change this exchange"
+            crate::message::warning(
+                "-k/--insecure",
+                "the server's certificate is NOT verified; anyone on the path could read and \
+                 change this exchange",
             );
         }
         client::client_config(&ClientTlsOptions {

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::addr::HostPort;
 use crate::connect::{self, CONNECT_TIMEOUT, Framing, LineEncoder};
+use crate::message;
 use crate::runtime::Runtime;
 use crate::session::Session;
 
@@ -111,11 +112,10 @@ pub fn run<R: Runtime + ?Sized>(
     crlf: bool,
     trust: &ClientTlsArgs,
 ) -> i32 {
-    let name = rt.name();
     let config = match trust.config(&[]) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("{name}: tls: {e}");
+            message::error("tls", e);
             return 1;
         }
     };
@@ -130,7 +130,7 @@ pub fn run<R: Runtime + ?Sized>(
             });
         });
     if let Err(e) = spawned {
-        eprintln!("{name}: {e}");
+        message::error("stdin", e);
         return 1;
     }
     let typed = Typed {
@@ -144,19 +144,22 @@ pub fn run<R: Runtime + ?Sized>(
     let mut layer = match super::client::session(&config, &peer.host.to_string(), typed, true) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{name}: tls: {e}");
+            message::error("tls", e);
             return 1;
         }
     };
     let result = rt.run_client(addr, CONNECT_TIMEOUT, &mut layer);
     if let Some(f) = layer.failure() {
-        eprintln!("{name}: tls: {f}");
+        message::error(
+            "tls",
+            format_args!("{}: {f}", message::addr(addr, Some(&peer.host))),
+        );
         return f.kind.exit_status();
     }
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{name}: {e}");
+            crate::app::client_error(&e, addr, &peer.host);
             1
         }
     }

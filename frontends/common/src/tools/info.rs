@@ -113,7 +113,7 @@ pub fn gather() -> HostInfo {
         match (name.as_str(), 0).to_socket_addrs() {
             Ok(addrs) => addrs.map(|a| a.ip()).collect(),
             Err(e) => {
-                errors.push(format!("resolve {name}: {e}"));
+                errors.push(format!("resolve: {name}: {e}"));
                 Vec::new()
             }
         }
@@ -137,8 +137,14 @@ pub fn gather() -> HostInfo {
 pub fn run(args: &Args) -> i32 {
     let Args {} = args;
     let info = gather();
+    let found = !(info.name.is_empty() && info.addresses.is_empty());
     for e in &info.errors {
-        eprintln!("info: {e}");
+        // Errors when nothing was found (exit 1), warnings beside what was.
+        if found {
+            crate::message::warning("", e);
+        } else {
+            crate::message::error("", e);
+        }
     }
     let mut stdout = io::stdout().lock();
     if let Err(e) = stdout
@@ -146,13 +152,9 @@ pub fn run(args: &Args) -> i32 {
         .and_then(|()| stdout.flush())
     {
         if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("info: write: {e}");
+            crate::message::error("stdout", e);
             return 1;
         }
     }
-    if info.name.is_empty() && info.addresses.is_empty() {
-        1
-    } else {
-        0
-    }
+    if found { 0 } else { 1 }
 }

@@ -236,7 +236,7 @@ pub fn run(args: &Args) -> i32 {
     let text = match report(args) {
         Ok(text) => text,
         Err(e) => {
-            eprintln!("netstat: {e}");
+            crate::message::error("", e);
             return 1;
         }
     };
@@ -248,7 +248,7 @@ pub fn run(args: &Args) -> i32 {
         Ok(()) => 0,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
-            eprintln!("netstat: write: {e}");
+            crate::message::error("stdout", e);
             1
         }
     }

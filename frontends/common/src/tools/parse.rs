@@ -130,14 +130,14 @@ pub fn run(args: &Args) -> i32 {
                 .file
                 .as_ref()
                 .map_or_else(|| "stdin".into(), |p| p.display().to_string());
-            eprintln!("parse: reading {name}: {e}");
+            crate::message::error(name, e);
             return 1;
         }
     };
     let events = match events(args, &input) {
         Ok(events) => events,
         Err(e) => {
-            eprintln!("parse: {e}");
+            crate::message::error("", e);
             return 1;
         }
     };
@@ -152,7 +152,7 @@ pub fn run(args: &Args) -> i32 {
         .and_then(|()| stdout.flush())
     {
         if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("parse: write: {e}");
+            crate::message::error("stdout", e);
             return 1;
         }
     }
