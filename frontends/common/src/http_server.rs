@@ -58,6 +58,8 @@ pub struct FileServerOptions {
     pub root: PathBuf,
     /// No access log (`--quiet`).
     pub quiet: bool,
+    /// Log the client `X-Forwarded-For` names too (`--log-forwarded`; see [`log::Forwarded`]).
+    pub log_forwarded: bool,
     /// The core's limits and leniencies (`--header-timeout`, `--idle-timeout`).
     pub config: Config,
     /// Serve and list dotfiles too (`--hidden`); without it only `.well-known/` is.
@@ -87,6 +89,7 @@ impl FileServerOptions {
         FileServerOptions {
             root,
             quiet: false,
+            log_forwarded: false,
             config: Config::default(),
             hidden: false,
             headers: Vec::new(),
@@ -101,6 +104,7 @@ impl FileServerOptions {
 struct Shared {
     root: files::Root,
     quiet: bool,
+    log_forwarded: bool,
     config: Config,
     headers: Vec<(String, String)>,
     cors: bool,
@@ -157,6 +161,7 @@ impl FileServer {
             shared: Arc::new(Shared {
                 root,
                 quiet: opts.quiet,
+                log_forwarded: opts.log_forwarded,
                 config: opts.config,
                 headers: opts.headers,
                 cors: opts.cors,
@@ -215,6 +220,7 @@ impl SessionFactory for FileServer {
                 request: None,
                 status: 503,
                 bytes: Some(sent.saturating_sub(head) as u64),
+                forwarded: log::Forwarded::from_field(self.shared.log_forwarded, None),
             });
         });
     }
@@ -784,6 +790,13 @@ impl HttpSession {
                 }),
                 status: entry.status,
                 bytes: Some(entry.written),
+                forwarded: log::Forwarded::from_field(
+                    self.shared.log_forwarded,
+                    entry
+                        .request
+                        .as_ref()
+                        .and_then(|head| head.headers.get("x-forwarded-for")),
+                ),
             });
         });
     }
