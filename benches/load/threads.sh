@@ -15,12 +15,9 @@ cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
-for tool in wrk nginx curl python3; do
-  command -v "$tool" >/dev/null || { echo "need $tool (apt-get install -y wrk nginx-light curl python3)" >&2; exit 1; }
-done
-cargo build --release -q -p portline-std -p portline-mio -p portline-smol
-target=${CARGO_TARGET_DIR:-target}
 source benches/load/lib.sh
+need wrk nginx curl python3
+cargo build --release -q -p portline-std -p portline-mio -p portline-smol
 
 # CPU ticks (user + system) of every thread of process $1, one "tid ticks" per line.
 thread_ticks() {
