@@ -11,7 +11,9 @@
 //!   where the stopped one no longer takes connections (`proxy_next_upstream error timeout`,
 //!   nginx's default).
 //!
-//! The tested configuration is the one README.md shows under "Scaling".
+//! The tested configuration is the one README.md shows under "Scaling". Without nginx,
+//! `log_forwarded_reads_only_the_left_most_address` checks the flag alone, in both kinds of
+//! `serve http` (files and `--echo`).
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -22,7 +24,11 @@ use std::time::{Duration, Instant};
 
 use portline_tests::*;
 
-matrix!(nginx_http10_upstreams, nginx_keepalive_upstreams);
+matrix!(
+    nginx_http10_upstreams,
+    nginx_keepalive_upstreams,
+    log_forwarded_reads_only_the_left_most_address
+);
 
 /// How nginx talks to the instances.
 #[derive(Clone, Copy, Debug)]
@@ -277,5 +283,85 @@ fn balance(fe: Frontend, mode: Upstream) {
     assert!(
         by_a + by_b >= total,
         "{by_a} + {by_b} logged answers for {total} requests"
+    );
+}
+
+/// `--log-forwarded` without a balancer: each line ends with the left-most X-Forwarded-For
+/// address, or `-`; without the flag nothing is added; with `--quiet` it is refused.
+fn log_forwarded_reads_only_the_left_most_address(fe: Frontend) {
+    let fx = Fixture::new();
+    let cases = [
+        ("v4", Some("203.0.113.9"), "forwarded-for=203.0.113.9"),
+        (
+            "list",
+            Some(" 198.51.100.7 ,10.0.0.1, 10.0.0.2"),
+            "forwarded-for=198.51.100.7",
+        ),
+        (
+            "v6",
+            Some("[2001:db8::9]:4711, 10.0.0.1"),
+            "forwarded-for=2001:db8::9",
+        ),
+        ("name", Some("client.example, 10.0.0.1"), "forwarded-for=-"),
+        (
+            "forged",
+            Some("1.2.3.4 - - [01/Jan/1970"),
+            "forwarded-for=-",
+        ),
+        ("none", None, "forwarded-for=-"),
+    ];
+    for echo in [false, true] {
+        let mut args = vec!["--log-forwarded"];
+        if echo {
+            args.push("--echo");
+        }
+        let server = if echo {
+            // --echo serves no folder: start it without --root.
+            let mut all = vec!["serve", "http", "--listen", "127.0.0.1:0"];
+            all.extend_from_slice(&args);
+            Server::start(fe, &all, "http")
+        } else {
+            fe.serve_http_with(&fx.root, &args)
+        };
+        for (tag, value, _) in cases {
+            let header = value.map_or(String::new(), |v| format!("X-Forwarded-For: {v}\r\n"));
+            let response = fetch(server.addr(), &format!("/hello.txt?{tag}"), &header)
+                .unwrap_or_else(|e| panic!("{tag}: {e}"));
+            assert_eq!(response.status, 200, "{tag}");
+        }
+        for (tag, _, want) in cases {
+            let needle = format!("\"GET /hello.txt?{tag} HTTP/1.0\" 200 ");
+            let lines = server.wait_log(1, LOG_WAIT, |l| l.contains(&needle));
+            assert_eq!(lines.len(), 1, "echo {echo}, {tag}: {:?}", server.log());
+            assert!(lines[0].starts_with("127.0.0.1 - - ["), "{}", lines[0]);
+            assert!(lines[0].ends_with(&format!(" {want}")), "{}", lines[0]);
+        }
+    }
+    // Without the flag the line is plain Common Log Format.
+    let plain = fe.serve_http(&fx.root);
+    fetch_hello(
+        plain.addr(),
+        "/hello.txt?plain",
+        "X-Forwarded-For: 203.0.113.9\r\n",
+    )
+    .expect("plain request");
+    let lines = plain.wait_log(1, LOG_WAIT, |l| l.contains("?plain "));
+    assert_eq!(lines.len(), 1, "{:?}", plain.log());
+    assert!(lines[0].ends_with("\" 200 21"), "{}", lines[0]);
+    // A log without lines cannot name anyone: the two flags are refused together.
+    let root = fx.root.to_str().expect("UTF-8 path");
+    let out = fe.run(&[
+        "serve",
+        "http",
+        "--root",
+        root,
+        "--quiet",
+        "--log-forwarded",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--log-forwarded") && stderr.contains("--quiet"),
+        "{stderr}"
     );
 }
