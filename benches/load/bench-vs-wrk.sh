@@ -13,14 +13,10 @@ cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
-for tool in wrk nginx curl; do
-  command -v "$tool" >/dev/null || { echo "need $tool (apt-get install -y wrk nginx-light curl)" >&2; exit 1; }
-done
-cargo build --release -q -p portline-mio
-target=${CARGO_TARGET_DIR:-target}
-bench_bin="$target/release/portline-mio"
-
 source benches/load/lib.sh
+need wrk nginx curl python3
+cargo build --release -q -p portline-mio
+bench_bin="$target/release/portline-mio"
 start_nginx 1   # one server core; the client under test gets the other
 port=$PORT
 url="http://127.0.0.1:$port/hello.txt"

@@ -1,7 +1,25 @@
 # Shared by the load scripts that `source` it: a work folder with a 13-byte file, servers
 # started on free loopback ports, and every process started here stopped by PID on exit.
-# Sets: work, root (the served folder), pids; defines free_port, start_nginx, start_portline,
-# stop_last, median. NGINX_HTTP may hold extra directives for nginx's http block.
+# Sets: work, root (the served folder), pids, target; defines need, free_port, start_nginx,
+# start_portline, stop_last, median. Settings, read when a server starts:
+#   NGINX_HTTP     extra directives for nginx's http block
+#   NGINX_SERVER   extra directives for nginx's server block (ssl_certificate ...)
+#   NGINX_LISTEN   options of nginx's listen directive (" ssl")
+#   SCHEME         http (default) or https: what the servers speak, how readiness is checked
+#   CA             the certificate curl trusts when SCHEME=https
+#   PROFILE        the cargo profile the portline binaries were built with (default release)
+#   QUIET          portline's log flag (default --quiet; empty: the access log, default flags)
+#   NOFILE         the open-files limit (soft and hard) to start portline under (default: ours)
+
+target=${target:-${CARGO_TARGET_DIR:-target}}
+
+# need TOOL...: exit with the packages to install unless every TOOL is on PATH.
+need() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "need $tool (apt-get install -y wrk nginx-light curl python3 openssl)" >&2; exit 1; }
+  done
+}
 
 work=$(mktemp -d)
 pids=()
@@ -14,7 +32,8 @@ printf 'hello, world\n' > "$root/hello.txt"   # 13 bytes
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_nginx WORKERS: nginx on a free port with WORKERS worker processes; sets PORT.
+# start_nginx WORKERS: nginx on a free port with WORKERS worker processes (a number or auto);
+# sets PORT.
 start_nginx() {
   local workers=$1 port
   port=$(free_port)
@@ -35,30 +54,38 @@ http {
   scgi_temp_path $work/nginx;
   keepalive_requests 1000000;
   ${NGINX_HTTP:-}
-  server { listen 127.0.0.1:$port; root $root; }
+  server {
+    listen 127.0.0.1:$port${NGINX_LISTEN:-};
+    root $root;
+    ${NGINX_SERVER:-}
+  }
 }
 CONF
   nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >/dev/null 2>>"$work/nginx/error.log" &
   pids+=($!)
+  local host=127.0.0.1 trust=()
+  if [ "${SCHEME:-http}" = https ]; then host=localhost; trust=(--cacert "$CA"); fi
   for _ in $(seq 50); do
-    curl -fs "http://127.0.0.1:$port/hello.txt" >/dev/null 2>&1 && { PORT=$port; return; }
+    curl -fs "${trust[@]}" "${SCHEME:-http}://$host:$port/hello.txt" >/dev/null 2>&1 && { PORT=$port; return; }
     sleep 0.1
   done
   echo "nginx did not start" >&2; cat "$work/nginx/error.log" >&2; exit 1
 }
 
-# start_portline BIN [ARGS...]: `BIN serve http` on port 0 (quiet) with ARGS; sets PORT from its
-# ready line. (Not called in $(...): the server would hold the substitution's pipe open, and
-# its PID would be lost to the subshell.)
+# start_portline BIN [ARGS...]: `BIN serve http` on port 0 with ARGS (and $QUIET, under $NOFILE);
+# sets PORT from its ready line. (Not called in $(...): the server would hold the substitution's
+# pipe open, and its PID would be lost to the subshell.)
 start_portline() {
-  local bin=$1 log="$work/$1.log"
+  local bin=$1 log="$work/$1.log" scheme=${SCHEME:-http}
   shift
   : > "$log"   # exists before the server writes to it, so the first look at it cannot fail
-  "$target/release/$bin" serve http --listen 127.0.0.1:0 --root "$root" --quiet "$@" \
-    >/dev/null 2>"$log" &
+  # The subshell lowers its own limit, then becomes the server: $! is the server's PID.
+  ( if [ -n "${NOFILE:-}" ]; then ulimit -n "$NOFILE"; fi
+    exec "$target/${PROFILE:-release}/$bin" serve http --listen 127.0.0.1:0 --root "$root" \
+      ${QUIET---quiet} "$@" ) >/dev/null 2>"$log" &
   pids+=($!)
   for _ in $(seq 100); do
-    PORT=$(sed -n 's#.*listening on http://127.0.0.1:\([0-9]*\)/.*#\1#p' "$log" | head -1)
+    PORT=$(sed -n "s#.*listening on $scheme://127.0.0.1:\([0-9]*\)/.*#\1#p" "$log" | head -1)
     [ -n "$PORT" ] && return
     sleep 0.1
   done

@@ -12,14 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-2}
 SIZE_MIB=${SIZE_MIB:-1024}
-for tool in curl nginx python3; do
-  command -v "$tool" >/dev/null || { echo "need $tool" >&2; exit 1; }
-done
-cargo build --release -q -p portline-std -p portline-mio -p portline-smol
-
-NGINX_HTTP="sendfile on; tcp_nopush on;"
-target=${CARGO_TARGET_DIR:-target}
 source benches/load/lib.sh
+need curl nginx python3
+cargo build --release -q -p portline-std -p portline-mio -p portline-smol
+NGINX_HTTP="sendfile on; tcp_nopush on;"
 head -c "$((SIZE_MIB << 20))" /dev/urandom > "$root/big.bin"
 chmod 644 "$root/big.bin"
 

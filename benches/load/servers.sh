@@ -15,12 +15,9 @@ DURATION=${DURATION:-5}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
 SVG=${SVG:-benches/latency.svg}
-for tool in wrk nginx curl python3; do
-  command -v "$tool" >/dev/null || { echo "need $tool (apt-get install -y wrk nginx-light curl python3)" >&2; exit 1; }
-done
-cargo build --release -q -p portline-std -p portline-mio -p portline-smol
-target=${CARGO_TARGET_DIR:-target}
 source benches/load/lib.sh
+need wrk nginx curl python3
+cargo build --release -q -p portline-std -p portline-mio -p portline-smol
 
 servers=(nginx portline-std portline-mio portline-smol)
 declare -A wrk_of bench_of

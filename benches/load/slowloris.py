@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Slowloris attackers for benches/load/slowloris.sh: N connections to 127.0.0.1:PORT, each
 sending a partial request head and then one header byte every INTERVAL seconds, reconnecting
-when the server closes it. Runs for SECONDS, then prints how many connects it made.
-Loopback only."""
+when the server closes it. Runs for SECONDS, then prints how many connects it made and the CPU
+seconds it used (it shares the machine with the server and the good clients). Loopback only."""
 import asyncio
 import sys
+import time
 
 
 async def attacker(port: int, interval: float, stop: float, counts: dict) -> None:
@@ -41,7 +42,7 @@ async def main() -> None:
         tasks.append(asyncio.create_task(attacker(port, interval, stop, counts)))
         await asyncio.sleep(0)  # spread the connects a little
     await asyncio.gather(*tasks, return_exceptions=True)
-    print(f"connects={counts['connects']} refused={counts['refused']}")
+    print(f"connects={counts['connects']} refused={counts['refused']} cpu={time.process_time():.1f}")
 
 
 asyncio.run(main())

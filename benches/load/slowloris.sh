@@ -1,55 +1,61 @@
 #!/usr/bin/env bash
 # Slowloris against each portline binary with DEFAULT flags (issue 11 §3): well-behaved keep-alive
 # clients (`wrk -t1 -c10`) measured alone, then while ATTACKERS slow clients hold connections
-# (a partial head, one byte every 2 s, reconnecting when closed). Prints a Markdown table: the
-# good clients' requests/s under attack as a ratio of their baseline, and their non-2xx/errors.
+# (a partial head, one byte every 2 s, reconnecting when closed; benches/load/slowloris.py).
+# Prints a Markdown table: the good clients' requests/s under attack as a ratio of their
+# baseline, their non-2xx answers and socket errors, the server's connection limit (derived from
+# its open-files limit, as by default), and how many connections it closed to admit others.
 #
 #   bash benches/load/slowloris.sh                       # 3,000 attackers, builds release first
-#   ATTACKERS=25000 bash benches/load/slowloris.sh       # past a 20,000 open-files limit
+#   NOFILE=2000 bash benches/load/slowloris.sh           # past the fd limit: the server runs
+#                                                        # with 2,000 descriptors (soft and hard)
 #
+# Default flags means the access log is on too (to a file here), as a server runs by default.
 # Loopback only; every process started here is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ATTACKERS=${ATTACKERS:-3000}
 DURATION=${DURATION:-5}
 BINS=${BINS:-"portline-mio portline-smol portline-std"}
-command -v wrk >/dev/null || { echo "need wrk (apt-get install -y wrk)" >&2; exit 1; }
+source benches/load/lib.sh
+need wrk python3
 cargo build --release -q -p portline-std -p portline-mio -p portline-smol
 ulimit -n "$(ulimit -Hn)"   # the attackers need a descriptor each
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] || continue; kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-mkdir -p "$work/root"; printf 'hello, world\n' > "$work/root/hello.txt"
+QUIET=                      # default flags: the access log stays on
 
 measure() {  # prints "rps non2xx errors"
   local out rps non2xx errors
   out=$(wrk -t1 -c10 -d"${DURATION}s" "http://127.0.0.1:$1/hello.txt")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); non2xx=${non2xx:-0}
-  errors=$(grep -o 'Socket errors:.*' <<<"$out" | tr -d ',' | awk '{s=0; for(i=3;i<=NF;i+=2) s+=$i; print s}')
+  # "connect 0, read 5, write 0, timeout 0" without the zeros, or 0.
+  errors=$(grep -o 'Socket errors:.*' <<<"$out" | sed 's/Socket errors: //' | tr -d ',' \
+    | awk '{s=""; for(i=1;i<NF;i+=2) if ($(i+1) > 0) s=s (s ? "/" : "") $i "=" $(i+1); print s}' || true)
   echo "$rps $non2xx ${errors:-0}"
 }
 
-echo "| binary | baseline req/s | under $ATTACKERS attackers req/s | ratio | non-2xx | socket errors | attacker connects |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+# The open-files limit the server gets, and the connection limit it derives from it (the
+# default of --max-connections, docs/CLI.md).
+nofile=${NOFILE:-$(ulimit -n)}
+limit=$(( (nofile - 64) / 2 ))
+if [ "$limit" -lt 16 ]; then limit=16; elif [ "$limit" -gt 65536 ]; then limit=65536; fi
+
+echo "$ATTACKERS attackers (one byte every 2 s), wrk -t1 -c10 -d${DURATION}s, open-files limit $nofile (connection limit $limit); $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores"
+echo
+echo "| binary | baseline req/s | under attack req/s | ratio | non-2xx | socket errors | connections closed to admit others | attacker connects | attacker CPU s |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for bin in $BINS; do
-  log="$work/$bin.log"
-  "target/release/$bin" serve http --listen 127.0.0.1:0 --root "$work/root" >/dev/null 2>"$log" &
-  server=$!; pids+=("$server")
-  port=""
-  for _ in $(seq 100); do
-    port=$(sed -n 's#.*listening on http://127.0.0.1:\([0-9]*\)/.*#\1#p' "$log" | head -1)
-    [ -n "$port" ] && break; sleep 0.1
-  done
+  start_portline "$bin"
+  port=$PORT
   read -r base _ _ < <(measure "$port")
   python3 benches/load/slowloris.py "$port" "$ATTACKERS" 2 $((DURATION + 12)) > "$work/attack.out" &
   attack=$!; pids+=("$attack")
   sleep 8   # let the attackers connect and fill the server
   read -r under non2xx errors < <(measure "$port")
   wait "$attack" || true
+  unset 'pids[-1]'
   ratio=$(python3 -c "print(f'{$under/$base:.2f}')")
-  echo "| $bin | $base | $under | $ratio | $non2xx | $errors | $(sed 's/connects=\([0-9]*\).*/\1/' "$work/attack.out") |"
-  kill "$server"; wait "$server" 2>/dev/null || true
+  evicted=$(grep -c ' to admit ' "$work/$bin.log" || true)
+  echo "| $bin | $base | $under | $ratio | $non2xx | $errors | $evicted | $(sed 's/connects=\([0-9]*\).*/\1/' "$work/attack.out") | $(sed 's/.*cpu=//' "$work/attack.out") |"
+  stop_last
 done

@@ -15,74 +15,19 @@ DURATION=${DURATION:-5s}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
 SERVERS=${SERVERS:-"nginx portline-mio portline-std portline-smol"}
-for tool in wrk nginx openssl curl; do
-  command -v "$tool" >/dev/null || { echo "need $tool (apt-get install -y wrk nginx-light openssl curl)" >&2; exit 1; }
-done
-target=${CARGO_TARGET_DIR:-target}
+source benches/load/lib.sh
+need wrk nginx openssl curl python3
 cargo build --release -q -p portline-std -p portline-mio -p portline-smol
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] || continue; kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-chmod 755 "$work"   # nginx's workers run as nobody and must reach the file
-mkdir -p "$work/root"
-printf 'hello, world\n' > "$work/root/hello.txt"   # 13 bytes
 # One certificate for both servers: ECDSA P-256, as portline's --tls-self-signed makes.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
   -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 chmod 644 "$work/key.pem"
-
-start_portline() {
-  local bin=$1 log="$work/$1.log"
-  "$target/release/$bin" serve http --listen 127.0.0.1:0 --root "$work/root" --quiet \
-    --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" >/dev/null 2>"$log" &
-  pids+=($!)
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's#.*listening on https://127.0.0.1:\([0-9]*\)/.*#\1#p' "$log" | head -1)
-    [ -n "$PORT" ] && return
-    sleep 0.1
-  done
-  echo "$bin did not become ready" >&2; cat "$log" >&2; exit 1
-}
-
-start_nginx() {
-  local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  mkdir -p "$work/nginx"
-  cat > "$work/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes auto;   # one per core, like portline-mio's default --threads
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx;
-  proxy_temp_path $work/nginx;
-  fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx;
-  scgi_temp_path $work/nginx;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$port ssl;
-    root $work/root;
-    ssl_certificate $work/cert.pem;
-    ssl_certificate_key $work/key.pem;
-    ssl_protocols TLSv1.2 TLSv1.3;   # nginx before 1.23.4 leaves TLS 1.3 off by default
-  }
-}
-CONF
-  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >/dev/null 2>>"$work/nginx/error.log" &
-  pids+=($!)
-  for _ in $(seq 50); do
-    curl -fs --cacert "$work/cert.pem" "https://localhost:$port/hello.txt" >/dev/null 2>&1 && { PORT=$port; return; }
-    sleep 0.1
-  done
-  echo "nginx did not start" >&2; cat "$work/nginx/error.log" >&2; exit 1
-}
+SCHEME=https
+CA="$work/cert.pem"
+NGINX_LISTEN=" ssl"
+# nginx before 1.23.4 leaves TLS 1.3 off by default.
+NGINX_SERVER="ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem; ssl_protocols TLSv1.2 TLSv1.3;"
 
 # One wrk run; prints "rps|non2xx|socket errors".
 measure() {
@@ -101,11 +46,15 @@ suite() {
     | sed -n 's/^New, \(.*\)$/\1/p' | head -1
 }
 
-stop_last() { local p=${pids[-1]}; kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; unset 'pids[-1]'; }
 declare -A ka_of hs_of errors_of suite_of
 for round in $(seq "$ROUNDS"); do
   for name in $SERVERS; do
-    if [ "$name" = nginx ]; then start_nginx; else start_portline "$name"; fi
+    # nginx: one worker per core, like portline-mio's default --threads.
+    if [ "$name" = nginx ]; then
+      start_nginx auto
+    else
+      start_portline "$name" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+    fi
     [ -n "${suite_of[$name]:-}" ] || suite_of[$name]=$(suite "$PORT")
     IFS='|' read -r ka ka_non2xx ka_errors <<<"$(measure "$PORT")"
     IFS='|' read -r hs hs_non2xx hs_errors <<<"$(measure "$PORT" -H 'Connection: close')"
@@ -118,7 +67,6 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ka_nginx=$(median "${ka_of[nginx]}")
 hs_nginx=$(median "${hs_of[nginx]}")
 echo "wrk -t1 -c$CONNS -d$DURATION over https (keep-alive; and -H 'Connection: close': a handshake per request), 13-byte file, ECDSA P-256 certificate, $ROUNDS rounds taking turns; $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores"

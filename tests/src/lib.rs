@@ -32,6 +32,8 @@
 //!   certificates come from [`pki`].
 //! - `edges.rs`: odd names, encodings, dates, byte-at-a-time, deep pipelines, many lines in
 //!   flight, chargen back-pressure, FIFOs.
+//! - `balancer.rs`: nginx as the balancer in front of two instances, HTTP/1.0 and kept-alive
+//!   upstreams: both serve, `--log-forwarded`, nothing lost when one stops (SIGTERM) mid-load.
 //! - `faults.rs`: regressions of faults found by hand: a taken port, out-of-range flags.
 //! - `http_echo.rs`: `serve http --echo` against curl, both JSON formats, limits and timeouts.
 //! - `meta.rs`: `--version`, `completions` (loaded into bash), `manpage`.
@@ -1133,7 +1135,14 @@ impl Nginx {
     /// Starts nginx on `root`; `None` (after a notice) when nginx is not installed, unless
     /// `PORTLINE_REQUIRE_PEERS=1`, when it panics.
     pub fn start(root: &Path, server_conf: &str) -> Option<Nginx> {
-        Nginx::launch(root, "", server_conf)
+        Nginx::launch(root, "", "", server_conf)
+    }
+
+    /// Starts nginx with `http_conf` added inside `http { }` (an `upstream` block) and
+    /// `server_conf` inside `server { }` (a `location` that proxies to it): nginx as a reverse
+    /// proxy or balancer. `None` as for [`Nginx::start`].
+    pub fn start_proxy(root: &Path, http_conf: &str, server_conf: &str) -> Option<Nginx> {
+        Nginx::launch(root, "", http_conf, server_conf)
     }
 
     /// Starts nginx serving `root` over HTTPS with `cert` (TLS 1.2 and 1.3: nginx before
@@ -1144,7 +1153,7 @@ impl Nginx {
             cert.cert.display(),
             cert.key.display()
         );
-        Nginx::launch(root, " ssl", &conf)
+        Nginx::launch(root, " ssl", "", &conf)
     }
 
     /// The port it listens on (127.0.0.1).
@@ -1152,7 +1161,17 @@ impl Nginx {
         self.port
     }
 
-    fn launch(root: &Path, listen_options: &str, server_conf: &str) -> Option<Nginx> {
+    /// Its error log so far (what it says about upstreams, for a failing assertion).
+    pub fn error_log(&self) -> String {
+        fs::read_to_string(self._dir.path().join("error.log")).unwrap_or_default()
+    }
+
+    fn launch(
+        root: &Path,
+        listen_options: &str,
+        http_conf: &str,
+        server_conf: &str,
+    ) -> Option<Nginx> {
         let nginx = which("nginx")
             .or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()));
         let Some(nginx) = nginx else {
@@ -1170,7 +1189,7 @@ impl Nginx {
              error_log {d}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n\
              access_log off;\nclient_body_temp_path {d};\nproxy_temp_path {d};\n\
              fastcgi_temp_path {d};\nuwsgi_temp_path {d};\nscgi_temp_path {d};\n\
-             default_type application/octet-stream;\n\
+             default_type application/octet-stream;\n{http_conf}\n\
              server {{\nlisten 127.0.0.1:{port}{listen_options};\nroot {root};\n{server_conf}\n}}\n}}\n",
             root = root.display()
         );

@@ -218,16 +218,17 @@ fn serve_http<R: Runtime>(rt: &R, a: &HttpArgs) -> i32 {
     config.limits.first_byte_timeout = a.first_byte_timeout;
     config.limits.body_timeout = a.body_timeout;
     let server: Arc<dyn SessionFactory> = if let Some(format) = a.echo {
-        let quiet = a.quiet;
         Arc::new(EchoServer::new(EchoOptions {
             format,
-            quiet,
+            quiet: a.quiet,
+            log_forwarded: a.log_forwarded,
             config,
         }))
     } else {
         match FileServer::new(FileServerOptions {
             root: a.root.clone(),
             quiet: a.quiet,
+            log_forwarded: a.log_forwarded,
             config,
             hidden: a.hidden,
             headers: a.headers.clone(),

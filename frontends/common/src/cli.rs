@@ -188,6 +188,12 @@ pub struct HttpArgs {
     /// No access log.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Behind a balancer: end each access-log line with `forwarded-for=IP`, the left-most
+    /// (original client) address of the request's X-Forwarded-For, or `forwarded-for=-` when
+    /// there is none or it is not an address. Only logged: the peer stays the first field, and
+    /// nothing else trusts the header.
+    #[arg(long, conflicts_with = "quiet")]
+    pub log_forwarded: bool,
     /// Serve no files: answer every request with JSON of what the parser saw (method, uri,
     /// version, headers in order as [name, value] pairs, body up to 1 MiB). `json`: strings,
     /// {"base64": ...} where not UTF-8; `garden`: every value base64 (http-garden's shape).

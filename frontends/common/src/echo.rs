@@ -54,6 +54,8 @@ pub struct EchoOptions {
     pub format: EchoFormat,
     /// No access log (`--quiet`).
     pub quiet: bool,
+    /// Log the client `X-Forwarded-For` names too (`--log-forwarded`; see [`log::Forwarded`]).
+    pub log_forwarded: bool,
     /// The core's limits (`--header-timeout`, `--idle-timeout`); `max_body` is lowered to
     /// [`MAX_ECHO_BODY`] when it is larger.
     pub config: Config,
@@ -162,6 +164,10 @@ impl EchoSession {
             request,
             status,
             bytes,
+            forwarded: log::Forwarded::from_field(
+                self.options.log_forwarded,
+                head.and_then(|h| h.headers.get("x-forwarded-for")),
+            ),
         });
     }
 
@@ -273,6 +279,7 @@ mod tests {
         EchoServer::new(EchoOptions {
             format,
             quiet: true,
+            log_forwarded: false,
             config,
         })
     }

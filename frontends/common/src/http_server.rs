@@ -65,6 +65,8 @@ pub struct FileServerOptions {
     pub root: PathBuf,
     /// No access log (`--quiet`).
     pub quiet: bool,
+    /// Log the client `X-Forwarded-For` names too (`--log-forwarded`; see [`log::Forwarded`]).
+    pub log_forwarded: bool,
     /// The core's limits and leniencies (`--header-timeout`, `--idle-timeout`).
     pub config: Config,
     /// Serve and list dotfiles too (`--hidden`); without it only `.well-known/` is.
@@ -94,6 +96,7 @@ impl FileServerOptions {
         FileServerOptions {
             root,
             quiet: false,
+            log_forwarded: false,
             config: Config::default(),
             hidden: false,
             headers: Vec::new(),
@@ -108,6 +111,7 @@ impl FileServerOptions {
 struct Shared {
     root: files::Root,
     quiet: bool,
+    log_forwarded: bool,
     config: Config,
     headers: Vec<(String, String)>,
     cors: bool,
@@ -164,6 +168,7 @@ impl FileServer {
             shared: Arc::new(Shared {
                 root,
                 quiet: opts.quiet,
+                log_forwarded: opts.log_forwarded,
                 config: opts.config,
                 headers: opts.headers,
                 cors: opts.cors,
@@ -222,6 +227,7 @@ impl SessionFactory for FileServer {
                 request: None,
                 status: 503,
                 bytes: Some(sent.saturating_sub(head) as u64),
+                forwarded: log::Forwarded::from_field(self.shared.log_forwarded, None),
             });
         });
     }
@@ -817,6 +823,13 @@ impl HttpSession {
                 }),
                 status: entry.status,
                 bytes: Some(entry.written),
+                forwarded: log::Forwarded::from_field(
+                    self.shared.log_forwarded,
+                    entry
+                        .request
+                        .as_ref()
+                        .and_then(|head| head.headers.get("x-forwarded-for")),
+                ),
             });
         });
     }

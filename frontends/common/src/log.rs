@@ -1,9 +1,15 @@
 //! The access log: one line per request on stderr in Common Log Format, as Apache and nginx write
 //! it: `127.0.0.1 - - [26/Nov/2026:06:15:53 +0000] "GET / HTTP/1.1" 200 1234`.
+//!
+//! Behind a balancer the peer is the balancer. With `--log-forwarded` each line also names the
+//! client the request's `X-Forwarded-For` field says it came from, after the CLF fields and
+//! marked as such: `... 200 1234 forwarded-for=203.0.113.7` ([`Forwarded`]). The peer stays
+//! first: the field is whatever the client and the proxies on the way wrote, so it is logged,
+//! never used for anything else.
 
 use std::cell::RefCell;
 use std::io::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::SystemTime;
 
 /// The CLF timestamp of `t` in UTC: `26/Nov/2026:06:15:53 +0000`.
@@ -64,6 +70,67 @@ fn escape_into(buf: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// What `--log-forwarded` adds to an access-log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forwarded {
+    /// `--log-forwarded` is off: nothing is added.
+    NotLogged,
+    /// On, but the request has no `X-Forwarded-For`, or its left-most entry is not an address
+    /// (a refusal before any request, `unknown`, an obfuscated name, garbage): `forwarded-for=-`.
+    Unknown,
+    /// On, and the left-most entry names this client: `forwarded-for=IP`.
+    Client(IpAddr),
+}
+
+impl Forwarded {
+    /// What to log for a request whose first `X-Forwarded-For` field is `value`, when
+    /// `enabled` (`--log-forwarded`).
+    pub fn from_field(enabled: bool, value: Option<&[u8]>) -> Forwarded {
+        if !enabled {
+            return Forwarded::NotLogged;
+        }
+        match value.and_then(forwarded_client) {
+            Some(ip) => Forwarded::Client(ip),
+            None => Forwarded::Unknown,
+        }
+    }
+
+    fn write_to(self, buf: &mut Vec<u8>) {
+        let _ = match self {
+            Forwarded::NotLogged => Ok(()),
+            Forwarded::Unknown => write!(buf, " forwarded-for=-"),
+            Forwarded::Client(ip) => write!(buf, " forwarded-for={ip}"),
+        };
+    }
+}
+
+/// The original client an `X-Forwarded-For` value names: its left-most entry
+/// (`X-Forwarded-For: client, proxy1, proxy2`, each proxy appending the address it received
+/// the request from, as nginx's `$proxy_add_x_forwarded_for` does), when that entry is an IP
+/// address: `203.0.113.7`, `2001:db8::1`, or either with a port as some balancers write it
+/// (`203.0.113.7:41234`, `[2001:db8::1]:41234`, `[2001:db8::1]`). Spaces and tabs around it
+/// are ignored. Anything else is `None`, never a guess: a field with several lines counts by
+/// its first, as the lines join left to right (RFC 9110, 5.3).
+///
+/// Left-most is the client as far as the whole chain can tell, and anyone can write it: nginx's
+/// realip module, which trusts the field for access control, takes the right-most untrusted
+/// entry instead (`real_ip_recursive`). This is for reading logs only.
+pub fn forwarded_client(value: &[u8]) -> Option<IpAddr> {
+    let first = value.split(|&b| b == b',').next()?;
+    let text = std::str::from_utf8(first).ok()?.trim_matches([' ', '\t']);
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    if let Ok(sa) = text.parse::<SocketAddr>() {
+        return Some(sa.ip().to_canonical());
+    }
+    let bracketed = text.strip_prefix('[')?.strip_suffix(']')?;
+    bracketed
+        .parse::<Ipv6Addr>()
+        .ok()
+        .map(|ip| IpAddr::V6(ip).to_canonical())
+}
+
 /// One access-log entry, written by [`emit_entry`] without allocating per request.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
@@ -78,6 +145,8 @@ pub struct Entry<'a> {
     pub status: u16,
     /// The body length sent, `None` for none (written `-`).
     pub bytes: Option<u64>,
+    /// The client named by `X-Forwarded-For`, with `--log-forwarded`.
+    pub forwarded: Forwarded,
 }
 
 impl Entry<'_> {
@@ -91,9 +160,11 @@ impl Entry<'_> {
             None => buf.push(b'-'),
         }
         let _ = match self.bytes {
-            Some(n) if n > 0 => writeln!(buf, "\" {} {n}", self.status),
-            _ => writeln!(buf, "\" {} -", self.status),
+            Some(n) if n > 0 => write!(buf, "\" {} {n}", self.status),
+            _ => write!(buf, "\" {} -", self.status),
         };
+        self.forwarded.write_to(buf);
+        buf.push(b'\n');
     }
 }
 
@@ -210,6 +281,7 @@ mod tests {
                         request,
                         status,
                         bytes,
+                        forwarded: Forwarded::NotLogged,
                     };
                     let mut buf = b"kept".to_vec();
                     entry.write_to(&mut buf);
@@ -247,5 +319,78 @@ mod tests {
         buf.clear();
         write_clf_time(&mut buf, "soon");
         assert_eq!(buf, b"soon");
+    }
+
+    #[test]
+    fn the_forwarded_client_is_the_left_most_address() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let cases: &[(&[u8], Option<IpAddr>)] = &[
+            (b"203.0.113.7", ip("203.0.113.7")),
+            (b"  203.0.113.7\t", ip("203.0.113.7")),
+            (b"203.0.113.7, 10.0.0.1, 10.0.0.2", ip("203.0.113.7")),
+            (b"203.0.113.7,10.0.0.1", ip("203.0.113.7")),
+            (b"2001:db8::1, 10.0.0.1", ip("2001:db8::1")),
+            (b"[2001:db8::1]", ip("2001:db8::1")),
+            (b"[2001:db8::1]:41234", ip("2001:db8::1")),
+            (b"203.0.113.7:41234", ip("203.0.113.7")),
+            (b"::ffff:203.0.113.7", ip("203.0.113.7")),
+            // Garbage, names and empty entries are not addresses: nothing is guessed.
+            (b"", None),
+            (b" ", None),
+            (b", 203.0.113.7", None),
+            (b"unknown, 203.0.113.7", None),
+            (b"_hidden", None),
+            (b"example.com", None),
+            (b"203.0.113.7 10.0.0.1", None),
+            (b"203.0.113.256", None),
+            (b"[203.0.113.7]", None),
+            (b"2001:db8::1:41234:x", None),
+            (b"\xff203.0.113.7", None),
+            (b"203.0.113.7\r\n127.0.0.1 - - [", None),
+        ];
+        for (value, want) in cases {
+            assert_eq!(
+                forwarded_client(value),
+                *want,
+                "{}",
+                String::from_utf8_lossy(value)
+            );
+        }
+    }
+
+    #[test]
+    fn the_forwarded_client_is_marked_at_the_end_of_the_line() {
+        let date = "Thu, 26 Nov 2026 06:15:53 GMT";
+        let line = |forwarded| {
+            let mut buf = Vec::new();
+            Entry {
+                peer: "10.0.0.5".parse().unwrap(),
+                date,
+                request: Some(("GET", b"/", Some("1.0"))),
+                status: 200,
+                bytes: Some(13),
+                forwarded,
+            }
+            .write_to(&mut buf);
+            String::from_utf8(buf).unwrap()
+        };
+        let clf = "10.0.0.5 - - [26/Nov/2026:06:15:53 +0000] \"GET / HTTP/1.0\" 200 13";
+        let xff: &[u8] = b"2001:db8::7, 10.0.0.5";
+        assert_eq!(
+            line(Forwarded::from_field(false, Some(xff))),
+            format!("{clf}\n")
+        );
+        assert_eq!(
+            line(Forwarded::from_field(true, Some(xff))),
+            format!("{clf} forwarded-for=2001:db8::7\n")
+        );
+        assert_eq!(
+            line(Forwarded::from_field(true, Some(b"garbage"))),
+            format!("{clf} forwarded-for=-\n")
+        );
+        assert_eq!(
+            line(Forwarded::from_field(true, None)),
+            format!("{clf} forwarded-for=-\n")
+        );
     }
 }
