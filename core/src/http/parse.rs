@@ -630,6 +630,15 @@ impl Framing {
                 self.transfer_codings(value);
             }
             10 if eq_lower(name, b"connection") => {
+                // The usual values are one option: no list to split.
+                if eq_lower(value, b"keep-alive") {
+                    self.keep_alive = true;
+                    return Ok(());
+                }
+                if eq_lower(value, b"close") {
+                    self.close = true;
+                    return Ok(());
+                }
                 for opt in list_items(value) {
                     if eq_lower(opt, b"close") {
                         self.close = true;
