@@ -262,6 +262,13 @@ fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
     i + class_prefix_words(&v[i..], below, class)
 }
 
+/// [`class_prefix`] as a call, for the general line grammar (first lines the quick check did
+/// not take, obs-fold, trailers): keeps the hot paths that inline it small.
+#[inline(never)]
+fn class_prefix_outlined(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
+    class_prefix(v, below, class)
+}
+
 /// `0xff` in the place of each byte of `w` (16 bytes) that is `flagged`, else 0: array code
 /// that compiles to vector compares.
 #[inline(always)]
@@ -356,7 +363,7 @@ fn token_end(v: &[u8], mut i: usize) -> usize {
 /// [`TARGET_OBS_TEXT`]).
 fn target<'a>(i: &'a [u8], class: &[bool; 256]) -> R<'a, &'a [u8]> {
     let end = memchr::memchr(b' ', i).unwrap_or(i.len());
-    let n = class_prefix(&i[..end], 0x21, class);
+    let n = class_prefix_outlined(&i[..end], 0x21, class);
     Ok((&i[n..], &i[..n]))
 }
 
@@ -415,7 +422,7 @@ fn authority_form(target: &[u8]) -> Result<(), Error> {
 
 /// `field-value` (untrimmed): the bytes in [`FIELD_VALUE`].
 fn field_value(i: &[u8]) -> R<'_, &[u8]> {
-    let n = class_prefix(i, 0x20, &FIELD_VALUE);
+    let n = class_prefix_outlined(i, 0x20, &FIELD_VALUE);
     Ok((&i[n..], &i[..n]))
 }
 
@@ -1081,11 +1088,11 @@ impl HeadParser {
             Some(c) => c,
             None => {
                 // field-name = token, then ":" with no whitespace before it.
-                let i = token_end(view, self.pos);
-                if i == view.len() {
-                    self.pos = i;
+                let Some(n) = view[self.pos..].iter().position(|&b| !TCHAR[b as usize]) else {
+                    self.pos = view.len();
                     return Ok(LineStep::Incomplete);
-                }
+                };
+                let i = self.pos + n;
                 match view[i] {
                     b':' => {}
                     b' ' | b'\t' => return Err(bad("whitespace after header name")),
@@ -1107,7 +1114,8 @@ impl HeadParser {
                 i
             }
         };
-        let i = self.pos + class_prefix(&view[self.pos..], 0x20, &FIELD_VALUE);
+        // A line that arrives in pieces: the pieces are short, so eight bytes at a time.
+        let i = self.pos + class_prefix_words(&view[self.pos..], 0x20, &FIELD_VALUE);
         let (value_end, next) = match view.get(i) {
             None => {
                 self.pos = i;
