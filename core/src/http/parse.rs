@@ -1073,7 +1073,8 @@ impl HeadParser {
             if name_len == 0 || view.get(colon) != Some(&b':') {
                 break;
             }
-            let mut vs = colon + 1;
+            // Usually exactly one SP before the value.
+            let mut vs = colon + 1 + usize::from(view.get(colon + 1) == Some(&b' '));
             while view.get(vs).is_some_and(|&b| is_ows(b)) {
                 vs += 1;
             }
