@@ -114,26 +114,45 @@ fn ext_error(at: &[u8], fallback: &'static str) -> Error {
     }
 }
 
+/// The value of each hex digit (`HEXDIG`, either case); 0xff for every other byte.
+static HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// The common chunk-size line, `1*16HEXDIG CRLF` with no extension, read in one pass: the size
 /// and the line's length. Anything else (`None`) goes through [`crlf_line`] and [`size_line`],
-/// which accept this form with the same size and report everything else.
+/// which accept this form with the same size and report everything else. One table lookup per
+/// digit.
 #[inline]
 fn quick_size(buf: &[u8]) -> Option<(u64, usize)> {
     let mut size: u64 = 0;
-    for (i, &b) in buf.iter().enumerate().take(17) {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            b'\r' if i > 0 && buf.get(i + 1) == Some(&b'\n') => return Some((size, i + 2)),
-            _ => return None,
-        };
-        if i == 16 {
-            return None;
+    let mut i = 0;
+    // At most 16 digits: a 17th is not CR, so the line is left to the general path.
+    while i < 16 {
+        let d = HEX[*buf.get(i)? as usize];
+        if d == 0xff {
+            break;
         }
         size = (size << 4) | u64::from(d);
+        i += 1;
     }
-    None
+    if i > 0 && buf.get(i..i + 2)? == b"\r\n" {
+        Some((size, i + 2))
+    } else {
+        None
+    }
 }
 
 /// The next CRLF-terminated line at the front of `buf` (without CRLF) and its full length.
