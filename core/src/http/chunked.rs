@@ -13,7 +13,7 @@
 //! [ `=` token / quoted-string ] with no whitespace (BWS is where parsers disagree), chunk data not
 //! followed by CRLF, and a bare LF or bare CR anywhere in the framing are all 400.
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 
 use super::error::{Error, ErrorKind};
 use super::parse::{FIELD_VALUE, TCHAR, bad, field_line, is_ows, peer, quoted_string};
@@ -39,8 +39,11 @@ pub(crate) enum Chunked {
 /// What one step of the decoder produced.
 #[derive(Debug)]
 pub(crate) enum ChunkPoll {
-    /// Body bytes (a slice of the receive buffer).
-    Data(Bytes),
+    /// Body bytes: the first `data` bytes of the buffer, followed by `framing` bytes of chunk
+    /// framing that were read and must be dropped with them. Left in the buffer, so that a
+    /// borrowed event is a slice of it (no `Bytes`, no allocation), and an owned one splits them
+    /// off.
+    Data { data: usize, framing: usize },
     /// The body is complete (trailers consumed).
     End,
     /// More bytes are needed.
@@ -217,13 +220,14 @@ impl Chunked {
                     let n = usize::try_from(*left).unwrap_or(usize::MAX).min(buf.len());
                     *left -= n as u64;
                     if *left != 0 {
-                        return Ok(ChunkPoll::Data(buf.split_to(n).freeze()));
+                        return Ok(ChunkPoll::Data {
+                            data: n,
+                            framing: 0,
+                        });
                     }
                     *self = Chunked::DataEnd;
                     let (data, framing) = self.coalesce(buf, n, declared, max_body);
-                    let data = buf.split_to(data).freeze();
-                    buf.advance(framing);
-                    return Ok(ChunkPoll::Data(data));
+                    return Ok(ChunkPoll::Data { data, framing });
                 }
                 Chunked::DataEnd => match buf.first() {
                     None => return Ok(ChunkPoll::NeedData),
@@ -326,7 +330,10 @@ mod tests {
         let mut out = Vec::new();
         loop {
             match c.poll(&mut buf, 1024, &mut 0, u64::MAX)? {
-                ChunkPoll::Data(d) => out.extend_from_slice(&d),
+                ChunkPoll::Data { data, framing } => {
+                    out.extend_from_slice(&buf[..data]);
+                    buf.advance(data + framing);
+                }
                 ChunkPoll::End => return Ok(out),
                 ChunkPoll::NeedData => return Err(bad("incomplete")),
             }
@@ -345,7 +352,10 @@ mod tests {
         let (mut c, mut declared, mut data) = (Chunked::Size, 0, Vec::new());
         loop {
             match c.poll(&mut buf, 1024, &mut declared, max_body) {
-                Ok(ChunkPoll::Data(d)) => data.push(d.to_vec()),
+                Ok(ChunkPoll::Data { data: n, framing }) => {
+                    data.push(buf[..n].to_vec());
+                    buf.advance(n + framing);
+                }
                 other => return (data, other),
             }
         }
