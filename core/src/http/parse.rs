@@ -217,105 +217,15 @@ fn version_of(major: u8, minor: u8) -> Result<Version, Error> {
 /// Length of the prefix of `v` whose bytes are all in `class`, where every byte below `below`
 /// except HTAB, and DEL, are known to be outside it, and every byte >= 0x80 is either in it or,
 /// when `class[0x80]` is false, outside it (true of [`FIELD_VALUE`] with `0x20`, [`TARGET`] and
-/// [`TARGET_OBS_TEXT`] with `0x21`).
-///
-/// Long runs go 32 then 16 bytes at a time through a test that LLVM turns into a few SSE2
-/// instructions per 16 bytes (plain safe code on arrays, no intrinsics): a byte `b` is flagged
-/// when `(b + 1) as i8 <= below as i8`, that is every byte below `below`, DEL and every byte >=
-/// 0x80. That is a superset of the bytes outside the class (HTAB and obs-text are flagged too,
-/// and are rare), so the first flagged byte is looked up in `class`: outside it, it ends the
-/// prefix; inside, the scan goes on after it. What is left (under 16 bytes) goes through
-/// [`class_prefix_words`].
-///
-/// The exact shapes here (arrays rather than `u128` values in the loop, the 32 flags copied
-/// out before [`first_flag`], [`first16`] in the 16-byte loops) were each chosen by counting
-/// instructions (`bash benches/instructions.sh`): LLVM's vectorizer gives up on other, equal
-/// forms and falls back to a byte at a time, at up to twice the cost per head.
-#[inline(always)]
-fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
-    let flagged = |b: u8| b.wrapping_add(1) as i8 <= below as i8;
-    let mut i = 0;
-    while let Some(w) = v.get(i..i + 32) {
-        let (a, b) = w.split_at(16);
-        let (fa, fb) = (flags16(a, flagged), flags16(b, flagged));
-        if !any16(std::array::from_fn(|k| fa[k] | fb[k])) {
-            i += 32;
-            continue;
-        }
-        let mut f = [0u8; 32];
-        f[..16].copy_from_slice(&fa);
-        f[16..].copy_from_slice(&fb);
-        let j = i + first_flag(&f);
-        if !class[v[j] as usize] {
-            return j;
-        }
-        i = j + 1;
-    }
-    while let Some(w) = v.get(i..i + 16) {
-        let f = flags16(w, flagged);
-        if !any16(f) {
-            i += 16;
-            continue;
-        }
-        let j = i + first16(f);
-        if !class[v[j] as usize] {
-            return j;
-        }
-        i = j + 1;
-    }
-    i + class_prefix_words(&v[i..], below, class)
-}
-
-/// [`class_prefix`] as a call, for the general line grammar (first lines the quick check did
-/// not take, obs-fold, trailers): keeps the hot paths that inline it small.
-#[inline(never)]
-fn class_prefix_outlined(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
-    class_prefix(v, below, class)
-}
-
-/// `0xff` in the place of each byte of `w` (16 bytes) that is `flagged`, else 0: array code
-/// that compiles to vector compares.
-#[inline(always)]
-fn flags16(w: &[u8], flagged: impl Fn(u8) -> bool) -> [u8; 16] {
-    let w: &[u8; 16] = w.try_into().expect("16 bytes");
-    std::array::from_fn(|k| if flagged(w[k]) { 0xff } else { 0 })
-}
-
-/// Whether any byte of a [`flags16`] result is flagged.
-#[inline(always)]
-fn any16(f: [u8; 16]) -> bool {
-    u128::from_ne_bytes(f) != 0
-}
-
-/// Index of the first flagged byte in flags of [`flags16`] (16 or 32 bytes) with one.
-#[inline(always)]
-fn first_flag(f: &[u8]) -> usize {
-    let mut k = 0;
-    for c in f.chunks_exact(8) {
-        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        if x != 0 {
-            return k + (x.trailing_zeros() / 8) as usize;
-        }
-        k += 8;
-    }
-    f.len()
-}
-
-/// Index of the first flagged byte in a [`flags16`] result with one.
-#[inline(always)]
-fn first16(f: [u8; 16]) -> usize {
-    (u128::from_le_bytes(f).trailing_zeros() / 8) as usize
-}
-
-/// [`class_prefix`] eight bytes at a time (SWAR on a `u64`): with the top bit of each byte
-/// cleared (`m`, so no carry crosses a byte), bit 7 of `m + (0x80 - below)` is set exactly when
-/// `m >= below`, and bit 7 of `m + 1` exactly when `m == 0x7f`. A byte is flagged when the first
-/// is clear or the second set: every byte below `below`, DEL, and (having lost their top bit) a
-/// few obs-text bytes; for a class without obs-text, every byte with its top bit set is flagged
-/// too. Flagged bytes are looked up in `class`, lowest first; the first one outside it ends the
-/// prefix, the others (HTAB, obs-text) are passed over.
+/// [`TARGET_OBS_TEXT`] with `0x21`). Eight bytes are checked at a time (SWAR on a `u64`): with the
+/// top bit of each byte cleared (`m`, so no carry crosses a byte), bit 7 of `m + (0x80 - below)`
+/// is set exactly when `m >= below`, and bit 7 of `m + 1` exactly when `m == 0x7f`. A byte is
+/// flagged when the first is clear or the second set: every byte below `below`, DEL, and (having
+/// lost their top bit) a few obs-text bytes; for a class without obs-text, every byte with its
+/// top bit set is flagged too. Flagged bytes are looked up in `class`, lowest first; the first
+/// one outside it ends the prefix, the others (HTAB, obs-text) are passed over.
 #[inline]
-fn class_prefix_words(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
+fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
     const LO: u64 = u64::from_le_bytes([0x01; 8]);
     const HI: u64 = u64::from_le_bytes([0x80; 8]);
     const LOW7: u64 = u64::from_le_bytes([0x7f; 8]);
@@ -346,42 +256,11 @@ fn class_prefix_words(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
         .unwrap_or(tail.len())
 }
 
-/// Index of the first byte of `v` from `i` on that is not a [`TCHAR`] (or `v.len()`).
-///
-/// Sixteen bytes at a time, as in [`class_prefix`]: a byte is flagged unless it is a letter, a
-/// digit or `-` (all tchar, and all that most field names and methods hold); the first flagged
-/// byte is looked up in [`TCHAR`]: outside it, it ends the token (usually the colon after a
-/// field name), inside it (`_`, `.`, ...), the scan goes on after it.
-#[inline(always)]
-fn token_end(v: &[u8], mut i: usize) -> usize {
-    let flagged = |b: u8| {
-        let letter = ((b | 0x20).wrapping_add(0x80 - b'a') as i8) < (-128 + 26);
-        let digit = (b.wrapping_add(0x80 - b'0') as i8) < (-128 + 10);
-        !(letter | digit | (b == b'-'))
-    };
-    while let Some(w) = v.get(i..i + 16) {
-        let f = flags16(w, flagged);
-        if !any16(f) {
-            i += 16;
-            continue;
-        }
-        let j = i + first16(f);
-        if !TCHAR[v[j] as usize] {
-            return j;
-        }
-        i = j + 1;
-    }
-    i + v[i..]
-        .iter()
-        .position(|&b| !TCHAR[b as usize])
-        .unwrap_or(v.len() - i)
-}
-
 /// `request-target`: the bytes up to the next SP that are in `class` ([`TARGET`] or
 /// [`TARGET_OBS_TEXT`]).
 fn target<'a>(i: &'a [u8], class: &[bool; 256]) -> R<'a, &'a [u8]> {
     let end = memchr::memchr(b' ', i).unwrap_or(i.len());
-    let n = class_prefix_outlined(&i[..end], 0x21, class);
+    let n = class_prefix(&i[..end], 0x21, class);
     Ok((&i[n..], &i[..n]))
 }
 
@@ -440,7 +319,7 @@ fn authority_form(target: &[u8]) -> Result<(), Error> {
 
 /// `field-value` (untrimmed): the bytes in [`FIELD_VALUE`].
 fn field_value(i: &[u8]) -> R<'_, &[u8]> {
-    let n = class_prefix_outlined(i, 0x20, &FIELD_VALUE);
+    let n = class_prefix(i, 0x20, &FIELD_VALUE);
     Ok((&i[n..], &i[..n]))
 }
 
@@ -1068,8 +947,11 @@ impl HeadParser {
         }
         let mut line = self.line;
         loop {
-            let colon = token_end(view, line);
-            let name_len = colon - line;
+            let name_len = view[line..]
+                .iter()
+                .position(|&b| !TCHAR[b as usize])
+                .unwrap_or(view.len() - line);
+            let colon = line + name_len;
             if name_len == 0 || view.get(colon) != Some(&b':') {
                 break;
             }
@@ -1159,8 +1041,7 @@ impl HeadParser {
                 i
             }
         };
-        // A line that arrives in pieces: the pieces are short, so eight bytes at a time.
-        let i = self.pos + class_prefix_words(&view[self.pos..], 0x20, &FIELD_VALUE);
+        let i = self.pos + class_prefix(&view[self.pos..], 0x20, &FIELD_VALUE);
         let (value_end, next) = match view.get(i) {
             None => {
                 self.pos = i;
@@ -1232,8 +1113,8 @@ impl HeadParser {
 #[inline]
 fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
     if rules.request {
-        let m = token_end(view, 0);
-        if m == 0 || view.get(m) != Some(&b' ') {
+        let m = view.iter().position(|&b| !TCHAR[b as usize])?;
+        if m == 0 || view[m] != b' ' {
             return None;
         }
         let t0 = m + 1;
@@ -1572,31 +1453,6 @@ mod tests {
                 assert_eq!(class_prefix(&v, below, class), naive, "{v:?}");
             }
         }
-    }
-
-    #[test]
-    fn token_end_agrees_with_the_table() {
-        // Every byte at every place of a token up to 40 bytes long (one, two and three blocks of
-        // 16 and the byte-wise tail), with a `:` after it, started at 0 and at 1.
-        for len in 0..40 {
-            for at in 0..len {
-                for b in 0..=255u8 {
-                    let mut v = vec![b'a'; len];
-                    v[at] = b;
-                    v.push(b':');
-                    for start in [0, 1.min(len)] {
-                        let naive = start
-                            + v[start..]
-                                .iter()
-                                .position(|&b| !TCHAR[b as usize])
-                                .unwrap_or(v.len() - start);
-                        assert_eq!(token_end(&v, start), naive, "{v:?} from {start}");
-                    }
-                }
-            }
-        }
-        assert_eq!(token_end(b"Content-Length", 0), 14);
-        assert_eq!(token_end(b"", 0), 0);
     }
 
     /// The quick first-line check never accepts what the general path would not, and agrees on
