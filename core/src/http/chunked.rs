@@ -13,7 +13,7 @@
 //! [ `=` token / quoted-string ] with no whitespace (BWS is where parsers disagree), chunk data not
 //! followed by CRLF, and a bare LF or bare CR anywhere in the framing are all 400.
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 
 use super::error::{Error, ErrorKind};
 use super::parse::{FIELD_VALUE, TCHAR, bad, field_line, is_ows, peer, quoted_string};
@@ -39,8 +39,11 @@ pub(crate) enum Chunked {
 /// What one step of the decoder produced.
 #[derive(Debug)]
 pub(crate) enum ChunkPoll {
-    /// Body bytes (a slice of the receive buffer).
-    Data(Bytes),
+    /// Body bytes: the first `data` bytes of the buffer, followed by `framing` bytes of chunk
+    /// framing that were read and must be dropped with them. Left in the buffer, so that a
+    /// borrowed event is a slice of it (no `Bytes`, no allocation), and an owned one splits them
+    /// off.
+    Data { data: usize, framing: usize },
     /// The body is complete (trailers consumed).
     End,
     /// More bytes are needed.
@@ -114,26 +117,45 @@ fn ext_error(at: &[u8], fallback: &'static str) -> Error {
     }
 }
 
+/// The value of each hex digit (`HEXDIG`, either case); 0xff for every other byte.
+static HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// The common chunk-size line, `1*16HEXDIG CRLF` with no extension, read in one pass: the size
 /// and the line's length. Anything else (`None`) goes through [`crlf_line`] and [`size_line`],
-/// which accept this form with the same size and report everything else.
+/// which accept this form with the same size and report everything else. One table lookup per
+/// digit.
 #[inline]
 fn quick_size(buf: &[u8]) -> Option<(u64, usize)> {
     let mut size: u64 = 0;
-    for (i, &b) in buf.iter().enumerate().take(17) {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            b'\r' if i > 0 && buf.get(i + 1) == Some(&b'\n') => return Some((size, i + 2)),
-            _ => return None,
-        };
-        if i == 16 {
-            return None;
+    let mut i = 0;
+    // At most 16 digits: a 17th is not CR, so the line is left to the general path.
+    while i < 16 {
+        let d = HEX[*buf.get(i)? as usize];
+        if d == 0xff {
+            break;
         }
         size = (size << 4) | u64::from(d);
+        i += 1;
     }
-    None
+    if i > 0 && buf.get(i..i + 2)? == b"\r\n" {
+        Some((size, i + 2))
+    } else {
+        None
+    }
 }
 
 /// The next CRLF-terminated line at the front of `buf` (without CRLF) and its full length.
@@ -198,13 +220,14 @@ impl Chunked {
                     let n = usize::try_from(*left).unwrap_or(usize::MAX).min(buf.len());
                     *left -= n as u64;
                     if *left != 0 {
-                        return Ok(ChunkPoll::Data(buf.split_to(n).freeze()));
+                        return Ok(ChunkPoll::Data {
+                            data: n,
+                            framing: 0,
+                        });
                     }
                     *self = Chunked::DataEnd;
                     let (data, framing) = self.coalesce(buf, n, declared, max_body);
-                    let data = buf.split_to(data).freeze();
-                    buf.advance(framing);
-                    return Ok(ChunkPoll::Data(data));
+                    return Ok(ChunkPoll::Data { data, framing });
                 }
                 Chunked::DataEnd => match buf.first() {
                     None => return Ok(ChunkPoll::NeedData),
@@ -307,7 +330,10 @@ mod tests {
         let mut out = Vec::new();
         loop {
             match c.poll(&mut buf, 1024, &mut 0, u64::MAX)? {
-                ChunkPoll::Data(d) => out.extend_from_slice(&d),
+                ChunkPoll::Data { data, framing } => {
+                    out.extend_from_slice(&buf[..data]);
+                    buf.advance(data + framing);
+                }
                 ChunkPoll::End => return Ok(out),
                 ChunkPoll::NeedData => return Err(bad("incomplete")),
             }
@@ -326,7 +352,10 @@ mod tests {
         let (mut c, mut declared, mut data) = (Chunked::Size, 0, Vec::new());
         loop {
             match c.poll(&mut buf, 1024, &mut declared, max_body) {
-                Ok(ChunkPoll::Data(d)) => data.push(d.to_vec()),
+                Ok(ChunkPoll::Data { data: n, framing }) => {
+                    data.push(buf[..n].to_vec());
+                    buf.advance(n + framing);
+                }
                 other => return (data, other),
             }
         }

@@ -131,8 +131,6 @@ pub struct Connection {
     spans: Vec<[u32; 4]>,
     /// The last response head with obs-fold, unfolded (it is not a slice of `buf`).
     unfolded: Vec<u8>,
-    /// The last chunked `Data` handed out by `poll_borrowed`.
-    chunk: Bytes,
     /// How far the head at the front of `buf` has been parsed.
     parser: HeadParser,
     state: State,
@@ -182,7 +180,6 @@ impl Connection {
             consumed: 0,
             spans: Vec::new(),
             unfolded: Vec::new(),
-            chunk: Bytes::new(),
             parser: HeadParser::default(),
             state: State::new(),
             pending: PendingQueue::default(),
@@ -731,7 +728,11 @@ impl Connection {
                 }
             }
             Found::Data(n) => Event::Data(self.buf.split_to(n).freeze()),
-            Found::Chunk(data) => Event::Data(data),
+            Found::Chunk { data, framing } => {
+                let d = self.buf.split_to(data).freeze();
+                self.buf.advance(framing);
+                Event::Data(d)
+            }
             Found::EndOfMessage => Event::EndOfMessage,
         }
     }
@@ -787,9 +788,10 @@ impl Connection {
                 self.consumed = n;
                 EventRef::Data(&self.buf[..n])
             }
-            Found::Chunk(data) => {
-                self.chunk = data;
-                EventRef::Data(&self.chunk)
+            Found::Chunk { data, framing } => {
+                // The framing after the data goes with it on the next call (`release`).
+                self.consumed = data + framing;
+                EventRef::Data(&self.buf[..data])
             }
             Found::EndOfMessage => EventRef::EndOfMessage,
         }
@@ -1010,7 +1012,7 @@ impl Connection {
                 &mut self.body_seen,
                 self.config.limits.max_body,
             )? {
-                ChunkPoll::Data(d) => Some(Found::Chunk(d)),
+                ChunkPoll::Data { data, framing } => Some(Found::Chunk { data, framing }),
                 ChunkPoll::End => None,
                 ChunkPoll::NeedData if self.state.peer_eof() => {
                     return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"));
@@ -1062,7 +1064,11 @@ enum Found {
     },
     /// Body bytes: the first `n` bytes of the buffer.
     Data(usize),
-    /// Chunked body bytes, already split off the buffer.
-    Chunk(Bytes),
+    /// Chunked body bytes: the first `data` bytes of the buffer, then `framing` bytes of chunk
+    /// framing to drop with them.
+    Chunk {
+        data: usize,
+        framing: usize,
+    },
     EndOfMessage,
 }

@@ -511,13 +511,41 @@ fn eq_lower(a: &[u8], lit: &[u8]) -> bool {
             == 0
 }
 
+/// The fields that decide framing and persistence.
+#[derive(Debug, Clone, Copy)]
+enum FramingField {
+    ContentLength,
+    TransferEncoding,
+    Connection,
+}
+
+/// Which framing field `name` is, if any: recognised by length first, so most fields cost one
+/// comparison, and inlined, so they cost no call either.
+#[inline(always)]
+fn framing_field(name: &[u8]) -> Option<FramingField> {
+    match name.len() {
+        14 if eq_lower(name, b"content-length") => Some(FramingField::ContentLength),
+        17 if eq_lower(name, b"transfer-encoding") => Some(FramingField::TransferEncoding),
+        10 if eq_lower(name, b"connection") => Some(FramingField::Connection),
+        _ => None,
+    }
+}
+
 impl Framing {
-    /// Looks at one field: the three that decide framing and persistence are recognised by length
-    /// first, so most fields cost one comparison.
+    /// Looks at one field.
     #[inline]
     fn field(&mut self, name: &[u8], value: &[u8]) -> Result<(), Error> {
-        match name.len() {
-            14 if eq_lower(name, b"content-length") => {
+        match framing_field(name) {
+            Some(f) => self.framing_value(f, value),
+            None => Ok(()),
+        }
+    }
+
+    /// The value of a framing field.
+    #[inline(never)]
+    fn framing_value(&mut self, field: FramingField, value: &[u8]) -> Result<(), Error> {
+        match field {
+            FramingField::ContentLength => {
                 let n = content_length(value)?;
                 match self.content_length {
                     Some(old) if old != n => {
@@ -526,14 +554,23 @@ impl Framing {
                     _ => self.content_length = Some(n),
                 }
             }
-            17 if eq_lower(name, b"transfer-encoding") => {
+            FramingField::TransferEncoding => {
                 // An error whether or not a body follows, in both directions (docs/HTTP.md).
                 if value.is_empty() {
                     return Err(bad("empty Transfer-Encoding"));
                 }
                 self.transfer_codings(value);
             }
-            10 if eq_lower(name, b"connection") => {
+            FramingField::Connection => {
+                // The usual values are one option: no list to split.
+                if eq_lower(value, b"keep-alive") {
+                    self.keep_alive = true;
+                    return Ok(());
+                }
+                if eq_lower(value, b"close") {
+                    self.close = true;
+                    return Ok(());
+                }
                 for opt in list_items(value) {
                     if eq_lower(opt, b"close") {
                         self.close = true;
@@ -542,7 +579,6 @@ impl Framing {
                     }
                 }
             }
-            _ => {}
         }
         Ok(())
     }
@@ -919,7 +955,8 @@ impl HeadParser {
             if name_len == 0 || view.get(colon) != Some(&b':') {
                 break;
             }
-            let mut vs = colon + 1;
+            // Usually exactly one SP before the value.
+            let mut vs = colon + 1 + usize::from(view.get(colon + 1) == Some(&b' '));
             while view.get(vs).is_some_and(|&b| is_ows(b)) {
                 vs += 1;
             }
@@ -931,9 +968,8 @@ impl HeadParser {
             while end > vs && is_ows(view[end - 1]) {
                 end -= 1;
             }
-            // Only three lengths can name a framing field (`Framing::field`).
-            if matches!(name_len, 10 | 14 | 17) {
-                self.framing.field(&buf[line..colon], &buf[vs..end])?;
+            if let Some(f) = framing_field(&buf[line..colon]) {
+                self.framing.framing_value(f, &buf[vs..end])?;
             }
             self.spans
                 .push([line as u32, colon as u32, vs as u32, end as u32]);
