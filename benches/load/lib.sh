@@ -1,7 +1,8 @@
 # Shared by the load scripts that `source` it: a work folder with a 13-byte file, servers
 # started on free loopback ports, and every process started here stopped by PID on exit.
 # Sets: work, root (the served folder), pids; defines free_port, start_nginx, start_portline,
-# stop_last, median. NGINX_HTTP may hold extra directives for nginx's http block.
+# stop_last, median. NGINX_HTTP may hold extra directives for nginx's http block;
+# NGINX_CONNECTIONS sets its worker_connections (default 1024, as Debian's nginx.conf).
 
 work=$(mktemp -d)
 pids=()
@@ -25,7 +26,7 @@ master_process on;
 worker_processes $workers;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
-events { worker_connections 1024; }
+events { worker_connections ${NGINX_CONNECTIONS:-1024}; }
 http {
   access_log off;
   client_body_temp_path $work/nginx;
