@@ -20,6 +20,7 @@ need() {
     command -v "$tool" >/dev/null || { echo "need $tool (apt-get install -y wrk nginx-light curl python3 openssl)" >&2; exit 1; }
   done
 }
+#   NGINX_CONNECTIONS  nginx's worker_connections (default 1024, as Debian's nginx.conf)
 
 work=$(mktemp -d)
 pids=()
@@ -44,7 +45,7 @@ master_process on;
 worker_processes $workers;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
-events { worker_connections 1024; }
+events { worker_connections ${NGINX_CONNECTIONS:-1024}; }
 http {
   access_log off;
   client_body_temp_path $work/nginx;

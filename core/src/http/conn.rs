@@ -1032,6 +1032,54 @@ impl Connection {
     }
 }
 
+/// A server connection waiting between requests, reduced to what tells it from a new one: when
+/// it became idle (16 bytes). [`Connection::park`] makes it and [`Connection::unpark`] turns it
+/// back into an equal connection, so a frontend may drop the connection, and the buffers it
+/// keeps for reuse, while it waits for the next request (an idle keep-alive connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parked {
+    idle_since: Time,
+    heard: bool,
+}
+
+impl Parked {
+    /// What [`Connection::poll_timeout`] of the unparked connection says (the idle deadline),
+    /// under `config`.
+    #[must_use]
+    pub fn poll_timeout(&self, config: &Config) -> Option<Time> {
+        // Asked of the connection itself, so the two cannot disagree; `new` allocates nothing.
+        Connection::unpark(*self, config.clone(), self.idle_since).poll_timeout()
+    }
+}
+
+impl Connection {
+    /// Server: this connection in its [`Parked`] form, when it waits between requests with
+    /// nothing received, nothing in progress and no end of stream or error; `None` otherwise
+    /// (a client, a head or body under way, pipelined input buffered, closed or failed).
+    pub fn park(&self) -> Option<Parked> {
+        let between = self.role == Role::Server
+            && self.state == State::new()
+            && self.unread() == 0
+            && self.head_since.is_none();
+        between.then_some(Parked {
+            idle_since: self.idle_since,
+            heard: self.heard,
+        })
+    }
+
+    /// The connection `parked` describes, with `config`, its latest time `now`. It behaves as
+    /// the one that was parked; only its buffers start empty (the next request sizes them
+    /// again: one allocation each, the price of holding none while idle).
+    pub fn unpark(parked: Parked, config: Config, now: Time) -> Connection {
+        let mut conn = Connection::new(Role::Server, config, parked.idle_since);
+        conn.now = now;
+        // A connection that has never received a byte stays under the first-byte timer; one
+        // that has served a request waits under the idle timer.
+        conn.heard = parked.heard;
+        conn
+    }
+}
+
 /// Which event a response head is.
 #[derive(Debug, Clone, Copy)]
 enum HeadKind {

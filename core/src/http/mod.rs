@@ -20,7 +20,7 @@ mod state;
 mod write;
 
 pub use config::{Config, Leniency, Limits};
-pub use conn::Connection;
+pub use conn::{Connection, Parked};
 pub use date::DateCache;
 pub use error::{Error, ErrorKind, Fault};
 pub use event::{

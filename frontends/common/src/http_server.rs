@@ -39,6 +39,7 @@ use crate::files::{self, Refusal, Resolved};
 use crate::log;
 use crate::session::{FileRange, Session, SessionFactory};
 
+mod idle;
 mod range;
 mod validators;
 
@@ -185,26 +186,18 @@ impl FileServer {
 
     /// A session for a connection from `peer`, as a concrete type (tests drive it directly).
     pub fn http_session(&self, now: Instant, peer: SocketAddr) -> HttpSession {
-        HttpSession {
-            shared: self.shared.clone(),
-            peer: peer.ip().to_canonical(),
-            conn: Connection::new(
-                Role::Server,
-                self.shared.config.clone(),
-                clock::to_time(now),
-            ),
-            discarded: None,
-            body: Body::None,
-            failed: false,
-            logged: VecDeque::new(),
-            sendfile: false,
-        }
+        let conn = Connection::new(
+            Role::Server,
+            self.shared.config.clone(),
+            clock::to_time(now),
+        );
+        HttpSession::with_conn(self.shared.clone(), peer.ip().to_canonical(), conn, false)
     }
 }
 
 impl SessionFactory for FileServer {
     fn session(&self, now: Instant, peer: SocketAddr, _local: SocketAddr) -> Box<dyn Session> {
-        Box::new(self.http_session(now, peer))
+        Box::new(idle::Resting::new(self.http_session(now, peer)))
     }
 
     fn overload_reply(&self) -> Option<Vec<u8>> {
@@ -526,6 +519,20 @@ struct Logged {
 }
 
 impl HttpSession {
+    /// A session around `conn`, with no request in hand.
+    fn with_conn(shared: Arc<Shared>, peer: IpAddr, conn: Connection, sendfile: bool) -> Self {
+        HttpSession {
+            shared,
+            peer,
+            conn,
+            discarded: None,
+            body: Body::None,
+            failed: false,
+            logged: VecDeque::new(),
+            sendfile,
+        }
+    }
+
     /// Choose the reply for a GET or HEAD of `head.target`.
     fn reply_for(&self, head: &RequestHead) -> Reply {
         let shared = &self.shared;

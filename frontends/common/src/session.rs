@@ -73,6 +73,13 @@ pub trait Session: Send {
     fn handle_sendfile(&mut self, now: Instant, written: u64) {
         let _ = (now, written);
     }
+
+    /// The driver is about to wait for the socket with everything given so far written and
+    /// nothing more to read for now: give back memory that is not needed while waiting (an
+    /// idle keep-alive connection's buffers). Drivers do not call it between requests that
+    /// are already in hand (pipelined, or read together), so those reuse their buffers.
+    /// Default: nothing.
+    fn release_idle(&mut self) {}
 }
 
 /// Part of a file to write to the socket without copying it through user space.

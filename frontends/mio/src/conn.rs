@@ -241,6 +241,11 @@ impl Conn {
                     // move this session again.
                     return Drive::Done;
                 }
+                if !self.read_ready && !self.wants_write() {
+                    // Waiting for the next edge with nothing to write: an idle connection
+                    // keeps no buffers (requests already in hand were served above).
+                    session.release_idle();
+                }
                 return Drive::Open;
             }
         }

@@ -30,7 +30,8 @@ const TURNS_PER_YIELD: u32 = 8;
 const KEEP_OUT_CAPACITY: usize = 8 * 1024;
 
 thread_local! {
-    static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
+    /// Also the lingering close's discard buffer (see the server's `linger`).
+    pub(crate) static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
 }
 
 /// How a connection's loop ended without an I/O error.
@@ -116,8 +117,13 @@ pub(crate) async fn drive(
         if !reading && deadline.is_none() {
             return Ok(End::Done { peer_closed });
         }
-        if out.capacity() > KEEP_OUT_CAPACITY {
+        if drained || out.capacity() > KEEP_OUT_CAPACITY {
+            // About to wait for the peer (the socket is drained), or holding a large buffer:
+            // an idle connection keeps neither an output buffer nor its session's buffers.
             out = Vec::new();
+            if drained && reading {
+                session.release_idle();
+            }
         }
         // Everything is written: a server connection waiting for a request may be evicted.
         if let Some(ticket) = ticket {

@@ -202,10 +202,12 @@ async fn linger(stream: &Async<TcpStream>) {
         return;
     }
     let drain = async {
-        let mut buf = [0u8; 4096];
+        // The thread's read buffer, not an array in this future: every connection's task is
+        // as large as its largest state, idle ones included.
         let mut discarded = 0;
         while discarded < LINGER_BYTES {
-            match stream.read_with(|mut s| s.read(&mut buf)).await {
+            let read = |mut s: &TcpStream| conn::READ_BUF.with_borrow_mut(|buf| s.read(buf));
+            match stream.read_with(read).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => discarded += n,
             }
