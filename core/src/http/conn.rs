@@ -1033,7 +1033,7 @@ impl Connection {
 }
 
 /// A server connection waiting between requests, reduced to what tells it from a new one: when
-/// it became idle (16 bytes). [`Connection::park`] makes it and [`Connection::unpark`] turns it
+/// it became idle and whether it has received a byte (24 bytes). [`Connection::park`] makes it and [`Connection::unpark`] turns it
 /// back into an equal connection, so a frontend may drop the connection, and the buffers it
 /// keeps for reuse, while it waits for the next request (an idle keep-alive connection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
