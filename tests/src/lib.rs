@@ -118,7 +118,12 @@ pub fn run_case(name: &'static str, case: fn(Frontend)) {
         eprintln!("notice: frontend {name} not selected by PORTLINE_FRONTENDS; skipped");
         return;
     }
-    case(Frontend { name });
+    let fe = Frontend { name };
+    // Build (or find) the binary before the case starts: a case that starts a peer with a time
+    // bound (accept_within, ScriptedServer) must not spend that time waiting on cargo's lock
+    // while other test processes build.
+    fe.bin();
+    case(fe);
 }
 
 /// One of the frontend binaries.
@@ -1113,7 +1118,14 @@ pub fn accept_within(listener: &std::net::TcpListener, timeout: Duration) -> Opt
                 conn.set_nonblocking(false).ok()?;
                 return Some(conn);
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::Interrupted
+                        | io::ErrorKind::ConnectionAborted
+                ) && Instant::now() < deadline =>
+            {
                 thread::sleep(Duration::from_millis(5));
             }
             Err(_) => return None,
