@@ -1,27 +1,29 @@
-//! The app layer every portline frontend shares: the command line, the file server, the GET
-//! client, the line services wiring, and the tools (services, info, netstat, parse).
+//! What every portline frontend shares, in three parts:
 //!
-//! A frontend implements [`Runtime`] (sockets and a loop) and its `main` is
-//! `std::process::exit(portline_common::main(MyRuntime))`. Everything a runtime drives is a
-//! [`Session`] (one TCP connection) made by a [`SessionFactory`], or a [`DatagramService`]:
+//! - [`driver`]: the contract between a runtime and everything it drives. A frontend implements
+//!   [`Runtime`] (sockets and a loop) and moves bytes for [`Session`]s (one TCP connection each,
+//!   made by a [`SessionFactory`]) and [`DatagramService`]s; the policy every driver applies
+//!   (timeouts, linger, admission when full, the connection limit, listening, shutdown) is
+//!   written there once.
+//! - [`apps`]: what the sessions do: the file server ([`apps::http_server`], with
+//!   [`apps::files`] and the access log [`apps::log`]), `serve http --echo` ([`apps::echo`]),
+//!   the `get` client ([`apps::get`]), the line services ([`apps::line_service`]), the
+//!   interactive client ([`apps::connect`]), the load generator ([`apps::bench`]), and TLS for
+//!   any of them ([`apps::tls`], a session wrapped around a session, so that no runtime needs
+//!   code of its own for it).
+//! - [`cli`]: the command line ([`cli::args`]) and `main` ([`cli::app`]), the tools that need
+//!   no runtime (`services`, `info`, `netstat`, `parse`: [`cli::tools`]), `--version`,
+//!   `completions` and `manpage` ([`cli::meta`]), and the one format of every error, warning
+//!   and note on stderr ([`cli::message`]).
 //!
-//! - [`http_server`]: the file server (paths mapped by [`files`], access log by [`log`]);
-//! - [`echo`]: `serve http --echo`, which answers every request with what the core parsed;
-//! - [`get`]: the HTTP client of `get`;
-//! - [`line_service`]: the line services;
-//! - [`bench`](mod@bench): the HTTP load generator of `bench`;
-//! - [`tls`]: TLS for any of them (HTTPS, `serve line --tls`, `connect --tls`), a session
-//!   wrapped around a session, so that no runtime needs code of its own for it;
-//! - [`tools`]: `services`, `info`, `netstat`, `parse`, which need no runtime;
-//! - [`meta`]: `--version`, `completions` and `manpage`;
-//! - [`message`]: the one format of every error, warning and note on stderr.
+//! A frontend's `main` is `std::process::exit(portline_common::main(MyRuntime))`.
 //!
 //! A runtime only moves bytes. Here a test plays the runtime for one file-server connection,
 //! in memory:
 //!
 //! ```
 //! use std::time::Instant;
-//! use portline_common::http_server::{FileServer, FileServerOptions};
+//! use portline_common::apps::http_server::{FileServer, FileServerOptions};
 //! use portline_common::{Session, SessionFactory, TRANSMIT_BUDGET};
 //!
 //! let root = tempfile::tempdir().unwrap();
@@ -40,31 +42,11 @@
 //! assert!(session.is_done()); // HTTP/1.0 without keep-alive: close once written
 //! ```
 
-pub mod addr;
-pub mod admission;
-pub mod app;
-pub mod bench;
+pub mod apps;
 pub mod cli;
-pub mod clock;
-pub mod connect;
-pub mod echo;
-pub mod fdlimit;
-pub mod files;
-pub mod get;
-pub mod http_server;
-pub mod line_service;
-pub mod listen;
-pub mod log;
-pub mod message;
-pub mod meta;
-pub mod policy;
-pub mod runtime;
-pub mod session;
-pub mod shutdown;
-pub mod tls;
-pub mod tools;
+pub mod driver;
 
-pub use app::{main, main_from, ready_line};
-pub use runtime::{ClientError, Runtime, ServerOptions};
-pub use session::{DatagramService, FileRange, Session, SessionFactory, TRANSMIT_BUDGET};
-pub use shutdown::Shutdown;
+pub use cli::app::{main, main_from, ready_line};
+pub use driver::runtime::{ClientError, Runtime, ServerOptions};
+pub use driver::session::{DatagramService, FileRange, Session, SessionFactory, TRANSMIT_BUDGET};
+pub use driver::shutdown::Shutdown;

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use portline_common::Session;
-use portline_common::get::output::Output;
-use portline_common::get::{Exit, GetOptions, GetSession, Stage, exit_status};
-use portline_common::http_server::{FileServer, FileServerOptions};
+use portline_common::apps::get::output::Output;
+use portline_common::apps::get::{Exit, GetOptions, GetSession, Stage, exit_status};
+use portline_common::apps::http_server::{FileServer, FileServerOptions};
 
 /// A `Write` whose bytes the test can read afterwards.
 #[derive(Clone, Default)]

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use portline_common::Session;
-use portline_common::http_server::{FileServer, FileServerOptions, HttpSession};
+use portline_common::apps::http_server::{FileServer, FileServerOptions, HttpSession};
 
 const PEER: &str = "127.0.0.1:50000";
 

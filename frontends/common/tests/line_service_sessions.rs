@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use portline_common::line_service::{
+use portline_common::apps::line_service::{
     LineOptions, ServiceKind, gather_world, tcp_factory_with, udp_service_with,
 };
 use portline_common::{Session, TRANSMIT_BUDGET};
@@ -243,7 +243,7 @@ fn the_gathered_world_has_this_host() {
 
 #[test]
 fn the_real_factory_greets_with_this_host_name() {
-    let factory = portline_common::line_service::tcp_factory(&opts(ServiceKind::Info));
+    let factory = portline_common::apps::line_service::tcp_factory(&opts(ServiceKind::Info));
     let mut s = factory.session(Instant::now(), peer(), "127.0.0.1:7070".parse().unwrap());
     let greeting = drain(&mut *s);
     let host = gather_world().hostname.clone();

@@ -7,13 +7,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portline_common::get::output::Output;
-use portline_common::get::{GetOptions, GetSession};
-use portline_common::http_server::{FileServer, FileServerOptions};
-use portline_common::line_service::{self, LineOptions, ServiceKind};
-use portline_common::tls::client::{self, ClientTlsOptions};
-use portline_common::tls::server::{self, ServerCert, TlsFactory};
-use portline_common::tls::{TlsFailureKind, TlsSession};
+use portline_common::apps::get::output::Output;
+use portline_common::apps::get::{GetOptions, GetSession};
+use portline_common::apps::http_server::{FileServer, FileServerOptions};
+use portline_common::apps::line_service::{self, LineOptions, ServiceKind};
+use portline_common::apps::tls::client::{self, ClientTlsOptions};
+use portline_common::apps::tls::server::{self, ServerCert, TlsFactory};
+use portline_common::apps::tls::{TlsFailureKind, TlsSession};
 use portline_common::{Session, SessionFactory, TRANSMIT_BUDGET};
 use portline_tests::pki::{CertFiles, Pki};
 

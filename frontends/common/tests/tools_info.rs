@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use portline_common::tools::info::{self, HostInfo};
+use portline_common::cli::tools::info::{self, HostInfo};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

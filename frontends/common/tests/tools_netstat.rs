@@ -2,7 +2,7 @@
 
 use std::net::{TcpListener, UdpSocket};
 
-use portline_common::tools::netstat::{self, Args, Table};
+use portline_common::cli::tools::netstat::{self, Args, Table};
 
 /// A little-endian kernel's `/proc/net/tcp6`: `[::1]:8080` listening, and a connected socket
 /// between v4-mapped loopback addresses.

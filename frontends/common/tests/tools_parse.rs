@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use portline_common::tools::parse::{self, Args, Mode};
+use portline_common::cli::tools::parse::{self, Args, Mode};
 use portline_core::inspect::{self, InspectEvent};
 
 fn args(mode: Mode) -> Args {

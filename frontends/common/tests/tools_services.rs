@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use portline_common::tools::services::{self, Args};
+use portline_common::cli::tools::services::{self, Args};
 use portline_core::services::Services;
 
 fn q(items: &[&str]) -> Vec<String> {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use portline_common::bench::{
+use portline_common::apps::bench::{
     BenchConn, Failure, Live, Next, Plan, Publisher, READ_BUFFER, RECONNECT_BACKOFF, Stats,
 };
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
-use portline_common::connect::{
+use portline_common::apps::connect::{
     self, CONNECT_TIMEOUT, DATAGRAM_BUFFER, Framing, LineEncoder, UdpLinger,
 };
 use portline_common::{ClientError, Session, TRANSMIT_BUDGET};

@@ -12,7 +12,7 @@ use std::net::Shutdown;
 use std::time::Instant;
 
 use mio::net::TcpStream;
-use portline_common::policy::{LINGER, LINGER_BYTES as LINGER_MAX, WRITE_STALL};
+use portline_common::driver::policy::{LINGER, LINGER_BYTES as LINGER_MAX, WRITE_STALL};
 use portline_common::{Session, TRANSMIT_BUDGET};
 
 use crate::pool::BufPool;
@@ -263,7 +263,7 @@ impl Conn {
             let Some(range) = session.poll_sendfile() else {
                 break;
             };
-            match portline_common::session::sendfile(self.stream.as_fd(), &range) {
+            match portline_common::driver::session::sendfile(self.stream.as_fd(), &range) {
                 Ok(n) => {
                     session.handle_sendfile(now, n);
                     self.tail_since = now;

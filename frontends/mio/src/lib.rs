@@ -48,7 +48,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use portline_common::bench::{Live, Plan, Stats};
+use portline_common::apps::bench::{Live, Plan, Stats};
 use portline_common::{
     ClientError, DatagramService, Runtime, ServerOptions, Session, SessionFactory, Shutdown,
 };

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
-use portline_common::admission::log_eviction;
-use portline_common::listen::listen_tcp_group;
-use portline_common::policy::{ACCEPT_BACKOFF, AcceptError, classify_accept_error};
-use portline_common::shutdown::{Registration, Shutdown};
+use portline_common::driver::admission::log_eviction;
+use portline_common::driver::listen::listen_tcp_group;
+use portline_common::driver::policy::{ACCEPT_BACKOFF, AcceptError, classify_accept_error};
+use portline_common::driver::shutdown::{Registration, Shutdown};
 use portline_common::{ServerOptions, Session, SessionFactory, TRANSMIT_BUDGET};
 use slab::Slab;
 
@@ -251,7 +251,7 @@ impl EventLoop {
                     // EMFILE/ENFILE and anything unexpected: the backlog stays full, so retrying
                     // now would spin. Connections closing meanwhile free descriptors.
                     if classify_accept_error(&e) == AcceptError::Unexpected {
-                        portline_common::message::warning(
+                        portline_common::cli::message::warning(
                             "accept",
                             format_args!("{e}; retrying in {ACCEPT_BACKOFF:?}"),
                         );
@@ -264,7 +264,7 @@ impl EventLoop {
     }
 
     /// Take an accepted connection into the slab. At `max_connections`, first close this loop's
-    /// oldest connection that waits for a request (the policy of `portline_common::admission`);
+    /// oldest connection that waits for a request (the policy of `portline_common::driver::admission`);
     /// if every one of them is busy, refuse the newcomer with the overload reply.
     fn admit(&mut self, mut stream: TcpStream, peer: SocketAddr, now: Instant) {
         if self.conns.len() >= self.max_connections {

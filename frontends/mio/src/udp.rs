@@ -7,13 +7,13 @@ use std::time::Instant;
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
 use portline_common::DatagramService;
-use portline_common::shutdown::Shutdown;
+use portline_common::driver::shutdown::Shutdown;
 
 const SOCKET: Token = Token(0);
 const WAKER: Token = Token(1);
 
 /// The largest UDP payload.
-const MAX_DATAGRAM: usize = portline_common::policy::DATAGRAM_BUFFER;
+const MAX_DATAGRAM: usize = portline_common::driver::policy::DATAGRAM_BUFFER;
 
 /// Answer datagrams on `listen` with `service` until shutdown is requested.
 pub(crate) fn serve(

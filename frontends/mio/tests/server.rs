@@ -169,7 +169,7 @@ fn a_peer_reset_mid_response_affects_no_other_connection() {
 fn max_connections_refuses_with_the_overload_reply() {
     let mut factory = TestFactory::new();
     factory.overload = Some(b"BUSY\n".to_vec());
-    // One loop: each of N loops takes max/N of the limit (see portline_common::admission).
+    // One loop: each of N loops takes max/N of the limit (see portline_common::driver::admission).
     let mut server = Server::start(1, 2, factory);
     let mut held: Vec<_> = (0..2)
         .map(|i| {

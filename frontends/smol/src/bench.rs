@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use easy_parallel::Parallel;
-use portline_common::bench::{
+use portline_common::apps::bench::{
     Failure, Live, Next, Plan, Publisher, READ_BUFFER, RECONNECT_BACKOFF, Stats,
 };
 use smol::future::{self, FutureExt as _};

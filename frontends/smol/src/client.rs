@@ -4,7 +4,7 @@ use std::io;
 use std::net::{Shutdown as Direction, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use portline_common::connect::{
+use portline_common::apps::connect::{
     self, CONNECT_TIMEOUT, DATAGRAM_BUFFER, Framing, LineEncoder, STDIN_CHUNK, UdpLinger,
 };
 use portline_common::{ClientError, Session};

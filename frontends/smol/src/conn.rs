@@ -9,8 +9,8 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
 
-use portline_common::admission::Ticket;
-use portline_common::policy::WRITE_STALL as WRITE_TIMEOUT;
+use portline_common::driver::admission::Ticket;
+use portline_common::driver::policy::WRITE_STALL as WRITE_TIMEOUT;
 use portline_common::{Session, TRANSMIT_BUDGET};
 use smol::channel::Receiver;
 use smol::future::{self, FutureExt as _};
@@ -236,7 +236,7 @@ async fn send_file(stream: &Async<TcpStream>, session: &mut dyn Session) -> io::
         let send = async {
             Some(
                 stream
-                    .write_with(|s| portline_common::session::sendfile(s.as_fd(), &range))
+                    .write_with(|s| portline_common::driver::session::sendfile(s.as_fd(), &range))
                     .await,
             )
         };

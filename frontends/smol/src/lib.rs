@@ -17,7 +17,7 @@
 //! - **Threads**: one `Executor` run by `--threads` threads (`easy-parallel`); one acceptor
 //!   with a backlog of 1024 that backs off on EMFILE instead of spinning. `--max-connections`
 //!   is a counter: over it, the factory's overload reply, then close.
-//! - **Shutdown** ([`portline_common::shutdown::Shutdown`], set by SIGINT/SIGTERM): stop
+//! - **Shutdown** ([`portline_common::driver::shutdown::Shutdown`], set by SIGINT/SIGTERM): stop
 //!   accepting (the listener is closed), close idle connections, give the busy ones the grace
 //!   period, then drop what is left and return `Ok`.
 //! - **Files**: the shared file server reads a file in bounded chunks (at most one transmit
@@ -59,8 +59,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use portline_common::bench::{Live, Plan, Stats};
-use portline_common::shutdown::Shutdown;
+use portline_common::apps::bench::{Live, Plan, Stats};
+use portline_common::driver::shutdown::Shutdown;
 use portline_common::{
     ClientError, DatagramService, Runtime, ServerOptions, Session, SessionFactory,
 };

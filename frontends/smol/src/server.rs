@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use easy_parallel::Parallel;
-use portline_common::admission::{Admission, Admitted, Closer, Ticket};
-use portline_common::listen::{ListenOptions, listen_tcp};
-use portline_common::policy::{
+use portline_common::driver::admission::{Admission, Admitted, Closer, Ticket};
+use portline_common::driver::listen::{ListenOptions, listen_tcp};
+use portline_common::driver::policy::{
     ACCEPT_BACKOFF, AcceptError, DATAGRAM_BUFFER, LINGER, LINGER_BYTES, classify_accept_error,
 };
-use portline_common::shutdown::Shutdown;
+use portline_common::driver::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
 use smol::channel::{self, Receiver, Sender};
 use smol::future::{self, FutureExt as _};
@@ -135,7 +135,7 @@ async fn accept_loop(
             // of spinning, and say so once per run of errors.
             Err(e) => {
                 if last_error != Some(e.kind()) {
-                    portline_common::message::warning(
+                    portline_common::cli::message::warning(
                         "accept",
                         format_args!("{e}; retrying in {ACCEPT_BACKOFF:?}"),
                     );

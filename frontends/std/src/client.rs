@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use portline_common::connect::{
+use portline_common::apps::connect::{
     self, CONNECT_TIMEOUT, DATAGRAM_BUFFER, Framing, LineEncoder, UdpLinger,
 };
 use portline_common::{ClientError, Session};
@@ -70,7 +70,7 @@ pub fn connect_tcp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
 /// `connect --udp`: each stdin line is one datagram; every datagram received goes to stdout.
 /// Returns [`UDP_LINGER`] after stdin ends and no more replies come.
 ///
-/// [`UDP_LINGER`]: portline_common::connect::UDP_LINGER
+/// [`UDP_LINGER`]: portline_common::apps::connect::UDP_LINGER
 pub fn connect_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
     let socket = UdpSocket::bind(connect::unspecified_for(addr)).map_err(ClientError::Connect)?;
     socket.connect(addr).map_err(ClientError::Connect)?;

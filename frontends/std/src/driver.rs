@@ -4,8 +4,8 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use portline_common::admission::Ticket;
-use portline_common::policy::WRITE_STALL;
+use portline_common::driver::admission::Ticket;
+use portline_common::driver::policy::WRITE_STALL;
 use portline_common::{Session, TRANSMIT_BUDGET};
 
 /// Size of the read buffer of a connection.
@@ -57,7 +57,7 @@ pub fn drive(
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if let Some(range) = session.poll_sendfile() {
             use std::os::fd::AsFd;
-            let sent = portline_common::session::sendfile(stream.as_fd(), &range)
+            let sent = portline_common::driver::session::sendfile(stream.as_fd(), &range)
                 .map_err(DriveError::Send)?;
             session.handle_sendfile(Instant::now(), sent);
             continue;

@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use portline_common::shutdown::Shutdown;
+use portline_common::driver::shutdown::Shutdown;
 use portline_common::{
     ClientError, DatagramService, Runtime, ServerOptions, Session, SessionFactory,
 };

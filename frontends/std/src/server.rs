@@ -6,12 +6,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use portline_common::admission::{Admission, Admitted, Closer};
-use portline_common::listen::{ListenOptions, listen_tcp};
-use portline_common::policy::{
+use portline_common::driver::admission::{Admission, Admitted, Closer};
+use portline_common::driver::listen::{ListenOptions, listen_tcp};
+use portline_common::driver::policy::{
     ACCEPT_BACKOFF, AcceptError, DATAGRAM_BUFFER, LINGER, LINGER_BYTES, classify_accept_error,
 };
-use portline_common::shutdown::Shutdown;
+use portline_common::driver::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
 
 use crate::driver;

@@ -8,10 +8,10 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use portline_common::get::output::Output;
-use portline_common::get::{GetOptions, GetSession};
-use portline_common::http_server::{FileServer, FileServerOptions};
-use portline_common::shutdown::Shutdown;
+use portline_common::apps::get::output::Output;
+use portline_common::apps::get::{GetOptions, GetSession};
+use portline_common::apps::http_server::{FileServer, FileServerOptions};
+use portline_common::driver::shutdown::Shutdown;
 use portline_common::{DatagramService, Runtime, ServerOptions, SessionFactory};
 use portline_std::StdRuntime;
 
@@ -378,7 +378,7 @@ fn idle_connections_are_closed_by_the_session_deadline() {
 /// Sessions other than HTTP go through the same driver: a line service over TCP.
 #[test]
 fn line_service_over_tcp() {
-    use portline_common::line_service::{LineOptions, ServiceKind, tcp_factory};
+    use portline_common::apps::line_service::{LineOptions, ServiceKind, tcp_factory};
     let server = start_tcp(
         tcp_factory(&LineOptions {
             service: ServiceKind::Echo,

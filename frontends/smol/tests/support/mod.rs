@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use portline_common::shutdown::Shutdown;
+use portline_common::driver::shutdown::Shutdown;
 use portline_common::{DatagramService, Runtime, ServerOptions, Session, SessionFactory};
 use portline_smol::SmolRuntime;
 
