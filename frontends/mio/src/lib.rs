@@ -122,10 +122,6 @@ impl Runtime for MioRuntime {
         client::run(addr, connect_timeout, session)
     }
 
-    fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
-        client::interactive(addr, udp, crlf)
-    }
-
     /// An event loop per thread, each with its share of the connections, as wrk.
     fn bench(&self, plan: &Plan, live: &Live) -> Stats {
         bench::run(plan, live)

@@ -90,12 +90,4 @@ impl Runtime for StdRuntime {
     ) -> Result<(), ClientError> {
         client::run_client(addr, connect_timeout, session)
     }
-
-    fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
-        if udp {
-            client::connect_udp(addr, crlf)
-        } else {
-            client::connect_tcp(addr, crlf)
-        }
-    }
 }
