@@ -108,10 +108,9 @@ impl Runtime for SmolRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm(opts.grace)?;
-        let result = server::serve_tcp(opts, factory, ready, &self.shutdown);
-        self.shutdown.report(opts.grace);
-        result
+        self.shutdown.serving(opts.grace, || {
+            server::serve_tcp(opts, factory, ready, &self.shutdown)
+        })
     }
 
     fn serve_udp(
@@ -120,10 +119,9 @@ impl Runtime for SmolRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm(opts.grace)?;
-        let result = server::serve_udp(opts, service, ready, &self.shutdown);
-        self.shutdown.report(opts.grace);
-        result
+        self.shutdown.serving(opts.grace, || {
+            server::serve_udp(opts, service, ready, &self.shutdown)
+        })
     }
 
     fn run_client(
