@@ -80,6 +80,7 @@ matrix!(
     connect_client,
     udp_no_reply_to_service_ports,
     connect_half_close_and_crlf,
+    connect_ends_when_the_peer_closes,
     socat_peer
 );
 
@@ -493,6 +494,58 @@ fn connect_half_close_and_crlf(fe: Frontend) {
     assert!(!out.status.success(), "connect to a closed port succeeded");
     let err = String::from_utf8_lossy(&out.stderr).to_ascii_lowercase();
     assert!(err.contains("connect"), "stage not named: {err}");
+}
+
+/// `connect` with stdin still open ends, with 0, when the peer closes: after printing what it
+/// sent, and also when nobody reads stdout any more (a closed pipe is not the peer's fault).
+fn connect_ends_when_the_peer_closes(fe: Frontend) {
+    for stdout_open in [true, false] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            let mut c = accept_within(&listener, PEER_TIMEOUT).expect("connect never connected");
+            let _ = c.write_all(b"bye\n");
+        });
+        let mut child = fe
+            .command(["connect", &addr.to_string()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Kept open until the child has exited: only the peer's close can end it.
+        let _stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if stdout_open {
+                let _ = BufReader::new(stdout).read_to_end(&mut out);
+            }
+            out
+        });
+        peer.join().unwrap();
+        let deadline = std::time::Instant::now() + PEER_TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("connect kept running after the peer closed (stdout open: {stdout_open})");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        assert!(
+            status.success(),
+            "stdout open: {stdout_open}: {status}: {err}"
+        );
+        if stdout_open {
+            assert_eq!(reader.join().unwrap(), b"bye\n");
+        }
+    }
 }
 
 /// socat as the peer: the echo service over UDP, the info service over TCP (socat half-closes

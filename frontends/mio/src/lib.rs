@@ -95,10 +95,9 @@ impl Runtime for MioRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm(opts.grace)?;
-        let result = server::serve(opts, factory, &self.shutdown, ready);
-        self.shutdown.report(opts.grace);
-        result
+        self.shutdown.serving(opts.grace, || {
+            server::serve(opts, factory, &self.shutdown, ready)
+        })
     }
 
     fn serve_udp(
@@ -107,10 +106,9 @@ impl Runtime for MioRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm(opts.grace)?;
-        let result = udp::serve(opts.listen, service, &self.shutdown, ready);
-        self.shutdown.report(opts.grace);
-        result
+        self.shutdown.serving(opts.grace, || {
+            udp::serve(opts.listen, service, &self.shutdown, ready)
+        })
     }
 
     fn run_client(
@@ -120,10 +118,6 @@ impl Runtime for MioRuntime {
         session: &mut dyn Session,
     ) -> Result<(), ClientError> {
         client::run(addr, connect_timeout, session)
-    }
-
-    fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
-        client::interactive(addr, udp, crlf)
     }
 
     /// An event loop per thread, each with its share of the connections, as wrk.

@@ -23,8 +23,8 @@
 //! - **Files**: the shared file server reads a file in bounded chunks (at most one transmit
 //!   budget, 64 KiB) inside `poll_transmit`, on the executor thread. Such a read is short and
 //!   bounded (usually from the page cache), so it is not moved to a blocking pool.
-//! - **Clients**: `get` drives its session with the same loop on the calling thread;
-//!   `connect` copies stdin (`smol::Unblock`) to the socket and the socket to stdout.
+//! - **Clients**: `get` and `connect --tls` drive their session with the same task body on
+//!   the calling thread (plain `connect` is common code on blocking sockets).
 //!
 //! ```no_run
 //! use portline_common::Runtime;
@@ -108,10 +108,9 @@ impl Runtime for SmolRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm(opts.grace)?;
-        let result = server::serve_tcp(opts, factory, ready, &self.shutdown);
-        self.shutdown.report(opts.grace);
-        result
+        self.shutdown.serving(opts.grace, || {
+            server::serve_tcp(opts, factory, ready, &self.shutdown)
+        })
     }
 
     fn serve_udp(
@@ -120,10 +119,9 @@ impl Runtime for SmolRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm(opts.grace)?;
-        let result = server::serve_udp(opts, service, ready, &self.shutdown);
-        self.shutdown.report(opts.grace);
-        result
+        self.shutdown.serving(opts.grace, || {
+            server::serve_udp(opts, service, ready, &self.shutdown)
+        })
     }
 
     fn run_client(
@@ -133,10 +131,6 @@ impl Runtime for SmolRuntime {
         session: &mut dyn Session,
     ) -> Result<(), ClientError> {
         client::run_client(addr, connect_timeout, session)
-    }
-
-    fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
-        client::connect(addr, udp, crlf)
     }
 
     /// A task per connection on `plan.threads` executor threads.

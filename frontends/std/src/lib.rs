@@ -64,10 +64,9 @@ impl Runtime for StdRuntime {
         factory: Arc<dyn SessionFactory>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm(opts.grace)?;
-        let result = server::serve_tcp(&self.shutdown, opts, factory, ready);
-        self.shutdown.report(opts.grace);
-        result
+        self.shutdown.serving(opts.grace, || {
+            server::serve_tcp(&self.shutdown, opts, factory, ready)
+        })
     }
 
     fn serve_udp(
@@ -76,10 +75,9 @@ impl Runtime for StdRuntime {
         service: Box<dyn DatagramService>,
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()> {
-        self.shutdown.arm(opts.grace)?;
-        let result = server::serve_udp(&self.shutdown, opts, service, ready);
-        self.shutdown.report(opts.grace);
-        result
+        self.shutdown.serving(opts.grace, || {
+            server::serve_udp(&self.shutdown, opts, service, ready)
+        })
     }
 
     fn run_client(
@@ -89,13 +87,5 @@ impl Runtime for StdRuntime {
         session: &mut dyn Session,
     ) -> Result<(), ClientError> {
         client::run_client(addr, connect_timeout, session)
-    }
-
-    fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
-        if udp {
-            client::connect_udp(addr, crlf)
-        } else {
-            client::connect_tcp(addr, crlf)
-        }
     }
 }

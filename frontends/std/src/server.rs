@@ -19,6 +19,10 @@ use crate::driver;
 /// Stack size of a connection thread: sessions keep their buffers on the heap.
 const STACK_SIZE: usize = 256 * 1024;
 
+/// How long a shutdown waits for the threads of cut connections to end (each only has to see
+/// its socket fail and drop its session).
+const CUT_WAIT: Duration = Duration::from_secs(1);
+
 /// Where to reach our own listener to wake a blocked `accept`/`recv_from`: the bound address,
 /// with the unspecified address replaced by loopback.
 fn wake_address(local: SocketAddr) -> SocketAddr {
@@ -69,6 +73,14 @@ impl Registry {
     fn shutdown_reads(&self) {
         for s in self.lock().1.values() {
             let _ = s.shutdown(std::net::Shutdown::Read);
+        }
+    }
+
+    /// Cut every connection (both directions): a thread blocked writing to a peer that does
+    /// not read fails at once, ends its session and leaves.
+    fn cut(&self) {
+        for s in self.lock().1.values() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
         }
     }
 
@@ -199,6 +211,10 @@ pub fn serve_tcp(
     registry.shutdown_reads();
     if !registry.wait_empty(opts.grace) {
         shutdown.unfinished(registry.len());
+        // What outlasts the grace period is cut, as in the other runtimes, so that an
+        // embedder's server has dropped its sessions when this returns.
+        registry.cut();
+        registry.wait_empty(CUT_WAIT);
     }
     Ok(())
 }

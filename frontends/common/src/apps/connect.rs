@@ -1,10 +1,13 @@
-//! What the interactive `connect HOST:PORT [--udp] [--crlf]` client does the same on every
-//! runtime: turning stdin into the bytes to send ([`LineEncoder`], and [`pump`] for a blocking
-//! stdin thread), when `--udp` stops waiting for replies ([`UdpLinger`]), and its limits.
+//! The interactive `connect HOST:PORT [--udp] [--crlf]` client, written once for every runtime
+//! ([`run`]): stdin, read on a thread of its own ([`spawn_stdin`]), turned into the bytes to
+//! send ([`LineEncoder`]); the peer's bytes printed as they come ([`print()`]); at stdin's end a
+//! half-close (TCP) or a wait for the last replies (UDP, [`UdpLinger`]).
 //!
-//! A frontend keeps only its loop: read stdin (on a thread, or through its async adapter), pass
-//! each chunk to the encoder and send what comes out; print what the peer sends; at stdin's end
-//! half-close (TCP) or linger (UDP).
+//! It runs on blocking `std::net` sockets in every binary, as `bench` does by default: stdin
+//! cannot be waited on portably, so each runtime needed a thread for it anyway, and with a
+//! thread per direction the runtime had nothing left to add (the three copies it replaces were
+//! 85 lines on threads, 250 on a mio loop with a waker and 150 on smol). `connect --tls` is
+//! a [`Session`](crate::Session) on the runtime's own loop instead ([`crate::apps::tls::connect`]).
 //!
 //! ```
 //! use portline_common::apps::connect::{Framing, LineEncoder};
@@ -25,8 +28,14 @@
 //! ```
 
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::driver::dial;
+use crate::driver::policy::DATAGRAM_BUFFER;
+use crate::driver::runtime::ClientError;
 
 /// How long `connect` waits for a TCP connection to be established.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,8 +51,122 @@ pub const MAX_PIECE: usize = 16 * 1024;
 /// Bytes read from stdin at once.
 pub const STDIN_CHUNK: usize = 16 * 1024;
 
-/// A receive buffer that holds any UDP datagram whole.
-pub const DATAGRAM_BUFFER: usize = 64 * 1024;
+/// Bytes read from the peer at once over TCP.
+pub const READ_CHUNK: usize = 16 * 1024;
+
+/// How often `connect --udp` looks whether stdin has ended while no reply comes (a blocking
+/// `recv` cannot be woken by the stdin thread).
+pub const STDIN_CHECK: Duration = Duration::from_millis(100);
+
+/// Run the client to its end: `Ok` when the peer closed (TCP), when the replies stopped after
+/// stdin's end (UDP), or when stdout is gone; otherwise the stage that failed. Over TCP, what
+/// ends the client is the peer's end of stream, never stdin's: after stdin's end it half-closes
+/// and still prints what the peer sends. A failed send only ends the reading of stdin (the
+/// peer has gone; its end of stream or reset is what the client reports).
+pub fn run(addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError> {
+    if udp {
+        run_udp(addr, crlf)
+    } else {
+        run_tcp(addr, crlf)
+    }
+}
+
+fn run_tcp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
+    let stream = dial::tcp(addr, CONNECT_TIMEOUT).map_err(ClientError::Connect)?;
+    let writer = Arc::new(stream.try_clone().map_err(ClientError::Connect)?);
+    let closer = writer.clone();
+    spawn_stdin(
+        Framing::Stream,
+        crlf,
+        move |piece| (&*writer).write_all(piece),
+        // Half-close: the peer sees our end of stream and may still answer.
+        move || drop(closer.shutdown(Shutdown::Write)),
+    )
+    .map_err(ClientError::Connect)?;
+    let mut stdout = io::stdout();
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        match (&stream).read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                if !print(&mut stdout, &buf[..n]) {
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ClientError::Receive(e)),
+        }
+    }
+}
+
+fn run_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
+    let socket = UdpSocket::bind(unspecified_for(addr)).map_err(ClientError::Connect)?;
+    socket.connect(addr).map_err(ClientError::Connect)?;
+    let sender = socket.try_clone().map_err(ClientError::Connect)?;
+    let stdin_done = Arc::new(AtomicBool::new(false));
+    let done = stdin_done.clone();
+    spawn_stdin(
+        Framing::Datagrams,
+        crlf,
+        move |datagram| sender.send(datagram).map(drop),
+        move || done.store(true, Ordering::SeqCst),
+    )
+    .map_err(ClientError::Connect)?;
+    let mut stdout = io::stdout();
+    let mut buf = vec![0u8; DATAGRAM_BUFFER];
+    let mut linger = UdpLinger::new();
+    loop {
+        let now = Instant::now();
+        if stdin_done.load(Ordering::SeqCst) {
+            linger.start(now);
+        }
+        if linger.is_over(now) {
+            return Ok(());
+        }
+        let until_over = linger.deadline().map(|t| t.saturating_duration_since(now));
+        let wait = until_over.map_or(STDIN_CHECK, |t| t.min(STDIN_CHECK));
+        // Not zero: std refuses it; `is_over` above ends the loop a millisecond later.
+        let wait = wait.max(Duration::from_millis(1));
+        socket
+            .set_read_timeout(Some(wait))
+            .map_err(ClientError::Receive)?;
+        match socket.recv(&mut buf) {
+            Ok(n) => {
+                linger.received(Instant::now());
+                if !print(&mut stdout, &buf[..n]) {
+                    return Ok(());
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(ClientError::Receive(e)),
+        }
+    }
+}
+
+/// Read stdin on a thread of its own (a blocking read must hold up nothing else), encode it
+/// for `framing` and hand every piece to `send`; call `at_end` once stdin has ended or a send
+/// failed. Every `connect` (plain, `--udp`, `--tls`) reads its stdin this way.
+pub fn spawn_stdin(
+    framing: Framing,
+    crlf: bool,
+    send: impl FnMut(&[u8]) -> io::Result<()> + Send + 'static,
+    at_end: impl FnOnce() + Send + 'static,
+) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("portline-stdin".into())
+        .spawn(move || {
+            let mut encoder = LineEncoder::new(framing, crlf);
+            let _ = pump(io::stdin().lock(), &mut encoder, send);
+            at_end();
+        })
+        .map(drop)
+}
 
 /// The wildcard address of `peer`'s family with port 0: where a UDP client socket binds.
 pub fn unspecified_for(peer: SocketAddr) -> SocketAddr {

@@ -14,21 +14,19 @@
 //! Limits and timeouts are the file server's (`--header-timeout`, `--idle-timeout`, the core's
 //! head limits); the body is held to answer it, so it is bounded by [`MAX_ECHO_BODY`] (then 413).
 
-use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Event, Progress, RequestHead, Response, Role,
-    Version,
+    BodyLength, Config, Connection, Event, Progress, RequestHead, Response, Role,
 };
 use serde_json::{Value, json};
 
-use crate::apps::http_server::{OVERLOAD_REPLY, SERVER};
+use crate::apps::http_server::{OVERLOAD_REPLY, SERVER, core_session_plumbing, with_date};
 use crate::apps::log;
 use crate::driver::clock;
 use crate::driver::session::{Session, SessionFactory};
@@ -132,11 +130,6 @@ pub fn describe(format: EchoFormat, head: &RequestHead, body: &[u8]) -> Vec<u8> 
     out
 }
 
-thread_local! {
-    /// The `Date` value, rendered at most once a second per thread.
-    static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
-}
-
 /// One connection of the echo server.
 #[derive(Debug)]
 pub struct EchoSession {
@@ -151,30 +144,21 @@ pub struct EchoSession {
 
 impl EchoSession {
     fn log(&self, date: &str, head: Option<&RequestHead>, status: u16, bytes: Option<u64>) {
-        if self.options.quiet {
-            return;
-        }
-        let request = head.map(|h| {
-            let version = (h.version != Version::Http09).then(|| h.version.as_str());
-            (h.method_str(), &h.target[..], version)
-        });
-        log::emit_entry(&log::Entry {
-            peer: self.peer,
-            date,
-            request,
-            status,
-            bytes,
-            forwarded: log::Forwarded::from_field(
+        if !self.options.quiet {
+            log::emit_entry(&log::Entry::for_request(
+                self.peer,
+                date,
+                head,
+                status,
+                bytes,
                 self.options.log_forwarded,
-                head.and_then(|h| h.headers.get("x-forwarded-for")),
-            ),
-        });
+            ));
+        }
     }
 
     fn respond(&mut self, t: Time, head: &RequestHead, body: &[u8], out: &mut Vec<u8>) {
         let json = describe(self.options.format, head, body);
-        let sent = DATE.with_borrow_mut(|cache| {
-            let date = cache.render(SystemTime::now());
+        let sent = with_date(|date| {
             let response = Response {
                 status: 200,
                 reason: "OK",
@@ -197,17 +181,7 @@ impl EchoSession {
 }
 
 impl Session for EchoSession {
-    fn receive(&mut self, now: Instant, data: &[u8]) {
-        self.conn.receive(clock::to_time(now), data);
-    }
-
-    fn receive_eof(&mut self, now: Instant) {
-        self.conn.receive_eof(clock::to_time(now));
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        self.conn.handle_timeout(clock::to_time(now));
-    }
+    core_session_plumbing!();
 
     fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>, budget: usize) {
         let t = clock::to_time(now);
@@ -238,29 +212,12 @@ impl Session for EchoSession {
                     let _ = self.conn.send_error(t, &e, out);
                     if let Some(status) = e.status() {
                         let head = self.request.take().map(|(h, _)| h);
-                        DATE.with_borrow_mut(|cache| {
-                            self.log(cache.render(SystemTime::now()), head.as_ref(), status, None)
-                        });
+                        with_date(|date| self.log(date, head.as_ref(), status, None));
                     }
                     self.failed = true;
                 }
             }
         }
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        if self.failed {
-            return None;
-        }
-        self.conn.poll_timeout().map(clock::to_instant)
-    }
-
-    fn wants_read(&self) -> bool {
-        !self.failed && self.conn.wants_read()
-    }
-
-    fn is_done(&self) -> bool {
-        self.failed || self.conn.is_closed()
     }
 
     /// Between requests (or before a head is complete): a full server may close it for a

@@ -31,7 +31,6 @@ use std::time::{Instant, SystemTime};
 use portline_core::Time;
 use portline_core::http::{
     BodyLength, Config, Connection, DateCache, Event, Progress, RequestHead, Response, Role,
-    Version,
 };
 
 use crate::apps::files::{self, Refusal, Resolved};
@@ -467,7 +466,7 @@ thread_local! {
 }
 
 /// Run `f` with the current `Date` value (an IMF-fixdate). `f` must not call this again.
-fn with_date<R>(f: impl FnOnce(&str) -> R) -> R {
+pub(crate) fn with_date<R>(f: impl FnOnce(&str) -> R) -> R {
     DATE.with_borrow_mut(|cache| f(cache.render(SystemTime::now())))
 }
 
@@ -818,26 +817,14 @@ impl HttpSession {
 
     fn emit(&self, entry: &Logged) {
         with_date(|date| {
-            log::emit_entry(&log::Entry {
-                peer: self.peer,
+            log::emit_entry(&log::Entry::for_request(
+                self.peer,
                 date,
-                request: entry.request.as_ref().map(|head| {
-                    let version = match head.version {
-                        Version::Http09 => None,
-                        v => Some(v.as_str()),
-                    };
-                    (head.method_str(), &head.target[..], version)
-                }),
-                status: entry.status,
-                bytes: Some(entry.written),
-                forwarded: log::Forwarded::from_field(
-                    self.shared.log_forwarded,
-                    entry
-                        .request
-                        .as_ref()
-                        .and_then(|head| head.headers.get("x-forwarded-for")),
-                ),
-            });
+                entry.request.as_ref(),
+                entry.status,
+                Some(entry.written),
+                self.shared.log_forwarded,
+            ));
         });
     }
 
@@ -931,18 +918,47 @@ impl Drop for HttpSession {
     }
 }
 
+/// The [`Session`] methods of a server-role HTTP session that only hand input and time to its
+/// core connection or report its state, the same for the file server and `--echo`
+/// ([`crate::apps::echo`]): the session has a `conn: Connection` and a `failed: bool` (a local
+/// failure: no more output, no timer, close).
+macro_rules! core_session_plumbing {
+    () => {
+        fn receive(&mut self, now: std::time::Instant, data: &[u8]) {
+            self.conn.receive($crate::driver::clock::to_time(now), data);
+        }
+
+        fn receive_eof(&mut self, now: std::time::Instant) {
+            self.conn.receive_eof($crate::driver::clock::to_time(now));
+        }
+
+        fn handle_timeout(&mut self, now: std::time::Instant) {
+            self.conn
+                .handle_timeout($crate::driver::clock::to_time(now));
+        }
+
+        fn poll_timeout(&self) -> Option<std::time::Instant> {
+            if self.failed {
+                return None;
+            }
+            self.conn
+                .poll_timeout()
+                .map($crate::driver::clock::to_instant)
+        }
+
+        fn wants_read(&self) -> bool {
+            !self.failed && self.conn.wants_read()
+        }
+
+        fn is_done(&self) -> bool {
+            self.failed || self.conn.is_closed()
+        }
+    };
+}
+pub(crate) use core_session_plumbing;
+
 impl Session for HttpSession {
-    fn receive(&mut self, now: Instant, data: &[u8]) {
-        self.conn.receive(clock::to_time(now), data);
-    }
-
-    fn receive_eof(&mut self, now: Instant) {
-        self.conn.receive_eof(clock::to_time(now));
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        self.conn.handle_timeout(clock::to_time(now));
-    }
+    core_session_plumbing!();
 
     fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>, budget: usize) {
         if out.is_empty() && !self.logged.is_empty() {
@@ -1010,21 +1026,6 @@ impl Session for HttpSession {
                 }
             }
         }
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        if self.failed {
-            return None;
-        }
-        self.conn.poll_timeout().map(clock::to_instant)
-    }
-
-    fn wants_read(&self) -> bool {
-        !self.failed && self.conn.wants_read()
-    }
-
-    fn is_done(&self) -> bool {
-        self.failed || self.conn.is_closed()
     }
 
     fn enable_sendfile(&mut self) {

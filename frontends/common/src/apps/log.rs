@@ -12,6 +12,8 @@ use std::io::Write as _;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::SystemTime;
 
+use portline_core::http::{RequestHead, Version};
+
 /// The CLF timestamp of `t` in UTC: `26/Nov/2026:06:15:53 +0000`.
 pub fn clf_time(t: SystemTime) -> String {
     let mut buf = Vec::with_capacity(26);
@@ -149,7 +151,33 @@ pub struct Entry<'a> {
     pub forwarded: Forwarded,
 }
 
-impl Entry<'_> {
+impl<'a> Entry<'a> {
+    /// The entry of an answer to `head` (`None`: a request that could not be parsed), its
+    /// client taken from `X-Forwarded-For` when `log_forwarded` (`--log-forwarded`).
+    pub fn for_request(
+        peer: IpAddr,
+        date: &'a str,
+        head: Option<&'a RequestHead>,
+        status: u16,
+        bytes: Option<u64>,
+        log_forwarded: bool,
+    ) -> Self {
+        Entry {
+            peer,
+            date,
+            request: head.map(|h| {
+                let version = (h.version != Version::Http09).then(|| h.version.as_str());
+                (h.method_str(), &h.target[..], version)
+            }),
+            status,
+            bytes,
+            forwarded: Forwarded::from_field(
+                log_forwarded,
+                head.and_then(|h| h.headers.get("x-forwarded-for")),
+            ),
+        }
+    }
+
     /// Append the line, with its newline, to `buf`.
     pub fn write_to(&self, buf: &mut Vec<u8>) {
         let _ = write!(buf, "{} - - [", self.peer);

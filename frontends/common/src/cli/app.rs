@@ -72,7 +72,7 @@ where
             if a.tls {
                 return crate::apps::tls::connect::run(&rt, &a.addr, addr, a.crlf, &a.tls_trust);
             }
-            match rt.connect(addr, a.udp, a.crlf) {
+            match crate::apps::connect::run(addr, a.udp, a.crlf) {
                 Ok(()) => 0,
                 Err(e) => {
                     client_error(&e, addr, &a.addr.host);

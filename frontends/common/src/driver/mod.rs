@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod clock;
+pub mod dial;
 pub mod fdlimit;
 pub mod listen;
 pub mod policy;

@@ -44,8 +44,8 @@ pub trait Runtime {
         ready: &mut dyn FnMut(SocketAddr),
     ) -> io::Result<()>;
 
-    /// Connect to `addr` (within `connect_timeout`) and drive `session` until it is done and its
-    /// output is written. The session writes what it receives wherever it prints (stdout, a file).
+    /// Connect to `addr` (within `connect_timeout`, with [`dial::tcp`](crate::driver::dial::tcp)) and
+    /// drive `session` until it is done and its output is written. The session writes what it receives wherever it prints (stdout, a file).
     /// An error from `connect` itself is returned as is, so the caller can name the stage.
     fn run_client(
         &self,
@@ -53,10 +53,6 @@ pub trait Runtime {
         connect_timeout: Duration,
         session: &mut dyn Session,
     ) -> Result<(), ClientError>;
-
-    /// Interactive line client: stdin lines to the peer (with CRLF when `crlf`), the peer's bytes
-    /// to stdout. At stdin EOF: half-close (TCP) and exit when the peer closes.
-    fn connect(&self, addr: SocketAddr, udp: bool, crlf: bool) -> Result<(), ClientError>;
 
     /// Run the load of `bench` (see [`bench`](mod@crate::apps::bench)): `plan.connections` keep-alive connections to
     /// `plan.addr` until `plan.end`, each driving a [`bench::BenchConn`] and reconnecting after a

@@ -112,6 +112,20 @@ impl Shutdown {
             .map_err(|e| io::Error::other(format!("installing signal handlers: {e}")))
     }
 
+    /// Run one server under this flag, as every runtime's `serve_tcp` and `serve_udp` do:
+    /// [`Shutdown::arm`] first (a failure to install the handlers is the server's error), then
+    /// `serve`, then [`Shutdown::report`] how a signalled shutdown ended.
+    pub fn serving(
+        &self,
+        grace: Duration,
+        serve: impl FnOnce() -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.arm(grace)?;
+        let result = serve();
+        self.report(grace);
+        result
+    }
+
     /// Whether shutdown was requested.
     pub fn is_requested(&self) -> bool {
         self.inner.requested.load(Ordering::SeqCst)

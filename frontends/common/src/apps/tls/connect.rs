@@ -1,7 +1,7 @@
 //! `connect --tls HOST:PORT`: the interactive line client over TLS, as `openssl s_client` is
 //! used. It is a [`Session`] like any other, run by [`Runtime::run_client`] inside a
 //! [`TlsSession`](super::TlsSession), so the drivers need nothing of their own: stdin is read
-//! on a thread and handed over through a channel, which the session looks at every
+//! on a thread ([`connect::spawn_stdin`]) and handed over through a channel, which the session looks at every
 //! [`STDIN_POLL`] (a session is only woken by the socket or its timer).
 
 use std::io;
@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
-use crate::apps::connect::{self, CONNECT_TIMEOUT, Framing, LineEncoder};
+use crate::apps::connect::{self, CONNECT_TIMEOUT, Framing};
 use crate::cli::addr::HostPort;
 use crate::cli::message;
 use crate::driver::runtime::Runtime;
@@ -120,16 +120,12 @@ pub fn run<R: Runtime + ?Sized>(
         }
     };
     let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("portline-stdin".into())
-        .spawn(move || {
-            let mut encoder = LineEncoder::new(Framing::Stream, crlf);
-            let _ = connect::pump(io::stdin().lock(), &mut encoder, |piece| {
-                tx.send(piece.to_vec())
-                    .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))
-            });
-        });
-    if let Err(e) = spawned {
+    let send = move |piece: &[u8]| {
+        tx.send(piece.to_vec())
+            .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))
+    };
+    // The end of stdin is the channel's disconnection, when `send` is dropped.
+    if let Err(e) = connect::spawn_stdin(Framing::Stream, crlf, send, || {}) {
         message::error("stdin", e);
         return 1;
     }

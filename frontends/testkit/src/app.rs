@@ -1,21 +1,13 @@
-//! A test app for the mio runtime: a line echo session that can also stream a large body at the
-//! pace of the reader, with counters the tests check (polls, bytes produced, sessions alive).
+//! The test app every case serves: a line echo session that can also stream a large body at
+//! the pace of the reader, with counters the cases check (polls, bytes produced, sessions
+//! alive), and a UDP echo.
 
-#![allow(dead_code)] // each test binary uses part of it
-
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use portline_common::{DatagramService, Runtime, ServerOptions, Session, SessionFactory, Shutdown};
-use portline_mio::MioRuntime;
-
-/// Every blocking call of a test gives up after this.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+use portline_common::{DatagramService, Session, SessionFactory};
 
 /// What the sessions of one server did.
 #[derive(Debug, Default)]
@@ -33,9 +25,11 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The value of one of the counters.
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::SeqCst)
     }
+    /// Sessions made and not yet dropped.
     pub fn alive(&self) -> u64 {
         Self::get(&self.created) - Self::get(&self.dropped)
     }
@@ -46,8 +40,11 @@ pub fn pattern(i: u64) -> u8 {
     (i % 251) as u8
 }
 
-/// The test factory.
+/// Makes [`TestSession`]s: lines are echoed; `stream N` answers N [`pattern`] bytes, produced
+/// only as they are polled; `quit` answers `bye` and ends the session; `boom` panics (a bug in
+/// one session).
 pub struct TestFactory {
+    /// What the sessions did.
     pub stats: Arc<Stats>,
     /// Close a connection that has been quiet this long.
     pub idle: Option<Duration>,
@@ -55,7 +52,14 @@ pub struct TestFactory {
     pub overload: Option<Vec<u8>>,
 }
 
+impl Default for TestFactory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TestFactory {
+    /// No idle timeout, no overload reply.
     pub fn new() -> Self {
         TestFactory {
             stats: Arc::new(Stats::default()),
@@ -88,7 +92,7 @@ impl SessionFactory for TestFactory {
 }
 
 /// Lines are echoed; `stream N` answers N pattern bytes, produced only as they are polled.
-struct TestSession {
+pub struct TestSession {
     stats: Arc<Stats>,
     input: Vec<u8>,
     echo: Vec<u8>,
@@ -124,6 +128,8 @@ impl TestSession {
             {
                 self.stream_left = n;
                 self.stream_offset = 0;
+            } else if line == b"boom\n" {
+                panic!("test session bug (expected in this test)");
             } else if line == b"quit\n" {
                 self.quit = true;
                 self.echo = b"bye\n".to_vec();
@@ -209,7 +215,7 @@ impl Session for TestSession {
     }
 }
 
-/// UDP echo.
+/// UDP echo: each datagram comes back as it came.
 pub struct UdpEcho;
 
 impl DatagramService for UdpEcho {
@@ -223,145 +229,4 @@ impl DatagramService for UdpEcho {
         out.extend_from_slice(data);
         true
     }
-}
-
-/// A UDP echo server running on a thread until `shutdown` is requested.
-pub struct UdpServer {
-    pub addr: SocketAddr,
-    pub shutdown: Shutdown,
-    pub thread: JoinHandle<io::Result<()>>,
-}
-
-impl UdpServer {
-    /// Serve [`UdpEcho`] on 127.0.0.1:0 with one loop; returns once the address is known.
-    pub fn start() -> UdpServer {
-        let shutdown = Shutdown::new();
-        let rt = MioRuntime::with_shutdown(shutdown.clone());
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let opts = ServerOptions {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                threads: 1,
-                max_connections: 1,
-                grace: Duration::from_secs(1),
-            };
-            rt.serve_udp(&opts, Box::new(UdpEcho), &mut |a| tx.send(a).unwrap())
-        });
-        let addr = rx.recv_timeout(IO_TIMEOUT).unwrap();
-        UdpServer {
-            addr,
-            shutdown,
-            thread,
-        }
-    }
-}
-
-/// A server running on a thread.
-pub struct Server {
-    pub addr: SocketAddr,
-    pub shutdown: Shutdown,
-    pub stats: Arc<Stats>,
-    pub handle: Option<JoinHandle<io::Result<()>>>,
-}
-
-impl Server {
-    pub fn start(threads: usize, max_connections: usize, factory: TestFactory) -> Server {
-        Self::start_with_grace(threads, max_connections, Duration::from_secs(5), factory)
-    }
-
-    pub fn start_with_grace(
-        threads: usize,
-        max_connections: usize,
-        grace: Duration,
-        factory: TestFactory,
-    ) -> Server {
-        let shutdown = Shutdown::new();
-        let stats = factory.stats.clone();
-        let (tx, rx) = mpsc::channel();
-        let rt = MioRuntime::with_shutdown(shutdown.clone());
-        let opts = ServerOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            threads,
-            max_connections,
-            grace,
-        };
-        let handle = std::thread::spawn(move || {
-            rt.serve_tcp(&opts, Arc::new(factory), &mut |addr| {
-                tx.send(addr).unwrap();
-            })
-        });
-        let addr = rx
-            .recv_timeout(IO_TIMEOUT)
-            .expect("the server reports its address");
-        assert_ne!(addr.port(), 0, "ready gives the real port");
-        Server {
-            addr,
-            shutdown,
-            stats,
-            handle: Some(handle),
-        }
-    }
-
-    pub fn connect(&self) -> TcpStream {
-        let s = TcpStream::connect(self.addr).expect("connect");
-        s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        s
-    }
-
-    /// Request shutdown and wait (bounded) for `serve_tcp` to return.
-    pub fn stop(&mut self) -> io::Result<()> {
-        self.shutdown.request();
-        let handle = self.handle.take().expect("stopped once");
-        let deadline = Instant::now() + IO_TIMEOUT;
-        while !handle.is_finished() {
-            assert!(Instant::now() < deadline, "serve_tcp did not return");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        handle.join().expect("the server thread did not panic")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.handle.is_some() {
-            self.shutdown.request();
-        }
-    }
-}
-
-/// Wait (bounded) until `cond` holds.
-pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + IO_TIMEOUT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Read one line.
-pub fn read_line(reader: &mut BufReader<TcpStream>) -> String {
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("read a line");
-    line
-}
-
-/// Read exactly `n` streamed bytes and check them against the pattern.
-pub fn read_stream(stream: &mut impl Read, n: u64) {
-    let mut buf = vec![0; 64 * 1024];
-    let mut offset = 0u64;
-    while offset < n {
-        let want = buf.len().min((n - offset) as usize);
-        let got = stream.read(&mut buf[..want]).expect("read the stream");
-        assert!(got > 0, "stream ended at {offset} of {n}");
-        for (i, &b) in buf[..got].iter().enumerate() {
-            assert_eq!(b, pattern(offset + i as u64), "byte {}", offset + i as u64);
-        }
-        offset += got as u64;
-    }
-}
-
-/// Write all of `data`.
-pub fn send(stream: &mut TcpStream, data: &[u8]) {
-    stream.write_all(data).expect("write");
 }
