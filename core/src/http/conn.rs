@@ -126,12 +126,10 @@ pub struct Connection {
     buf: BytesMut,
     /// Bytes at the front of `buf` that `poll_borrowed` handed out: dropped on the next call.
     consumed: usize,
-    /// The spans of the last head parsed (lent to `parser` while it parses the next one, so
-    /// that a kept-alive connection reuses one `Vec`).
-    spans: Vec<[u32; 4]>,
     /// The last response head with obs-fold, unfolded (it is not a slice of `buf`).
     unfolded: Vec<u8>,
-    /// How far the head at the front of `buf` has been parsed.
+    /// How far the head at the front of `buf` has been parsed; it keeps the field spans of
+    /// the last head (lent to its event) until the next head starts.
     parser: HeadParser,
     state: State,
     /// Client: requests sent, oldest first.
@@ -178,7 +176,6 @@ impl Connection {
             config,
             buf: BytesMut::new(),
             consumed: 0,
-            spans: Vec::new(),
             unfolded: Vec::new(),
             parser: HeadParser::default(),
             state: State::new(),
@@ -728,7 +725,7 @@ impl Connection {
                     keep_alive,
                     headers: Headers {
                         buf: head,
-                        spans: std::mem::take(&mut self.spans),
+                        spans: self.parser.spans().to_vec(),
                     },
                 })
             }
@@ -751,7 +748,7 @@ impl Connection {
                     reason: head.slice(reason.0..reason.1),
                     headers: Headers {
                         buf: head,
-                        spans: std::mem::take(&mut self.spans),
+                        spans: self.parser.spans().to_vec(),
                     },
                     undecoded,
                 };
@@ -788,7 +785,7 @@ impl Connection {
                     target: &head[target.0..target.1],
                     version,
                     keep_alive,
-                    headers: HeadersRef::new(head, &self.spans),
+                    headers: HeadersRef::new(head, self.parser.spans()),
                 })
             }
             Found::Response {
@@ -809,7 +806,7 @@ impl Connection {
                     version,
                     status,
                     reason: &head[reason.0..reason.1],
-                    headers: HeadersRef::new(head, &self.spans),
+                    headers: HeadersRef::new(head, self.parser.spans()),
                     undecoded,
                 };
                 match kind {
@@ -868,7 +865,6 @@ impl Connection {
             max_headers: limits.max_headers,
             max_target: limits.max_target,
         };
-        self.parser.recycle(&mut self.spans);
         // Empty lines before a start line are ignored (the parser skips them), so a stream that
         // holds nothing else is between messages.
         let parsed = self.parser.advance(&self.buf, &rules)?;
@@ -929,7 +925,6 @@ impl Connection {
             .step(self.role, Step::RequestHead { body, exchange })?;
         self.body_since = self.now;
         self.body_starved = false;
-        self.spans = p.spans;
         Ok(Progress::Event(Found::Request {
             len: p.len,
             method,
@@ -941,12 +936,12 @@ impl Connection {
 
     fn response(&mut self, p: Head) -> Result<Progress<Found>, Error> {
         let (limits, leniency) = (&self.config.limits, &self.config.leniency);
-        let (len, version, status, reason, spans, f) = match p.start {
+        let (len, version, status, reason, f) = match p.start {
             StartLine::Status {
                 version,
                 status,
                 reason,
-            } if !p.folded => (p.len, version, status, reason, p.spans, p.framing),
+            } if !p.folded => (p.len, version, status, reason, p.framing),
             _ => {
                 // obs-fold: unfold into a buffer of its own (rare) and parse that again.
                 let unfolded = parse::unfold(&self.buf[p.blank..p.len]);
@@ -954,7 +949,8 @@ impl Connection {
                     ResponseOutcome::Parsed(r) => {
                         self.buf.advance(p.len);
                         self.unfolded = unfolded;
-                        (0, r.version, r.status, r.reason, r.spans, r.framing)
+                        self.parser.set_spans(&r.spans);
+                        (0, r.version, r.status, r.reason, r.framing)
                     }
                     ResponseOutcome::NeedsUnfold => {
                         return Err(bad("obs-fold continuation line"));
@@ -978,12 +974,10 @@ impl Connection {
             // HTTP ends here; what follows the head belongs to the new protocol.
             self.state.step(self.role, Step::Switch)?;
             self.pending.pop_front();
-            self.spans = spans;
             return Ok(Progress::Event(found(HeadKind::Switched, false)));
         }
         if status < 200 {
             self.state.step(self.role, Step::InterimHead)?;
-            self.spans = spans;
             return Ok(Progress::Event(found(HeadKind::Interim, false)));
         }
         let incoming = Incoming::Response {
@@ -996,7 +990,6 @@ impl Connection {
             pending.keep_alive && persistent && !matches!(body, BodyReader::UntilClose);
         self.state
             .step(self.role, Step::ResponseHead { body, keep_alive })?;
-        self.spans = spans;
         Ok(Progress::Event(found(HeadKind::Final, undecoded)))
     }
 
