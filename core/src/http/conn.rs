@@ -630,10 +630,7 @@ impl Connection {
             head: r.method == "HEAD",
             keep_alive: r.keep_alive,
         });
-        out.extend_from_slice(r.method.as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(r.target.as_bytes());
-        out.extend_from_slice(b" HTTP/1.0\r\n");
+        w::request_line(out, r.method, r.target);
         w::fields(out, r.headers);
         w::head_end(
             out,

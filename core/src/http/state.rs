@@ -293,11 +293,13 @@ impl State {
     /// local misuse (the peer's bytes cannot cause them: the parser only reports heads when the
     /// reading half is in `Head`). A step that ends the connection moves the phase.
     ///
+    /// Only for an open connection: every caller has checked the phase first (a poll before it
+    /// parses, a command through [`State::check_open`]), so it is not checked again here.
     /// Inlined: every caller passes one known step, so only that arm of the `match` is left
     /// at each call site (and the step is not moved into a call).
     #[inline(always)]
     pub(crate) fn step(&mut self, role: Role, step: Step) -> Result<Next, Error> {
-        self.check_open()?;
+        debug_assert!(self.is_open(), "a step of a connection that is over");
         let next = self.halves(role, step)?;
         match next {
             Next::Continue => {}

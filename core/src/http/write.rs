@@ -126,6 +126,23 @@ pub(crate) fn status_line(out: &mut Vec<u8>, status: u16, reason: &str) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// `<method> <target> HTTP/1.0` CRLF. The common methods and the version are appended as
+/// text of a length known here (a few moves); only the target is a copy of unknown length.
+#[inline]
+pub(crate) fn request_line(out: &mut Vec<u8>, method: &str, target: &str) {
+    match method {
+        "GET" => out.extend_from_slice(b"GET "),
+        "HEAD" => out.extend_from_slice(b"HEAD "),
+        "POST" => out.extend_from_slice(b"POST "),
+        _ => {
+            out.extend_from_slice(method.as_bytes());
+            out.push(b' ');
+        }
+    }
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.0\r\n");
+}
+
 /// The `Connection` field that ends a head the connection writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ConnectionField {
@@ -138,12 +155,11 @@ pub(crate) enum ConnectionField {
 }
 
 /// The end of a head: `Content-Length: <n>` CRLF when `length` is given, the `Connection`
-/// field, and the blank line. Room for all of it is reserved once; every piece but the digits
-/// has a length known here, so it is appended with a few moves rather than a `memcpy` call.
+/// field, and the blank line. Every piece but the digits has a length known here, so it is
+/// appended with a few moves rather than a `memcpy` call.
 #[inline]
 pub(crate) fn head_end(out: &mut Vec<u8>, length: Option<u64>, connection: ConnectionField) {
     const NAME: &[u8] = b"Content-Length: ";
-    out.reserve(NAME.len() + 20 + 2 + b"Connection: keep-alive\r\n\r\n".len());
     if let Some(n) = length {
         out.extend_from_slice(NAME);
         if n < 10 {
@@ -205,6 +221,17 @@ pub(crate) fn check_fields(headers: &[(&str, &[u8])], response: bool) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_line_matches_the_formatted_text() {
+        for method in ["GET", "HEAD", "POST", "PUT", "X"] {
+            for target in ["/", "/a?b", "*"] {
+                let mut out = Vec::new();
+                request_line(&mut out, method, target);
+                assert_eq!(out, format!("{method} {target} HTTP/1.0\r\n").as_bytes());
+            }
+        }
+    }
 
     #[test]
     fn status_line_and_head_end_match_the_formatted_text() {
