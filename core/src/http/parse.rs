@@ -1136,22 +1136,12 @@ fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
         if view.get(t0) != Some(&b'/') || t1 - t0 > rules.max_target || &view[..m] == b"CONNECT" {
             return None;
         }
-        let [
-            b' ',
-            b'H',
-            b'T',
-            b'T',
-            b'P',
-            b'/',
-            b'1',
-            b'.',
-            minor,
-            b'\r',
-            b'\n',
-        ] = *view.get(t1..t1 + 11)?
-        else {
+        // Compared as whole arrays (a word compare), not byte by byte.
+        let tail: &[u8; 11] = view.get(t1..t1 + 11)?.try_into().ok()?;
+        let (fixed, minor, crlf) = (&tail[..8], tail[8], &tail[9..]);
+        if fixed != b" HTTP/1." || crlf != b"\r\n" {
             return None;
-        };
+        }
         let version = match minor {
             b'0' => Version::Http10,
             b'1'..=b'9' => Version::Http11,
@@ -1164,21 +1154,18 @@ fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
         };
         Some((start, t1 + 11))
     } else {
+        let line: &[u8; 13] = view.get(..13)?.try_into().ok()?;
+        if line[..7] != *b"HTTP/1." {
+            return None;
+        }
         let [
-            b'H',
-            b'T',
-            b'T',
-            b'P',
-            b'/',
-            b'1',
-            b'.',
             minor,
             b' ',
             d0 @ b'1'..=b'9',
             d1 @ b'0'..=b'9',
             d2 @ b'0'..=b'9',
             b' ',
-        ] = *view.get(..13)?
+        ] = line[7..]
         else {
             return None;
         };
