@@ -169,11 +169,13 @@ pub(crate) fn head_end(out: &mut Vec<u8>, length: Option<u64>, connection: Conne
         }
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(match connection {
-        ConnectionField::Absent => b"\r\n",
-        ConnectionField::KeepAlive => b"Connection: keep-alive\r\n\r\n",
-        ConnectionField::Close => b"Connection: close\r\n\r\n",
-    });
+    // One append per arm, so that each has its constant length (one shared append of the
+    // chosen text would be a `memcpy` call).
+    match connection {
+        ConnectionField::Absent => out.extend_from_slice(b"\r\n"),
+        ConnectionField::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n\r\n"),
+        ConnectionField::Close => out.extend_from_slice(b"Connection: close\r\n\r\n"),
+    }
 }
 
 /// `name: value` CRLF for each field.
