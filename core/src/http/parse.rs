@@ -486,6 +486,18 @@ fn content_length(v: &[u8]) -> Result<u64, Error> {
     if v.is_empty() {
         return Err(bad("empty Content-Length"));
     }
+    if v.len() <= 19 {
+        // At most 19 digits cannot overflow a u64: no checked arithmetic per digit.
+        let mut n: u64 = 0;
+        for &b in v {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return Err(bad("Content-Length is not plain digits"));
+            }
+            n = n * 10 + u64::from(d);
+        }
+        return Ok(n);
+    }
     let mut n: u64 = 0;
     for &b in v {
         if !b.is_ascii_digit() {
@@ -1551,6 +1563,35 @@ mod tests {
             }
         }
         assert!(checked > 1000, "{checked}");
+    }
+
+    /// The unchecked path (up to 19 digits) and the checked one agree with `u64::from_str`
+    /// around the boundaries; every non-digit is refused.
+    #[test]
+    fn content_length_reads_plain_digits_up_to_u64_max() {
+        for v in [
+            "0",
+            "7",
+            "1234",
+            "9999999999999999999",
+            "10000000000000000000",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+            "00000000000000000000001",
+        ] {
+            assert_eq!(
+                content_length(v.as_bytes()).ok(),
+                v.parse::<u64>().ok(),
+                "{v}"
+            );
+        }
+        for v in ["", "+1", "-1", "1 ", "0x1", "1_0", "１", "12a"] {
+            assert!(content_length(v.as_bytes()).is_err(), "{v}");
+        }
+        for b in 0..=255u8 {
+            assert_eq!(content_length(&[b]).is_ok(), b.is_ascii_digit(), "{b}");
+        }
     }
 
     #[test]
