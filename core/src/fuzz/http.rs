@@ -491,7 +491,8 @@ type Parsed = (Version, u16, (usize, usize), Vec<[u32; 4]>, String);
 /// The hand-written resumable parser on a complete response head (`None`: it rejected it, or it
 /// has obs-fold lines, which only the unfolding path reads).
 fn by_hand(head: &[u8], rules: &Rules) -> Option<Result<Parsed, ()>> {
-    match HeadParser::default().advance(head, rules) {
+    let mut parser = HeadParser::default();
+    match parser.advance(head, rules) {
         Ok(Some(h)) if h.folded => None,
         Ok(Some(h)) => {
             assert_eq!(h.len, head.len(), "the head ends at its blank line");
@@ -507,7 +508,7 @@ fn by_hand(head: &[u8], rules: &Rules) -> Option<Result<Parsed, ()>> {
                 version,
                 status,
                 reason,
-                h.spans,
+                parser.spans().to_vec(),
                 format!("{:?}", h.framing),
             )))
         }

@@ -15,7 +15,7 @@ use super::state::{
     BodyReader, BodyWriter, Exchange, Incoming, Next, Phase, Reading, Role, State, Step, Writing,
     body_and_persistence,
 };
-use super::write::{self as w, BodyLength};
+use super::write::{self as w, BodyLength, ConnectionField};
 use super::{Config, Error, Progress, Request, Response};
 use crate::Time;
 
@@ -126,12 +126,10 @@ pub struct Connection {
     buf: BytesMut,
     /// Bytes at the front of `buf` that `poll_borrowed` handed out: dropped on the next call.
     consumed: usize,
-    /// The spans of the last head parsed (lent to `parser` while it parses the next one, so
-    /// that a kept-alive connection reuses one `Vec`).
-    spans: Vec<[u32; 4]>,
     /// The last response head with obs-fold, unfolded (it is not a slice of `buf`).
     unfolded: Vec<u8>,
-    /// How far the head at the front of `buf` has been parsed.
+    /// How far the head at the front of `buf` has been parsed; it keeps the field spans of
+    /// the last head (lent to its event) until the next head starts.
     parser: HeadParser,
     state: State,
     /// Client: requests sent, oldest first.
@@ -178,7 +176,6 @@ impl Connection {
             config,
             buf: BytesMut::new(),
             consumed: 0,
-            spans: Vec::new(),
             unfolded: Vec::new(),
             parser: HeadParser::default(),
             state: State::new(),
@@ -594,14 +591,15 @@ impl Connection {
         }
         w::status_line(out, r.status, r.reason);
         w::fields(out, r.headers);
-        if let Some(n) = length.filter(|_| r.status != 204) {
-            w::content_length(out, n);
-        }
-        out.extend_from_slice(if keep_alive {
-            b"Connection: keep-alive\r\n\r\n"
-        } else {
-            b"Connection: close\r\n\r\n"
-        });
+        w::head_end(
+            out,
+            length.filter(|_| r.status != 204),
+            if keep_alive {
+                ConnectionField::KeepAlive
+            } else {
+                ConnectionField::Close
+            },
+        );
         Ok(())
     }
 
@@ -632,18 +630,17 @@ impl Connection {
             head: r.method == "HEAD",
             keep_alive: r.keep_alive,
         });
-        out.extend_from_slice(r.method.as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(r.target.as_bytes());
-        out.extend_from_slice(b" HTTP/1.0\r\n");
+        w::request_line(out, r.method, r.target);
         w::fields(out, r.headers);
-        if n > 0 || !matches!(r.method, "GET" | "HEAD") {
-            w::content_length(out, n);
-        }
-        if r.keep_alive {
-            out.extend_from_slice(b"Connection: keep-alive\r\n");
-        }
-        out.extend_from_slice(b"\r\n");
+        w::head_end(
+            out,
+            Some(n).filter(|_| n > 0 || !matches!(r.method, "GET" | "HEAD")),
+            if r.keep_alive {
+                ConnectionField::KeepAlive
+            } else {
+                ConnectionField::Absent
+            },
+        );
         Ok(())
     }
 
@@ -661,12 +658,43 @@ impl Connection {
     }
 
     /// The next event as offsets into the buffer; an error is sticky.
+    ///
+    /// A message whose framing says no body bytes are left (the usual GET: no body) ends at once,
+    /// without the general poll: the `EndOfMessage` after most heads costs a few compares.
+    #[inline(always)]
     fn next(&mut self) -> Result<Progress<Found>, Error> {
+        if let (
+            Phase::Open { .. },
+            Reading::Body {
+                reader: BodyReader::Length(0),
+                ..
+            },
+        ) = (&self.state.phase, &self.state.reading)
+        {
+            self.release();
+            return self.end_of_message().map_err(|e| self.state.fail(e));
+        }
+        self.next_slow()
+    }
+
+    /// [`Self::next`] in general.
+    fn next_slow(&mut self) -> Result<Progress<Found>, Error> {
         if let Phase::Failed(e) = &self.state.phase {
             return Err(e.clone());
         }
         self.release();
         self.next_event().map_err(|e| self.state.fail(e))
+    }
+
+    /// The incoming message is complete: the state steps on, and `EndOfMessage` is the event.
+    #[inline(always)]
+    fn end_of_message(&mut self) -> Result<Progress<Found>, Error> {
+        let next = self.state.step(self.role, Step::BodyEnd)?;
+        if self.role == Role::Client {
+            self.pending.pop_front();
+        }
+        self.apply(next);
+        Ok(Progress::Event(Found::EndOfMessage))
     }
 
     /// `found` as an owned event: the head or data split off the buffer as `Bytes`.
@@ -694,7 +722,7 @@ impl Connection {
                     keep_alive,
                     headers: Headers {
                         buf: head,
-                        spans: std::mem::take(&mut self.spans),
+                        spans: self.parser.spans().to_vec(),
                     },
                 })
             }
@@ -717,7 +745,7 @@ impl Connection {
                     reason: head.slice(reason.0..reason.1),
                     headers: Headers {
                         buf: head,
-                        spans: std::mem::take(&mut self.spans),
+                        spans: self.parser.spans().to_vec(),
                     },
                     undecoded,
                 };
@@ -754,7 +782,7 @@ impl Connection {
                     target: &head[target.0..target.1],
                     version,
                     keep_alive,
-                    headers: HeadersRef::new(head, &self.spans),
+                    headers: HeadersRef::new(head, self.parser.spans()),
                 })
             }
             Found::Response {
@@ -775,7 +803,7 @@ impl Connection {
                     version,
                     status,
                     reason: &head[reason.0..reason.1],
-                    headers: HeadersRef::new(head, &self.spans),
+                    headers: HeadersRef::new(head, self.parser.spans()),
                     undecoded,
                 };
                 match kind {
@@ -834,7 +862,6 @@ impl Connection {
             max_headers: limits.max_headers,
             max_target: limits.max_target,
         };
-        self.parser.recycle(&mut self.spans);
         // Empty lines before a start line are ignored (the parser skips them), so a stream that
         // holds nothing else is between messages.
         let parsed = self.parser.advance(&self.buf, &rules)?;
@@ -895,7 +922,6 @@ impl Connection {
             .step(self.role, Step::RequestHead { body, exchange })?;
         self.body_since = self.now;
         self.body_starved = false;
-        self.spans = p.spans;
         Ok(Progress::Event(Found::Request {
             len: p.len,
             method,
@@ -907,12 +933,12 @@ impl Connection {
 
     fn response(&mut self, p: Head) -> Result<Progress<Found>, Error> {
         let (limits, leniency) = (&self.config.limits, &self.config.leniency);
-        let (len, version, status, reason, spans, f) = match p.start {
+        let (len, version, status, reason, f) = match p.start {
             StartLine::Status {
                 version,
                 status,
                 reason,
-            } if !p.folded => (p.len, version, status, reason, p.spans, p.framing),
+            } if !p.folded => (p.len, version, status, reason, p.framing),
             _ => {
                 // obs-fold: unfold into a buffer of its own (rare) and parse that again.
                 let unfolded = parse::unfold(&self.buf[p.blank..p.len]);
@@ -920,7 +946,8 @@ impl Connection {
                     ResponseOutcome::Parsed(r) => {
                         self.buf.advance(p.len);
                         self.unfolded = unfolded;
-                        (0, r.version, r.status, r.reason, r.spans, r.framing)
+                        self.parser.set_spans(&r.spans);
+                        (0, r.version, r.status, r.reason, r.framing)
                     }
                     ResponseOutcome::NeedsUnfold => {
                         return Err(bad("obs-fold continuation line"));
@@ -944,12 +971,10 @@ impl Connection {
             // HTTP ends here; what follows the head belongs to the new protocol.
             self.state.step(self.role, Step::Switch)?;
             self.pending.pop_front();
-            self.spans = spans;
             return Ok(Progress::Event(found(HeadKind::Switched, false)));
         }
         if status < 200 {
             self.state.step(self.role, Step::InterimHead)?;
-            self.spans = spans;
             return Ok(Progress::Event(found(HeadKind::Interim, false)));
         }
         let incoming = Incoming::Response {
@@ -962,7 +987,6 @@ impl Connection {
             pending.keep_alive && persistent && !matches!(body, BodyReader::UntilClose);
         self.state
             .step(self.role, Step::ResponseHead { body, keep_alive })?;
-        self.spans = spans;
         Ok(Progress::Event(found(HeadKind::Final, undecoded)))
     }
 
@@ -1023,12 +1047,7 @@ impl Connection {
         if let Some(d) = data {
             return Ok(Progress::Event(d));
         }
-        let next = self.state.step(self.role, Step::BodyEnd)?;
-        if self.role == Role::Client {
-            self.pending.pop_front();
-        }
-        self.apply(next);
-        Ok(Progress::Event(Found::EndOfMessage))
+        self.end_of_message()
     }
 }
 

@@ -11,6 +11,7 @@
 use nom::IResult;
 use nom::bytes::complete::{take_while_m_n, take_while1};
 use nom::character::complete::char;
+use smallvec::SmallVec;
 
 use super::error::{Error, ErrorKind, Fault};
 use super::event::Version;
@@ -153,13 +154,13 @@ impl StartLine {
     }
 }
 
-/// A complete head: its length and what was parsed.
+/// A complete head: its length and what was parsed (its field spans stay in the parser,
+/// [`HeadParser::spans`], until the next head starts).
 #[derive(Debug)]
 pub(crate) struct Head {
     /// Bytes of the head, the blank line included.
     pub len: usize,
     pub start: StartLine,
-    pub spans: Vec<[u32; 4]>,
     pub framing: Framing,
     /// A response had obs-fold lines: unfold it and parse it again ([`unfold`], [`parse_response`]).
     pub folded: bool,
@@ -485,6 +486,18 @@ fn content_length(v: &[u8]) -> Result<u64, Error> {
     if v.is_empty() {
         return Err(bad("empty Content-Length"));
     }
+    if v.len() <= 19 {
+        // At most 19 digits cannot overflow a u64: no checked arithmetic per digit.
+        let mut n: u64 = 0;
+        for &b in v {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return Err(bad("Content-Length is not plain digits"));
+            }
+            n = n * 10 + u64::from(d);
+        }
+        return Ok(n);
+    }
     let mut n: u64 = 0;
     for &b in v {
         if !b.is_ascii_digit() {
@@ -804,6 +817,9 @@ impl Rules {
     }
 }
 
+/// Field spans, inline up to 16 (see [`HeadParser`]).
+pub(crate) type Spans = SmallVec<[[u32; 4]; 16]>;
+
 /// Parses a head line by line as it arrives, resuming where it stopped.
 ///
 /// The first line (and, in a response, every line after an obs-fold) is taken whole: `memchr`
@@ -815,6 +831,12 @@ impl Rules {
 /// large (431) does not depend on how its bytes were split.
 #[derive(Debug, Default)]
 pub(crate) struct HeadParser {
+    /// `(name_start, name_end, value_start, value_end)` of each field of the head being
+    /// parsed, or of the last one finished until the next starts. Stored inline up to 16
+    /// fields (httparse's bench array, the usual browser request), so that a new connection
+    /// does not allocate for them; a head with more spills to the heap once, and a kept-alive
+    /// connection keeps that storage.
+    spans: Spans,
     /// Start of the current line (offset from the head's first byte).
     line: usize,
     /// Bytes of the current line already searched or checked.
@@ -822,7 +844,6 @@ pub(crate) struct HeadParser {
     /// The colon of the current field line, once its name is checked.
     colon: Option<usize>,
     start: Option<StartLine>,
-    spans: Vec<[u32; 4]>,
     framing: Framing,
     folded: bool,
     /// Bytes of empty lines before the start line.
@@ -842,21 +863,25 @@ enum LineStep {
 }
 
 impl HeadParser {
-    /// Lends `spare` (the spans of the head handed out last) to a parser that has not started
-    /// a head yet and has no storage of its own, so that a kept-alive connection reuses one
-    /// `Vec` for every head.
-    #[inline]
-    pub(crate) fn recycle(&mut self, spare: &mut Vec<[u32; 4]>) {
-        if self.spans.capacity() == 0 && self.start.is_none() {
-            std::mem::swap(&mut self.spans, spare);
-            self.spans.clear();
-        }
+    /// The field spans of the head being parsed, or of the last head finished.
+    pub(crate) fn spans(&self) -> &[[u32; 4]] {
+        &self.spans
+    }
+
+    /// Replaces the spans of the last head finished (by those of its unfolded copy).
+    pub(crate) fn set_spans(&mut self, spans: &[[u32; 4]]) {
+        self.spans.clear();
+        self.spans.extend_from_slice(spans);
     }
 
     /// Parses what has arrived of the head at the front of `buf` and was not parsed yet. Returns
     /// the head once its end is found; the parser is then ready for the next head.
     pub(crate) fn advance(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
         let view = &buf[..buf.len().min(rules.max_head)];
+        if self.start.is_none() {
+            // A new head: the last one's spans are no longer lent out.
+            self.spans.clear();
+        }
         loop {
             if self.start.is_some() && !self.folded {
                 if self.pos == self.line && self.colon.is_none() {
@@ -942,9 +967,6 @@ impl HeadParser {
     /// outside its class, the field limit); `field_step` then takes that line and reports it.
     #[inline]
     fn common_lines(&mut self, buf: &[u8], view: &[u8], rules: &Rules) -> Result<(), Error> {
-        if self.spans.capacity() == 0 {
-            self.spans.reserve(16);
-        }
         let mut line = self.line;
         loop {
             let name_len = view[line..]
@@ -1066,9 +1088,6 @@ impl HeadParser {
         let name = &buf[self.line..colon];
         let value = trim_ows(&buf[colon + 1..value_end]);
         self.framing.field(name, value)?;
-        if self.spans.capacity() == 0 {
-            self.spans.reserve(16);
-        }
         let vs = offset(buf, value);
         self.spans.push([
             self.line as u32,
@@ -1082,18 +1101,24 @@ impl HeadParser {
         Ok(LineStep::Field)
     }
 
+    /// The head ends at `len`: the parser is ready for the next one, and keeps the spans.
     fn finish(&mut self, len: usize) -> Head {
-        let done = std::mem::take(self);
-        Head {
+        let head = Head {
             len,
-            start: done
+            start: self
                 .start
+                .take()
                 .expect("the first line is parsed before the head can end"),
-            spans: done.spans,
-            framing: done.framing,
-            folded: done.folded,
-            blank: done.blank,
-        }
+            framing: std::mem::take(&mut self.framing),
+            folded: self.folded,
+            blank: self.blank,
+        };
+        self.line = 0;
+        self.pos = 0;
+        self.colon = None;
+        self.folded = false;
+        self.blank = 0;
+        head
     }
 
     /// True when everything in `buf` is empty lines before a start line, or nothing, perhaps
@@ -1123,22 +1148,12 @@ fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
         if view.get(t0) != Some(&b'/') || t1 - t0 > rules.max_target || &view[..m] == b"CONNECT" {
             return None;
         }
-        let [
-            b' ',
-            b'H',
-            b'T',
-            b'T',
-            b'P',
-            b'/',
-            b'1',
-            b'.',
-            minor,
-            b'\r',
-            b'\n',
-        ] = *view.get(t1..t1 + 11)?
-        else {
+        // Compared as whole arrays (a word compare), not byte by byte.
+        let tail: &[u8; 11] = view.get(t1..t1 + 11)?.try_into().ok()?;
+        let (fixed, minor, crlf) = (&tail[..8], tail[8], &tail[9..]);
+        if fixed != b" HTTP/1." || crlf != b"\r\n" {
             return None;
-        };
+        }
         let version = match minor {
             b'0' => Version::Http10,
             b'1'..=b'9' => Version::Http11,
@@ -1151,21 +1166,18 @@ fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
         };
         Some((start, t1 + 11))
     } else {
+        let line: &[u8; 13] = view.get(..13)?.try_into().ok()?;
+        if line[..7] != *b"HTTP/1." {
+            return None;
+        }
         let [
-            b'H',
-            b'T',
-            b'T',
-            b'P',
-            b'/',
-            b'1',
-            b'.',
             minor,
             b' ',
             d0 @ b'1'..=b'9',
             d1 @ b'0'..=b'9',
             d2 @ b'0'..=b'9',
             b' ',
-        ] = *view.get(..13)?
+        ] = line[7..]
         else {
             return None;
         };
@@ -1349,7 +1361,7 @@ mod tests {
             match p.advance(&msg[..end], &RULES).unwrap() {
                 None => assert!(end < 27, "at {end}"),
                 Some(head) => {
-                    assert_eq!((end, head.len, head.spans.len()), (27, 27, 1));
+                    assert_eq!((end, head.len, p.spans().len()), (27, 27, 1));
                     return;
                 }
             }
@@ -1518,8 +1530,12 @@ mod tests {
         let swaps = [
             0u8, b'\t', b'\n', b'\r', b' ', b':', b'a', b',', b'0', 0x7f, 0x80, 0xff,
         ];
-        let outcome = |r: Result<Option<Head>, Error>| match r {
-            Ok(Some(h)) => Ok(Some((h.len, h.spans, format!("{:?}", h.framing)))),
+        let outcome = |p: &mut HeadParser, v: &[u8], rules: &Rules| match p.advance(v, rules) {
+            Ok(Some(h)) => Ok(Some((
+                h.len,
+                p.spans().to_vec(),
+                format!("{:?}", h.framing),
+            ))),
             Ok(None) => Ok(None),
             Err(e) => Err(e),
         };
@@ -1531,11 +1547,11 @@ mod tests {
                     v[at] = b;
                     for request in [true, false] {
                         let rules = Rules { request, ..RULES };
-                        let whole = outcome(HeadParser::default().advance(&v, &rules));
+                        let whole = outcome(&mut HeadParser::default(), &v, &rules);
                         let mut p = HeadParser::default();
                         let mut bytewise = Ok(None);
                         for end in 1..=v.len() {
-                            bytewise = outcome(p.advance(&v[..end], &rules));
+                            bytewise = outcome(&mut p, &v[..end], &rules);
                             if !matches!(bytewise, Ok(None)) {
                                 break;
                             }
@@ -1547,6 +1563,35 @@ mod tests {
             }
         }
         assert!(checked > 1000, "{checked}");
+    }
+
+    /// The unchecked path (up to 19 digits) and the checked one agree with `u64::from_str`
+    /// around the boundaries; every non-digit is refused.
+    #[test]
+    fn content_length_reads_plain_digits_up_to_u64_max() {
+        for v in [
+            "0",
+            "7",
+            "1234",
+            "9999999999999999999",
+            "10000000000000000000",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+            "00000000000000000000001",
+        ] {
+            assert_eq!(
+                content_length(v.as_bytes()).ok(),
+                v.parse::<u64>().ok(),
+                "{v}"
+            );
+        }
+        for v in ["", "+1", "-1", "1 ", "0x1", "1_0", "１", "12a"] {
+            assert!(content_length(v.as_bytes()).is_err(), "{v}");
+        }
+        for b in 0..=255u8 {
+            assert_eq!(content_length(&[b]).is_ok(), b.is_ascii_digit(), "{b}");
+        }
     }
 
     #[test]

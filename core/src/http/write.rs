@@ -126,25 +126,56 @@ pub(crate) fn status_line(out: &mut Vec<u8>, status: u16, reason: &str) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// `Content-Length: <n>` CRLF, composed on the stack and appended at once.
-pub(crate) fn content_length(out: &mut Vec<u8>, mut n: u64) {
-    const NAME: &[u8] = b"Content-Length: ";
-    let mut line = [0u8; NAME.len() + 20 + 2];
-    line[..NAME.len()].copy_from_slice(NAME);
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+/// `<method> <target> HTTP/1.0` CRLF. The common methods and the version are appended as
+/// text of a length known here (a few moves); only the target is a copy of unknown length.
+#[inline]
+pub(crate) fn request_line(out: &mut Vec<u8>, method: &str, target: &str) {
+    match method {
+        "GET" => out.extend_from_slice(b"GET "),
+        "HEAD" => out.extend_from_slice(b"HEAD "),
+        "POST" => out.extend_from_slice(b"POST "),
+        _ => {
+            out.extend_from_slice(method.as_bytes());
+            out.push(b' ');
         }
     }
-    let len = digits.len() - i;
-    line[NAME.len()..NAME.len() + len].copy_from_slice(&digits[i..]);
-    line[NAME.len() + len..NAME.len() + len + 2].copy_from_slice(b"\r\n");
-    out.extend_from_slice(&line[..NAME.len() + len + 2]);
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.0\r\n");
+}
+
+/// The `Connection` field that ends a head the connection writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnectionField {
+    /// None (a request that does not ask to persist).
+    Absent,
+    /// `Connection: keep-alive`.
+    KeepAlive,
+    /// `Connection: close`.
+    Close,
+}
+
+/// The end of a head: `Content-Length: <n>` CRLF when `length` is given, the `Connection`
+/// field, and the blank line. Every piece but the digits has a length known here, so it is
+/// appended with a few moves rather than a `memcpy` call.
+#[inline]
+pub(crate) fn head_end(out: &mut Vec<u8>, length: Option<u64>, connection: ConnectionField) {
+    const NAME: &[u8] = b"Content-Length: ";
+    if let Some(n) = length {
+        out.extend_from_slice(NAME);
+        if n < 10 {
+            out.push(b'0' + n as u8);
+        } else {
+            push_u64(out, n);
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    // One append per arm, so that each has its constant length (one shared append of the
+    // chosen text would be a `memcpy` call).
+    match connection {
+        ConnectionField::Absent => out.extend_from_slice(b"\r\n"),
+        ConnectionField::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n\r\n"),
+        ConnectionField::Close => out.extend_from_slice(b"Connection: close\r\n\r\n"),
+    }
 }
 
 /// `name: value` CRLF for each field.
@@ -194,7 +225,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn status_line_and_content_length_match_the_formatted_text() {
+    fn request_line_matches_the_formatted_text() {
+        for method in ["GET", "HEAD", "POST", "PUT", "X"] {
+            for target in ["/", "/a?b", "*"] {
+                let mut out = Vec::new();
+                request_line(&mut out, method, target);
+                assert_eq!(out, format!("{method} {target} HTTP/1.0\r\n").as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn status_line_and_head_end_match_the_formatted_text() {
         for status in [100, 101, 200, 204, 304, 404, 505, 999] {
             for reason in ["OK", "", "Not Found"] {
                 let mut out = Vec::new();
@@ -202,10 +244,22 @@ mod tests {
                 assert_eq!(out, format!("HTTP/1.0 {status} {reason}\r\n").as_bytes());
             }
         }
-        for n in [0, 1, 9, 10, 1234, u64::MAX] {
+        for n in [0, 1, 9, 10, 99, 1234, u64::MAX] {
             let mut out = Vec::new();
-            content_length(&mut out, n);
-            assert_eq!(out, format!("Content-Length: {n}\r\n").as_bytes());
+            head_end(&mut out, Some(n), ConnectionField::Absent);
+            assert_eq!(out, format!("Content-Length: {n}\r\n\r\n").as_bytes());
+        }
+        for (field, text) in [
+            (ConnectionField::Absent, ""),
+            (ConnectionField::KeepAlive, "Connection: keep-alive\r\n"),
+            (ConnectionField::Close, "Connection: close\r\n"),
+        ] {
+            let mut out = Vec::new();
+            head_end(&mut out, None, field);
+            assert_eq!(out, format!("{text}\r\n").as_bytes());
+            out.clear();
+            head_end(&mut out, Some(7), field);
+            assert_eq!(out, format!("Content-Length: 7\r\n{text}\r\n").as_bytes());
         }
     }
 }
