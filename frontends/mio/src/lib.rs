@@ -13,8 +13,10 @@
 //!
 //! Around that rule:
 //! - accept runs until `WouldBlock`; out of descriptors (EMFILE/ENFILE) it pauses 100 ms instead
-//!   of spinning; over `--max-connections` a connection gets the factory's overload reply and
-//!   is closed;
+//!   of spinning, and says so once for all loops; over `--max-connections` a connection gets the
+//!   factory's overload reply and is closed;
+//! - a session that panics (a bug) is caught, said once, and its connection reset; the loop
+//!   serves its other connections on;
 //! - a finished connection whose peer has not ended its side half-closes and discards input for
 //!   up to 2 s before closing, so that unread input cannot turn the close into a reset that
 //!   destroys the last response;

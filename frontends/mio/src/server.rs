@@ -7,6 +7,7 @@
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,9 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use portline_common::driver::admission::log_eviction;
 use portline_common::driver::listen::listen_tcp_group;
-use portline_common::driver::policy::{ACCEPT_BACKOFF, AcceptError, classify_accept_error};
+use portline_common::driver::policy::{
+    ACCEPT_BACKOFF, AcceptError, AcceptFailures, reset_on_close, session_panicked,
+};
 use portline_common::driver::shutdown::{Registration, Shutdown};
 use portline_common::{ServerOptions, Session, SessionFactory, TRANSMIT_BUDGET};
 use slab::Slab;
@@ -39,6 +42,8 @@ pub(crate) fn serve(
     let threads = opts.threads.max(1);
     let listeners = listen_tcp_group(opts.listen, threads, true)?;
     let addr = listeners[0].local_addr()?;
+    // One record for all loops: descriptors run out for the process, said once, not per loop.
+    let accept_failures = Arc::new(AcceptFailures::new());
     let loops = listeners
         .into_iter()
         .map(|listener| {
@@ -46,6 +51,7 @@ pub(crate) fn serve(
                 TcpListener::from_std(listener),
                 addr,
                 factory.clone(),
+                accept_failures.clone(),
                 shutdown,
                 opts,
             )
@@ -115,6 +121,8 @@ struct EventLoop {
     max_connections: usize,
     /// Accepting paused (out of descriptors) until then.
     accept_paused_until: Option<Instant>,
+    /// Accept failures, said once per run (shared with the server's other loops).
+    accept_failures: Arc<AcceptFailures>,
     shutdown: Shutdown,
     _wake_on_shutdown: Registration,
     grace: Duration,
@@ -127,6 +135,7 @@ impl EventLoop {
         mut listener: TcpListener,
         local: SocketAddr,
         factory: Arc<dyn SessionFactory>,
+        accept_failures: Arc<AcceptFailures>,
         shutdown: &Shutdown,
         opts: &ServerOptions,
     ) -> io::Result<Self> {
@@ -153,6 +162,7 @@ impl EventLoop {
             overload_reply: None,
             max_connections: (opts.max_connections / opts.threads.max(1)).max(1),
             accept_paused_until: None,
+            accept_failures,
             shutdown: shutdown.clone(),
             _wake_on_shutdown: wake_on_shutdown,
             grace: opts.grace,
@@ -244,20 +254,19 @@ impl EventLoop {
                 return;
             };
             match listener.accept() {
-                Ok((stream, peer)) => self.admit(stream, peer, now),
+                Ok((stream, peer)) => {
+                    self.accept_failures.succeeded();
+                    self.admit(stream, peer, now);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if classify_accept_error(&e) == AcceptError::Skip => {}
+                // EMFILE/ENFILE and anything unexpected (said once per run): the backlog stays
+                // full, so retrying now would spin. Connections closing meanwhile free
+                // descriptors.
                 Err(e) => {
-                    // EMFILE/ENFILE and anything unexpected: the backlog stays full, so retrying
-                    // now would spin. Connections closing meanwhile free descriptors.
-                    if classify_accept_error(&e) == AcceptError::Unexpected {
-                        portline_common::cli::message::warning(
-                            "accept",
-                            format_args!("{e}; retrying in {ACCEPT_BACKOFF:?}"),
-                        );
+                    if self.accept_failures.failed(&e) != AcceptError::Skip {
+                        self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
+                        return;
                     }
-                    self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
-                    return;
                 }
             }
         }
@@ -304,10 +313,22 @@ impl EventLoop {
         {
             return;
         }
-        let mut session = self.factory.session(now, peer, local);
-        // A plain socket: file bodies may go out with sendfile(2).
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        session.enable_sendfile();
+        let made = catch_unwind(AssertUnwindSafe(|| {
+            let mut session = self.factory.session(now, peer, local);
+            // A plain socket: file bodies may go out with sendfile(2).
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            session.enable_sendfile();
+            session
+        }));
+        let session = match made {
+            Ok(session) => session,
+            Err(panic) => {
+                session_panicked(Some(peer), panic.as_ref());
+                let _ = self.poll.registry().deregister(&mut stream);
+                reset_on_close(&stream);
+                return;
+            }
+        };
         self.next_generation += 1;
         slot.insert(Entry {
             conn: Conn::new(stream, now),
@@ -319,8 +340,30 @@ impl EventLoop {
         self.drive(key, now);
     }
 
-    /// Run the connection's loop step, then close it, or fix its interest and timer.
+    /// [`EventLoop::step`] with the session's panics caught: a panic (a bug in the app) resets
+    /// its own connection and the loop serves the others on, as a thread or task of its own
+    /// would. On the hot path: one `catch_unwind` per drive, which costs nothing unless a
+    /// panic unwinds (Rust's unwinding is zero-cost until it happens).
     fn drive(&mut self, key: usize, now: Instant) {
+        // Unwind safety: after a panic the entry is closed (its session, buffers and timers
+        // never used again); the loop's own state (slab, pool, timers) changes only between
+        // the calls into the session, and stale timer or `again` entries are skipped by
+        // generation.
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.step(key, now))) {
+            let peer = self
+                .conns
+                .get_mut(key)
+                .and_then(|e| e.conn.stream().peer_addr().ok());
+            session_panicked(peer, panic.as_ref());
+            if let Some(entry) = self.conns.get_mut(key) {
+                reset_on_close(&*entry.conn.stream());
+            }
+            self.close(key);
+        }
+    }
+
+    /// Run the connection's loop step, then close it, or fix its interest and timer.
+    fn step(&mut self, key: usize, now: Instant) {
         let Some(entry) = self.conns.get_mut(key) else {
             return;
         };
@@ -441,6 +484,12 @@ impl EventLoop {
         if let Some(mut entry) = self.conns.try_remove(key) {
             let _ = self.poll.registry().deregister(entry.conn.stream());
             entry.conn.release(&mut self.pool);
+            // The session's drop is a call into the app too.
+            let session = entry.session;
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(move || drop(session))) {
+                session_panicked(entry.conn.stream().peer_addr().ok(), panic.as_ref());
+                reset_on_close(&*entry.conn.stream());
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -11,7 +12,8 @@ use easy_parallel::Parallel;
 use portline_common::driver::admission::{Admission, Admitted, Closer, Ticket};
 use portline_common::driver::listen::{ListenOptions, listen_tcp};
 use portline_common::driver::policy::{
-    ACCEPT_BACKOFF, AcceptError, DATAGRAM_BUFFER, LINGER, LINGER_BYTES, classify_accept_error,
+    ACCEPT_BACKOFF, AcceptError, AcceptFailures, DATAGRAM_BUFFER, LINGER, LINGER_BYTES,
+    reset_on_close, session_panicked,
 };
 use portline_common::driver::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
@@ -86,7 +88,7 @@ async fn accept_loop(
     });
     let admission = Admission::new(opts.max_connections);
     let (alive_tx, alive_rx) = channel::bounded::<()>(1);
-    let mut last_error: Option<io::ErrorKind> = None;
+    let accept_failures = AcceptFailures::new();
     let mut accepts = 0u32;
     loop {
         // Under a flood of connections `accept` is always ready: still notice a shutdown, and
@@ -107,7 +109,7 @@ async fn accept_loop(
         let Some(accepted) = accepted else { break };
         match accepted {
             Ok((stream, peer)) => {
-                last_error = None;
+                accept_failures.succeeded();
                 let stream = Arc::new(stream);
                 let victim = stream.clone();
                 let close: Closer = Box::new(move || {
@@ -130,17 +132,12 @@ async fn accept_loop(
                 .detach();
             }
             // Per-connection failures (the peer gave up before we accepted): try the next one.
-            Err(e) if classify_accept_error(&e) == AcceptError::Skip => {}
-            // Out of descriptors or buffers: the listener stays readable, so back off instead
-            // of spinning, and say so once per run of errors.
+            // Out of descriptors or buffers (said once per run of errors): the listener stays
+            // readable, so back off instead of spinning.
             Err(e) => {
-                if last_error != Some(e.kind()) {
-                    portline_common::cli::message::warning(
-                        "accept",
-                        format_args!("{e}; retrying in {ACCEPT_BACKOFF:?}"),
-                    );
+                if accept_failures.failed(&e) == AcceptError::Skip {
+                    continue;
                 }
-                last_error = Some(e.kind());
                 let _ = async {
                     Timer::after(ACCEPT_BACKOFF).await;
                 }
@@ -184,14 +181,37 @@ async fn connection(
     };
     // Every write is a whole batch of responses; Nagle would only delay the last segment.
     let _ = stream.get_ref().set_nodelay(true);
-    let mut session = factory.session(Instant::now(), peer, local);
-    // A plain socket: file bodies may go out with sendfile(2).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    session.enable_sendfile();
-    match conn::drive(&stream, &mut *session, Some(stop), Some(ticket)).await {
-        Ok(End::Done { peer_closed: false }) => linger(&stream).await,
+    // A panic (a bug in the app) would end this task alone (the executor keeps it); caught,
+    // it is said in the one message format and the connection reset, as the other runtimes do.
+    let made = catch_unwind(AssertUnwindSafe(|| {
+        let mut session = factory.session(Instant::now(), peer, local);
+        // A plain socket: file bodies may go out with sendfile(2).
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        session.enable_sendfile();
+        session
+    }));
+    let served = match made {
+        Ok(mut session) => {
+            let stream = &stream;
+            AssertUnwindSafe(async move {
+                let end = conn::drive(stream, &mut *session, Some(stop), Some(ticket)).await;
+                // The session's drop is a call into the app too.
+                drop(session);
+                end
+            })
+            .catch_unwind()
+            .await
+        }
+        Err(panic) => Err(panic),
+    };
+    match served {
+        Ok(Ok(End::Done { peer_closed: false })) => linger(&stream).await,
         // The peer closed, shutdown came while idle, or the peer failed: nothing left to say.
-        Ok(End::Done { peer_closed: true }) | Ok(End::Stopped) | Err(_) => {}
+        Ok(Ok(End::Done { peer_closed: true }) | Ok(End::Stopped) | Err(_)) => {}
+        Err(panic) => {
+            session_panicked(Some(peer), panic.as_ref());
+            reset_on_close(stream.get_ref());
+        }
     }
 }
 

@@ -3,13 +3,15 @@
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use portline_common::driver::admission::{Admission, Admitted, Closer};
 use portline_common::driver::listen::{ListenOptions, listen_tcp};
 use portline_common::driver::policy::{
-    ACCEPT_BACKOFF, AcceptError, DATAGRAM_BUFFER, LINGER, LINGER_BYTES, classify_accept_error,
+    ACCEPT_BACKOFF, AcceptError, AcceptFailures, DATAGRAM_BUFFER, LINGER, LINGER_BYTES,
+    reset_on_close, session_panicked,
 };
 use portline_common::driver::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
@@ -157,17 +159,22 @@ pub fn serve_tcp(
     let registry = Arc::new(Registry::default());
     let admission = Admission::new(opts.max_connections);
     let overload = factory.overload_reply();
+    let accept_failures = AcceptFailures::new();
     ready(local);
     while !shutdown.is_requested() {
         let (stream, peer) = match listener.accept() {
-            Ok(c) => c,
-            Err(e) => match classify_accept_error(&e) {
+            Ok(c) => {
+                accept_failures.succeeded();
+                c
+            }
+            Err(e) => match accept_failures.failed(&e) {
                 AcceptError::Skip => continue,
-                AcceptError::BackOff => {
+                // Out of descriptors, or anything unexpected (said once per run): the backlog
+                // stays full, so retrying at once would spin.
+                AcceptError::BackOff | AcceptError::Unexpected => {
                     std::thread::sleep(ACCEPT_BACKOFF);
                     continue;
                 }
-                AcceptError::Unexpected => return Err(e),
             },
         };
         if shutdown.is_requested() {
@@ -197,9 +204,19 @@ pub fn serve_tcp(
             .spawn(move || {
                 let _leave = leave;
                 let _ = stream.set_nodelay(true);
-                let mut session = factory.session(Instant::now(), peer, local);
-                if driver::drive(&stream, &mut *session, Some(&ticket)).is_ok() {
-                    linger(&stream);
+                // A panic (a bug in the app) would end this thread alone; caught, it is said in
+                // the one message format and the connection reset, as the other runtimes do.
+                let served = catch_unwind(AssertUnwindSafe(|| {
+                    let mut session = factory.session(Instant::now(), peer, local);
+                    driver::drive(&stream, &mut *session, Some(&ticket))
+                }));
+                match served {
+                    Ok(Ok(_)) => linger(&stream),
+                    Ok(Err(_)) => {}
+                    Err(panic) => {
+                        session_panicked(Some(peer), panic.as_ref());
+                        reset_on_close(&*stream);
+                    }
                 }
             });
         if spawned.is_err() {

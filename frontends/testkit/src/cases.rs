@@ -566,9 +566,8 @@ pub fn a_flooding_connection_does_not_starve_the_others_of_its_thread<
     server.stop().unwrap();
 }
 
-/// A session that panics (a bug) loses its own connection only: the others, and new ones, are
-/// served on. Not in [`conformance!`](crate::conformance): portline-mio runs many sessions on
-/// one loop thread, which the panic ends.
+/// A session that panics (a bug) loses its own connection only: the others on the same thread
+/// or event loop, and new ones, are served on.
 pub fn a_panicking_session_only_loses_its_own_connection<R: Runtime + Send + 'static>(
     make: Make<R>,
 ) {

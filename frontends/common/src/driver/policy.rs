@@ -4,8 +4,13 @@
 //! long is decided here (quinn's habit: the runtime offers primitives, the policy is written
 //! once above it). A driver that needs a different value says why beside its use.
 
+use std::any::Any;
 use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
+
+use crate::cli::message;
 
 /// How long a finished connection keeps reading (and dropping) what the peer still sends after
 /// our FIN, so that closing with unread input (a refused request's body, pipelined requests
@@ -57,6 +62,93 @@ pub fn classify_accept_error(e: &io::Error) -> AcceptError {
     }
 }
 
+/// A server's record of its accept failures, shared by its accept loops (portline-mio runs
+/// one per thread): each run of the same failure is said once, as one warning, not once per
+/// retry every [`ACCEPT_BACKOFF`]; a run ends when an accept succeeds.
+#[derive(Debug, Default)]
+pub struct AcceptFailures {
+    /// The OS error code of the failure already said (-1: one without a code), 0 for none.
+    said: AtomicI32,
+}
+
+impl AcceptFailures {
+    /// No failure said yet.
+    pub const fn new() -> Self {
+        AcceptFailures {
+            said: AtomicI32::new(0),
+        }
+    }
+
+    /// An accept failed with `e`: what to do ([`classify_accept_error`]). The first
+    /// [`AcceptError::BackOff`] or [`AcceptError::Unexpected`] of a run is said on stderr:
+    /// `warning: accept: Too many open files; new connections wait in the backlog, accepting
+    /// again every 100ms (said once until an accept succeeds)`.
+    pub fn failed(&self, e: &io::Error) -> AcceptError {
+        let (class, say) = self.record(e);
+        if say {
+            message::warning("accept", accept_failure(e));
+        }
+        class
+    }
+
+    /// [`AcceptFailures::failed`] without the saying: the class, and whether to say it.
+    fn record(&self, e: &io::Error) -> (AcceptError, bool) {
+        let class = classify_accept_error(e);
+        if class == AcceptError::Skip {
+            return (class, false);
+        }
+        let code = e.raw_os_error().filter(|&c| c != 0).unwrap_or(-1);
+        // Loops failing together: the one that swaps first says it.
+        (class, self.said.swap(code, Ordering::Relaxed) != code)
+    }
+
+    /// An accept succeeded: a run of failures, if any, is over. One relaxed load when there
+    /// was none.
+    pub fn succeeded(&self) {
+        if self.said.load(Ordering::Relaxed) != 0 {
+            self.said.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The cause in [`AcceptFailures::failed`]'s warning.
+fn accept_failure(e: &io::Error) -> String {
+    format!(
+        "{e}; new connections wait in the backlog, accepting again every {ACCEPT_BACKOFF:?} \
+         (said once until an accept succeeds)"
+    )
+}
+
+/// Say that a session panicked (a bug in the app, never the peer's doing): one warning naming
+/// the connection's peer (when the socket still knows it) and the panic's message. The
+/// driver then resets that connection (see [`reset_on_close`]) and serves the others on, the
+/// way a thread (portline-std) or a task (portline-smol) of its own would isolate it.
+pub fn session_panicked(peer: Option<SocketAddr>, payload: &(dyn Any + Send)) {
+    let (subject, cause) = panic_report(peer, payload);
+    message::warning(subject, cause);
+}
+
+/// The subject and cause of [`session_panicked`]'s warning.
+fn panic_report(peer: Option<SocketAddr>, payload: &(dyn Any + Send)) -> (String, String) {
+    let what = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    let subject = peer.map_or_else(|| "a connection".to_string(), |p| message::addr(p, None));
+    let cause = format!(
+        "the session panicked (a bug: {what}); this connection was reset, the others carry on"
+    );
+    (subject, cause)
+}
+
+/// Make the socket's close a reset (`SO_LINGER` 0): after a panic the answer in flight is cut
+/// short, and a FIN could pass a truncated close-delimited body off as complete.
+pub fn reset_on_close<'s>(socket: impl Into<socket2::SockRef<'s>>) {
+    // Best effort: a socket that refuses is closed with a FIN instead.
+    let _ = socket.into().set_linger(Some(Duration::ZERO));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +164,54 @@ mod tests {
         assert_eq!(os(105), AcceptError::BackOff);
         assert_eq!(os(12), AcceptError::BackOff);
         assert_eq!(os(22), AcceptError::Unexpected);
+    }
+
+    #[test]
+    fn a_run_of_accept_failures_is_said_once() {
+        let failures = AcceptFailures::new();
+        let emfile = io::Error::from_raw_os_error(24);
+        let enfile = io::Error::from_raw_os_error(23);
+        let aborted = io::Error::from(io::ErrorKind::ConnectionAborted);
+        let odd = io::Error::other("odd");
+        assert_eq!(failures.record(&emfile), (AcceptError::BackOff, true));
+        assert_eq!(failures.record(&emfile), (AcceptError::BackOff, false));
+        assert_eq!(failures.record(&aborted), (AcceptError::Skip, false));
+        assert_eq!(failures.record(&emfile), (AcceptError::BackOff, false));
+        // Another failure is said, once.
+        assert_eq!(failures.record(&enfile), (AcceptError::BackOff, true));
+        assert_eq!(failures.record(&enfile), (AcceptError::BackOff, false));
+        // A success ends the run: the next failure is said again.
+        failures.succeeded();
+        assert_eq!(failures.record(&enfile), (AcceptError::BackOff, true));
+        assert_eq!(failures.record(&odd), (AcceptError::Unexpected, true));
+        assert_eq!(failures.record(&odd), (AcceptError::Unexpected, false));
+        assert_eq!(
+            accept_failure(&emfile),
+            "Too many open files (os error 24); new connections wait in the backlog, \
+             accepting again every 100ms (said once until an accept succeeds)"
+        );
+    }
+
+    #[test]
+    fn a_panic_is_reported_with_its_peer_and_message() {
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let text: Box<dyn Any + Send> = Box::new("index out of bounds");
+        let (subject, cause) = panic_report(Some(peer), text.as_ref());
+        assert_eq!(subject, "127.0.0.1:5000 (IPv4)");
+        assert_eq!(
+            cause,
+            "the session panicked (a bug: index out of bounds); this connection was reset, \
+             the others carry on"
+        );
+        let formatted: Box<dyn Any + Send> = Box::new(format!("bad {}", 1));
+        let (subject, cause) = panic_report(None, formatted.as_ref());
+        assert_eq!(subject, "a connection");
+        assert!(cause.contains("(a bug: bad 1)"), "{cause}");
+        let other: Box<dyn Any + Send> = Box::new(7u8);
+        assert!(
+            panic_report(None, other.as_ref())
+                .1
+                .contains("(a bug: no message)")
+        );
     }
 }
