@@ -261,6 +261,31 @@ enum Found {
     Resolved(Resolved),
 }
 
+/// What a file's answer says about it, rendered once: per request for a file opened now,
+/// once per fill for a cached one.
+#[derive(Debug, Clone, Copy)]
+struct Facts {
+    content_type: &'static str,
+    len: u64,
+    /// Its modification time in whole seconds (for If-Modified-Since and the like).
+    secs: Option<u64>,
+    etag: Text,
+    last_modified: Option<[u8; 29]>,
+}
+
+impl Facts {
+    fn of(path: &Path, meta: &std::fs::Metadata) -> Facts {
+        let modified = meta.modified().ok();
+        Facts {
+            content_type: content_type(path),
+            len: meta.len(),
+            secs: modified.and_then(validators::unix_secs),
+            etag: validators::etag(meta),
+            last_modified: modified.and_then(http_date),
+        }
+    }
+}
+
 /// Where a file's body comes from.
 enum Source {
     /// Read from this handle (the one that was checked).
@@ -559,16 +584,15 @@ impl HttpSession {
         let shared = &self.shared;
         let resolved = match self.resolve(&head.target, now) {
             Ok(Found::Cached(hit)) => {
-                let path = hit.path.clone();
-                return self.file_reply(head, &path, Source::Cached(hit.bytes.clone()), &hit.meta);
+                let source = Source::Cached(hit.bytes.clone());
+                return self.file_reply(head, &hit.path, source, &hit.facts);
             }
             Ok(Found::Resolved(r)) => r,
             Err(Refusal::NotFound) if shared.spa && spa_route(&head.target) => {
                 match self.resolve(b"/index.html", now) {
                     Ok(Found::Cached(hit)) => {
-                        let path = hit.path.clone();
                         let source = Source::Cached(hit.bytes.clone());
-                        return self.file_reply(head, &path, source, &hit.meta);
+                        return self.file_reply(head, &hit.path, source, &hit.facts);
                     }
                     Ok(Found::Resolved(r)) => r,
                     Err(refusal) => return self.refusal(refusal),
@@ -599,7 +623,7 @@ impl HttpSession {
                 }
             }
             Resolved::File { path, file, meta } => {
-                self.file_reply(head, &path, Source::Open(file), &meta)
+                self.file_reply(head, &path, Source::Open(file), &Facts::of(&path, &meta))
             }
         }
     }
@@ -652,11 +676,10 @@ impl HttpSession {
         head: &RequestHead,
         path: &Path,
         mut source: Source,
-        meta: &std::fs::Metadata,
+        facts: &Facts,
     ) -> Reply {
-        let content_type = content_type(path);
+        let mut facts = *facts;
         let mut encoding = None;
-        let mut sibling_meta = None;
         if let Some(accept) = head.headers.get("accept-encoding")
             && !is_precompressed(path)
         {
@@ -665,19 +688,25 @@ impl HttpSession {
                     && let Some((f, m)) = self.shared.root.sibling(path, suffix)
                 {
                     source = Source::Open(f);
-                    sibling_meta = Some(m);
+                    // The sibling's validators and length, the original's type.
+                    facts = Facts {
+                        content_type: facts.content_type,
+                        ..Facts::of(path, &m)
+                    };
                     encoding = Some(coding);
                     break;
                 }
             }
         }
-        let meta = sibling_meta.as_ref().unwrap_or(meta);
-        let len = meta.len();
-        let modified = meta.modified().ok();
-        let secs = modified.and_then(validators::unix_secs);
-        let etag = validators::etag(meta);
+        let Facts {
+            content_type,
+            len,
+            secs,
+            etag,
+            last_modified,
+        } = facts;
         let mut reply = Reply::new(200, "OK", content_type, len, Body::None);
-        reply.last_modified = modified.and_then(http_date);
+        reply.last_modified = last_modified;
         reply.etag = Some(etag);
         reply.ranges = true;
         reply.encoding = encoding;

@@ -45,9 +45,9 @@ pub const MAX_FILE: u64 = 16 * 1024;
 pub(super) struct Cached {
     /// Its canonical path (for the Content-Type, and precompressed siblings).
     pub path: PathBuf,
-    /// Its metadata (length, dates, identity for the ETag).
-    pub meta: Metadata,
-    /// Its bytes: `meta.len()` of them.
+    /// Its type, length and validators, rendered once.
+    pub facts: super::Facts,
+    /// Its bytes: `facts.len` of them.
     pub bytes: Arc<[u8]>,
     /// When it was read.
     filled: Instant,
@@ -106,7 +106,7 @@ impl FileCache {
         bytes.truncate(len);
         let cached = Arc::new(Cached {
             path: path.to_path_buf(),
-            meta: meta.clone(),
+            facts: super::Facts::of(path, meta),
             bytes: Arc::from(bytes),
             filled: now,
         });
