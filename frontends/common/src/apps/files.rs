@@ -9,7 +9,8 @@
 //! is beneath the root by construction. Only when that meets a symlink is the path
 //! canonicalized (resolving symlinks); the result must lie under the canonical root and is then
 //! opened the same way. A file is served from the very handle that was checked (`fstat` on it
-//! gives its type, length and date), so per request a file costs open, fstat, read and close.
+//! gives its type, length and date), so per request a file costs open, fstat, read and close
+//! (the file server keeps small files for a second: `http_server`'s open-file cache).
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
