@@ -46,7 +46,9 @@ fn main() {
             eprintln!("hyper_server: listen {addr}: {e}");
             std::process::exit(1);
         });
-        let local = listener.local_addr().expect("a bound listener has an address");
+        let local = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         eprintln!("listening on http://{local}/");
         loop {
             let Ok((stream, _)) = listener.accept().await else {

@@ -58,7 +58,11 @@ fn files_changed_on_disk_are_served_fresh_within_a_second(fe: Frontend) {
     let changed = std::time::Instant::now();
     let large = vec![b'b'; 64 * 1024];
     std::fs::write(fx.root.join("large.txt"), &large).expect("rewrite");
-    assert_eq!(get(server.addr(), "/large.txt").body, large, "a large file is not cached");
+    assert_eq!(
+        get(server.addr(), "/large.txt").body,
+        large,
+        "a large file is not cached"
+    );
 
     let fresh = |path: &str, status: u16, body: &[u8]| {
         loop {

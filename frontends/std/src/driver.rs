@@ -148,11 +148,23 @@ mod tests {
         assert!(!timeout_fits(None, Some(s(5))), "never set");
         assert!(!timeout_fits(None, None), "never set");
         assert!(timeout_fits(Some(None), None));
-        assert!(!timeout_fits(Some(None), Some(s(5))), "no timeout would oversleep");
+        assert!(
+            !timeout_fits(Some(None), Some(s(5))),
+            "no timeout would oversleep"
+        );
         assert!(!timeout_fits(Some(Some(s(5))), None));
-        assert!(timeout_fits(Some(Some(ms(4990))), Some(s(5))), "the idle timer moved on");
+        assert!(
+            timeout_fits(Some(Some(ms(4990))), Some(s(5))),
+            "the idle timer moved on"
+        );
         assert!(timeout_fits(Some(Some(s(5))), Some(s(5))));
-        assert!(!timeout_fits(Some(Some(s(5))), Some(ms(4999))), "would oversleep");
-        assert!(!timeout_fits(Some(Some(s(2))), Some(s(5))), "would wake too often");
+        assert!(
+            !timeout_fits(Some(Some(s(5))), Some(ms(4999))),
+            "would oversleep"
+        );
+        assert!(
+            !timeout_fits(Some(Some(s(2))), Some(s(5))),
+            "would wake too often"
+        );
     }
 }

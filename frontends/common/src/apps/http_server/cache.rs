@@ -166,7 +166,11 @@ mod tests {
         let kept = cache.fill(b"k", t0, &path, &file, &meta).unwrap();
         assert_eq!(&kept.bytes[..], b"hello");
         assert!(cache.get(b"k", t0).is_some());
-        assert!(cache.get(b"k", t0 + REVALIDATE - Duration::from_millis(1)).is_some());
+        assert!(
+            cache
+                .get(b"k", t0 + REVALIDATE - Duration::from_millis(1))
+                .is_some()
+        );
         assert!(cache.get(b"k", t0 + REVALIDATE).is_none());
         assert!(cache.get(b"other", t0).is_none());
     }
@@ -201,10 +205,18 @@ mod tests {
         for i in 0..MAX_ENTRIES + 10 {
             let key = format!("k{i}");
             // Past the bound the answer is still given, only not kept.
-            assert!(cache.fill(key.as_bytes(), t0, &path, &file, &meta).is_some());
+            assert!(
+                cache
+                    .fill(key.as_bytes(), t0, &path, &file, &meta)
+                    .is_some()
+            );
         }
         assert_eq!(cache.len(), MAX_ENTRIES);
-        assert!(cache.get(format!("k{}", MAX_ENTRIES).as_bytes(), t0).is_none());
+        assert!(
+            cache
+                .get(format!("k{}", MAX_ENTRIES).as_bytes(), t0)
+                .is_none()
+        );
         // A second later every entry is stale: the next fill sweeps them.
         let t1 = t0 + REVALIDATE;
         assert!(cache.fill(b"new", t1, &path, &file, &meta).is_some());
@@ -226,9 +238,17 @@ mod tests {
             FileServer::new(opts).unwrap()
         }
 
-        pub fn get(server: &FileServer, now: Instant, target: &str, fields: &str) -> (String, Vec<u8>) {
+        pub fn get(
+            server: &FileServer,
+            now: Instant,
+            target: &str,
+            fields: &str,
+        ) -> (String, Vec<u8>) {
             let mut s = server.http_session(now, "127.0.0.1:5000".parse().unwrap());
-            s.receive(now, format!("GET {target} HTTP/1.0\r\n{fields}\r\n").as_bytes());
+            s.receive(
+                now,
+                format!("GET {target} HTTP/1.0\r\n{fields}\r\n").as_bytes(),
+            );
             let mut all = Vec::new();
             loop {
                 let mut out = Vec::new();
@@ -238,8 +258,13 @@ mod tests {
                 }
                 all.extend_from_slice(&out);
             }
-            let at = all.windows(4).position(|w| w == b"\r\n\r\n").expect("a head");
-            let status = String::from_utf8_lossy(&all[..all.iter().position(|&b| b == b'\r').unwrap()]).into_owned();
+            let at = all
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .expect("a head");
+            let status =
+                String::from_utf8_lossy(&all[..all.iter().position(|&b| b == b'\r').unwrap()])
+                    .into_owned();
             (status, all[at + 4..].to_vec())
         }
     }
@@ -273,7 +298,10 @@ mod tests {
         let after = t0 + REVALIDATE;
         assert_eq!(served::get(&server, after, "/a.txt", "").1, b"two");
         assert_eq!(served::get(&server, after, "/b.txt", "").1, b"BEE!");
-        assert_eq!(served::get(&server, after, "/c.txt", "").0, "HTTP/1.0 404 Not Found");
+        assert_eq!(
+            served::get(&server, after, "/c.txt", "").0,
+            "HTTP/1.0 404 Not Found"
+        );
         // And the refilled entries are served from then on.
         std::fs::write(root.join("a.txt"), "three").unwrap();
         assert_eq!(served::get(&server, after, "/a.txt", "").1, b"two");
@@ -292,15 +320,24 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(served::get(&server, t0, "/a.txt", "").1, b"0123456789");
         let (status, body) = served::get(&server, t0, "/a.txt?x=1", "Range: bytes=2-4\r\n");
-        assert_eq!((status.as_str(), &body[..]), ("HTTP/1.0 206 Partial Content", &b"234"[..]));
+        assert_eq!(
+            (status.as_str(), &body[..]),
+            ("HTTP/1.0 206 Partial Content", &b"234"[..])
+        );
         let (status, body) = served::get(&server, t0, "/a.txt", "Range: bytes=-1\r\n");
-        assert_eq!((status.as_str(), &body[..]), ("HTTP/1.0 206 Partial Content", &b"9"[..]));
+        assert_eq!(
+            (status.as_str(), &body[..]),
+            ("HTTP/1.0 206 Partial Content", &b"9"[..])
+        );
         assert_eq!(
             served::get(&server, t0, "/a.txt", "Range: bytes=10-\r\n").0,
             "HTTP/1.0 416 Range Not Satisfiable"
         );
         assert_eq!(served::get(&server, t0, "/d/", "").1, b"index");
-        assert_eq!(served::get(&server, t0, "/d", "").0, "HTTP/1.0 301 Moved Permanently");
+        assert_eq!(
+            served::get(&server, t0, "/d", "").0,
+            "HTTP/1.0 301 Moved Permanently"
+        );
         assert_eq!(served::get(&server, t0, "/d/", "").1, b"index");
         assert_eq!(server.shared.cache.len(), 2, "a.txt and d/index.html");
     }
