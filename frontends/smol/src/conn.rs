@@ -29,9 +29,36 @@ const TURNS_PER_YIELD: u32 = 8;
 /// idle connection holds no large buffer.
 const KEEP_OUT_CAPACITY: usize = 8 * 1024;
 
+/// Most output buffers kept for reuse per executor thread.
+const MAX_SPARE: usize = 64;
+
 thread_local! {
     /// Also the lingering close's discard buffer (see the server's `linger`).
     pub(crate) static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
+
+    /// Output buffers given back by connections that went to wait for input: a connection
+    /// holds one only while it has something to send, and does not allocate one per request.
+    static SPARE_OUT: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty output buffer: a spare one of this thread, or a new one.
+fn take_out() -> Vec<u8> {
+    SPARE_OUT
+        .with_borrow_mut(Vec::pop)
+        .unwrap_or_else(|| Vec::with_capacity(KEEP_OUT_CAPACITY))
+}
+
+/// Keep `buf` for the next connection of this thread that needs one (a large one is freed).
+fn give_back(mut buf: Vec<u8>) {
+    if buf.capacity() == 0 || buf.capacity() > KEEP_OUT_CAPACITY {
+        return;
+    }
+    buf.clear();
+    SPARE_OUT.with_borrow_mut(|spare| {
+        if spare.len() < MAX_SPARE {
+            spare.push(buf);
+        }
+    });
 }
 
 /// How a connection's loop ended without an I/O error.
@@ -92,6 +119,9 @@ pub(crate) async fn drive(
         if turns % TURNS_PER_YIELD == 0 {
             future::yield_now().await;
         }
+        if out.capacity() == 0 {
+            out = take_out();
+        }
         gather(session, &mut out);
         if !out.is_empty() {
             write_all(stream, session, &out, &mut fired)
@@ -120,7 +150,7 @@ pub(crate) async fn drive(
         if drained || out.capacity() > KEEP_OUT_CAPACITY {
             // About to wait for the peer (the socket is drained), or holding a large buffer:
             // an idle connection keeps neither an output buffer nor its session's buffers.
-            out = Vec::new();
+            give_back(std::mem::take(&mut out));
             if drained && reading {
                 session.release_idle();
             }

@@ -44,6 +44,9 @@ pub fn drive(
     let mut buf = vec![0u8; READ_BUFFER];
     let mut out = Vec::new();
     let mut eof = false;
+    // The socket's read timeout as last set (`None`: not set yet), so that it is set again only
+    // when it no longer fits: a setsockopt per request otherwise.
+    let mut read_timeout: Option<Option<Duration>> = None;
     loop {
         loop {
             out.clear();
@@ -92,7 +95,10 @@ pub fn drive(
         if let Some(ticket) = ticket {
             ticket.set_evictable(session.is_awaiting_request());
         }
-        stream.set_read_timeout(wait).map_err(DriveError::Receive)?;
+        if !timeout_fits(read_timeout, wait) {
+            stream.set_read_timeout(wait).map_err(DriveError::Receive)?;
+            read_timeout = Some(wait);
+        }
         match (&*stream).read(&mut buf) {
             Ok(0) => {
                 eof = true;
@@ -115,5 +121,50 @@ pub fn drive(
                 ) => {}
             Err(e) => return Err(DriveError::Receive(e)),
         }
+    }
+}
+
+/// Whether the read timeout `set` (as last set, if ever) may stand for a wait of `wait`: never
+/// longer (the read would oversleep the deadline), and at least half of it (a shorter one only
+/// wakes the loop early, which re-checks the deadline and reads again). The idle timer moves
+/// with every request, so its timeout is set once per connection, not per request.
+fn timeout_fits(set: Option<Option<Duration>>, wait: Option<Duration>) -> bool {
+    match (set, wait) {
+        (Some(None), None) => true,
+        (Some(Some(set)), Some(wait)) => set <= wait && set >= wait / 2,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timeout_fits;
+    use std::time::Duration;
+
+    #[test]
+    fn a_read_timeout_is_kept_while_it_neither_oversleeps_nor_wakes_too_often() {
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        assert!(!timeout_fits(None, Some(s(5))), "never set");
+        assert!(!timeout_fits(None, None), "never set");
+        assert!(timeout_fits(Some(None), None));
+        assert!(
+            !timeout_fits(Some(None), Some(s(5))),
+            "no timeout would oversleep"
+        );
+        assert!(!timeout_fits(Some(Some(s(5))), None));
+        assert!(
+            timeout_fits(Some(Some(ms(4990))), Some(s(5))),
+            "the idle timer moved on"
+        );
+        assert!(timeout_fits(Some(Some(s(5))), Some(s(5))));
+        assert!(
+            !timeout_fits(Some(Some(s(5))), Some(ms(4999))),
+            "would oversleep"
+        );
+        assert!(
+            !timeout_fits(Some(Some(s(2))), Some(s(5))),
+            "would wake too often"
+        );
     }
 }

@@ -9,7 +9,8 @@
 //! is beneath the root by construction. Only when that meets a symlink is the path
 //! canonicalized (resolving symlinks); the result must lie under the canonical root and is then
 //! opened the same way. A file is served from the very handle that was checked (`fstat` on it
-//! gives its type, length and date), so per request a file costs open, fstat, read and close.
+//! gives its type, length and date), so per request a file costs open, fstat, read and close
+//! (the file server keeps small files for a second: `http_server`'s open-file cache).
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -463,17 +464,7 @@ impl Root {
         let (path, query) = split_target(target)?;
         // The root's path and the decoded segments, each after a `/`, in one buffer.
         let mut joined = Vec::with_capacity(self.path.as_os_str().len() + path.len() + 1);
-        #[cfg(unix)]
-        {
-            let root = path_bytes(&self.path);
-            // Only the root `/` ends in `/`.
-            joined.extend_from_slice(root.strip_suffix(b"/").unwrap_or(root));
-        }
-        let prefix = joined.len();
-        decode_into(path, &mut joined)?;
-        if !self.hidden && joined[prefix..].split(|&b| b == b'/').any(is_hidden) {
-            return Err(Refusal::NotFound);
-        }
+        let prefix = self.join(path, &mut joined)?;
         let has_segments = joined.len() > prefix;
         #[cfg(unix)]
         let full = if has_segments {
@@ -521,6 +512,42 @@ impl Root {
                 url_path,
             }),
         }
+    }
+}
+
+impl Root {
+    /// Append the root's path and `path`'s decoded segments, each after a `/`, to `joined`
+    /// (on Unix; elsewhere only the segments), refusing what [`Root::resolve`] refuses before
+    /// it opens anything (a climb above the root, an encoded `/`, NUL, a dotfile without
+    /// `--hidden`). Returns where the segments start.
+    fn join(&self, path: &[u8], joined: &mut Vec<u8>) -> Result<usize, Refusal> {
+        #[cfg(unix)]
+        {
+            let root = path_bytes(&self.path);
+            // Only the root `/` ends in `/`.
+            joined.extend_from_slice(root.strip_suffix(b"/").unwrap_or(root));
+        }
+        let prefix = joined.len();
+        decode_into(path, joined)?;
+        if !self.hidden && joined[prefix..].split(|&b| b == b'/').any(is_hidden) {
+            return Err(Refusal::NotFound);
+        }
+        Ok(prefix)
+    }
+
+    /// The key under which what `target` resolves to may be cached, written into `key`
+    /// (cleared first): the decoded path, plus a final `/` when the target's path ends in one
+    /// (`/dir` redirects where `/dir/` serves its `index.html`). Every target
+    /// [`Root::resolve`] maps to a [`Resolved::File`] depends on nothing else (not the query).
+    /// `Err`: the refusal `resolve` would give without opening anything.
+    pub fn cache_key(&self, target: &[u8], key: &mut Vec<u8>) -> Result<(), Refusal> {
+        key.clear();
+        let (path, _) = split_target(target)?;
+        self.join(path, key)?;
+        if path.ends_with(b"/") {
+            key.push(b'/');
+        }
+        Ok(())
     }
 }
 

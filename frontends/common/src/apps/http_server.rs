@@ -38,6 +38,7 @@ use crate::apps::log;
 use crate::driver::clock;
 use crate::driver::session::{FileRange, Session, SessionFactory};
 
+mod cache;
 mod idle;
 mod range;
 mod validators;
@@ -118,6 +119,8 @@ struct Shared {
     /// The `--404` page and its Content-Type.
     not_found: Option<(&'static str, Arc<[u8]>)>,
     spa: bool,
+    /// Small files by target, for at most a second ([`cache`]).
+    cache: cache::FileCache,
 }
 
 /// Makes one [`HttpSession`] per connection.
@@ -174,6 +177,7 @@ impl FileServer {
                 cors: opts.cors,
                 not_found,
                 spa: opts.spa,
+                cache: cache::FileCache::default(),
             }),
         })
     }
@@ -243,11 +247,51 @@ enum Body {
         data: Cow<'static, [u8]>,
         pos: usize,
     },
-    /// A page shared by every request (the `--404` page).
+    /// Bytes shared by every request (the `--404` page, a cached small file), up to `end`.
     Shared {
         data: Arc<[u8]>,
         pos: usize,
+        end: usize,
     },
+}
+
+/// What a target was found to be: a small file from the open-file cache, or resolved now.
+enum Found {
+    Cached(Arc<cache::Cached>),
+    Resolved(Resolved),
+}
+
+/// What a file's answer says about it, rendered once: per request for a file opened now,
+/// once per fill for a cached one.
+#[derive(Debug, Clone, Copy)]
+struct Facts {
+    content_type: &'static str,
+    len: u64,
+    /// Its modification time in whole seconds (for If-Modified-Since and the like).
+    secs: Option<u64>,
+    etag: Text,
+    last_modified: Option<[u8; 29]>,
+}
+
+impl Facts {
+    fn of(path: &Path, meta: &std::fs::Metadata) -> Facts {
+        let modified = meta.modified().ok();
+        Facts {
+            content_type: content_type(path),
+            len: meta.len(),
+            secs: modified.and_then(validators::unix_secs),
+            etag: validators::etag(meta),
+            last_modified: modified.and_then(http_date),
+        }
+    }
+}
+
+/// Where a file's body comes from.
+enum Source {
+    /// Read from this handle (the one that was checked).
+    Open(File),
+    /// The bytes kept by the open-file cache.
+    Cached(Arc<[u8]>),
 }
 
 /// A response chosen for a request, before the connection writes it. Header values are
@@ -463,6 +507,9 @@ thread_local! {
     /// not per connection (idle connections hold none) nor per request. Grows to the largest
     /// chunk read, at most one transmit budget.
     static CHUNK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+
+    /// The open-file cache key of the request being answered: one buffer per thread.
+    static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Run `f` with the current `Date` value (an IMF-fixdate). `f` must not call this again.
@@ -533,13 +580,21 @@ impl HttpSession {
     }
 
     /// Choose the reply for a GET or HEAD of `head.target`.
-    fn reply_for(&self, head: &RequestHead) -> Reply {
+    fn reply_for(&self, head: &RequestHead, now: Instant) -> Reply {
         let shared = &self.shared;
-        let resolved = match shared.root.resolve(&head.target) {
-            Ok(r) => r,
+        let resolved = match self.resolve(&head.target, now) {
+            Ok(Found::Cached(hit)) => {
+                let source = Source::Cached(hit.bytes.clone());
+                return self.file_reply(head, &hit.path, source, &hit.facts);
+            }
+            Ok(Found::Resolved(r)) => r,
             Err(Refusal::NotFound) if shared.spa && spa_route(&head.target) => {
-                match shared.root.resolve(b"/index.html") {
-                    Ok(r) => r,
+                match self.resolve(b"/index.html", now) {
+                    Ok(Found::Cached(hit)) => {
+                        let source = Source::Cached(hit.bytes.clone());
+                        return self.file_reply(head, &hit.path, source, &hit.facts);
+                    }
+                    Ok(Found::Resolved(r)) => r,
                     Err(refusal) => return self.refusal(refusal),
                 }
             }
@@ -567,8 +622,32 @@ impl HttpSession {
                     Err(_) => Reply::page(403, "Forbidden"),
                 }
             }
-            Resolved::File { path, file, meta } => self.file_reply(head, &path, file, meta),
+            Resolved::File { path, file, meta } => {
+                self.file_reply(head, &path, Source::Open(file), &Facts::of(&path, &meta))
+            }
         }
+    }
+
+    /// What `target` maps to, from the open-file cache when a fresh entry is there; a small
+    /// file resolved now is kept for the next requests.
+    fn resolve(&self, target: &[u8], now: Instant) -> Result<Found, Refusal> {
+        let root = &self.shared.root;
+        let cache = &self.shared.cache;
+        KEY.with_borrow_mut(|key| {
+            root.cache_key(target, key)?;
+            if let Some(hit) = cache.get(key, now) {
+                return Ok(Found::Cached(hit));
+            }
+            match root.resolve(target)? {
+                Resolved::File { path, file, meta } => {
+                    match cache.fill(key, now, &path, &file, &meta) {
+                        Some(hit) => Ok(Found::Cached(hit)),
+                        None => Ok(Found::Resolved(Resolved::File { path, file, meta })),
+                    }
+                }
+                other => Ok(Found::Resolved(other)),
+            }
+        })
     }
 
     /// The page for a refusal: the `--404` page for a 404 when there is one.
@@ -582,6 +661,7 @@ impl HttpSession {
                 Body::Shared {
                     data: page.clone(),
                     pos: 0,
+                    end: page.len(),
                 },
             );
         }
@@ -595,10 +675,10 @@ impl HttpSession {
         &self,
         head: &RequestHead,
         path: &Path,
-        mut file: File,
-        mut meta: std::fs::Metadata,
+        mut source: Source,
+        facts: &Facts,
     ) -> Reply {
-        let content_type = content_type(path);
+        let mut facts = *facts;
         let mut encoding = None;
         if let Some(accept) = head.headers.get("accept-encoding")
             && !is_precompressed(path)
@@ -607,18 +687,26 @@ impl HttpSession {
                 if accepts_coding(accept, coding)
                     && let Some((f, m)) = self.shared.root.sibling(path, suffix)
                 {
-                    (file, meta) = (f, m);
+                    source = Source::Open(f);
+                    // The sibling's validators and length, the original's type.
+                    facts = Facts {
+                        content_type: facts.content_type,
+                        ..Facts::of(path, &m)
+                    };
                     encoding = Some(coding);
                     break;
                 }
             }
         }
-        let len = meta.len();
-        let modified = meta.modified().ok();
-        let secs = modified.and_then(validators::unix_secs);
-        let etag = validators::etag(&meta);
+        let Facts {
+            content_type,
+            len,
+            secs,
+            etag,
+            last_modified,
+        } = facts;
         let mut reply = Reply::new(200, "OK", content_type, len, Body::None);
-        reply.last_modified = modified.and_then(http_date);
+        reply.last_modified = last_modified;
         reply.etag = Some(etag);
         reply.ranges = true;
         reply.encoding = encoding;
@@ -638,29 +726,14 @@ impl HttpSession {
             }
             _ => Ranged::Whole,
         };
-        match ranged {
-            Ranged::Whole => {
-                reply.body = Body::File {
-                    file,
-                    offset: 0,
-                    remaining: len,
-                    zero_copy: false,
-                }
-            }
+        let (first, last) = match ranged {
+            Ranged::Whole => (0, len.saturating_sub(1)),
             Ranged::Part { first, last } => {
-                if first > 0 && file.seek(io::SeekFrom::Start(first)).is_err() {
-                    return Reply::page(500, "Internal Server Error");
-                }
                 reply.status = 206;
                 reply.reason = "Partial Content";
                 reply.length = last - first + 1;
                 reply.content_range = Text::format(format_args!("bytes {first}-{last}/{len}"));
-                reply.body = Body::File {
-                    file,
-                    offset: first,
-                    remaining: reply.length,
-                    zero_copy: false,
-                };
+                (first, last)
             }
             Ranged::Unsatisfiable => {
                 let mut r = Reply::page(416, "Range Not Satisfiable");
@@ -668,7 +741,29 @@ impl HttpSession {
                 r.content_range = Text::format(format_args!("bytes */{len}"));
                 return r;
             }
-        }
+        };
+        reply.body = match source {
+            Source::Open(mut file) => {
+                if first > 0 && file.seek(io::SeekFrom::Start(first)).is_err() {
+                    return Reply::page(500, "Internal Server Error");
+                }
+                Body::File {
+                    file,
+                    offset: first,
+                    remaining: reply.length,
+                    zero_copy: false,
+                }
+            }
+            // The bytes are the file's length: the range lies within them.
+            Source::Cached(data) => match (usize::try_from(first), usize::try_from(last)) {
+                (Ok(first), Ok(last)) if reply.length > 0 && last < data.len() => Body::Shared {
+                    data,
+                    pos: first,
+                    end: last + 1,
+                },
+                _ => Body::None,
+            },
+        };
         reply
     }
 
@@ -697,7 +792,7 @@ impl HttpSession {
         let cors = self.shared.cors;
         let preflight = cors && method == "OPTIONS";
         let mut reply = if method == "GET" || is_head {
-            self.reply_for(&head)
+            self.reply_for(&head, clock::to_instant(t))
         } else if preflight {
             let mut r = Reply::new(204, "No Content", "", 0, Body::None);
             r.extra = Some(("Allow", b"GET, HEAD, OPTIONS".to_vec()));
@@ -839,7 +934,8 @@ impl HttpSession {
                 };
                 step
             }
-            Body::Shared { data, pos } => {
+            Body::Shared { data, pos, end } => {
+                let data = &data[..*end];
                 let Some(step) = send_page(&mut self.conn, t, data, pos, room, out) else {
                     self.failed = true;
                     return;
