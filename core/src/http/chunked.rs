@@ -138,7 +138,7 @@ static HEX: [u8; 256] = {
 /// and the line's length. Anything else (`None`) goes through [`crlf_line`] and [`size_line`],
 /// which accept this form with the same size and report everything else. One table lookup per
 /// digit.
-#[inline]
+#[inline(always)]
 fn quick_size(buf: &[u8]) -> Option<(u64, usize)> {
     let mut size: u64 = 0;
     let mut i = 0;
