@@ -326,7 +326,7 @@ fn garbage_an_early_close_and_a_stalled_handshake_all_end_the_session() {
 
     // A server connection in its handshake holds no request: a full server may close it.
     let s = tls_server(config.clone(), file_server(root.path()));
-    assert!(s.is_awaiting_request());
+    assert!(s.waiting_since().is_some());
 
     // Nothing after the first bytes: the head timeout counts the handshake.
     let mut s = tls_server(config, file_server(root.path()));
@@ -365,7 +365,7 @@ fn keep_alive_and_pipelined_requests_are_answered_in_order() {
         .map(|r| r.split("\r\n\r\n").nth(1).unwrap())
         .collect();
     assert_eq!(bodies, ["AAA", "BBBB", "AAA"], "{got}");
-    assert!(!s.is_awaiting_request(), "closing after Connection: close");
+    assert_eq!(s.waiting_since(), None, "closing after Connection: close");
     assert!(s.is_done(), "Connection: close ends it after the third");
 }
 
@@ -384,10 +384,10 @@ fn an_idle_kept_alive_tls_connection_awaits_a_request_and_a_client_never_does() 
     pump(&mut c, s.as_mut(), now, usize::MAX);
     assert!(c.inner().unwrap().got.ends_with(b"AAA"));
     assert!(
-        s.is_awaiting_request(),
+        s.waiting_since().is_some(),
         "idle keep-alive, forwarded from the file server"
     );
-    assert!(!c.is_awaiting_request(), "a client never is");
+    assert_eq!(c.waiting_since(), None, "a client never is");
 }
 
 /// Fetch a 5 MB file through both layers, the server's output cut into `chunk`-byte reads and

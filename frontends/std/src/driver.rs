@@ -30,8 +30,9 @@ pub enum DriveError {
 /// 4. one blocking read, with the read timeout set to the time left until
 ///    [`Session::poll_timeout`]; feed the bytes, or the end of stream (read of 0), and repeat.
 ///
-/// A server connection passes its admission [`Ticket`]: before each read it says whether the
-/// connection may be evicted (everything written, the session waiting for a request).
+/// A server connection passes its admission [`Ticket`]: before each read it says since when the
+/// connection waits for a request (everything is written then), so that a full server can
+/// evict the one that has waited longest.
 pub fn drive(
     stream: &TcpStream,
     session: &mut dyn Session,
@@ -90,7 +91,7 @@ pub fn drive(
                 .max(Duration::from_millis(1))
         });
         if let Some(ticket) = ticket {
-            ticket.set_evictable(session.is_awaiting_request());
+            ticket.set_waiting(session.waiting_since());
         }
         stream.set_read_timeout(wait).map_err(DriveError::Receive)?;
         match (&*stream).read(&mut buf) {
@@ -101,7 +102,7 @@ pub fn drive(
             Ok(n) => {
                 // Input in hand: not evictable until the next wait says so.
                 if let Some(ticket) = ticket {
-                    ticket.set_evictable(false);
+                    ticket.set_waiting(None);
                 }
                 session.receive(Instant::now(), &buf[..n]);
             }
