@@ -226,6 +226,19 @@ impl Session for EchoSession {
         let waiting = !self.failed && self.request.is_none() && !self.conn.is_closed();
         waiting.then(|| clock::to_instant(self.conn.waiting_since()))
     }
+
+    /// Between requests with nothing in hand, the core connection is parked and unparked:
+    /// the same connection (timers, state) without the buffers it kept for reuse. The next
+    /// request allocates them again, as the file server's does.
+    fn release_idle(&mut self) {
+        if self.failed || self.request.is_some() {
+            return;
+        }
+        if let Some(parked) = self.conn.park() {
+            let config = self.conn.config().clone();
+            self.conn = Connection::unpark(parked, config, parked.waiting_since());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -319,6 +332,16 @@ mod tests {
             again > opened + std::time::Duration::from_millis(250),
             "counted from the end of the exchange, not from the open"
         );
+        // Released while idle (the core connection parked and unparked): the same wait, and
+        // the next request is answered as before.
+        session.release_idle();
+        assert_eq!(session.waiting_since(), Some(again));
+        let mut next = Vec::new();
+        session.receive(later, b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nef");
+        session.poll_transmit(later, &mut next, TRANSMIT_BUDGET);
+        assert!(next.starts_with(b"HTTP/1.0 200 OK\r\n"), "{next:?}");
+        let text = String::from_utf8_lossy(&next);
+        assert!(text.contains("\"body\":\"ef\""), "{text}");
     }
 
     #[test]
