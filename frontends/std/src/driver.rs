@@ -11,6 +11,10 @@ use portline_common::{Session, TRANSMIT_BUDGET};
 /// Size of the read buffer of a connection.
 pub const READ_BUFFER: usize = 16 * 1024;
 
+/// An output buffer larger than this is given back before the connection waits for input
+/// (as the smol driver's), so an idle connection holds no large buffer.
+const KEEP_OUT_CAPACITY: usize = 8 * 1024;
+
 /// Which side of the socket failed.
 #[derive(Debug)]
 pub enum DriveError {
@@ -92,6 +96,15 @@ pub fn drive(
         });
         if let Some(ticket) = ticket {
             ticket.set_waiting(session.waiting_since());
+        }
+        if !eof {
+            // About to block with everything written: an idle keep-alive session keeps no
+            // buffers while it waits (the mio and smol drivers do the same once the socket is
+            // drained, which for a client that does not pipeline is every request too).
+            session.release_idle();
+            if out.capacity() > KEEP_OUT_CAPACITY {
+                out = Vec::new();
+            }
         }
         stream.set_read_timeout(wait).map_err(DriveError::Receive)?;
         match (&*stream).read(&mut buf) {
