@@ -3,7 +3,7 @@
 # clients (`wrk -t1 -c10`) measured alone, then while ATTACKERS slow clients hold connections
 # (a partial head, one byte every 2 s, reconnecting when closed; benches/load/slowloris.py).
 # Prints a Markdown table: the good clients' requests/s under attack as a ratio of their
-# baseline, their non-2xx answers and socket errors, the server's connection limit (derived from
+# baseline (the mean of one measure before the attack and one after it), their non-2xx answers and socket errors, the server's connection limit (derived from
 # its open-files limit, as by default), and how many connections it closed to admit others.
 #
 #   bash benches/load/slowloris.sh                       # 3,000 attackers, builds release first
@@ -47,7 +47,7 @@ if [ "$limit" -lt 16 ]; then limit=16; elif [ "$limit" -gt 65536 ]; then limit=6
 
 echo "$ATTACKERS attackers (one byte every 2 s), wrk -t1 -c10 -d${DURATION}s, open-files limit $nofile (connection limit $limit); $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores"
 echo
-echo "| binary | baseline req/s | under attack req/s | ratio | non-2xx | socket errors | connections closed to admit others | attacker connects | attacker CPU s | server CPU µs/req alone | under attack | load average |"
+echo "| binary | baseline req/s (before / after the attack) | under attack req/s | ratio (to their mean) | non-2xx | socket errors | connections closed to admit others | attacker connects | attacker CPU s | server CPU µs/req alone | under attack | load average |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for bin in $BINS; do
   start_portline "$bin"
@@ -60,8 +60,12 @@ for bin in $BINS; do
   read -r under non2xx errors cpu_under < <(measure "$port" "$server")
   wait "$attack" || true
   unset 'pids[-1]'
-  ratio=$(python3 -c "print(f'{$under/$base:.2f}')")
+  # The baseline again once the attackers are gone: on a shared machine the load moves, and
+  # a server measured first just after it started (or last) would bias the ratio.
+  sleep 2
+  read -r after _ _ _ < <(measure "$port" "$server")
+  ratio=$(python3 -c "print(f'{$under/(($base+$after)/2):.2f}')")
   evicted=$(grep -c ' to admit ' "$work/$bin.log" || true)
-  echo "| $bin | $base | $under | $ratio | $non2xx | $errors | $evicted | $(sed 's/connects=\([0-9]*\).*/\1/' "$work/attack.out") | $(sed 's/.*cpu=//' "$work/attack.out") | $cpu_base | $cpu_under | $(cut -d' ' -f1-3 /proc/loadavg) |"
+  echo "| $bin | $base / $after | $under | $ratio | $non2xx | $errors | $evicted | $(sed 's/connects=\([0-9]*\).*/\1/' "$work/attack.out") | $(sed 's/.*cpu=//' "$work/attack.out") | $cpu_base | $cpu_under | $(cut -d' ' -f1-3 /proc/loadavg) |"
   stop_last
 done

@@ -8,8 +8,13 @@ use portline_common::driver::admission::Ticket;
 use portline_common::driver::policy::WRITE_STALL;
 use portline_common::{Session, TRANSMIT_BUDGET};
 
-/// Size of the read buffer of a connection.
+/// Size of the read buffer of a connection while input streams in.
 pub const READ_BUFFER: usize = 16 * 1024;
+
+/// Reads after a wait for a request go into this much of the thread's stack: a request head
+/// fits, so an idle connection holds no heap read buffer. A read that fills it switches to
+/// [`READ_BUFFER`] until the connection waits for a request again.
+const FIRST_READ: usize = 2 * 1024;
 
 /// An output buffer larger than this is given back before the connection waits for input
 /// (as the smol driver's), so an idle connection holds no large buffer.
@@ -46,7 +51,8 @@ pub fn drive(
     // A plain socket: file bodies may go out with sendfile(2).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     session.enable_sendfile();
-    let mut buf = vec![0u8; READ_BUFFER];
+    let mut small = [0u8; FIRST_READ];
+    let mut big: Vec<u8> = Vec::new();
     let mut out = Vec::new();
     let mut eof = false;
     loop {
@@ -105,9 +111,18 @@ pub fn drive(
             if out.capacity() > KEEP_OUT_CAPACITY {
                 out = Vec::new();
             }
+            if session.waiting_since().is_some() {
+                big = Vec::new();
+            }
         }
         stream.set_read_timeout(wait).map_err(DriveError::Receive)?;
-        match (&*stream).read(&mut buf) {
+        let into_small = big.is_empty();
+        let read = if into_small {
+            (&*stream).read(&mut small)
+        } else {
+            (&*stream).read(&mut big)
+        };
+        match read {
             Ok(0) => {
                 eof = true;
                 session.receive_eof(Instant::now());
@@ -117,7 +132,12 @@ pub fn drive(
                 if let Some(ticket) = ticket {
                     ticket.set_waiting(None);
                 }
-                session.receive(Instant::now(), &buf[..n]);
+                let data = if into_small { &small[..n] } else { &big[..n] };
+                session.receive(Instant::now(), data);
+                if into_small && n == FIRST_READ {
+                    // More is coming than a head: a body, or requests sent together.
+                    big = vec![0u8; READ_BUFFER];
+                }
             }
             // The read timeout: the deadline check at the top of the loop fires the timer.
             Err(e)
