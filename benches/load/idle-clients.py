@@ -2,6 +2,8 @@
 response, and hold them all idle (used by idle-memory.sh).
 
     python3 benches/load/idle-clients.py PORT N [PATH]
+    IDLE_TLS=1 python3 benches/load/idle-clients.py PORT N [PATH]   # over TLS (no verification:
+                                                                     # loopback, our own server)
 
 Prints `ready N` on stdout once every connection has its answer, then waits for a line on
 stdin. On `check` it counts the connections the server has closed meanwhile and prints
@@ -9,9 +11,17 @@ stdin. On `check` it counts the connections the server has closed meanwhile and 
 and an end of stdin also ends it.
 """
 
+import os
 import select
 import socket
+import ssl
 import sys
+
+TLS = None
+if os.environ.get("IDLE_TLS") == "1":
+    TLS = ssl.create_default_context()
+    TLS.check_hostname = False
+    TLS.verify_mode = ssl.CERT_NONE
 
 REQUEST = b"GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
 
@@ -19,6 +29,8 @@ REQUEST = b"GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n
 def one_exchange(port, path):
     """A connected socket whose one keep-alive request is answered in full."""
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    if TLS is not None:
+        s = TLS.wrap_socket(s, server_hostname="localhost")
     s.sendall(REQUEST % path.encode())
     data = b""
     while b"\r\n\r\n" not in data:
@@ -52,8 +64,20 @@ def still_open(socks):
     poller = select.poll()
     for s in socks:
         poller.register(s.fileno(), select.POLLIN)
-    gone = set(fd for fd, _ in poller.poll(0))
-    return len(socks) - len(gone)
+    readable = set(fd for fd, _ in poller.poll(0))
+    gone = 0
+    for s in socks:
+        if s.fileno() not in readable:
+            continue
+        try:
+            # TLS: a record that is no application data (a session ticket) leaves it open.
+            s.recv(1)  # an end of stream, or bytes no idle connection should get
+            gone += 1
+        except (ssl.SSLWantReadError, BlockingIOError):
+            pass
+        except OSError:
+            gone += 1
+    return len(socks) - gone
 
 
 def main():

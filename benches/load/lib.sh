@@ -11,6 +11,7 @@
 #   BIN_DIR        the folder the portline binaries are taken from (default $target/$PROFILE)
 #   QUIET          portline's log flag (default --quiet; empty: the access log, default flags)
 #   NOFILE         the open-files limit (soft and hard) to start portline under (default: ours)
+#   NO_ROOT        set empty: portline gets no --root (serve http --echo refuses one)
 
 target=${target:-${CARGO_TARGET_DIR:-target}}
 
@@ -83,7 +84,7 @@ start_portline() {
   : > "$log"   # exists before the server writes to it, so the first look at it cannot fail
   # The subshell lowers its own limit, then becomes the server: $! is the server's PID.
   ( if [ -n "${NOFILE:-}" ]; then ulimit -n "$NOFILE"; fi
-    exec "${BIN_DIR:-$target/${PROFILE:-release}}/$bin" serve http --listen 127.0.0.1:0 --root "$root" \
+    exec "${BIN_DIR:-$target/${PROFILE:-release}}/$bin" serve http --listen 127.0.0.1:0 ${NO_ROOT---root "$root"} \
       ${QUIET---quiet} "$@" ) >/dev/null 2>"$log" &
   pids+=($!)
   for _ in $(seq 100); do

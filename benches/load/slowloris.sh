@@ -3,7 +3,7 @@
 # clients (`wrk -t1 -c10`) measured alone, then while ATTACKERS slow clients hold connections
 # (a partial head, one byte every 2 s, reconnecting when closed; benches/load/slowloris.py).
 # Prints a Markdown table: the good clients' requests/s under attack as a ratio of their
-# baseline, their non-2xx answers and socket errors, the server's connection limit (derived from
+# baseline (the mean of one measure before the attack and one after it), their non-2xx answers and socket errors, the server's connection limit (derived from
 # its open-files limit, as by default), and how many connections it closed to admit others.
 #
 #   bash benches/load/slowloris.sh                       # 3,000 attackers, builds release first
@@ -23,15 +23,20 @@ cargo build --release -q -p portline-std -p portline-mio -p portline-smol
 ulimit -n "$(ulimit -Hn)"   # the attackers need a descriptor each
 QUIET=                      # default flags: the access log stays on
 
-measure() {  # prints "rps non2xx errors"
-  local out rps non2xx errors
+# CPU time (user + system, clock ticks) PID has used.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+measure() {  # measure PORT SERVER_PID: prints "rps non2xx errors server-CPU-µs-per-request"
+  local out rps non2xx errors t0 t1
+  t0=$(ticks "$2")
   out=$(wrk -t1 -c10 -d"${DURATION}s" "http://127.0.0.1:$1/hello.txt")
+  t1=$(ticks "$2")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); non2xx=${non2xx:-0}
   # "connect 0, read 5, write 0, timeout 0" without the zeros, or 0.
   errors=$(grep -o 'Socket errors:.*' <<<"$out" | sed 's/Socket errors: //' | tr -d ',' \
     | awk '{s=""; for(i=1;i<NF;i+=2) if ($(i+1) > 0) s=s (s ? "/" : "") $i "=" $(i+1); print s}' || true)
-  echo "$rps $non2xx ${errors:-0}"
+  echo "$rps $non2xx ${errors:-0} $(python3 -c "print(f'{($t1-$t0)*1e6/$(getconf CLK_TCK)/($rps*$DURATION):.1f}')")"
 }
 
 # The open-files limit the server gets, and the connection limit it derives from it (the
@@ -42,20 +47,25 @@ if [ "$limit" -lt 16 ]; then limit=16; elif [ "$limit" -gt 65536 ]; then limit=6
 
 echo "$ATTACKERS attackers (one byte every 2 s), wrk -t1 -c10 -d${DURATION}s, open-files limit $nofile (connection limit $limit); $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores"
 echo
-echo "| binary | baseline req/s | under attack req/s | ratio | non-2xx | socket errors | connections closed to admit others | attacker connects | attacker CPU s |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| binary | baseline req/s (before / after the attack) | under attack req/s | ratio (to their mean) | non-2xx | socket errors | connections closed to admit others | attacker connects | attacker CPU s | server CPU µs/req alone | under attack | load average |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for bin in $BINS; do
   start_portline "$bin"
   port=$PORT
-  read -r base _ _ < <(measure "$port")
+  server=${pids[-1]}
+  read -r base _ _ cpu_base < <(measure "$port" "$server")
   python3 benches/load/slowloris.py "$port" "$ATTACKERS" 2 $((DURATION + 12)) > "$work/attack.out" &
   attack=$!; pids+=("$attack")
   sleep 8   # let the attackers connect and fill the server
-  read -r under non2xx errors < <(measure "$port")
+  read -r under non2xx errors cpu_under < <(measure "$port" "$server")
   wait "$attack" || true
   unset 'pids[-1]'
-  ratio=$(python3 -c "print(f'{$under/$base:.2f}')")
+  # The baseline again once the attackers are gone: on a shared machine the load moves, and
+  # a server measured first just after it started (or last) would bias the ratio.
+  sleep 2
+  read -r after _ _ _ < <(measure "$port" "$server")
+  ratio=$(python3 -c "print(f'{$under/(($base+$after)/2):.2f}')")
   evicted=$(grep -c ' to admit ' "$work/$bin.log" || true)
-  echo "| $bin | $base | $under | $ratio | $non2xx | $errors | $evicted | $(sed 's/connects=\([0-9]*\).*/\1/' "$work/attack.out") | $(sed 's/.*cpu=//' "$work/attack.out") |"
+  echo "| $bin | $base / $after | $under | $ratio | $non2xx | $errors | $evicted | $(sed 's/connects=\([0-9]*\).*/\1/' "$work/attack.out") | $(sed 's/.*cpu=//' "$work/attack.out") | $cpu_base | $cpu_under | $(cut -d' ' -f1-3 /proc/loadavg) |"
   stop_last
 done

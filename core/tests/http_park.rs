@@ -146,3 +146,46 @@ fn parking_keeps_which_timer_runs() {
     let back = Connection::unpark(parked, config, at(4));
     assert_eq!(back.poll_timeout(), served.poll_timeout());
 }
+
+/// `waiting_since` is when the connection began waiting for its current request: creation,
+/// then the end of each kept-alive exchange. A head trickling in does not move it (a full
+/// server evicts the connection that has waited longest, so a slowloris head stays old while
+/// a client answered a moment ago is young), and the parked form says the same.
+#[test]
+fn waiting_since_counts_from_creation_or_the_last_exchange() {
+    let config = Config::default();
+    let mut conn = Connection::new(Role::Server, config.clone(), at(0));
+    assert_eq!(
+        conn.waiting_since(),
+        at(0),
+        "a new connection: its creation"
+    );
+    assert_eq!(conn.park().unwrap().waiting_since(), at(0));
+    serve(&mut conn, at(3), GET);
+    assert_eq!(conn.waiting_since(), at(3), "the end of the exchange");
+    let parked = conn.park().unwrap();
+    assert_eq!(parked.waiting_since(), at(3));
+    assert_eq!(
+        Connection::unpark(parked, config.clone(), at(4)).waiting_since(),
+        at(3)
+    );
+    conn.receive(at(5), b"GET /a HT");
+    assert_eq!(conn.poll_event(), Ok(Progress::NeedData));
+    conn.receive(at(7), b"TP/1.0\r\nX-A: ");
+    assert_eq!(conn.poll_event(), Ok(Progress::NeedData));
+    assert_eq!(
+        conn.waiting_since(),
+        at(3),
+        "a trickling head does not renew it"
+    );
+
+    let mut slow = Connection::new(Role::Server, config, at(1));
+    slow.receive(at(2), b"GET / HTTP/1.1\r\nX-");
+    assert_eq!(slow.poll_event(), Ok(Progress::NeedData));
+    slow.receive(at(9), b"a");
+    assert_eq!(
+        slow.waiting_since(),
+        at(1),
+        "never answered: since it opened"
+    );
+}

@@ -456,3 +456,41 @@ fn service_names_round_trip() {
     assert!(err.to_string().contains("qotd"));
     assert_eq!(ServiceKind::default(), ServiceKind::Info);
 }
+
+/// `release_idle` between any two inputs (a driver calls it before each wait) changes nothing
+/// the peer sees: a partial line, a telnet negotiation, replies not yet taken all survive it.
+#[test]
+fn releasing_idle_buffers_between_inputs_changes_no_reply() {
+    for telnet in [TelnetMode::Off, TelnetMode::On] {
+        let config = Config {
+            telnet,
+            ..Config::default()
+        };
+        let mut plain = tcp_with(ServiceKind::Info, config);
+        let mut released = tcp_with(ServiceKind::Info, config);
+        released.release_idle();
+        let mut a = String::new();
+        let mut b = String::new();
+        for (input, _) in INFO_CONVERSATION {
+            for byte in input.as_bytes() {
+                plain.receive(wall(), std::slice::from_ref(byte));
+                released.release_idle();
+                released.receive(wall(), std::slice::from_ref(byte));
+                released.release_idle();
+                if *byte == b'\n' {
+                    a.push_str(&take(&mut plain));
+                    released.release_idle();
+                    b.push_str(&take(&mut released));
+                }
+            }
+        }
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "telnet {telnet:?}");
+        assert!(released.is_done());
+    }
+    let mut echo = tcp(ServiceKind::Echo);
+    echo.receive(wall(), b"half a li");
+    echo.release_idle();
+    echo.receive(wall(), b"ne\r\n");
+    assert_eq!(take(&mut echo), "half a line\r\n");
+}

@@ -510,7 +510,9 @@ fn large_file_memory_bound(fe: Frontend) {
 }
 
 /// --max-connections 2, both taken by idle keep-alive connections: a third is admitted by
-/// closing the oldest idle one (and the log says so). With both slots busy (request heads in,
+/// closing the one that has waited longest for a request (and the log says so). That is not
+/// the oldest connection: the oldest was answered last, so it counts from that answer (a busy
+/// keep-alive client between two requests is not the one to close). With both slots busy (request heads in,
 /// bodies still to come to `--echo`, which needs them; the file server answers at the head and
 /// only drops the rest, which is not busy), a third gets a 503 or waits, and is never served
 /// meanwhile. (One thread: portline-mio evicts within the event loop that accepted, see
@@ -522,6 +524,7 @@ fn max_connections(fe: Frontend) {
     first.check("first of two");
     let mut second = GoodClient::new(&server);
     second.check("second of two");
+    first.check("first again, answered last");
     // A connection counts as idle once its server side waits for input again, a moment after
     // the client has read its response: give the server that moment (CI once raced it).
     sleep_ms(500);
@@ -531,7 +534,7 @@ fn max_connections(fe: Frontend) {
         "a third connection is served by evicting an idle one"
     );
     let logged = server.wait_log(1, Duration::from_secs(5), |l| {
-        l.contains("the oldest without a request")
+        l.contains("waiting longest for a request")
     });
     assert_eq!(
         logged.len(),
@@ -539,16 +542,17 @@ fn max_connections(fe: Frontend) {
         "the eviction is logged once: {:?}",
         server.log()
     );
-    // The oldest (first) was closed; the second is still served.
-    first
+    // The second (idle since its answer, before the first's second answer) was closed; the
+    // oldest, first, is still served.
+    second
         .stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let mut rest = Vec::new();
-    let _ = first.reader.read_to_end(&mut rest);
+    let _ = second.reader.read_to_end(&mut rest);
     assert!(rest.is_empty(), "evicted connection got {rest:?}");
-    second.check("after the eviction");
-    drop(second);
+    first.check("after the eviction");
+    drop(first);
 
     // Busy: heads announcing bodies that never come hold both slots of a server that reads
     // bodies.
@@ -588,7 +592,7 @@ fn max_connections(fe: Frontend) {
 }
 
 /// Slowloris at --max-connections 20: 40 clients that each send a partial head and then a byte
-/// now and then. Well-behaved clients are still served every time (the oldest slow connection
+/// now and then. Well-behaved clients are still served every time (the slow connection waiting longest
 /// is closed to admit them) instead of getting 503s.
 fn slowloris_does_not_starve_real_clients(fe: Frontend) {
     let fx = Fixture::new();

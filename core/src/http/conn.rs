@@ -1062,6 +1062,12 @@ pub struct Parked {
 }
 
 impl Parked {
+    /// What [`Connection::waiting_since`] of the unparked connection says.
+    #[must_use]
+    pub fn waiting_since(&self) -> Time {
+        self.idle_since
+    }
+
     /// What [`Connection::poll_timeout`] of the unparked connection says (the idle deadline),
     /// under `config`.
     #[must_use]
@@ -1072,6 +1078,14 @@ impl Parked {
 }
 
 impl Connection {
+    /// Server: when this connection began waiting for its current request: its creation, or
+    /// the end of the last exchange that kept it open. It does not move while a head trickles
+    /// in, so a full server can tell a client that was answered a moment ago from one that has
+    /// not completed a head for seconds.
+    pub fn waiting_since(&self) -> Time {
+        self.idle_since
+    }
+
     /// Server: this connection in its [`Parked`] form, when it waits between requests with
     /// nothing received, nothing in progress and no end of stream or error; `None` otherwise
     /// (a client, a head or body under way, pipelined input buffered, closed or failed).

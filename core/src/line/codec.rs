@@ -417,6 +417,21 @@ impl Codec {
         }
     }
 
+    /// Give back the capacity of the buffers that hold nothing now (received bytes all
+    /// handed out, no telnet scratch): a connection waiting for its next line then keeps none
+    /// (an idle connection's memory). A partial line stays, so nothing received is lost; the
+    /// next input allocates again.
+    pub fn release_idle(&mut self) {
+        self.release();
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+            self.scanned = 0;
+        }
+        if self.scratch.is_empty() {
+            self.scratch = Vec::new();
+        }
+    }
+
     /// Drop what `poll_borrowed` handed out.
     fn release(&mut self) {
         if self.consumed > 0 {

@@ -235,6 +235,17 @@ impl TcpService {
 
     // ----- inputs -----
 
+    /// The connection waits for input with every reply handed out: give back the capacity of
+    /// the buffers that hold nothing (replies, scratch, the codec's), so an idle connection
+    /// holds none. Input received but not yet a whole line is kept.
+    pub fn release_idle(&mut self) {
+        if self.pending.is_empty() {
+            self.pending = Vec::new();
+        }
+        self.scratch = Vec::new();
+        self.codec.release_idle();
+    }
+
     /// The connection is established: `info` greets, `daytime` says the time and finishes.
     pub fn on_connect(&mut self, wall: SystemTime) {
         match self.kind {

@@ -326,7 +326,7 @@ fn garbage_an_early_close_and_a_stalled_handshake_all_end_the_session() {
 
     // A server connection in its handshake holds no request: a full server may close it.
     let s = tls_server(config.clone(), file_server(root.path()));
-    assert!(s.is_awaiting_request());
+    assert!(s.waiting_since().is_some());
 
     // Nothing after the first bytes: the head timeout counts the handshake.
     let mut s = tls_server(config, file_server(root.path()));
@@ -365,7 +365,7 @@ fn keep_alive_and_pipelined_requests_are_answered_in_order() {
         .map(|r| r.split("\r\n\r\n").nth(1).unwrap())
         .collect();
     assert_eq!(bodies, ["AAA", "BBBB", "AAA"], "{got}");
-    assert!(!s.is_awaiting_request(), "closing after Connection: close");
+    assert_eq!(s.waiting_since(), None, "closing after Connection: close");
     assert!(s.is_done(), "Connection: close ends it after the third");
 }
 
@@ -384,10 +384,10 @@ fn an_idle_kept_alive_tls_connection_awaits_a_request_and_a_client_never_does() 
     pump(&mut c, s.as_mut(), now, usize::MAX);
     assert!(c.inner().unwrap().got.ends_with(b"AAA"));
     assert!(
-        s.is_awaiting_request(),
+        s.waiting_since().is_some(),
         "idle keep-alive, forwarded from the file server"
     );
-    assert!(!c.is_awaiting_request(), "a client never is");
+    assert_eq!(c.waiting_since(), None, "a client never is");
 }
 
 /// Fetch a 5 MB file through both layers, the server's output cut into `chunk`-byte reads and
@@ -497,4 +497,69 @@ fn bad_server_files_are_one_clear_line() {
     })
     .unwrap_err();
     assert!(e.starts_with("--cacert "), "{e}");
+}
+
+/// A client whose requests are queued from outside while it runs (to send one after another).
+struct Queued {
+    send: Arc<std::sync::Mutex<Vec<u8>>>,
+    got: Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Session for Queued {
+    fn receive(&mut self, _: Instant, data: &[u8]) {
+        self.got.lock().unwrap().extend_from_slice(data);
+    }
+    fn receive_eof(&mut self, _: Instant) {}
+    fn handle_timeout(&mut self, _: Instant) {}
+    fn poll_transmit(&mut self, _: Instant, out: &mut Vec<u8>, _: usize) {
+        out.append(&mut self.send.lock().unwrap());
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn wants_read(&self) -> bool {
+        true
+    }
+    fn is_done(&self) -> bool {
+        false
+    }
+}
+
+/// Between requests the driver calls `release_idle`: the TLS layer passes it to the file
+/// server (which sleeps), and the next request on the same TLS connection is served as before.
+#[test]
+fn a_tls_connection_released_while_idle_serves_the_next_request() {
+    let pki = Pki::new();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("a"), "AAA").unwrap();
+    let now = Instant::now();
+    let send = Arc::new(std::sync::Mutex::new(
+        b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+    ));
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let queued = Queued {
+        send: send.clone(),
+        got: got.clone(),
+    };
+    let mut c = client::session(&trusting(&pki), "localhost", queued, false).unwrap();
+    let mut s = tls_server(server_config(&pki.good), file_server(root.path()));
+    pump(&mut c, s.as_mut(), now, usize::MAX);
+    assert!(got.lock().unwrap().ends_with(b"AAA"));
+    let since = s.waiting_since().expect("idle keep-alive");
+    for round in 0..3 {
+        s.release_idle();
+        assert_eq!(s.waiting_since(), Some(since), "round {round}: same wait");
+        assert!(!s.is_done());
+        got.lock().unwrap().clear();
+        send.lock()
+            .unwrap()
+            .extend_from_slice(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+        pump(&mut c, s.as_mut(), now, usize::MAX);
+        let reply = String::from_utf8_lossy(&got.lock().unwrap()).into_owned();
+        assert!(
+            reply.starts_with("HTTP/1.1 200 OK\r\n") || reply.starts_with("HTTP/1.0 200 OK\r\n"),
+            "round {round}: {reply}"
+        );
+        assert!(reply.ends_with("AAA"), "round {round}: {reply}");
+    }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
-use portline_common::driver::admission::log_eviction;
+use portline_common::driver::admission::{log_eviction, longest_waiting};
 use portline_common::driver::listen::listen_tcp_group;
 use portline_common::driver::policy::{
     ACCEPT_BACKOFF, AcceptError, AcceptFailures, reset_on_close, session_panicked,
@@ -273,11 +273,12 @@ impl EventLoop {
     }
 
     /// Take an accepted connection into the slab. At `max_connections`, first close this loop's
-    /// oldest connection that waits for a request (the policy of `portline_common::driver::admission`);
-    /// if every one of them is busy, refuse the newcomer with the overload reply.
+    /// connection that has waited longest for a request (the policy of
+    /// `portline_common::driver::admission`); if every one of them is busy, refuse the newcomer
+    /// with the overload reply.
     fn admit(&mut self, mut stream: TcpStream, peer: SocketAddr, now: Instant) {
         if self.conns.len() >= self.max_connections {
-            match self.oldest_awaiting_request() {
+            match self.longest_waiting() {
                 Some(victim) => {
                     // Asked of the socket only now: the slab keeps no address per connection.
                     let closed = self.conns[victim].conn.stream().peer_addr();
@@ -416,14 +417,18 @@ impl EventLoop {
         }
     }
 
-    /// The key of this loop's oldest connection (lowest generation) that waits for a request
-    /// with nothing unwritten, if any.
-    fn oldest_awaiting_request(&self) -> Option<usize> {
-        self.conns
-            .iter()
-            .filter(|(_, e)| !e.conn.wants_write() && e.session.is_awaiting_request())
-            .min_by_key(|(_, e)| e.generation)
-            .map(|(key, _)| key)
+    /// The key of this loop's connection that has waited longest for a request (since it
+    /// opened or its last request ended) with nothing unwritten, the oldest (lowest generation)
+    /// among equals; if any.
+    fn longest_waiting(&self) -> Option<usize> {
+        let waiting = self.conns.iter().filter_map(|(key, e)| {
+            let since = e
+                .session
+                .waiting_since()
+                .filter(|_| !e.conn.wants_write())?;
+            Some((key, (since, e.generation)))
+        });
+        longest_waiting(waiting)
     }
 
     /// Drive again the connections that yielded last turn.

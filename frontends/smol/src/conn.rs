@@ -92,7 +92,7 @@ enum Wake {
 
 /// Drive `session` over `stream` until it is done and flushed, the peer fails, or (when `stop`
 /// is given) shutdown is requested while the connection is idle. A server connection passes its
-/// admission `ticket`, told before each wait whether the connection may be evicted.
+/// admission `ticket`, told before each wait since when the connection waits for a request.
 ///
 /// The loop: gather every ready response into one buffer and write all of it; close when the
 /// session is done; otherwise wait for input (if the session wants it), its deadline, or the
@@ -155,9 +155,10 @@ pub(crate) async fn drive(
                 session.release_idle();
             }
         }
-        // Everything is written: a server connection waiting for a request may be evicted.
+        // Everything is written: a server connection waiting for a request may be evicted (the
+        // one waiting longest goes first).
         if let Some(ticket) = ticket {
-            ticket.set_evictable(session.is_awaiting_request());
+            ticket.set_waiting(session.waiting_since());
         }
 
         let read = async {
@@ -180,7 +181,7 @@ pub(crate) async fn drive(
             Wake::Read(Ok(())) => {
                 // Input in hand: not evictable until the next wait says so.
                 if let Some(ticket) = ticket {
-                    ticket.set_evictable(false);
+                    ticket.set_waiting(None);
                 }
             }
             Wake::Read(Err(e)) => return Err(Failure::Read(e)),

@@ -115,7 +115,7 @@ async fn accept_loop(
                 let close: Closer = Box::new(move || {
                     let _ = victim.get_ref().shutdown(Direction::Both);
                 });
-                let Admitted::Yes(ticket) = admission.admit(peer, close) else {
+                let Admitted::Yes(ticket) = admission.admit(Instant::now(), peer, close) else {
                     refuse(ex, stream, peer, &factory, &live);
                     continue;
                 };

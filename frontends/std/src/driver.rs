@@ -8,8 +8,17 @@ use portline_common::driver::admission::Ticket;
 use portline_common::driver::policy::WRITE_STALL;
 use portline_common::{Session, TRANSMIT_BUDGET};
 
-/// Size of the read buffer of a connection.
+/// Size of the read buffer of a connection while input streams in.
 pub const READ_BUFFER: usize = 16 * 1024;
+
+/// Reads after a wait for a request go into this much of the thread's stack: a request head
+/// fits, so an idle connection holds no heap read buffer. A read that fills it switches to
+/// [`READ_BUFFER`] until the connection waits for a request again.
+const FIRST_READ: usize = 2 * 1024;
+
+/// An output buffer larger than this is given back before the connection waits for input
+/// (as the smol driver's), so an idle connection holds no large buffer.
+const KEEP_OUT_CAPACITY: usize = 8 * 1024;
 
 /// Which side of the socket failed.
 #[derive(Debug)]
@@ -30,8 +39,9 @@ pub enum DriveError {
 /// 4. one blocking read, with the read timeout set to the time left until
 ///    [`Session::poll_timeout`]; feed the bytes, or the end of stream (read of 0), and repeat.
 ///
-/// A server connection passes its admission [`Ticket`]: before each read it says whether the
-/// connection may be evicted (everything written, the session waiting for a request).
+/// A server connection passes its admission [`Ticket`]: before each read it says since when the
+/// connection waits for a request (everything is written then), so that a full server can
+/// evict the one that has waited longest.
 pub fn drive(
     stream: &TcpStream,
     session: &mut dyn Session,
@@ -41,7 +51,8 @@ pub fn drive(
     // A plain socket: file bodies may go out with sendfile(2).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     session.enable_sendfile();
-    let mut buf = vec![0u8; READ_BUFFER];
+    let mut small = [0u8; FIRST_READ];
+    let mut big: Vec<u8> = Vec::new();
     let mut out = Vec::new();
     let mut eof = false;
     // The socket's read timeout as last set (`None`: not set yet), so that it is set again only
@@ -93,13 +104,31 @@ pub fn drive(
                 .max(Duration::from_millis(1))
         });
         if let Some(ticket) = ticket {
-            ticket.set_evictable(session.is_awaiting_request());
+            ticket.set_waiting(session.waiting_since());
+        }
+        if !eof {
+            // About to block with everything written: an idle keep-alive session keeps no
+            // buffers while it waits (the mio and smol drivers do the same once the socket is
+            // drained, which for a client that does not pipeline is every request too).
+            session.release_idle();
+            if out.capacity() > KEEP_OUT_CAPACITY {
+                out = Vec::new();
+            }
+            if session.waiting_since().is_some() {
+                big = Vec::new();
+            }
         }
         if !timeout_fits(read_timeout, wait) {
             stream.set_read_timeout(wait).map_err(DriveError::Receive)?;
             read_timeout = Some(wait);
         }
-        match (&*stream).read(&mut buf) {
+        let into_small = big.is_empty();
+        let read = if into_small {
+            (&*stream).read(&mut small)
+        } else {
+            (&*stream).read(&mut big)
+        };
+        match read {
             Ok(0) => {
                 eof = true;
                 session.receive_eof(Instant::now());
@@ -107,9 +136,14 @@ pub fn drive(
             Ok(n) => {
                 // Input in hand: not evictable until the next wait says so.
                 if let Some(ticket) = ticket {
-                    ticket.set_evictable(false);
+                    ticket.set_waiting(None);
                 }
-                session.receive(Instant::now(), &buf[..n]);
+                let data = if into_small { &small[..n] } else { &big[..n] };
+                session.receive(Instant::now(), data);
+                if into_small && n == FIRST_READ {
+                    // More is coming than a head: a body, or requests sent together.
+                    big = vec![0u8; READ_BUFFER];
+                }
             }
             // The read timeout: the deadline check at the top of the loop fires the timer.
             Err(e)

@@ -185,7 +185,7 @@ pub fn serve_tcp(
         let close: Closer = Box::new(move || {
             let _ = victim.shutdown(std::net::Shutdown::Both);
         });
-        let Admitted::Yes(ticket) = admission.admit(peer, close) else {
+        let Admitted::Yes(ticket) = admission.admit(Instant::now(), peer, close) else {
             // Full of busy connections: the factory's reply (an HTTP 503), without ever
             // blocking the accept loop on this peer, then close.
             if let Some(reply) = &overload {

@@ -722,8 +722,11 @@ pub fn the_file_server_answers_503_over_the_limit<R: Runtime + Send + 'static>(m
     server.stop().unwrap();
 }
 
-/// Full, with a connection that has sent nothing: it is closed to admit the newcomer.
-pub fn when_full_the_oldest_idle_connection_makes_room<R: Runtime + Send + 'static>(make: Make<R>) {
+/// Full, with a connection that has sent nothing (waiting since it opened): it is closed to
+/// admit the newcomer.
+pub fn when_full_the_longest_waiting_connection_makes_room<R: Runtime + Send + 'static>(
+    make: Make<R>,
+) {
     let (tmp, _) = tree();
     let mut server = file_server(make, tmp.path(), 1, |_| {});
     let idle = server.connect();

@@ -54,7 +54,7 @@ macro_rules! conformance {
             run_client_drives_a_get_session,
             the_file_server_keeps_connections_alive,
             the_file_server_answers_503_over_the_limit,
-            when_full_the_oldest_idle_connection_makes_room,
+            when_full_the_longest_waiting_connection_makes_room,
             the_first_byte_timeout_closes_a_silent_connection,
             an_error_reply_survives_unread_input,
             a_panicking_session_only_loses_its_own_connection

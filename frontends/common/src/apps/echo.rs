@@ -222,8 +222,22 @@ impl Session for EchoSession {
 
     /// Between requests (or before a head is complete): a full server may close it for a
     /// newcomer. Not while a request's body is being read.
-    fn is_awaiting_request(&self) -> bool {
-        !self.failed && self.request.is_none() && !self.conn.is_closed()
+    fn waiting_since(&self) -> Option<Instant> {
+        let waiting = !self.failed && self.request.is_none() && !self.conn.is_closed();
+        waiting.then(|| clock::to_instant(self.conn.waiting_since()))
+    }
+
+    /// Between requests with nothing in hand, the core connection is parked and unparked:
+    /// the same connection (timers, state) without the buffers it kept for reuse. The next
+    /// request allocates them again, as the file server's does.
+    fn release_idle(&mut self) {
+        if self.failed || self.request.is_some() {
+            return;
+        }
+        if let Some(parked) = self.conn.park() {
+            let config = self.conn.config().clone();
+            self.conn = Connection::unpark(parked, config, parked.waiting_since());
+        }
     }
 }
 
@@ -299,17 +313,35 @@ mod tests {
     #[test]
     fn a_connection_awaits_a_request_only_between_requests() {
         let now = Instant::now();
+        let later = now + std::time::Duration::from_millis(300);
         let mut session = server(EchoFormat::Json, Config::default())
             .echo_session(now, "127.0.0.1:1".parse().unwrap());
         let mut out = Vec::new();
-        assert!(session.is_awaiting_request(), "a fresh connection");
+        let opened = session.waiting_since().expect("a fresh connection waits");
+        assert!(opened.saturating_duration_since(now) < std::time::Duration::from_millis(2));
         session.receive(now, b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab");
         session.poll_transmit(now, &mut out, TRANSMIT_BUDGET);
-        assert!(!session.is_awaiting_request(), "half a body in");
-        session.receive(now, b"cd");
-        session.poll_transmit(now, &mut out, TRANSMIT_BUDGET);
+        assert_eq!(session.waiting_since(), None, "half a body in");
+        session.receive(later, b"cd");
+        session.poll_transmit(later, &mut out, TRANSMIT_BUDGET);
         assert!(out.starts_with(b"HTTP/1.0 200 OK\r\n"));
-        assert!(session.is_awaiting_request(), "answered, kept alive");
+        let again = session
+            .waiting_since()
+            .expect("answered, kept alive: waits again");
+        assert!(
+            again > opened + std::time::Duration::from_millis(250),
+            "counted from the end of the exchange, not from the open"
+        );
+        // Released while idle (the core connection parked and unparked): the same wait, and
+        // the next request is answered as before.
+        session.release_idle();
+        assert_eq!(session.waiting_since(), Some(again));
+        let mut next = Vec::new();
+        session.receive(later, b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nef");
+        session.poll_transmit(later, &mut next, TRANSMIT_BUDGET);
+        assert!(next.starts_with(b"HTTP/1.0 200 OK\r\n"), "{next:?}");
+        let text = String::from_utf8_lossy(&next);
+        assert!(text.contains("\"body\":\"ef\""), "{text}");
     }
 
     #[test]

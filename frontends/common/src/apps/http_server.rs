@@ -1179,9 +1179,12 @@ impl Session for HttpSession {
     }
 
     /// Also while the rest of an answered request body is read and dropped: the answer is
-    /// out, so nothing is lost by closing (a slow body is then no way to hold a place).
-    fn is_awaiting_request(&self) -> bool {
-        !self.failed && matches!(self.body, Body::None) && !self.conn.is_closed()
+    /// out, so nothing is lost by closing (a slow body is then no way to hold a place). The
+    /// time is the core's: creation, or the end of the last kept-alive exchange (so a body
+    /// being dropped counts from where the wait for its request began).
+    fn waiting_since(&self) -> Option<Instant> {
+        let waiting = !self.failed && matches!(self.body, Body::None) && !self.conn.is_closed();
+        waiting.then(|| clock::to_instant(self.conn.waiting_since()))
     }
 }
 

@@ -173,6 +173,10 @@ impl Session for LineSession {
     fn is_done(&self) -> bool {
         self.service.is_done()
     }
+
+    fn release_idle(&mut self) {
+        self.service.release_idle();
+    }
 }
 
 /// The UDP service: the core's [`UdpService`] (source-port filter, per-source budget) with the

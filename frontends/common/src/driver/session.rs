@@ -48,12 +48,16 @@ pub trait Session: Send {
     /// True when, once the output given so far has been written, the socket should be closed.
     fn is_done(&self) -> bool;
 
-    /// True while the connection waits for a request and has nothing in hand: an idle
-    /// keep-alive connection, or one whose request head has not fully arrived. A full server
-    /// closes the oldest such connection to admit a new one ([`crate::driver::admission`]). Sessions
-    /// that are never safe to close for another (line services, clients) keep the default.
-    fn is_awaiting_request(&self) -> bool {
-        false
+    /// While the connection waits for a request and has nothing in hand (an idle keep-alive
+    /// connection, or one whose request head has not fully arrived): since when it has waited,
+    /// counted from when it opened or when its last request ended (not from the last byte of
+    /// a head still trickling in). `None` while a request is in flight. A full server closes
+    /// the connection that has waited longest to admit a new one
+    /// ([`crate::driver::admission`]): a slowloris head is old, while a kept-alive client
+    /// answered a moment ago is the youngest candidate. Sessions that are never safe to close
+    /// for another (line services, clients) keep the default, `None`.
+    fn waiting_since(&self) -> Option<Instant> {
+        None
     }
 
     /// The driver writes to a plain socket and can send file ranges with sendfile(2) (see

@@ -122,10 +122,10 @@ impl Session for Resting {
         }
     }
 
-    fn is_awaiting_request(&self) -> bool {
+    fn waiting_since(&self) -> Option<Instant> {
         match self {
-            Resting::Awake(session) => session.is_awaiting_request(),
-            Resting::Asleep(_) => true,
+            Resting::Awake(session) => session.waiting_since(),
+            Resting::Asleep(a) => Some(clock::to_instant(a.parked.waiting_since())),
         }
     }
 
@@ -194,7 +194,8 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Resting::new(server.http_session(t0, "127.0.0.1:5000".parse().unwrap()));
         assert!(matches!(s, Resting::Asleep(_)), "a new connection sleeps");
-        assert!(s.wants_read() && s.is_awaiting_request() && !s.is_done());
+        assert!(s.wants_read() && !s.is_done());
+        assert_eq!(s.waiting_since(), Some(t0), "waiting since it opened");
         let first_deadline = s.poll_timeout().unwrap();
 
         let t1 = t0 + Duration::from_millis(10);
@@ -219,6 +220,11 @@ mod tests {
             Some(deadline),
             "asleep, the same deadline"
         );
+        assert_eq!(
+            s.waiting_since(),
+            Some(t1),
+            "asleep, waiting since its answer"
+        );
         s.handle_timeout(deadline - Duration::from_millis(1));
         assert!(
             matches!(s, Resting::Asleep(_)),
@@ -231,11 +237,12 @@ mod tests {
         assert!(again.starts_with(b"HTTP/1.0 200 OK\r\n"), "{again:?}");
         assert_eq!(body(&again), b"hello");
 
-        // Half a request is in hand: it does not sleep.
-        s.receive(t2, b"GET /a");
+        // Half a request is in hand: it does not sleep, and it still waits since the answer.
+        s.receive(t2 + Duration::from_millis(5), b"GET /a");
         assert!(drain(&mut s, t2).is_empty());
         s.release_idle();
         assert!(matches!(s, Resting::Awake(_)), "half a head is kept");
+        assert_eq!(s.waiting_since(), Some(t2));
     }
 
     #[test]

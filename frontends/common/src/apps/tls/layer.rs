@@ -45,6 +45,8 @@ pub struct TlsSession<S> {
     on_handshake: Option<OnHandshake>,
     /// The handshake must be done by then; `None` once it is.
     handshake_deadline: Option<Instant>,
+    /// When the connection opened: how long a handshake has waited (see `waiting_since`).
+    opened: Instant,
     /// Server side, until the first byte arrives: what to answer a peer that speaks plain text
     /// (an HTTP 400 for the file server, nothing for line services).
     plain_reply: Option<Option<Vec<u8>>>,
@@ -110,6 +112,7 @@ impl<S: Session> TlsSession<S> {
             make: None,
             on_handshake: None,
             handshake_deadline: Some(now + handshake_timeout),
+            opened: now,
             plain_reply: None,
             raw_out: Vec::new(),
             plain: Vec::new(),
@@ -322,16 +325,34 @@ impl<S: Session> Session for TlsSession<S> {
     }
 
     /// A server connection still in its handshake has no request in hand either (like a head
-    /// still trickling in): a full server may close it for a newcomer. After the handshake the
-    /// inner session answers.
-    fn is_awaiting_request(&self) -> bool {
+    /// still trickling in): a full server may close it for a newcomer, counting from when it
+    /// opened. After the handshake the inner session answers (its clock starts at the end of
+    /// the handshake, where its timers start too).
+    fn waiting_since(&self) -> Option<Instant> {
         if self.failure.is_some() || self.closed {
-            return false;
+            return None;
         }
         match &self.inner {
-            Some(inner) if self.handshake_deadline.is_none() => inner.is_awaiting_request(),
-            Some(_) => false,
-            None => self.make.is_some(),
+            Some(inner) if self.handshake_deadline.is_none() => inner.waiting_since(),
+            Some(_) => None,
+            None => self.make.is_some().then_some(self.opened),
+        }
+    }
+
+    /// Gives back the plaintext scratch buffer and lets the inner session release its own
+    /// (the file server's sleeps). What rustls keeps is its own: its receive buffer shrinks to
+    /// 4 KiB at rest (rustls PR 1180) and cannot be dropped through its API (rustls issue 794).
+    fn release_idle(&mut self) {
+        if self.plain.is_empty() {
+            self.plain = Vec::new();
+        }
+        if self.raw_out.is_empty() {
+            self.raw_out = Vec::new();
+        }
+        if self.handshake_deadline.is_none()
+            && let Some(inner) = &mut self.inner
+        {
+            inner.release_idle();
         }
     }
 }
@@ -362,8 +383,8 @@ macro_rules! forward_session {
             fn is_done(&self) -> bool {
                 (**self).is_done()
             }
-            fn is_awaiting_request(&self) -> bool {
-                (**self).is_awaiting_request()
+            fn waiting_since(&self) -> Option<Instant> {
+                (**self).waiting_since()
             }
             // A pointer is no wrapper: the sendfile calls reach the session itself (drivers
             // hold `Box<dyn Session>`, and this impl is what they call).
@@ -375,6 +396,9 @@ macro_rules! forward_session {
             }
             fn handle_sendfile(&mut self, now: Instant, written: u64) {
                 (**self).handle_sendfile(now, written)
+            }
+            fn release_idle(&mut self) {
+                (**self).release_idle()
             }
         }
     };
