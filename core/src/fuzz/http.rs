@@ -171,21 +171,27 @@ fn split(data: &[u8]) -> (usize, bool, &[u8]) {
     }
 }
 
+/// Drives `input` whole and in pieces of `chunk` bytes, and compares the events. An input no
+/// longer than one piece is fed the same way both times, so it is driven once.
+fn whole_and_split(role: Role, input: &[u8], chunk: usize, head: bool) {
+    let whole = drive(role, input, input.len().max(1), head);
+    if chunk < input.len() {
+        let pieces = drive(role, input, chunk, head);
+        assert_eq!(whole, pieces, "events depend on the split");
+    }
+}
+
 /// Server role: `data` (after a first byte that picks the piece size) is what a client sent.
 pub fn server(data: &[u8]) {
     let (chunk, _, input) = split(data);
-    let whole = drive(Role::Server, input, input.len().max(1), false);
-    let pieces = drive(Role::Server, input, chunk, false);
-    assert_eq!(whole, pieces, "events depend on the split");
+    whole_and_split(Role::Server, input, chunk, false);
 }
 
 /// Client role: `data` (after a first byte that picks the piece size and GET or HEAD) is what a
 /// server sent, including chunked and read-until-close bodies.
 pub fn client(data: &[u8]) {
     let (chunk, head, input) = split(data);
-    let whole = drive(Role::Client, input, input.len().max(1), head);
-    let pieces = drive(Role::Client, input, chunk, head);
-    assert_eq!(whole, pieces, "events depend on the split");
+    whole_and_split(Role::Client, input, chunk, head);
 }
 
 /// One operation on a client/server pair, decoded from bytes: an opcode byte, then operands.

@@ -416,12 +416,16 @@ pub fn requests(data: &[u8]) {
         });
         b.write(&order, &mut reordered);
     }
-    let other = serve(&reordered, Some(&sizes[1..]));
-    assert_eq!(
-        order_free(&whole),
-        order_free(&other),
-        "framing depends on the order of fields"
-    );
+    // Fewer than two fields per request, or a key that kept the order: nothing was reordered,
+    // and serving the same bytes a third time would only try one more split.
+    if reordered != wire {
+        let other = serve(&reordered, Some(&sizes[1..]));
+        assert_eq!(
+            order_free(&whole),
+            order_free(&other),
+            "framing depends on the order of fields"
+        );
+    }
 
     // Every choice valid: exactly what was built.
     if built.iter().all(|b| b.expect.is_some()) {
