@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use portline_common::driver::admission::Ticket;
 use portline_common::driver::policy::WRITE_STALL;
+use portline_common::driver::policy::read_came_back_empty;
 use portline_common::{Session, TRANSMIT_BUDGET};
 
 /// Size of the read buffer of a connection while input streams in.
@@ -146,13 +147,7 @@ pub fn drive(
                 }
             }
             // The read timeout: the deadline check at the top of the loop fires the timer.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if read_came_back_empty(&e) => {}
             Err(e) => return Err(DriveError::Receive(e)),
         }
     }

@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use crate::driver::dial;
 use crate::driver::policy::DATAGRAM_BUFFER;
+use crate::driver::policy::read_came_back_empty;
 use crate::driver::runtime::ClientError;
 
 /// How long `connect` waits for a TCP connection to be established.
@@ -137,13 +138,7 @@ fn run_udp(addr: SocketAddr, crlf: bool) -> Result<(), ClientError> {
                     return Ok(());
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if read_came_back_empty(&e) => {}
             Err(e) => return Err(ClientError::Receive(e)),
         }
     }

@@ -47,6 +47,16 @@ pub enum AcceptError {
     Unexpected,
 }
 
+/// Whether a blocking read with a timeout only came back empty-handed: the timeout passed
+/// (`WouldBlock` on Linux, `TimedOut` elsewhere) or a signal interrupted it. The caller checks
+/// its deadlines and reads again; any other error is the connection's end.
+pub fn read_came_back_empty(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
 /// Classify an `accept` error, the same way in every driver.
 pub fn classify_accept_error(e: &io::Error) -> AcceptError {
     match e.kind() {
@@ -164,6 +174,16 @@ mod tests {
         assert_eq!(os(105), AcceptError::BackOff);
         assert_eq!(os(12), AcceptError::BackOff);
         assert_eq!(os(22), AcceptError::Unexpected);
+    }
+
+    #[test]
+    fn a_timed_out_or_interrupted_read_is_read_again_and_nothing_else() {
+        let empty = |k: io::ErrorKind| read_came_back_empty(&io::Error::from(k));
+        assert!(empty(io::ErrorKind::WouldBlock));
+        assert!(empty(io::ErrorKind::TimedOut));
+        assert!(empty(io::ErrorKind::Interrupted));
+        assert!(!empty(io::ErrorKind::ConnectionReset));
+        assert!(!empty(io::ErrorKind::UnexpectedEof));
     }
 
     #[test]

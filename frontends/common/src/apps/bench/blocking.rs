@@ -5,12 +5,13 @@
 //! A histogram is about 190 KB, too much for each of thousands of threads: the connections
 //! share `plan.threads` shards of counts, each behind a lock taken once per read.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::{Failure, Live, Next, Plan, Publisher, RECONNECT_BACKOFF, Stats};
+use crate::driver::policy::read_came_back_empty;
 
 /// Bytes read at once by each connection's thread (a thread each: smaller than the event
 /// loops' shared buffer).
@@ -115,16 +116,7 @@ fn connection(plan: &Plan, live: &Live, shard: &Mutex<Shard>, index: usize) {
             let next = match stream.read(&mut buf) {
                 Ok(0) => bc.receive_eof(Instant::now(), &mut lock(shard).stats),
                 Ok(n) => bc.receive(Instant::now(), &buf[..n], &mut lock(shard).stats),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    Next::Continue
-                }
+                Err(e) if read_came_back_empty(&e) => Next::Continue,
                 Err(_) => {
                     bc.fail(Failure::Read, &mut lock(shard).stats);
                     Next::Reconnect
