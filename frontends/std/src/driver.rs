@@ -104,8 +104,9 @@ pub fn drive(
             d.saturating_duration_since(now)
                 .max(Duration::from_millis(1))
         });
+        let waiting = session.waiting_since();
         if let Some(ticket) = ticket {
-            ticket.set_waiting(session.waiting_since());
+            ticket.set_waiting(waiting);
         }
         if !eof {
             // About to block with everything written: an idle keep-alive session keeps no
@@ -115,7 +116,7 @@ pub fn drive(
             if out.capacity() > KEEP_OUT_CAPACITY {
                 out = Vec::new();
             }
-            if session.waiting_since().is_some() {
+            if waiting.is_some() {
                 big = Vec::new();
             }
         }

@@ -977,13 +977,19 @@ impl HttpSession {
         };
         self.count_body(n);
         if finished {
-            self.body = Body::None;
-            if let Some(last) = self.logged.back_mut() {
-                last.complete = true;
-            }
-            if self.conn.send_end(t).is_err() {
-                self.failed = true;
-            }
+            self.end_body(t);
+        }
+    }
+
+    /// The body's last byte has been produced (or sent): log the answer as complete and end
+    /// the message (HTTP/1.0 framing has no trailer: nothing is written).
+    fn end_body(&mut self, t: Time) {
+        self.body = Body::None;
+        if let Some(last) = self.logged.back_mut() {
+            last.complete = true;
+        }
+        if self.conn.send_end(t).is_err() {
+            self.failed = true;
         }
     }
 }
@@ -1167,14 +1173,7 @@ impl Session for HttpSession {
             last.written = last.produced;
         }
         if finished {
-            self.body = Body::None;
-            if let Some(last) = self.logged.back_mut() {
-                last.complete = true;
-            }
-            // HTTP/1.0 framing has no trailer: nothing is written.
-            if self.conn.send_end(t).is_err() {
-                self.failed = true;
-            }
+            self.end_body(t);
         }
     }
 
