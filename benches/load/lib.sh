@@ -87,12 +87,19 @@ start_portline() {
     exec "${BIN_DIR:-$target/${PROFILE:-release}}/$bin" serve http --listen 127.0.0.1:0 ${NO_ROOT---root "$root"} \
       ${QUIET---quiet} "$@" ) >/dev/null 2>"$log" &
   pids+=($!)
+  wait_ready "$bin" "$log" "$scheme"
+}
+
+# wait_ready NAME LOG [SCHEME]: wait up to 10 s for the ready line `listening on
+# SCHEME://127.0.0.1:PORT/` in LOG and set PORT from it; exit with the log if it never comes.
+wait_ready() {
+  local name=$1 log=$2 scheme=${3:-http}
   for _ in $(seq 100); do
     PORT=$(sed -n "s#.*listening on $scheme://127.0.0.1:\([0-9]*\)/.*#\1#p" "$log" | head -1)
     [ -n "$PORT" ] && return
     sleep 0.1
   done
-  echo "$bin did not become ready" >&2; cat "$log" >&2; exit 1
+  echo "$name did not become ready" >&2; cat "$log" >&2; exit 1
 }
 
 stop_last() { local p=${pids[-1]}; kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; unset 'pids[-1]'; }

@@ -33,12 +33,7 @@ start_hyper() {
   : > "$log"
   "$target/profiling/examples/hyper_server" 127.0.0.1:0 >/dev/null 2>"$log" &
   pids+=($!)
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's#.*listening on http://127.0.0.1:\([0-9]*\)/.*#\1#p' "$log" | head -1)
-    [ -n "$PORT" ] && return
-    sleep 0.1
-  done
-  echo "hyper_server did not become ready" >&2; cat "$log" >&2; exit 1
+  wait_ready hyper_server "$log"
 }
 
 # CPU ticks (user + system, every thread, ended ones included) of the processes named.
