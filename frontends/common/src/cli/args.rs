@@ -82,8 +82,9 @@ pub enum Serve {
     /// Serve a folder over HTTP/1.0: GET and HEAD, index.html or a directory listing (sortable
     /// with ?sort=name|size|time), Content-Type by extension, ETag and Last-Modified with
     /// conditional requests (304, 412), byte ranges (206, 416), precompressed FILE.br/.zst/.gz,
-    /// keep-alive, no dotfiles unless --hidden, and never a byte from outside the folder. Other
-    /// methods get 405 at their head, without waiting for a body. One Common Log Format line
+    /// keep-alive, no dotfiles unless --hidden, and never a byte from outside the folder. Files
+    /// of at most 16 KiB are kept in memory for up to a second (an edit shows within one).
+    /// Other methods get 405 at their head, without waiting for a body. One Common Log Format line
     /// per answer on stderr (503 refusals included), with the body bytes actually sent.
     /// SIGINT/SIGTERM: stop accepting, finish responses in flight, exit 0. With --echo: no
     /// files, every request answered with JSON of what was parsed.
