@@ -253,9 +253,10 @@ impl EventLoop {
             let Some(listener) = &self.listener else {
                 return;
             };
+            let attempt = self.accept_failures.attempt();
             match listener.accept() {
                 Ok((stream, peer)) => {
-                    self.accept_failures.succeeded();
+                    self.accept_failures.succeeded(attempt);
                     self.admit(stream, peer, now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,

@@ -100,6 +100,7 @@ async fn accept_loop(
         if accepts % 16 == 0 {
             future::yield_now().await;
         }
+        let attempt = accept_failures.attempt();
         let accepted = async { Some(listener.accept().await) }
             .or(async {
                 let _ = stop.recv().await;
@@ -109,7 +110,7 @@ async fn accept_loop(
         let Some(accepted) = accepted else { break };
         match accepted {
             Ok((stream, peer)) => {
-                accept_failures.succeeded();
+                accept_failures.succeeded(attempt);
                 let stream = Arc::new(stream);
                 let victim = stream.clone();
                 let close: Closer = Box::new(move || {

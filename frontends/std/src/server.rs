@@ -162,9 +162,10 @@ pub fn serve_tcp(
     let accept_failures = AcceptFailures::new();
     ready(local);
     while !shutdown.is_requested() {
+        let attempt = accept_failures.attempt();
         let (stream, peer) = match listener.accept() {
             Ok(c) => {
-                accept_failures.succeeded();
+                accept_failures.succeeded(attempt);
                 c
             }
             Err(e) => match accept_failures.failed(&e) {

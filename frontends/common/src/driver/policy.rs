@@ -7,7 +7,7 @@
 use std::any::Any;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::cli::message;
@@ -74,19 +74,40 @@ pub fn classify_accept_error(e: &io::Error) -> AcceptError {
 
 /// A server's record of its accept failures, shared by its accept loops (portline-mio runs
 /// one per thread): each run of the same failure is said once, as one warning, not once per
-/// retry every [`ACCEPT_BACKOFF`]; a run ends when an accept succeeds.
+/// retry every [`ACCEPT_BACKOFF`]; a run ends when an accept succeeds that was begun after
+/// the run's last failure.
+///
+/// That last condition matters with several loops: loop A's accept may take the last
+/// descriptor while loop B's accept fails for want of it. If A's success were counted after
+/// B's failure, it would end a run that had just begun, and the next failure would be said
+/// again (CI saw exactly that once). So each loop notes [`AcceptFailures::attempt`] before it
+/// calls `accept`, and a success counts only if no failure was recorded since.
 #[derive(Debug, Default)]
 pub struct AcceptFailures {
-    /// The OS error code of the failure already said (-1: one without a code), 0 for none.
-    said: AtomicI32,
+    /// The failures recorded so far (the high 32 bits, wrapping) and the OS error code of the
+    /// failure already said (the low 32 bits: 0 for none, `u32::MAX` for one without a code).
+    state: AtomicU64,
 }
+
+/// What [`AcceptFailures`] had recorded when an accept began; give it to
+/// [`AcceptFailures::succeeded`] if that accept succeeds.
+#[derive(Debug, Clone, Copy)]
+pub struct AcceptAttempt(u64);
+
+/// The low half of [`AcceptFailures`]'s state: the code said.
+const SAID: u64 = 0xFFFF_FFFF;
 
 impl AcceptFailures {
     /// No failure said yet.
     pub const fn new() -> Self {
         AcceptFailures {
-            said: AtomicI32::new(0),
+            state: AtomicU64::new(0),
         }
+    }
+
+    /// Note, just before calling `accept`, what has been recorded so far (one relaxed load).
+    pub fn attempt(&self) -> AcceptAttempt {
+        AcceptAttempt(self.state.load(Ordering::Relaxed))
     }
 
     /// An accept failed with `e`: what to do ([`classify_accept_error`]). The first
@@ -107,16 +128,28 @@ impl AcceptFailures {
         if class == AcceptError::Skip {
             return (class, false);
         }
-        let code = e.raw_os_error().filter(|&c| c != 0).unwrap_or(-1);
-        // Loops failing together: the one that swaps first says it.
-        (class, self.said.swap(code, Ordering::Relaxed) != code)
+        // The code as 32 bits: 0 is kept for "none", so a failure without one is u32::MAX.
+        let code = e.raw_os_error().filter(|&c| c != 0).unwrap_or(-1) as u32 as u64;
+        let counted = |state: u64| (state & !SAID).wrapping_add(1 << 32) | code;
+        let before = self
+            .state
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| Some(counted(s)))
+            .unwrap_or_else(|s| s);
+        // Loops failing together: the one that records first says it.
+        (class, before & SAID != code)
     }
 
-    /// An accept succeeded: a run of failures, if any, is over. One relaxed load when there
-    /// was none.
-    pub fn succeeded(&self) {
-        if self.said.load(Ordering::Relaxed) != 0 {
-            self.said.store(0, Ordering::Relaxed);
+    /// The accept begun at `attempt` succeeded: a run of failures, if one was under way then
+    /// and none was recorded since, is over. Nothing to do (no write) when there was none.
+    pub fn succeeded(&self, attempt: AcceptAttempt) {
+        if attempt.0 & SAID != 0 {
+            // Fails, and rightly so, if another loop recorded a failure meanwhile.
+            let _ = self.state.compare_exchange(
+                attempt.0,
+                attempt.0 & !SAID,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
         }
     }
 }
@@ -201,8 +234,21 @@ mod tests {
         assert_eq!(failures.record(&enfile), (AcceptError::BackOff, true));
         assert_eq!(failures.record(&enfile), (AcceptError::BackOff, false));
         // A success ends the run: the next failure is said again.
-        failures.succeeded();
+        failures.succeeded(failures.attempt());
         assert_eq!(failures.record(&enfile), (AcceptError::BackOff, true));
+        // A success whose accept began before the latest failure (another loop's) does not
+        // end the run that failure belongs to.
+        failures.succeeded(failures.attempt());
+        let begun = failures.attempt();
+        assert_eq!(failures.record(&emfile), (AcceptError::BackOff, true));
+        failures.succeeded(begun);
+        assert_eq!(failures.record(&emfile), (AcceptError::BackOff, false));
+        // Nor does one begun in a run, once another failure was recorded meanwhile.
+        let begun = failures.attempt();
+        assert_eq!(failures.record(&emfile), (AcceptError::BackOff, false));
+        failures.succeeded(begun);
+        assert_eq!(failures.record(&emfile), (AcceptError::BackOff, false));
+        failures.succeeded(failures.attempt());
         assert_eq!(failures.record(&odd), (AcceptError::Unexpected, true));
         assert_eq!(failures.record(&odd), (AcceptError::Unexpected, false));
         assert_eq!(
