@@ -5,8 +5,10 @@
 //! blocks the write, the session is not polled, and memory stays at one transmit budget.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::pin::pin;
 use std::time::Instant;
 
 use portline_common::driver::admission::Ticket;
@@ -22,7 +24,8 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Reads per readiness wake-up, so that one busy peer cannot starve the other tasks of a thread.
 const READS_PER_WAKE: usize = 16;
 
-/// Loop turns (each a read or a write of up to one budget) before a task yields to the others.
+/// Loop turns in a row that found the socket ready (each a read or a write of up to one budget)
+/// before a task yields to the others. A turn that had to wait resets the count.
 const TURNS_PER_YIELD: u32 = 8;
 
 /// An output buffer larger than this is given back while the connection waits for input, so an
@@ -86,8 +89,76 @@ pub(crate) enum Failure {
 /// What woke the loop while it waited for input.
 enum Wake {
     Read(io::Result<()>),
-    Deadline(Instant),
+    Alarm,
     Stop,
+}
+
+/// The connection's one timer, armed lazily for the session's deadline.
+///
+/// The idle deadline moves later with every request. Re-arming an `async_io::Timer` each time
+/// costs a remove and an insert in the reactor's timer map (and a wake-up of the reactor), per
+/// request. Instead the alarm stays armed at the earliest deadline asked for, is moved only
+/// when a deadline comes *earlier*, and when it rings the loop asks the session again: a
+/// deadline that has moved on re-arms it, one that has passed is handled. An idle keep-alive
+/// connection thus touches the timer map about once per idle timeout, not once per request.
+struct Alarm {
+    timer: Timer,
+    /// When the timer rings, if it is armed.
+    at: Option<Instant>,
+}
+
+impl Alarm {
+    fn new() -> Self {
+        Alarm {
+            timer: Timer::never(),
+            at: None,
+        }
+    }
+
+    /// Make sure the alarm rings no later than `deadline` (an earlier ring is allowed: the
+    /// loop then finds the deadline not yet passed and arms again).
+    fn arm(&mut self, deadline: Option<Instant>) {
+        if let Some(d) = deadline
+            && self.at.is_none_or(|at| d < at)
+        {
+            self.timer.set_at(d);
+            self.at = Some(d);
+        }
+    }
+
+    /// Resolves when the alarm rings; never while it is not armed.
+    async fn ring(&mut self) {
+        if self.at.is_none() {
+            return future::pending().await;
+        }
+        (&mut self.timer).await;
+        self.at = None;
+    }
+}
+
+/// The alarm rang: handle the session's deadline if it has passed (and was not handled just
+/// now); otherwise it moved later and the next wait arms the alarm for it.
+fn alarm_rang(session: &mut dyn Session, fired: &mut Option<Instant>) {
+    let now = Instant::now();
+    if let Some(d) = armed(session.poll_timeout(), *fired)
+        && d <= now
+    {
+        *fired = Some(d);
+        session.handle_timeout(now);
+    }
+}
+
+/// Await `fut`, and say whether it had to wait (returned `Pending` at least once).
+async fn waiting<F: Future>(fut: F) -> (F::Output, bool) {
+    let mut fut = pin!(fut);
+    let mut waited = false;
+    let out = future::poll_fn(|cx| {
+        let poll = fut.as_mut().poll(cx);
+        waited |= poll.is_pending();
+        poll
+    })
+    .await;
+    (out, waited)
 }
 
 /// Drive `session` over `stream` until it is done and flushed, the peer fails, or (when `stop`
@@ -111,12 +182,17 @@ pub(crate) async fn drive(
     let mut drained = false;
     // The deadline handled last: the same instant again would only spin.
     let mut fired: Option<Instant> = None;
+    let mut alarm = Alarm::new();
+    // One shutdown listener for the connection's life, not one per wait.
+    let mut stop = pin!(stopped(stop));
+    // Turns in a row that did not wait.
     let mut turns = 0u32;
     loop {
         // A socket that is always ready never makes `read_with`/`write_with` wait, and smol does
         // not preempt: give the thread's other tasks (and the acceptor) a turn now and then.
-        turns = turns.wrapping_add(1);
-        if turns % TURNS_PER_YIELD == 0 {
+        turns += 1;
+        if turns >= TURNS_PER_YIELD {
+            turns = 0;
             future::yield_now().await;
         }
         if out.capacity() == 0 {
@@ -124,9 +200,12 @@ pub(crate) async fn drive(
         }
         gather(session, &mut out);
         if !out.is_empty() {
-            write_all(stream, session, &out, &mut fired)
+            if write_all(stream, session, &out, &mut fired, &mut alarm)
                 .await
-                .map_err(Failure::Write)?;
+                .map_err(Failure::Write)?
+            {
+                turns = 0;
+            }
             out.clear();
             continue;
         }
@@ -175,8 +254,15 @@ pub(crate) async fn drive(
                 future::pending().await
             }
         };
-        let timer = async { Wake::Deadline(until(deadline).await) };
-        let wake = read.or(timer).or(stopped(stop)).await;
+        alarm.arm(deadline);
+        let timer = async {
+            alarm.ring().await;
+            Wake::Alarm
+        };
+        let (wake, waited) = waiting(read.or(timer).or(stop.as_mut())).await;
+        if waited {
+            turns = 0;
+        }
         match wake {
             Wake::Read(Ok(())) => {
                 // Input in hand: not evictable until the next wait says so.
@@ -185,10 +271,7 @@ pub(crate) async fn drive(
                 }
             }
             Wake::Read(Err(e)) => return Err(Failure::Read(e)),
-            Wake::Deadline(d) => {
-                fired = Some(d);
-                session.handle_timeout(Instant::now());
-            }
+            Wake::Alarm => alarm_rang(session, &mut fired),
             Wake::Stop => return Ok(End::Stopped),
         }
     }
@@ -209,41 +292,49 @@ fn gather(session: &mut dyn Session, out: &mut Vec<u8>) {
 /// Write all of `buf`. The session's deadline still fires meanwhile (its timers keep running
 /// while a slow peer drains), but the session is not asked for more output. A write that makes
 /// no progress for [`WRITE_TIMEOUT`] fails: a peer that stopped reading cannot hold the
-/// connection forever.
+/// connection forever. `Ok(true)`: it had to wait for the peer.
 async fn write_all(
     stream: &Async<TcpStream>,
     session: &mut dyn Session,
     buf: &[u8],
     fired: &mut Option<Instant>,
-) -> io::Result<()> {
+    alarm: &mut Alarm,
+) -> io::Result<bool> {
     enum Wake {
         Wrote(io::Result<usize>),
-        Deadline(Instant),
+        Alarm,
         Stalled,
     }
     let mut written = 0;
-    let mut progress = Instant::now();
+    let mut any_wait = false;
+    // Taken only once a write has to wait: a write that goes out at once needs no clock.
+    let mut progress: Option<Instant> = None;
     while written < buf.len() {
         let deadline = armed(session.poll_timeout(), *fired);
+        // The alarm is armed only if the write waits (the first poll of `write` is an attempt).
         let write =
             async { Wake::Wrote(stream.write_with(|mut s| s.write(&buf[written..])).await) };
-        let timer = async { Wake::Deadline(until(deadline).await) };
+        let timer = async {
+            alarm.arm(deadline);
+            alarm.ring().await;
+            Wake::Alarm
+        };
         let stall = async {
-            Timer::at(progress + WRITE_TIMEOUT).await;
+            let since = *progress.get_or_insert_with(Instant::now);
+            Timer::at(since + WRITE_TIMEOUT).await;
             Wake::Stalled
         };
-        match write.or(timer).or(stall).await {
+        let (wake, waited) = waiting(write.or(timer).or(stall)).await;
+        any_wait |= waited;
+        match wake {
             Wake::Wrote(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
             Wake::Wrote(Ok(n)) => {
                 written += n;
-                progress = Instant::now();
+                progress = None;
             }
             Wake::Wrote(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
             Wake::Wrote(Err(e)) => return Err(e),
-            Wake::Deadline(d) => {
-                *fired = Some(d);
-                session.handle_timeout(Instant::now());
-            }
+            Wake::Alarm => alarm_rang(session, fired),
             Wake::Stalled => {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
@@ -252,7 +343,7 @@ async fn write_all(
             }
         }
     }
-    Ok(())
+    Ok(any_wait)
 }
 
 /// One sendfile(2) step of the range [`Session::poll_sendfile`] offers, waiting for
@@ -339,17 +430,6 @@ fn armed(deadline: Option<Instant>, fired: Option<Instant>) -> Option<Instant> {
     }
 }
 
-/// Resolves at `deadline` (and returns it), never without one.
-async fn until(deadline: Option<Instant>) -> Instant {
-    match deadline {
-        Some(d) => {
-            Timer::at(d).await;
-            d
-        }
-        None => future::pending().await,
-    }
-}
-
 /// Resolves once shutdown is requested (the channel's sender is closed), never without `stop`.
 async fn stopped(stop: Option<&Receiver<()>>) -> Wake {
     match stop {
@@ -375,5 +455,46 @@ mod tests {
         assert_eq!(armed(Some(t), Some(t)), None);
         assert_eq!(armed(Some(later), Some(t)), Some(later));
         assert_eq!(armed(None, Some(t)), None);
+    }
+
+    #[test]
+    fn the_alarm_moves_only_to_an_earlier_deadline() {
+        let t = Instant::now();
+        let ms = |n| t + Duration::from_millis(n);
+        let mut alarm = Alarm::new();
+        alarm.arm(None);
+        assert_eq!(alarm.at, None);
+        alarm.arm(Some(ms(50)));
+        assert_eq!(alarm.at, Some(ms(50)));
+        // A later deadline (the idle timeout after another request) leaves it where it is.
+        alarm.arm(Some(ms(90)));
+        assert_eq!(alarm.at, Some(ms(50)));
+        alarm.arm(None);
+        assert_eq!(alarm.at, Some(ms(50)));
+        // An earlier one (a shorter head timeout) moves it.
+        alarm.arm(Some(ms(20)));
+        assert_eq!(alarm.at, Some(ms(20)));
+    }
+
+    #[test]
+    fn an_alarm_rings_at_its_deadline_and_then_is_disarmed() {
+        let mut alarm = Alarm::new();
+        let start = Instant::now();
+        alarm.arm(Some(start + Duration::from_millis(20)));
+        smol::block_on(alarm.ring());
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert_eq!(alarm.at, None);
+        // Disarmed, it never rings.
+        let rang = smol::block_on(
+            async {
+                alarm.ring().await;
+                true
+            }
+            .or(async {
+                Timer::after(Duration::from_millis(30)).await;
+                false
+            }),
+        );
+        assert!(!rang);
     }
 }

@@ -10,10 +10,12 @@
 //!   then flush and close); gather every ready response into one buffer with
 //!   [`Session::poll_transmit`] and write all of it before asking for more (a slow reader
 //!   blocks the write, so memory stays at one [`TRANSMIT_BUDGET`]); race the read against
-//!   `Timer::at` of [`Session::poll_timeout`]; close once [`Session::is_done`] and flushed.
+//!   the connection's one timer for [`Session::poll_timeout`], moved only when the deadline
+//!   comes earlier (a later one is found when it rings), so a request does not re-arm it;
+//!   close once [`Session::is_done`] and flushed.
 //!   A write that makes no progress for 60 s ends the connection, as in portline-std. A task
-//!   yields every few turns: smol does not preempt, and an always-ready socket would otherwise
-//!   starve the other connections of its thread.
+//!   yields after a few turns in a row that did not wait: smol does not preempt, and an
+//!   always-ready socket would otherwise starve the other connections of its thread.
 //! - **Threads**: one `Executor` run by `--threads` threads (`easy-parallel`); one acceptor
 //!   with a backlog of 1024 that backs off on EMFILE instead of spinning. `--max-connections`
 //!   is a counter: over it, the factory's overload reply, then close.
