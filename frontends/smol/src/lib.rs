@@ -17,7 +17,8 @@
 //!   yields after a few turns in a row that did not wait: smol does not preempt, and an
 //!   always-ready socket would otherwise starve the other connections of its thread.
 //! - **Threads**: one `Executor` run by `--threads` threads (`easy-parallel`); one acceptor
-//!   with a backlog of 1024 that backs off on EMFILE instead of spinning. `--max-connections`
+//!   with a backlog of 1024 that accepts until the listener would block, then waits for
+//!   readiness, and backs off on EMFILE instead of spinning. `--max-connections`
 //!   is a counter: over it, the factory's overload reply, then close.
 //! - **Shutdown** ([`portline_common::driver::shutdown::Shutdown`], set by SIGINT/SIGTERM): stop
 //!   accepting (the listener is closed), close idle connections, give the busy ones the grace

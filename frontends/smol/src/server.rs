@@ -101,13 +101,27 @@ async fn accept_loop(
             future::yield_now().await;
         }
         let attempt = accept_failures.attempt();
-        let accepted = async { Some(listener.accept().await) }
-            .or(async {
-                let _ = stop.recv().await;
-                None
-            })
-            .await;
-        let Some(accepted) = accepted else { break };
+        // Accept first, and wait for readiness only when nothing is pending. This loop is the
+        // future `block_on` polls on every wake-up of the thread, for whatever task: a wait
+        // kept across those polls costs nothing, whereas `Async::accept` would retry accept(2)
+        // and re-arm the listener (two syscalls) on each of them.
+        let accepted = match listener.get_ref().accept() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let ready = async { Some(listener.readable().await) }
+                    .or(async {
+                        let _ = stop.recv().await;
+                        None
+                    })
+                    .await;
+                match ready {
+                    None => break,
+                    Some(Ok(())) => continue,
+                    Some(Err(e)) => Err(e),
+                }
+            }
+            Ok((stream, peer)) => Async::new(stream).map(|stream| (stream, peer)),
+            Err(e) => Err(e),
+        };
         match accepted {
             Ok((stream, peer)) => {
                 accept_failures.succeeded(attempt);
