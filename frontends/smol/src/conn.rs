@@ -9,6 +9,7 @@ use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::pin::pin;
+use std::task::Poll;
 use std::time::Instant;
 
 use portline_common::driver::admission::Ticket;
@@ -183,8 +184,12 @@ pub(crate) async fn drive(
     // The deadline handled last: the same instant again would only spin.
     let mut fired: Option<Instant> = None;
     let mut alarm = Alarm::new();
-    // One shutdown listener for the connection's life, not one per wait.
+    // One shutdown listener for the connection's life, not one per wait. Once it listens, it
+    // holds this task's waker: it is polled again only when shutdown has come (an atomic
+    // load), not on every wait.
+    let closed = || stop.is_some_and(Receiver::is_closed);
     let mut stop = pin!(stopped(stop));
+    let mut listening = false;
     // Turns in a row that did not wait.
     let mut turns = 0u32;
     loop {
@@ -259,7 +264,14 @@ pub(crate) async fn drive(
             alarm.ring().await;
             Wake::Alarm
         };
-        let (wake, waited) = waiting(read.or(timer).or(stop.as_mut())).await;
+        let stopping = future::poll_fn(|cx| {
+            if listening && !closed() {
+                return Poll::Pending;
+            }
+            listening = true;
+            stop.as_mut().poll(cx)
+        });
+        let (wake, waited) = waiting(read.or(timer).or(stopping)).await;
         if waited {
             turns = 0;
         }
