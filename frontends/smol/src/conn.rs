@@ -8,9 +8,9 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::pin::pin;
-use std::task::Poll;
-use std::time::Instant;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use portline_common::driver::admission::Ticket;
 use portline_common::driver::policy::WRITE_STALL as WRITE_TIMEOUT;
@@ -149,17 +149,17 @@ fn alarm_rang(session: &mut dyn Session, fired: &mut Option<Instant>) {
     }
 }
 
-/// Await `fut`, and say whether it had to wait (returned `Pending` at least once).
-async fn waiting<F: Future>(fut: F) -> (F::Output, bool) {
-    let mut fut = pin!(fut);
-    let mut waited = false;
-    let out = future::poll_fn(|cx| {
-        let poll = fut.as_mut().poll(cx);
-        waited |= poll.is_pending();
-        poll
-    })
-    .await;
-    (out, waited)
+/// Poll `fut`, noting in `waited` whether it had to wait (returned `Pending` at least once).
+/// `fut` is pinned by the caller: moving a large future into a wrapper would store it twice in
+/// the connection's task, which every idle connection pays for.
+fn poll_noting<F: Future>(
+    fut: Pin<&mut F>,
+    waited: &mut bool,
+    cx: &mut Context<'_>,
+) -> Poll<F::Output> {
+    let poll = fut.poll(cx);
+    *waited |= poll.is_pending();
+    poll
 }
 
 /// Drive `session` over `stream` until it is done and flushed, the peer fails, or (when `stop`
@@ -205,7 +205,7 @@ pub(crate) async fn drive(
         }
         gather(session, &mut out);
         if !out.is_empty() {
-            if write_all(stream, session, &out, &mut fired, &mut alarm)
+            if write_all(stream, session, &out, &mut fired, &mut alarm, WRITE_TIMEOUT)
                 .await
                 .map_err(Failure::Write)?
             {
@@ -217,7 +217,9 @@ pub(crate) async fn drive(
         // Then a file range the session offers, zero-copy.
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if session.poll_sendfile().is_some() {
-            send_file(stream, session).await.map_err(Failure::Write)?;
+            send_file(stream, session, &mut alarm)
+                .await
+                .map_err(Failure::Write)?;
             continue;
         }
         if session.is_done() {
@@ -271,7 +273,11 @@ pub(crate) async fn drive(
             listening = true;
             stop.as_mut().poll(cx)
         });
-        let (wake, waited) = waiting(read.or(timer).or(stopping)).await;
+        let mut waited = false;
+        let wake = {
+            let mut wait = pin!(read.or(timer).or(stopping));
+            future::poll_fn(|cx| poll_noting(wait.as_mut(), &mut waited, cx)).await
+        };
         if waited {
             turns = 0;
         }
@@ -303,93 +309,109 @@ fn gather(session: &mut dyn Session, out: &mut Vec<u8>) {
 
 /// Write all of `buf`. The session's deadline still fires meanwhile (its timers keep running
 /// while a slow peer drains), but the session is not asked for more output. A write that makes
-/// no progress for [`WRITE_TIMEOUT`] fails: a peer that stopped reading cannot hold the
-/// connection forever. `Ok(true)`: it had to wait for the peer.
+/// no progress for `stall` ([`WRITE_TIMEOUT`]) fails: a peer that stopped reading cannot hold
+/// the connection forever. Both deadlines share the connection's [`Alarm`]. `Ok(true)`: it had
+/// to wait for the peer.
 async fn write_all(
     stream: &Async<TcpStream>,
     session: &mut dyn Session,
     buf: &[u8],
     fired: &mut Option<Instant>,
     alarm: &mut Alarm,
+    stall: Duration,
 ) -> io::Result<bool> {
     enum Wake {
         Wrote(io::Result<usize>),
         Alarm,
-        Stalled,
     }
     let mut written = 0;
     let mut any_wait = false;
-    // Taken only once a write has to wait: a write that goes out at once needs no clock.
-    let mut progress: Option<Instant> = None;
+    // Since when the write waits without progress: taken only once a write has to wait, so a
+    // write that goes out at once needs no clock.
+    let mut stalled: Option<Instant> = None;
     while written < buf.len() {
         let deadline = armed(session.poll_timeout(), *fired);
         // The alarm is armed only if the write waits (the first poll of `write` is an attempt).
         let write =
             async { Wake::Wrote(stream.write_with(|mut s| s.write(&buf[written..])).await) };
         let timer = async {
+            let since = *stalled.get_or_insert_with(Instant::now);
             alarm.arm(deadline);
+            alarm.arm(Some(since + stall));
             alarm.ring().await;
             Wake::Alarm
         };
-        let stall = async {
-            let since = *progress.get_or_insert_with(Instant::now);
-            Timer::at(since + WRITE_TIMEOUT).await;
-            Wake::Stalled
+        let wake = {
+            let mut wait = pin!(write.or(timer));
+            future::poll_fn(|cx| poll_noting(wait.as_mut(), &mut any_wait, cx)).await
         };
-        let (wake, waited) = waiting(write.or(timer).or(stall)).await;
-        any_wait |= waited;
         match wake {
             Wake::Wrote(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
             Wake::Wrote(Ok(n)) => {
                 written += n;
-                progress = None;
+                stalled = None;
             }
             Wake::Wrote(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
             Wake::Wrote(Err(e)) => return Err(e),
-            Wake::Alarm => alarm_rang(session, fired),
-            Wake::Stalled => {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("the peer read nothing for {WRITE_TIMEOUT:?}"),
-                ));
+            Wake::Alarm if stalled.is_some_and(|since| since.elapsed() >= stall) => {
+                return Err(write_stalled(stall));
             }
+            Wake::Alarm => alarm_rang(session, fired),
         }
     }
     Ok(any_wait)
 }
 
+/// The error of a write that made no progress for `stall`.
+fn write_stalled(stall: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("the peer read nothing for {stall:?}"),
+    )
+}
+
 /// One sendfile(2) step of the range [`Session::poll_sendfile`] offers, waiting for
-/// writability as [`write_all`] does (a peer that reads nothing for [`WRITE_TIMEOUT`] fails).
+/// writability as [`write_all`] does (a peer that reads nothing for [`WRITE_TIMEOUT`] fails,
+/// timed by the connection's [`Alarm`]). The session's own deadline is left to the loop's next
+/// wait, as before: a ring for it here only re-arms the alarm.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-async fn send_file(stream: &Async<TcpStream>, session: &mut dyn Session) -> io::Result<()> {
+async fn send_file(
+    stream: &Async<TcpStream>,
+    session: &mut dyn Session,
+    alarm: &mut Alarm,
+) -> io::Result<()> {
     use std::os::fd::AsFd;
-    let sent = {
-        let Some(range) = session.poll_sendfile() else {
-            return Ok(());
+    let since = Instant::now();
+    loop {
+        let sent = {
+            let Some(range) = session.poll_sendfile() else {
+                return Ok(());
+            };
+            let send = async {
+                Some(
+                    stream
+                        .write_with(|s| {
+                            portline_common::driver::session::sendfile(s.as_fd(), &range)
+                        })
+                        .await,
+                )
+            };
+            let stall = async {
+                alarm.arm(Some(since + WRITE_TIMEOUT));
+                alarm.ring().await;
+                None
+            };
+            send.or(stall).await
         };
-        let send = async {
-            Some(
-                stream
-                    .write_with(|s| portline_common::driver::session::sendfile(s.as_fd(), &range))
-                    .await,
-            )
-        };
-        let stall = async {
-            Timer::after(WRITE_TIMEOUT).await;
-            None
-        };
-        send.or(stall).await
-    };
-    match sent {
-        Some(Ok(n)) => {
-            session.handle_sendfile(Instant::now(), n);
-            Ok(())
+        match sent {
+            Some(Ok(n)) => {
+                session.handle_sendfile(Instant::now(), n);
+                return Ok(());
+            }
+            Some(Err(e)) => return Err(e),
+            None if since.elapsed() >= WRITE_TIMEOUT => return Err(write_stalled(WRITE_TIMEOUT)),
+            None => {}
         }
-        Some(Err(e)) => Err(e),
-        None => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("the peer read nothing for {WRITE_TIMEOUT:?}"),
-        )),
     }
 }
 
@@ -457,7 +479,60 @@ async fn stopped(stop: Option<&Receiver<()>>) -> Wake {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::net::TcpListener;
+
+    /// A session that only has a deadline, and counts the times it was handled.
+    struct Deadline {
+        at: Instant,
+        handled: u32,
+    }
+
+    impl Session for Deadline {
+        fn receive(&mut self, _: Instant, _: &[u8]) {}
+        fn receive_eof(&mut self, _: Instant) {}
+        fn handle_timeout(&mut self, now: Instant) {
+            assert!(now >= self.at, "handled before its deadline");
+            self.handled += 1;
+        }
+        fn poll_transmit(&mut self, _: Instant, _: &mut Vec<u8>, _: usize) {}
+        fn poll_timeout(&self) -> Option<Instant> {
+            Some(self.at)
+        }
+        fn wants_read(&self) -> bool {
+            true
+        }
+        fn is_done(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_write_the_peer_does_not_read_fails_after_the_stall_timeout_and_deadlines_still_fire() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        smol::block_on(async {
+            let stream = Async::<TcpStream>::connect(addr).await.unwrap();
+            // The peer accepts and never reads: the socket buffers fill, then the write waits.
+            let (_peer, _) = listener.accept().unwrap();
+            let start = Instant::now();
+            let mut session = Deadline {
+                at: start + Duration::from_millis(100),
+                handled: 0,
+            };
+            let buf = vec![0u8; 64 << 20];
+            let stall = Duration::from_millis(400);
+            let mut fired = None;
+            let mut alarm = Alarm::new();
+            let err = write_all(&stream, &mut session, &buf, &mut fired, &mut alarm, stall)
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+            assert!(start.elapsed() >= stall);
+            // The session's deadline, earlier than the stall, was handled once while waiting.
+            assert_eq!(session.handled, 1);
+            assert_eq!(fired, Some(session.at));
+        });
+    }
 
     #[test]
     fn a_deadline_already_handled_is_not_armed_again() {
