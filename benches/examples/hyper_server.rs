@@ -3,9 +3,15 @@
 //! (`hello, world\n`, the size of the file the other servers serve). It reads no file: it is
 //! the cost of an HTTP exchange in hyper and nothing else, the bar the issue sets.
 //!
+//! With `--portline-headers` it also sends the header fields portline's file server sends for
+//! that file (Server, Content-Type, Last-Modified, ETag, Accept-Ranges, `Connection:
+//! keep-alive`), fixed values of the same lengths: the same exchange, byte for byte as long,
+//! so that what the header bytes cost (the server's and the client's parsing) shows apart.
+//!
 //! ```text
 //! cargo build --profile profiling -p portline-benches --example hyper_server
 //! target/profiling/examples/hyper_server 127.0.0.1:0   # prints "listening on http://IP:PORT/"
+//! target/profiling/examples/hyper_server 127.0.0.1:0 --portline-headers
 //! ```
 
 use std::convert::Infallible;
@@ -25,15 +31,46 @@ async fn hello(_req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byt
     Ok(Response::new(Full::new(Bytes::from_static(BODY))))
 }
 
+/// The fields portline-mio adds for a 13-byte `hello.txt` besides Date and Content-Length,
+/// with values of the same lengths.
+const PORTLINE_FIELDS: [(&str, &str); 6] = [
+    ("server", "portline/0.1"),
+    ("content-type", "text/plain"),
+    ("last-modified", "Tue, 01 Dec 2026 06:08:46 GMT"),
+    ("etag", "\"fe000098f71e-18ed0c472b278e74-d\""),
+    ("accept-ranges", "bytes"),
+    ("connection", "keep-alive"),
+];
+
+async fn hello_with_fields(
+    _req: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let mut response = Response::new(Full::new(Bytes::from_static(BODY)));
+    for (name, value) in PORTLINE_FIELDS {
+        response
+            .headers_mut()
+            .insert(name, hyper::header::HeaderValue::from_static(value));
+    }
+    Ok(response)
+}
+
 fn main() {
     let addr: SocketAddr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:0".into())
         .parse()
         .unwrap_or_else(|e| {
-            eprintln!("hyper_server: usage: hyper_server [IP:PORT]: {e}");
+            eprintln!("hyper_server: usage: hyper_server [IP:PORT] [--portline-headers]: {e}");
             std::process::exit(2);
         });
+    let fields = match std::env::args().nth(2).as_deref() {
+        None => false,
+        Some("--portline-headers") => true,
+        Some(other) => {
+            eprintln!("hyper_server: usage: hyper_server [IP:PORT] [--portline-headers]: {other}?");
+            std::process::exit(2);
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
@@ -57,9 +94,16 @@ fn main() {
             let _ = stream.set_nodelay(true);
             // One task per connection, all on this one thread (keep-alive is hyper's default).
             tokio::task::spawn(async move {
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service_fn(hello))
-                    .await;
+                let io = TokioIo::new(stream);
+                let _ = if fields {
+                    http1::Builder::new()
+                        .serve_connection(io, service_fn(hello_with_fields))
+                        .await
+                } else {
+                    http1::Builder::new()
+                        .serve_connection(io, service_fn(hello))
+                        .await
+                };
             });
         }
     });

@@ -16,7 +16,7 @@ use super::state::{
     body_and_persistence,
 };
 use super::write::{self as w, BodyLength, ConnectionField};
-use super::{Config, Error, Progress, Request, Response};
+use super::{Config, Error, Limits, Progress, Request, Response};
 use crate::Time;
 
 /// A request the client sent whose response has not been read yet.
@@ -514,13 +514,8 @@ impl Connection {
                 if self.unread() != 0 {
                     self.head_since
                         .map(|t| (t + limits.head_timeout, Timer::Head))
-                } else if self.heard {
-                    Some((self.idle_since + limits.idle_timeout, Timer::Idle))
                 } else {
-                    Some((
-                        self.idle_since + limits.first_byte_timeout,
-                        Timer::FirstByte,
-                    ))
+                    Some(waiting_deadline(limits, self.idle_since, self.heard))
                 }
             }
             (Reading::Body { .. }, _) if self.body_starved => {
@@ -1072,8 +1067,20 @@ impl Parked {
     /// under `config`.
     #[must_use]
     pub fn poll_timeout(&self, config: &Config) -> Option<Time> {
-        // Asked of the connection itself, so the two cannot disagree; `new` allocates nothing.
-        Connection::unpark(*self, config.clone(), self.idle_since).poll_timeout()
+        // The one rule the connection's own timer follows in this state, so the two cannot
+        // disagree; not an unparked connection asked (that built and dropped a whole
+        // `Connection`, twice per request in a driver that asks at every wait).
+        Some(waiting_deadline(&config.limits, self.idle_since, self.heard).0)
+    }
+}
+
+/// Server, waiting for a request with nothing of it received: the idle timer from the end of
+/// the last exchange once the peer has sent something, the first-byte timer before.
+fn waiting_deadline(limits: &Limits, idle_since: Time, heard: bool) -> (Time, Timer) {
+    if heard {
+        (idle_since + limits.idle_timeout, Timer::Idle)
+    } else {
+        (idle_since + limits.first_byte_timeout, Timer::FirstByte)
     }
 }
 

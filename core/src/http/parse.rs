@@ -226,7 +226,7 @@ fn version_of(major: u8, minor: u8) -> Result<Version, Error> {
 /// top bit set is flagged too. Flagged bytes are looked up in `class`, lowest first; the first
 /// one outside it ends the prefix, the others (HTAB, obs-text) are passed over.
 #[inline(always)]
-fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
+pub(crate) fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
     const LO: u64 = u64::from_le_bytes([0x01; 8]);
     const HI: u64 = u64::from_le_bytes([0x80; 8]);
     const LOW7: u64 = u64::from_le_bytes([0x7f; 8]);

@@ -81,7 +81,7 @@ pub fn canonical_reason(status: u16) -> &'static str {
 // ----- the writer's helpers (crate-private) -----
 
 use super::error::{Error, ErrorKind, Fault};
-use super::parse::{FIELD_VALUE, TCHAR};
+use super::parse::{FIELD_VALUE, TCHAR, class_prefix};
 
 /// Appends `n` in decimal.
 pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
@@ -193,8 +193,11 @@ const fn misuse(message: &'static str) -> Error {
 }
 
 /// A reason phrase or field value must not break the framing (no CR, LF, NUL or other CTL).
+/// Checked eight bytes at a time, as the parser checks the values it reads: this runs over
+/// every field of every response head (a tenth of a small file's answer in callgrind when it
+/// went byte by byte).
 pub(crate) fn check_value(v: &[u8]) -> Result<(), Error> {
-    if v.iter().all(|&b| FIELD_VALUE[b as usize]) {
+    if class_prefix(v, 0x20, &FIELD_VALUE) == v.len() {
         Ok(())
     } else {
         Err(misuse("control byte in a header value or reason"))
@@ -223,6 +226,28 @@ pub(crate) fn check_fields(headers: &[(&str, &[u8])], response: bool) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The eight-bytes-at-a-time check says what the byte table says, for every byte at every
+    /// position of a word and of the tail.
+    #[test]
+    fn check_value_agrees_with_the_byte_table() {
+        for len in [1, 7, 8, 9, 16, 17, 29] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    assert_eq!(
+                        check_value(&v).is_ok(),
+                        FIELD_VALUE[b as usize],
+                        "byte {b:#04x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+        assert!(check_value(b"").is_ok());
+        assert!(check_value(b"\"fe000098f71e-18ed0c472b278e74-d\"").is_ok());
+        assert!(check_value(b"text/plain\tx \x80\xff").is_ok());
+    }
 
     #[test]
     fn request_line_matches_the_formatted_text() {

@@ -51,9 +51,14 @@ pub(crate) fn run(
             Drive::Failed(Stage::Read, e) => return Err(ClientError::Receive(e)),
             Drive::Failed(Stage::Write, e) => return Err(ClientError::Send(e)),
             Drive::Yield => Some(Duration::ZERO),
-            Drive::Open => session
-                .poll_timeout()
-                .map(|t| t.saturating_duration_since(now)),
+            Drive::Open => {
+                if conn.may_sleep() {
+                    session.release_idle();
+                }
+                session
+                    .poll_timeout()
+                    .map(|t| t.saturating_duration_since(now))
+            }
         };
         // Registered for both directions, edge-triggered: a writable edge only comes after a
         // full send buffer drains, so this costs nothing while no tail exists.

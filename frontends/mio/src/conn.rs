@@ -112,6 +112,13 @@ impl Conn {
         self.has_tail() || self.file_blocked
     }
 
+    /// After [`Drive::Open`]: whether the connection waits for the next readable edge with
+    /// everything written, so that its session may give back its buffers
+    /// ([`Session::release_idle`]; requests already in hand were served by `drive`).
+    pub(crate) fn may_sleep(&self) -> bool {
+        self.linger.is_none() && !self.read_ready && !self.wants_write()
+    }
+
     /// Whether the peer's end of stream was read.
     pub(crate) fn saw_eof(&self) -> bool {
         self.eof
@@ -241,11 +248,8 @@ impl Conn {
                     // move this session again.
                     return Drive::Done;
                 }
-                if !self.read_ready && !self.wants_write() {
-                    // Waiting for the next edge with nothing to write: an idle connection
-                    // keeps no buffers (requests already in hand were served above).
-                    session.release_idle();
-                }
+                // Waiting for the next edge: whether the session may now give back its
+                // buffers is `may_sleep`, the caller's call (the server waits a turn).
                 return Drive::Open;
             }
         }

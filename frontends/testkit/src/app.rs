@@ -22,6 +22,8 @@ pub struct Stats {
     pub produced: AtomicU64,
     /// Bytes given to `receive`.
     pub bytes_received: AtomicU64,
+    /// `release_idle` calls.
+    pub released: AtomicU64,
 }
 
 impl Stats {
@@ -206,6 +208,10 @@ impl Session for TestSession {
 
     fn wants_read(&self) -> bool {
         !self.eof && !self.quit && self.input.len() < INPUT_LIMIT
+    }
+
+    fn release_idle(&mut self) {
+        self.stats.released.fetch_add(1, Ordering::SeqCst);
     }
 
     fn is_done(&self) -> bool {

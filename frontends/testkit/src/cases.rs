@@ -269,6 +269,28 @@ pub fn session_deadlines_fire<R: Runtime + Send + 'static>(make: Make<R>) {
     server.stop().unwrap();
 }
 
+/// A connection waiting for input with its answers written has its session told to give back
+/// its buffers (`Session::release_idle`) before the loop waits, after every answer, with no
+/// other traffic to wake the loop (a driver may defer it while it has other work, never past
+/// its wait).
+pub fn an_idle_session_is_told_to_release_its_buffers<R: Runtime + Send + 'static>(make: Make<R>) {
+    let mut server = serve(make, 1, 100, TestFactory::new());
+    let mut conn = server.connect();
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let released = || Stats::get(&server.stats.released);
+    for round in 0..3 {
+        let before = released();
+        send(&mut conn, format!("round {round}\n").as_bytes());
+        assert_eq!(read_line(&mut reader), format!("round {round}\n"));
+        eventually("release_idle once the answer is written", || {
+            released() > before
+        });
+    }
+    drop(reader);
+    drop(conn);
+    server.stop().unwrap();
+}
+
 /// Shutdown: idle connections close at once, accepting stops, the response in flight completes, then `serve_tcp` returns `Ok`.
 pub fn shutdown_finishes_responses_in_flight_then_returns<R: Runtime + Send + 'static>(
     make: Make<R>,

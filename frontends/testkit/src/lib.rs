@@ -42,6 +42,7 @@ macro_rules! conformance {
             a_peer_reset_mid_response_affects_no_other_connection,
             max_connections_refuses_with_the_overload_reply,
             session_deadlines_fire,
+            an_idle_session_is_told_to_release_its_buffers,
             shutdown_finishes_responses_in_flight_then_returns,
             shutdown_cuts_what_outlasts_the_grace_period,
             byte_at_a_time_input_gives_the_same_answers,

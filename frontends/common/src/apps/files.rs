@@ -118,7 +118,12 @@ fn decode_into(path: &[u8], out: &mut Vec<u8>) -> Result<(), Refusal> {
     for raw in path.split(|&b| b == b'/') {
         let start = out.len();
         out.push(b'/');
-        out.extend(percent_decode(raw));
+        if raw.contains(&b'%') {
+            out.extend(percent_decode(raw));
+        } else {
+            // Nothing to decode (most paths): one copy, not a byte-by-byte decoder.
+            out.extend_from_slice(raw);
+        }
         let seg = &out[start + 1..];
         if seg.contains(&b'/') || seg.contains(&0) {
             return Err(Refusal::Forbidden);

@@ -26,12 +26,13 @@ use std::io::{self, Read, Seek};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use portline_core::Time;
 use portline_core::http::{
     BodyLength, Config, Connection, DateCache, Event, Progress, RequestHead, Response, Role,
 };
+use smallvec::SmallVec;
 
 use crate::apps::files::{self, Refusal, Resolved};
 use crate::apps::log;
@@ -468,40 +469,37 @@ const CORS_EXPOSED: &str = "Content-Length, Content-Range, Accept-Ranges, ETag, 
 /// Most header fields of a response: the server's own (at most 14) and the `--header` ones.
 const MAX_FIELDS: usize = 16 + MAX_EXTRA_HEADERS;
 
-/// A response's header fields, on the stack.
+/// A response's header fields, on the stack. A `SmallVec` rather than an array: its unused
+/// slots are left uninitialised, where `[("", b""); MAX_FIELDS]` wrote all 48 of them (1.5 KiB)
+/// for every answer. 64 is the next inline size `smallvec` offers above [`MAX_FIELDS`], so
+/// the list never spills to the heap.
+#[derive(Default)]
 struct FieldList<'a> {
-    fields: [(&'a str, &'a [u8]); MAX_FIELDS],
-    len: usize,
-}
-
-impl Default for FieldList<'_> {
-    fn default() -> Self {
-        FieldList {
-            fields: [("", b""); MAX_FIELDS],
-            len: 0,
-        }
-    }
+    fields: SmallVec<[(&'a str, &'a [u8]); 64]>,
 }
 
 impl<'a> FieldList<'a> {
     /// Add a field (the count is bounded by construction: at most 16 plus the `--header` ones,
     /// which [`FileServer::new`] caps).
     fn push(&mut self, name: &'a str, value: &'a [u8]) {
-        if let Some(slot) = self.fields.get_mut(self.len) {
-            *slot = (name, value);
-            self.len += 1;
+        if self.fields.len() < MAX_FIELDS {
+            self.fields.push((name, value));
         }
     }
 
     fn as_slice(&self) -> &[(&'a str, &'a [u8])] {
-        &self.fields[..self.len]
+        &self.fields
     }
 }
 
 thread_local! {
     /// The `Date` value, rendered at most once a second per thread (per event loop), shared by
     /// every connection the thread serves.
-    static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
+    static DATE: RefCell<ThreadDate> = RefCell::new(ThreadDate {
+        cache: DateCache::new(),
+        wall: SystemTime::UNIX_EPOCH,
+        until: None,
+    });
 
     /// The buffer file chunks are read into before the connection frames them: one per thread,
     /// not per connection (idle connections hold none) nor per request. Grows to the largest
@@ -512,9 +510,36 @@ thread_local! {
     static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// A thread's `Date`: the wall-clock time last read, and the monotonic time at which the
+/// second it falls in ends.
+struct ThreadDate {
+    cache: DateCache,
+    wall: SystemTime,
+    until: Option<Instant>,
+}
+
 /// Run `f` with the current `Date` value (an IMF-fixdate). `f` must not call this again.
 pub(crate) fn with_date<R>(f: impl FnOnce(&str) -> R) -> R {
-    DATE.with_borrow_mut(|cache| f(cache.render(SystemTime::now())))
+    with_date_at(Instant::now(), f)
+}
+
+/// [`with_date`] at `now`, the driver's time of this turn: the wall clock is read again only
+/// once `now` has passed the end of the second last read, not per answer (nginx likewise
+/// reads its clock once per event-loop turn, `ngx_time_update`). The text is then at most as
+/// old as the driver's `now`.
+pub(crate) fn with_date_at<R>(now: Instant, f: impl FnOnce(&str) -> R) -> R {
+    DATE.with_borrow_mut(|d| {
+        if d.until.is_none_or(|until| now >= until) {
+            let mono = Instant::now();
+            d.wall = SystemTime::now();
+            let into = d
+                .wall
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |t| t.subsec_nanos());
+            d.until = Some(mono + Duration::from_nanos(u64::from(1_000_000_000 - into)));
+        }
+        f(d.cache.render(d.wall))
+    })
 }
 
 /// The most bytes of a request body read and dropped after its answer to keep the connection:
@@ -811,7 +836,7 @@ impl HttpSession {
         let shared = &self.shared;
         let conn = &mut self.conn;
         // The Date text is borrowed from the thread's cache (rendered once a second).
-        let sent = with_date(|date| {
+        let sent = with_date_at(clock::to_instant(t), |date| {
             let mut fields = FieldList::default();
             fields.push("Date", date.as_bytes());
             fields.push("Server", SERVER.as_bytes());
@@ -1268,6 +1293,25 @@ mod tests {
         let date = httpdate::parse_http_date(&first.0).unwrap();
         let skew = SystemTime::now().duration_since(date).unwrap_or_default();
         assert!(skew < std::time::Duration::from_secs(5), "{}", first.0);
+    }
+
+    /// The wall clock is read for the `Date` only when the driver's time has passed the end of
+    /// the second read last, and the text is then that second's.
+    #[test]
+    fn the_wall_clock_is_read_once_per_second() {
+        use std::time::Duration;
+        let now = Instant::now();
+        with_date_at(now, |_| ());
+        let (wall, until) = DATE.with_borrow(|d| (d.wall, d.until.unwrap()));
+        assert!(until > now && until <= Instant::now() + Duration::from_secs(1));
+        for early in [now, until - Duration::from_nanos(1)] {
+            with_date_at(early, |_| ());
+            assert_eq!(DATE.with_borrow(|d| d.wall), wall, "read again too early");
+        }
+        let text = with_date_at(until, str::to_string);
+        let wall_now = DATE.with_borrow(|d| d.wall);
+        assert!(wall_now > wall, "not read again at the end of its second");
+        assert_eq!(text, httpdate::fmt_http_date(wall_now));
     }
 
     #[test]

@@ -81,8 +81,10 @@ pub trait Session: Send {
     /// The driver is about to wait for the socket with everything given so far written and
     /// nothing more to read for now: give back memory that is not needed while waiting (an
     /// idle keep-alive connection's buffers). Drivers do not call it between requests that
-    /// are already in hand (pipelined, or read together), so those reuse their buffers.
-    /// Default: nothing.
+    /// are already in hand (pipelined, or read together), so those reuse their buffers. A
+    /// driver may defer the call while it has other work, never past its own wait
+    /// (portline-mio waits one loop turn, so a busy connection is not put to sleep and woken
+    /// between every two requests). Default: nothing.
     fn release_idle(&mut self) {}
 }
 
