@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use portline_common::driver::admission::Ticket;
 use portline_common::driver::policy::WRITE_STALL as WRITE_TIMEOUT;
-use portline_common::{Session, TRANSMIT_BUDGET};
+use portline_common::{Session, SocketFailure, TRANSMIT_BUDGET};
 use smol::channel::Receiver;
 use smol::future::{self, FutureExt as _};
 use smol::{Async, Timer};
@@ -74,15 +74,6 @@ pub(crate) enum End {
     Stopped,
 }
 
-/// An I/O error, by direction, so a client can name the stage that failed.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// Reading from the peer failed (e.g. a reset).
-    Read(io::Error),
-    /// Writing to the peer failed (e.g. a reset or a broken pipe).
-    Write(io::Error),
-}
-
 /// What woke the loop while it waited for input.
 enum Wake {
     Read(io::Result<()>),
@@ -103,7 +94,7 @@ pub(crate) async fn drive(
     session: &mut dyn Session,
     stop: Option<&Receiver<()>>,
     ticket: Option<&Ticket>,
-) -> Result<End, Failure> {
+) -> Result<End, SocketFailure> {
     let mut out: Vec<u8> = Vec::new();
     let mut peer_closed = false;
     // The last read was short: the socket is drained, so wait for readiness before reading
@@ -126,14 +117,16 @@ pub(crate) async fn drive(
         if !out.is_empty() {
             write_all(stream, session, &out, &mut fired)
                 .await
-                .map_err(Failure::Write)?;
+                .map_err(SocketFailure::Write)?;
             out.clear();
             continue;
         }
         // Then a file range the session offers, zero-copy.
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if session.poll_sendfile().is_some() {
-            send_file(stream, session).await.map_err(Failure::Write)?;
+            send_file(stream, session)
+                .await
+                .map_err(SocketFailure::Write)?;
             continue;
         }
         if session.is_done() {
@@ -184,7 +177,7 @@ pub(crate) async fn drive(
                     ticket.set_waiting(None);
                 }
             }
-            Wake::Read(Err(e)) => return Err(Failure::Read(e)),
+            Wake::Read(Err(e)) => return Err(SocketFailure::Read(e)),
             Wake::Deadline(d) => {
                 fired = Some(d);
                 session.handle_timeout(Instant::now());
