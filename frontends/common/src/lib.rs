@@ -47,6 +47,6 @@ pub mod cli;
 pub mod driver;
 
 pub use cli::app::{main, main_from, ready_line};
-pub use driver::runtime::{ClientError, Runtime, ServerOptions};
+pub use driver::runtime::{ClientError, Runtime, ServerOptions, SocketFailure};
 pub use driver::session::{DatagramService, FileRange, Session, SessionFactory, TRANSMIT_BUDGET};
 pub use driver::shutdown::Shutdown;

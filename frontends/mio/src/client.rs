@@ -10,7 +10,7 @@ use mio::{Events, Interest, Poll, Token};
 use portline_common::driver::dial;
 use portline_common::{ClientError, Session, TRANSMIT_BUDGET};
 
-use crate::conn::{Conn, Drive, Stage};
+use crate::conn::{Conn, Drive};
 use crate::pool::BufPool;
 
 const SOCKET: Token = Token(0);
@@ -48,8 +48,7 @@ pub(crate) fn run(
         let now = Instant::now();
         let timeout = match conn.drive(session, now, &mut scratch, &mut pool) {
             Drive::Done | Drive::Closed => return Ok(()),
-            Drive::Failed(Stage::Read, e) => return Err(ClientError::Receive(e)),
-            Drive::Failed(Stage::Write, e) => return Err(ClientError::Send(e)),
+            Drive::Failed(failure) => return Err(failure.into()),
             Drive::Yield => Some(Duration::ZERO),
             Drive::Open => {
                 if conn.may_sleep() {

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use mio::net::TcpStream;
 use portline_common::driver::policy::{LINGER, LINGER_BYTES as LINGER_MAX, WRITE_STALL};
-use portline_common::{Session, TRANSMIT_BUDGET};
+use portline_common::{Session, SocketFailure, TRANSMIT_BUDGET};
 
 use crate::pool::BufPool;
 
@@ -37,16 +37,7 @@ pub(crate) enum Drive {
     /// Finished lingering, or the peer went away: close without a word.
     Closed,
     /// A socket error.
-    Failed(Stage, io::Error),
-}
-
-/// Which half of the socket failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stage {
-    /// Reading.
-    Read,
-    /// Writing.
-    Write,
+    Failed(SocketFailure),
 }
 
 /// A connected socket, its unwritten output, and what is known of its readiness.
@@ -166,7 +157,7 @@ impl Conn {
                 io::ErrorKind::TimedOut,
                 format!("the peer read nothing for {WRITE_STALL:?}"),
             );
-            return Drive::Failed(Stage::Write, stalled);
+            return Drive::Failed(SocketFailure::Write(stalled));
         }
         if session.poll_timeout().is_some_and(|t| t <= now) {
             session.handle_timeout(now);
@@ -195,7 +186,7 @@ impl Conn {
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.read_ready = false,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Drive::Failed(Stage::Read, e),
+                    Err(e) => return Drive::Failed(SocketFailure::Read(e)),
                 }
             }
 
@@ -211,7 +202,11 @@ impl Conn {
             // 3. Write; keep the unwritten tail.
             while self.has_tail() {
                 match self.stream.write(&self.out[self.written..]) {
-                    Ok(0) => return Drive::Failed(Stage::Write, io::ErrorKind::WriteZero.into()),
+                    Ok(0) => {
+                        return Drive::Failed(SocketFailure::Write(
+                            io::ErrorKind::WriteZero.into(),
+                        ));
+                    }
                     Ok(n) => {
                         self.written += n;
                         self.tail_since = now;
@@ -219,7 +214,7 @@ impl Conn {
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Drive::Failed(Stage::Write, e),
+                    Err(e) => return Drive::Failed(SocketFailure::Write(e)),
                 }
             }
             // 3b. Then a file range the session offers, zero-copy, until the socket is full.
@@ -227,7 +222,7 @@ impl Conn {
             if !self.has_tail() {
                 match self.send_file(session, now) {
                     Ok(moved) => progress |= moved,
-                    Err(e) => return Drive::Failed(Stage::Write, e),
+                    Err(e) => return Drive::Failed(SocketFailure::Write(e)),
                 }
             }
             if !self.has_tail() && session.is_done() {
@@ -484,7 +479,7 @@ mod tests {
             Drive::Open
         ));
         match conn.drive(&mut session, stall, &mut scratch, &mut pool) {
-            Drive::Failed(Stage::Write, e) => assert_eq!(e.kind(), io::ErrorKind::TimedOut),
+            Drive::Failed(SocketFailure::Write(e)) => assert_eq!(e.kind(), io::ErrorKind::TimedOut),
             other => panic!("{other:?}"),
         }
     }

@@ -8,7 +8,7 @@ use portline_common::driver::dial;
 use portline_common::{ClientError, Session};
 use smol::Async;
 
-use crate::conn::{self, Failure};
+use crate::conn;
 
 /// Drive `session` over a new connection to `addr`; see [`Runtime::run_client`].
 ///
@@ -24,8 +24,7 @@ pub(crate) fn run_client(
     smol::block_on(async {
         match conn::drive(&stream, session, None, None).await {
             Ok(_) => Ok(()),
-            Err(Failure::Read(e)) => Err(ClientError::Receive(e)),
-            Err(Failure::Write(e)) => Err(ClientError::Send(e)),
+            Err(failure) => Err(failure.into()),
         }
     })
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use portline_common::driver::admission::Ticket;
 use portline_common::driver::policy::WRITE_STALL as WRITE_TIMEOUT;
-use portline_common::{Session, TRANSMIT_BUDGET};
+use portline_common::{Session, SocketFailure, TRANSMIT_BUDGET};
 use smol::channel::Receiver;
 use smol::future::{self, FutureExt as _};
 use smol::{Async, Timer};
@@ -76,15 +76,6 @@ pub(crate) enum End {
     },
     /// Shutdown was requested while the connection had nothing to send.
     Stopped,
-}
-
-/// An I/O error, by direction, so a client can name the stage that failed.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// Reading from the peer failed (e.g. a reset).
-    Read(io::Error),
-    /// Writing to the peer failed (e.g. a reset or a broken pipe).
-    Write(io::Error),
 }
 
 /// What woke the loop while it waited for input.
@@ -175,7 +166,7 @@ pub(crate) async fn drive(
     session: &mut dyn Session,
     stop: Option<&Receiver<()>>,
     ticket: Option<&Ticket>,
-) -> Result<End, Failure> {
+) -> Result<End, SocketFailure> {
     let mut out: Vec<u8> = Vec::new();
     let mut peer_closed = false;
     // The last read was short: the socket is drained, so wait for readiness before reading
@@ -207,7 +198,7 @@ pub(crate) async fn drive(
         if !out.is_empty() {
             if write_all(stream, session, &out, &mut fired, &mut alarm, WRITE_TIMEOUT)
                 .await
-                .map_err(Failure::Write)?
+                .map_err(SocketFailure::Write)?
             {
                 turns = 0;
             }
@@ -219,7 +210,7 @@ pub(crate) async fn drive(
         if session.poll_sendfile().is_some() {
             send_file(stream, session, &mut alarm)
                 .await
-                .map_err(Failure::Write)?;
+                .map_err(SocketFailure::Write)?;
             continue;
         }
         if session.is_done() {
@@ -288,7 +279,7 @@ pub(crate) async fn drive(
                     ticket.set_waiting(None);
                 }
             }
-            Wake::Read(Err(e)) => return Err(Failure::Read(e)),
+            Wake::Read(Err(e)) => return Err(SocketFailure::Read(e)),
             Wake::Alarm => alarm_rang(session, &mut fired),
             Wake::Stop => return Ok(End::Stopped),
         }

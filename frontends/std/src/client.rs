@@ -7,7 +7,7 @@ use std::time::Duration;
 use portline_common::driver::dial;
 use portline_common::{ClientError, Session};
 
-use crate::driver::{self, DriveError};
+use crate::driver;
 
 /// Connect to `addr` and drive `session` until it is done.
 pub fn run_client(
@@ -16,8 +16,5 @@ pub fn run_client(
     session: &mut dyn Session,
 ) -> Result<(), ClientError> {
     let stream = dial::tcp(addr, connect_timeout).map_err(ClientError::Connect)?;
-    driver::drive(&stream, session, None).map_err(|e| match e {
-        DriveError::Send(e) => ClientError::Send(e),
-        DriveError::Receive(e) => ClientError::Receive(e),
-    })
+    driver::drive(&stream, session, None).map_err(ClientError::from)
 }

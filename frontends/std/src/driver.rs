@@ -1,13 +1,13 @@
 //! The one loop, blocking: one thread drives one [`Session`] over one `TcpStream`.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use portline_common::driver::admission::Ticket;
 use portline_common::driver::policy::WRITE_STALL;
 use portline_common::driver::policy::read_came_back_empty;
-use portline_common::{Session, TRANSMIT_BUDGET};
+use portline_common::{Session, SocketFailure, TRANSMIT_BUDGET};
 
 /// Size of the read buffer of a connection while input streams in.
 pub const READ_BUFFER: usize = 16 * 1024;
@@ -20,15 +20,6 @@ const FIRST_READ: usize = 2 * 1024;
 /// An output buffer larger than this is given back before the connection waits for input
 /// (as the smol driver's), so an idle connection holds no large buffer.
 const KEEP_OUT_CAPACITY: usize = 8 * 1024;
-
-/// Which side of the socket failed.
-#[derive(Debug)]
-pub enum DriveError {
-    /// Writing failed.
-    Send(io::Error),
-    /// Reading failed.
-    Receive(io::Error),
-}
 
 /// Drive `session` over `stream` until it is done and its output written, or the socket fails:
 ///
@@ -47,7 +38,7 @@ pub fn drive(
     stream: &TcpStream,
     session: &mut dyn Session,
     ticket: Option<&Ticket>,
-) -> Result<(), DriveError> {
+) -> Result<(), SocketFailure> {
     let _ = stream.set_write_timeout(Some(WRITE_STALL));
     // A plain socket: file bodies may go out with sendfile(2).
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -66,14 +57,14 @@ pub fn drive(
             if out.is_empty() {
                 break;
             }
-            (&*stream).write_all(&out).map_err(DriveError::Send)?;
+            (&*stream).write_all(&out).map_err(SocketFailure::Write)?;
         }
         // 1b. A file range the session offers goes out zero-copy (blocking, as writes do).
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if let Some(range) = session.poll_sendfile() {
             use std::os::fd::AsFd;
             let sent = portline_common::driver::session::sendfile(stream.as_fd(), &range)
-                .map_err(DriveError::Send)?;
+                .map_err(SocketFailure::Write)?;
             session.handle_sendfile(Instant::now(), sent);
             continue;
         }
@@ -121,7 +112,7 @@ pub fn drive(
             }
         }
         if !timeout_fits(read_timeout, wait) {
-            stream.set_read_timeout(wait).map_err(DriveError::Receive)?;
+            stream.set_read_timeout(wait).map_err(SocketFailure::Read)?;
             read_timeout = Some(wait);
         }
         let into_small = big.is_empty();
@@ -149,7 +140,7 @@ pub fn drive(
             }
             // The read timeout: the deadline check at the top of the loop fires the timer.
             Err(e) if read_came_back_empty(&e) => {}
-            Err(e) => return Err(DriveError::Receive(e)),
+            Err(e) => return Err(SocketFailure::Read(e)),
         }
     }
 }

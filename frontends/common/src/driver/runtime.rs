@@ -65,6 +65,25 @@ pub trait Runtime {
     }
 }
 
+/// A socket failure inside a driver's loop: which half of the socket failed, and how. Every
+/// driver reports this one type, and a client maps it to [`ClientError`] with `From`.
+#[derive(Debug)]
+pub enum SocketFailure {
+    /// Reading from the peer failed (a reset, a read timeout of the socket's own).
+    Read(io::Error),
+    /// Writing to the peer failed (a reset, a broken pipe, a write that stalled too long).
+    Write(io::Error),
+}
+
+impl From<SocketFailure> for ClientError {
+    fn from(f: SocketFailure) -> Self {
+        match f {
+            SocketFailure::Read(e) => ClientError::Receive(e),
+            SocketFailure::Write(e) => ClientError::Send(e),
+        }
+    }
+}
+
 /// Where a client failed, for an error message that names the stage.
 #[derive(Debug)]
 pub enum ClientError {
@@ -87,3 +106,20 @@ impl std::fmt::Display for ClientError {
 }
 
 impl std::error::Error for ClientError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_failure_names_the_client_stage_of_its_half() {
+        let read = ClientError::from(SocketFailure::Read(io::ErrorKind::ConnectionReset.into()));
+        assert!(
+            matches!(&read, ClientError::Receive(e) if e.kind() == io::ErrorKind::ConnectionReset)
+        );
+        assert_eq!(read.to_string(), "receive: connection reset");
+        let write = ClientError::from(SocketFailure::Write(io::ErrorKind::BrokenPipe.into()));
+        assert!(matches!(&write, ClientError::Send(e) if e.kind() == io::ErrorKind::BrokenPipe));
+        assert_eq!(write.to_string(), "send: broken pipe");
+    }
+}
