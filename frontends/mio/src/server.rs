@@ -106,6 +106,20 @@ struct Entry {
     idle_turn: Option<NonZeroU32>,
 }
 
+/// `poll.poll`, with `Ok(false)` when a signal interrupted it: the loop then starts its turn
+/// again, which is where it notices a shutdown request.
+fn poll_events(
+    poll: &mut Poll,
+    events: &mut Events,
+    timeout: Option<Duration>,
+) -> io::Result<bool> {
+    match poll.poll(events, timeout) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// One thread's loop.
 struct EventLoop {
     poll: Poll,
@@ -229,22 +243,16 @@ impl EventLoop {
             if !self.drowsy.is_empty() && timeout != Some(Duration::ZERO) {
                 // About to block: first see whether anything is ready (under load it is, and
                 // this is the turn's one poll); if not, idle sessions sleep before the wait.
-                match self.poll.poll(&mut events, Some(Duration::ZERO)) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
+                if !poll_events(&mut self.poll, &mut events, Some(Duration::ZERO))? {
+                    continue;
                 }
                 polled = !events.is_empty();
                 if !polled {
                     self.put_to_sleep(true);
                 }
             }
-            if !polled {
-                match self.poll.poll(&mut events, timeout) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                }
+            if !polled && !poll_events(&mut self.poll, &mut events, timeout)? {
+                continue;
             }
             let now = Instant::now();
             for event in events.iter() {
