@@ -28,7 +28,7 @@ BEFORE=${BEFORE:-}
 source benches/load/lib.sh
 need wrk nginx curl python3
 cargo build --profile profiling -q -p portline-std -p portline-mio -p portline-smol
-cargo build --profile profiling -q -p portline-benches --example hyper_server
+cargo build --profile profiling -q -p portline-benches --example hyper_server --example std_floor
 PROFILE=profiling
 tick=$(getconf CLK_TCK)
 
@@ -51,10 +51,20 @@ ticks() {
   echo "$sum"
 }
 
+# start_floor: the thread-per-connection floor on a free port; sets PORT from its ready line.
+start_floor() {
+  local log="$work/floor.log"
+  : > "$log"
+  "$target/profiling/examples/std_floor" 127.0.0.1:0 >/dev/null 2>"$log" &
+  pids+=($!)
+  wait_ready std_floor "$log"
+}
+
 read -r -a portline <<<"${PORTLINE:-portline-mio portline-smol portline-std}"
 servers=(nginx hyper)
 if [ -n "${HYPER_HEADERS:-}" ]; then servers+=("hyper, portline's fields"); fi
 servers+=("${portline[@]}")
+if [ -n "${STD_FLOOR:-}" ]; then servers+=("std floor"); fi
 if [ -n "$BEFORE" ]; then for p in "${portline[@]}"; do servers+=("$p (before)"); done; fi
 declare -A rps_of cpu_of client_of errors_of
 TIMEFORMAT='%U %S'
@@ -64,6 +74,7 @@ for round in $(seq "$ROUNDS"); do
       nginx) start_nginx 1 ;;
       hyper) start_hyper ;;
       "hyper, portline's fields") start_hyper --portline-headers ;;
+      "std floor") start_floor ;;
       *"(before)") BIN_DIR=$BEFORE start_portline "${name% (before)}" --threads 1 ;;
       *) start_portline "$name" --threads 1 ;;
     esac
