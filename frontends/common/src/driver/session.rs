@@ -82,9 +82,10 @@ pub trait Session: Send {
     /// nothing more to read for now: give back memory that is not needed while waiting (an
     /// idle keep-alive connection's buffers). Drivers do not call it between requests that
     /// are already in hand (pipelined, or read together), so those reuse their buffers. A
-    /// driver may defer the call while it has other work, never past its own wait
-    /// (portline-mio waits one loop turn, so a busy connection is not put to sleep and woken
-    /// between every two requests). Default: nothing.
+    /// driver may defer the call while it has other work, or for a short first wait, never
+    /// past it (portline-mio waits one loop turn, portline-std a read of at most 100 ms, so
+    /// that a busy connection is not put to sleep and woken between every two requests).
+    /// Default: nothing.
     fn release_idle(&mut self) {}
 }
 
