@@ -557,11 +557,17 @@ impl Connection {
             return Err(misuse("status code out of range"));
         }
         w::check_value(r.reason.as_bytes())?;
-        w::check_fields(r.headers, true)?;
+        // The head is written as its fields are checked; on an error nothing of it stays in
+        // `out`, and the state has not moved.
+        let start = out.len();
         if r.status < 200 {
-            self.state.step(self.role, Step::InterimSent)?;
             w::status_line(out, r.status, r.reason);
-            w::fields(out, r.headers);
+            let written = w::fields(out, r.headers, true)
+                .and_then(|()| self.state.step(self.role, Step::InterimSent));
+            if let Err(e) = written {
+                out.truncate(start);
+                return Err(e);
+            }
             out.extend_from_slice(b"\r\n");
             return Ok(());
         }
@@ -572,6 +578,26 @@ impl Connection {
         };
         let http09 = ex.version == Version::Http09;
         let keep_alive = !http09 && ex.keep_alive && (no_body || length.is_some());
+        w::status_line(out, r.status, r.reason);
+        if let Err(e) = w::fields(out, r.headers, true) {
+            out.truncate(start);
+            return Err(e);
+        }
+        if http09 {
+            // The answer to HTTP/0.9 is the body alone: the head was only checked.
+            out.truncate(start);
+        } else {
+            w::head_end(
+                out,
+                length.filter(|_| r.status != 204),
+                if keep_alive {
+                    ConnectionField::KeepAlive
+                } else {
+                    ConnectionField::Close
+                },
+            );
+        }
+        // Cannot fail: the writing half is `SendResponse` (checked above).
         self.state.step(
             self.role,
             Step::HeadSent(BodyWriter {
@@ -581,20 +607,6 @@ impl Connection {
                 keep_alive,
             }),
         )?;
-        if http09 {
-            return Ok(());
-        }
-        w::status_line(out, r.status, r.reason);
-        w::fields(out, r.headers);
-        w::head_end(
-            out,
-            length.filter(|_| r.status != 204),
-            if keep_alive {
-                ConnectionField::KeepAlive
-            } else {
-                ConnectionField::Close
-            },
-        );
         Ok(())
     }
 
@@ -611,22 +623,28 @@ impl Connection {
         if r.target.is_empty() || !r.target.bytes().all(|b| parse::TARGET[b as usize]) {
             return Err(misuse("invalid request target"));
         }
-        w::check_fields(r.headers, false)?;
-        self.state.step(
-            self.role,
-            Step::HeadSent(BodyWriter {
-                length: Some(n),
-                sent: 0,
-                no_body: false,
-                keep_alive: r.keep_alive,
-            }),
-        )?;
+        let start = out.len();
+        w::request_line(out, r.method, r.target);
+        let written = w::fields(out, r.headers, false).and_then(|()| {
+            self.state.step(
+                self.role,
+                Step::HeadSent(BodyWriter {
+                    length: Some(n),
+                    sent: 0,
+                    no_body: false,
+                    keep_alive: r.keep_alive,
+                }),
+            )
+        });
+        if let Err(e) = written {
+            // Nothing of the head stays in `out`.
+            out.truncate(start);
+            return Err(e);
+        }
         self.pending.push_back(Pending {
             head: r.method == "HEAD",
             keep_alive: r.keep_alive,
         });
-        w::request_line(out, r.method, r.target);
-        w::fields(out, r.headers);
         w::head_end(
             out,
             Some(n).filter(|_| n > 0 || !matches!(r.method, "GET" | "HEAD")),
