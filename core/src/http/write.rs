@@ -83,7 +83,9 @@ pub fn canonical_reason(status: u16) -> &'static str {
 use super::error::{Error, ErrorKind, Fault};
 use super::parse::{FIELD_VALUE, TCHAR};
 
-/// Appends `n` in decimal.
+/// Appends `n` in decimal. Out of line: the one-digit lengths most heads carry are written
+/// by [`head_end`] itself, and inlined there this made every caller save more registers.
+#[inline(never)]
 pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
@@ -155,26 +157,50 @@ pub(crate) enum ConnectionField {
 }
 
 /// The end of a head: `Content-Length: <n>` CRLF when `length` is given, the `Connection`
-/// field, and the blank line. Every piece but the digits has a length known here, so it is
-/// appended with a few moves rather than a `memcpy` call.
+/// field, and the blank line. A one-digit length (`0` above all: every answer without a body)
+/// is patched into one constant of the whole end, so the end is one append of a length known
+/// here (a few moves); a longer one is two appends around the digits. Each arm has its own
+/// constant: one shared append of the chosen text would be a `memcpy` call.
 #[inline]
 pub(crate) fn head_end(out: &mut Vec<u8>, length: Option<u64>, connection: ConnectionField) {
-    const NAME: &[u8] = b"Content-Length: ";
-    if let Some(n) = length {
-        out.extend_from_slice(NAME);
-        if n < 10 {
-            out.push(b'0' + n as u8);
-        } else {
-            push_u64(out, n);
-        }
-        out.extend_from_slice(b"\r\n");
+    /// Appends `text` with its byte 16 (just after `Content-Length: `) replaced by `digit`.
+    macro_rules! with_digit {
+        ($text:literal, $digit:expr) => {{
+            let mut text = *$text;
+            text[16] = $digit;
+            out.extend_from_slice(&text);
+        }};
     }
-    // One append per arm, so that each has its constant length (one shared append of the
-    // chosen text would be a `memcpy` call).
-    match connection {
-        ConnectionField::Absent => out.extend_from_slice(b"\r\n"),
-        ConnectionField::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n\r\n"),
-        ConnectionField::Close => out.extend_from_slice(b"Connection: close\r\n\r\n"),
+    match length {
+        Some(n) if n < 10 => {
+            let digit = b'0' + n as u8;
+            match connection {
+                ConnectionField::Absent => with_digit!(b"Content-Length: 0\r\n\r\n", digit),
+                ConnectionField::KeepAlive => with_digit!(
+                    b"Content-Length: 0\r\nConnection: keep-alive\r\n\r\n",
+                    digit
+                ),
+                ConnectionField::Close => {
+                    with_digit!(b"Content-Length: 0\r\nConnection: close\r\n\r\n", digit)
+                }
+            }
+        }
+        Some(n) => {
+            out.extend_from_slice(b"Content-Length: ");
+            push_u64(out, n);
+            match connection {
+                ConnectionField::Absent => out.extend_from_slice(b"\r\n\r\n"),
+                ConnectionField::KeepAlive => {
+                    out.extend_from_slice(b"\r\nConnection: keep-alive\r\n\r\n");
+                }
+                ConnectionField::Close => out.extend_from_slice(b"\r\nConnection: close\r\n\r\n"),
+            }
+        }
+        None => match connection {
+            ConnectionField::Absent => out.extend_from_slice(b"\r\n"),
+            ConnectionField::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n\r\n"),
+            ConnectionField::Close => out.extend_from_slice(b"Connection: close\r\n\r\n"),
+        },
     }
 }
 
@@ -445,6 +471,23 @@ mod tests {
                 assert_eq!(out, format!("HTTP/1.0 {status} {reason}\r\n").as_bytes());
             }
         }
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            420,
+            1234,
+            10u64.pow(19) - 1,
+            10u64.pow(19),
+            u64::MAX,
+        ] {
+            let mut out = b"x".to_vec();
+            push_u64(&mut out, n);
+            assert_eq!(out, format!("x{n}").as_bytes());
+        }
         for n in [0, 1, 9, 10, 99, 1234, u64::MAX] {
             let mut out = Vec::new();
             head_end(&mut out, Some(n), ConnectionField::Absent);
@@ -459,8 +502,11 @@ mod tests {
             head_end(&mut out, None, field);
             assert_eq!(out, format!("{text}\r\n").as_bytes());
             out.clear();
-            head_end(&mut out, Some(7), field);
-            assert_eq!(out, format!("Content-Length: 7\r\n{text}\r\n").as_bytes());
+            for n in [7, 1234] {
+                out.clear();
+                head_end(&mut out, Some(n), field);
+                assert_eq!(out, format!("Content-Length: {n}\r\n{text}\r\n").as_bytes());
+            }
         }
     }
 }
