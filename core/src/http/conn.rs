@@ -666,10 +666,17 @@ impl Connection {
         self.buf.len() - self.consumed
     }
 
-    /// Drops what `poll_borrowed` handed out.
+    /// Drops what `poll_borrowed` handed out. When that was everything buffered (a kept-alive
+    /// exchange: one head read, one head handed out) the buffer is cleared rather than
+    /// advanced: its start stays where it was, so the next `receive` finds the whole capacity
+    /// free, and does not have to move the (empty) contents back to reclaim it.
     fn release(&mut self) {
         if self.consumed != 0 {
-            self.buf.advance(self.consumed);
+            if self.consumed == self.buf.len() {
+                self.buf.clear();
+            } else {
+                self.buf.advance(self.consumed);
+            }
             self.consumed = 0;
         }
     }
