@@ -46,6 +46,9 @@ impl PendingQueue {
         }
     }
 
+    /// Out of line: a client's, once per response; inlined, the `VecDeque` made the server's
+    /// quick `EndOfMessage` save more registers.
+    #[inline(never)]
     fn pop_front(&mut self) {
         self.first = self.rest.pop_front();
     }
@@ -311,7 +314,18 @@ impl Connection {
 
     /// The next event, or why there is none. After an error is returned once, it is returned on
     /// every later call (sticky).
+    #[inline]
     pub fn poll_event(&mut self) -> Result<Progress, Error> {
+        if self.body_ended() {
+            return self
+                .end_now()
+                .map(|()| Progress::Event(Event::EndOfMessage));
+        }
+        self.poll_event_slow()
+    }
+
+    /// [`Self::poll_event`] past its quick `EndOfMessage`.
+    fn poll_event_slow(&mut self) -> Result<Progress, Error> {
         Ok(match self.next()? {
             Progress::Event(found) => Progress::Event(self.owned(found)),
             Progress::NeedData => Progress::NeedData,
@@ -324,7 +338,18 @@ impl Connection {
     /// on the connection: no allocation and no reference count per event (a kept-alive
     /// connection reuses its buffer and its span storage for every head). Both calls may be
     /// mixed on one connection; they give the same events.
+    #[inline]
     pub fn poll_borrowed(&mut self) -> Result<Progress<EventRef<'_>>, Error> {
+        if self.body_ended() {
+            return self
+                .end_now()
+                .map(|()| Progress::Event(EventRef::EndOfMessage));
+        }
+        self.poll_borrowed_slow()
+    }
+
+    /// [`Self::poll_borrowed`] past its quick `EndOfMessage`.
+    fn poll_borrowed_slow(&mut self) -> Result<Progress<EventRef<'_>>, Error> {
         Ok(match self.next()? {
             Progress::Event(found) => Progress::Event(self.borrowed(found)),
             Progress::NeedData => Progress::NeedData,
@@ -675,34 +700,49 @@ impl Connection {
             if self.consumed == self.buf.len() {
                 self.buf.clear();
             } else {
-                self.buf.advance(self.consumed);
+                self.advance_consumed();
             }
             self.consumed = 0;
         }
     }
 
-    /// The next event as offsets into the buffer; an error is sticky.
-    ///
-    /// A message whose framing says no body bytes are left (the usual GET: no body) ends at once,
-    /// without the general poll: the `EndOfMessage` after most heads costs a few compares.
-    #[inline(always)]
-    fn next(&mut self) -> Result<Progress<Found>, Error> {
-        if let (
-            Phase::Open { .. },
-            Reading::Body {
-                reader: BodyReader::Length(0),
-                ..
-            },
-        ) = (&self.state.phase, &self.state.reading)
-        {
-            self.release();
-            return self.end_of_message().map_err(|e| self.state.fail(e));
-        }
-        self.next_slow()
+    /// [`Self::release`] when bytes stay buffered after the ones handed out (pipelined input,
+    /// a head read with the start of its body): out of line, as it is the rarer case.
+    #[inline(never)]
+    fn advance_consumed(&mut self) {
+        self.buf.advance(self.consumed);
     }
 
-    /// [`Self::next`] in general.
-    fn next_slow(&mut self) -> Result<Progress<Found>, Error> {
+    /// A message whose framing says no body bytes are left (the usual GET: no body) ends at once,
+    /// without the general poll: the `EndOfMessage` after most heads costs a few compares. The
+    /// polls test this first, inlined into their callers, so that this event does not pay the
+    /// general poll's entry either (its saved registers, its result moved out through memory).
+    #[inline(always)]
+    fn body_ended(&self) -> bool {
+        matches!(
+            (&self.state.phase, &self.state.reading),
+            (
+                Phase::Open { .. },
+                Reading::Body {
+                    reader: BodyReader::Length(0),
+                    ..
+                }
+            )
+        )
+    }
+
+    /// The `EndOfMessage` that [`Self::body_ended`] found due; an error is sticky.
+    #[inline(never)]
+    fn end_now(&mut self) -> Result<(), Error> {
+        self.release();
+        match self.end_of_message() {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.state.fail(e)),
+        }
+    }
+
+    /// The next event as offsets into the buffer; an error is sticky.
+    fn next(&mut self) -> Result<Progress<Found>, Error> {
         if let Phase::Failed(e) = &self.state.phase {
             return Err(e.clone());
         }
