@@ -646,7 +646,9 @@ impl Connection {
         let BodyLength::Known(n) = r.body else {
             return Err(misuse("an HTTP/1.0 request body needs a known length"));
         };
-        if r.method.is_empty() || !r.method.bytes().all(|b| parse::TCHAR[b as usize]) {
+        // The usual methods are tokens; others are checked byte by byte.
+        let known = matches!(r.method, "GET" | "HEAD" | "POST");
+        if !known && (r.method.is_empty() || !r.method.bytes().all(|b| parse::TCHAR[b as usize])) {
             return Err(misuse("invalid method"));
         }
         if r.target.is_empty() || !r.target.bytes().all(|b| parse::TARGET[b as usize]) {
