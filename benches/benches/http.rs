@@ -56,6 +56,18 @@ fn heads(c: &mut Criterion) {
     }
 }
 
+/// The kept-alive short request answered with the file server's six fields and a length
+/// (`portline_keepalive_fields`): `send_response` with a real answer's fields.
+fn answer(c: &mut Criterion) {
+    let mut g = c.benchmark_group("answer_6_fields");
+    let mut conn = h::connection(Role::Server);
+    let mut sink = Vec::new();
+    g.bench_function("portline_keepalive", |b| {
+        b.iter(|| h::portline_keepalive_fields(&mut conn, black_box(h::SHORT_11), &mut sink))
+    });
+    g.finish();
+}
+
 fn trickle(c: &mut Criterion) {
     for piece in [1, 16] {
         let mut g = c.benchmark_group(format!("trickle_720_kitty/{piece}"));
@@ -86,5 +98,5 @@ fn messages(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, heads, trickle, messages);
+criterion_group!(benches, heads, answer, trickle, messages);
 criterion_main!(benches);

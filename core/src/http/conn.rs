@@ -46,6 +46,9 @@ impl PendingQueue {
         }
     }
 
+    /// Out of line: a client's, once per response; inlined, the `VecDeque` made the server's
+    /// quick `EndOfMessage` save more registers.
+    #[inline(never)]
     fn pop_front(&mut self) {
         self.first = self.rest.pop_front();
     }
@@ -311,7 +314,18 @@ impl Connection {
 
     /// The next event, or why there is none. After an error is returned once, it is returned on
     /// every later call (sticky).
+    #[inline]
     pub fn poll_event(&mut self) -> Result<Progress, Error> {
+        if self.body_ended() {
+            return self
+                .end_now()
+                .map(|()| Progress::Event(Event::EndOfMessage));
+        }
+        self.poll_event_slow()
+    }
+
+    /// [`Self::poll_event`] past its quick `EndOfMessage`.
+    fn poll_event_slow(&mut self) -> Result<Progress, Error> {
         Ok(match self.next()? {
             Progress::Event(found) => Progress::Event(self.owned(found)),
             Progress::NeedData => Progress::NeedData,
@@ -324,7 +338,18 @@ impl Connection {
     /// on the connection: no allocation and no reference count per event (a kept-alive
     /// connection reuses its buffer and its span storage for every head). Both calls may be
     /// mixed on one connection; they give the same events.
+    #[inline]
     pub fn poll_borrowed(&mut self) -> Result<Progress<EventRef<'_>>, Error> {
+        if self.body_ended() {
+            return self
+                .end_now()
+                .map(|()| Progress::Event(EventRef::EndOfMessage));
+        }
+        self.poll_borrowed_slow()
+    }
+
+    /// [`Self::poll_borrowed`] past its quick `EndOfMessage`.
+    fn poll_borrowed_slow(&mut self) -> Result<Progress<EventRef<'_>>, Error> {
         Ok(match self.next()? {
             Progress::Event(found) => Progress::Event(self.borrowed(found)),
             Progress::NeedData => Progress::NeedData,
@@ -553,15 +578,25 @@ impl Connection {
                 _ => "response already sent",
             }));
         };
-        if !(100..=999).contains(&r.status) {
-            return Err(misuse("status code out of range"));
+        // The usual status line needs no check (`status_line` writes it as one constant).
+        let ok = (r.status, r.reason) == (200, "OK");
+        if !ok {
+            if !(100..=999).contains(&r.status) {
+                return Err(misuse("status code out of range"));
+            }
+            w::check_value(r.reason.as_bytes())?;
         }
-        w::check_value(r.reason.as_bytes())?;
-        w::check_fields(r.headers, true)?;
+        // The head is written as its fields are checked; on an error nothing of it stays in
+        // `out`, and the state has not moved.
+        let start = out.len();
         if r.status < 200 {
-            self.state.step(self.role, Step::InterimSent)?;
             w::status_line(out, r.status, r.reason);
-            w::fields(out, r.headers);
+            let written = w::fields(out, r.headers, true)
+                .and_then(|()| self.state.step(self.role, Step::InterimSent));
+            if let Err(e) = written {
+                out.truncate(start);
+                return Err(e);
+            }
             out.extend_from_slice(b"\r\n");
             return Ok(());
         }
@@ -572,6 +607,26 @@ impl Connection {
         };
         let http09 = ex.version == Version::Http09;
         let keep_alive = !http09 && ex.keep_alive && (no_body || length.is_some());
+        w::status_line(out, r.status, r.reason);
+        if let Err(e) = w::fields(out, r.headers, true) {
+            out.truncate(start);
+            return Err(e);
+        }
+        if http09 {
+            // The answer to HTTP/0.9 is the body alone: the head was only checked.
+            out.truncate(start);
+        } else {
+            w::head_end(
+                out,
+                length.filter(|_| r.status != 204),
+                if keep_alive {
+                    ConnectionField::KeepAlive
+                } else {
+                    ConnectionField::Close
+                },
+            );
+        }
+        // Cannot fail: the writing half is `SendResponse` (checked above).
         self.state.step(
             self.role,
             Step::HeadSent(BodyWriter {
@@ -581,20 +636,6 @@ impl Connection {
                 keep_alive,
             }),
         )?;
-        if http09 {
-            return Ok(());
-        }
-        w::status_line(out, r.status, r.reason);
-        w::fields(out, r.headers);
-        w::head_end(
-            out,
-            length.filter(|_| r.status != 204),
-            if keep_alive {
-                ConnectionField::KeepAlive
-            } else {
-                ConnectionField::Close
-            },
-        );
         Ok(())
     }
 
@@ -605,28 +646,36 @@ impl Connection {
         let BodyLength::Known(n) = r.body else {
             return Err(misuse("an HTTP/1.0 request body needs a known length"));
         };
-        if r.method.is_empty() || !r.method.bytes().all(|b| parse::TCHAR[b as usize]) {
+        // The usual methods are tokens; others are checked byte by byte.
+        let known = matches!(r.method, "GET" | "HEAD" | "POST");
+        if !known && (r.method.is_empty() || !r.method.bytes().all(|b| parse::TCHAR[b as usize])) {
             return Err(misuse("invalid method"));
         }
         if r.target.is_empty() || !r.target.bytes().all(|b| parse::TARGET[b as usize]) {
             return Err(misuse("invalid request target"));
         }
-        w::check_fields(r.headers, false)?;
-        self.state.step(
-            self.role,
-            Step::HeadSent(BodyWriter {
-                length: Some(n),
-                sent: 0,
-                no_body: false,
-                keep_alive: r.keep_alive,
-            }),
-        )?;
+        let start = out.len();
+        w::request_line(out, r.method, r.target);
+        let written = w::fields(out, r.headers, false).and_then(|()| {
+            self.state.step(
+                self.role,
+                Step::HeadSent(BodyWriter {
+                    length: Some(n),
+                    sent: 0,
+                    no_body: false,
+                    keep_alive: r.keep_alive,
+                }),
+            )
+        });
+        if let Err(e) = written {
+            // Nothing of the head stays in `out`.
+            out.truncate(start);
+            return Err(e);
+        }
         self.pending.push_back(Pending {
             head: r.method == "HEAD",
             keep_alive: r.keep_alive,
         });
-        w::request_line(out, r.method, r.target);
-        w::fields(out, r.headers);
         w::head_end(
             out,
             Some(n).filter(|_| n > 0 || !matches!(r.method, "GET" | "HEAD")),
@@ -644,36 +693,58 @@ impl Connection {
         self.buf.len() - self.consumed
     }
 
-    /// Drops what `poll_borrowed` handed out.
+    /// Drops what `poll_borrowed` handed out. When that was everything buffered (a kept-alive
+    /// exchange: one head read, one head handed out) the buffer is cleared rather than
+    /// advanced: its start stays where it was, so the next `receive` finds the whole capacity
+    /// free, and does not have to move the (empty) contents back to reclaim it.
     fn release(&mut self) {
         if self.consumed != 0 {
-            self.buf.advance(self.consumed);
+            if self.consumed == self.buf.len() {
+                self.buf.clear();
+            } else {
+                self.advance_consumed();
+            }
             self.consumed = 0;
         }
     }
 
-    /// The next event as offsets into the buffer; an error is sticky.
-    ///
-    /// A message whose framing says no body bytes are left (the usual GET: no body) ends at once,
-    /// without the general poll: the `EndOfMessage` after most heads costs a few compares.
-    #[inline(always)]
-    fn next(&mut self) -> Result<Progress<Found>, Error> {
-        if let (
-            Phase::Open { .. },
-            Reading::Body {
-                reader: BodyReader::Length(0),
-                ..
-            },
-        ) = (&self.state.phase, &self.state.reading)
-        {
-            self.release();
-            return self.end_of_message().map_err(|e| self.state.fail(e));
-        }
-        self.next_slow()
+    /// [`Self::release`] when bytes stay buffered after the ones handed out (pipelined input,
+    /// a head read with the start of its body): out of line, as it is the rarer case.
+    #[inline(never)]
+    fn advance_consumed(&mut self) {
+        self.buf.advance(self.consumed);
     }
 
-    /// [`Self::next`] in general.
-    fn next_slow(&mut self) -> Result<Progress<Found>, Error> {
+    /// A message whose framing says no body bytes are left (the usual GET: no body) ends at once,
+    /// without the general poll: the `EndOfMessage` after most heads costs a few compares. The
+    /// polls test this first, inlined into their callers, so that this event does not pay the
+    /// general poll's entry either (its saved registers, its result moved out through memory).
+    #[inline(always)]
+    fn body_ended(&self) -> bool {
+        matches!(
+            (&self.state.phase, &self.state.reading),
+            (
+                Phase::Open { .. },
+                Reading::Body {
+                    reader: BodyReader::Length(0),
+                    ..
+                }
+            )
+        )
+    }
+
+    /// The `EndOfMessage` that [`Self::body_ended`] found due; an error is sticky.
+    #[inline(never)]
+    fn end_now(&mut self) -> Result<(), Error> {
+        self.release();
+        match self.end_of_message() {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.state.fail(e)),
+        }
+    }
+
+    /// The next event as offsets into the buffer; an error is sticky.
+    fn next(&mut self) -> Result<Progress<Found>, Error> {
         if let Phase::Failed(e) = &self.state.phase {
             return Err(e.clone());
         }
