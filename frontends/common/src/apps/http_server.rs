@@ -658,6 +658,10 @@ impl HttpSession {
     fn resolve(&self, target: &[u8], now: Instant) -> Result<Found, Refusal> {
         let root = &self.shared.root;
         let cache = &self.shared.cache;
+        // Most targets are their own key: looked up without building it.
+        if let Some(hit) = root.plain_key(target).and_then(|key| cache.get(key, now)) {
+            return Ok(Found::Cached(hit));
+        }
         KEY.with_borrow_mut(|key| {
             root.cache_key(target, key)?;
             if let Some(hit) = cache.get(key, now) {
