@@ -498,6 +498,7 @@ thread_local! {
     static DATE: RefCell<ThreadDate> = RefCell::new(ThreadDate {
         cache: DateCache::new(),
         wall: SystemTime::UNIX_EPOCH,
+        text: String::new(),
         until: None,
     });
 
@@ -510,11 +511,14 @@ thread_local! {
     static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A thread's `Date`: the wall-clock time last read, and the monotonic time at which the
-/// second it falls in ends.
+/// A thread's `Date`: the text for the wall-clock time last read, and the monotonic time at
+/// which the second it falls in ends.
 struct ThreadDate {
     cache: DateCache,
     wall: SystemTime,
+    /// `wall`'s text, rendered when the clock is read, not per answer (asking the cache
+    /// again for the same second cost a `SystemTime` subtraction per answer).
+    text: String,
     until: Option<Instant>,
 }
 
@@ -537,8 +541,13 @@ pub(crate) fn with_date_at<R>(now: Instant, f: impl FnOnce(&str) -> R) -> R {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |t| t.subsec_nanos());
             d.until = Some(mono + Duration::from_nanos(u64::from(1_000_000_000 - into)));
+            let ThreadDate {
+                cache, wall, text, ..
+            } = d;
+            text.clear();
+            text.push_str(cache.render(*wall));
         }
-        f(d.cache.render(d.wall))
+        f(&d.text)
     })
 }
 
