@@ -575,6 +575,11 @@ pub struct HttpSession {
     logged: VecDeque<Logged>,
     /// The driver sends large file bodies with sendfile(2) ([`Session::enable_sendfile`]).
     sendfile: bool,
+    /// The connection's last event poll said [`Progress::NeedData`], and no input nor timeout
+    /// has reached it since: polling it again would say the same (the driver polls the
+    /// session again after each answer, and once more with its output written), so it is not
+    /// asked. Commands (the answer) come only after an event, so they cannot change that.
+    starved: bool,
 }
 
 /// File bodies longer than this go zero-copy when the driver can: shorter ones are copied, so
@@ -610,7 +615,13 @@ impl HttpSession {
             failed: false,
             logged: VecDeque::new(),
             sendfile,
+            starved: false,
         }
+    }
+
+    /// Input or a timeout is about to reach the connection: it may have events again.
+    fn fed(&mut self) {
+        self.starved = false;
     }
 
     /// Choose the reply for a GET or HEAD of `head.target`.
@@ -1061,18 +1072,22 @@ impl Drop for HttpSession {
 /// The [`Session`] methods of a server-role HTTP session that only hand input and time to its
 /// core connection or report its state, the same for the file server and `--echo`
 /// ([`crate::apps::echo`]): the session has a `conn: Connection` and a `failed: bool` (a local
-/// failure: no more output, no timer, close).
+/// failure: no more output, no timer, close). `core_session_plumbing!(method)` also calls
+/// `self.method()` before each input or timeout reaches the connection.
 macro_rules! core_session_plumbing {
-    () => {
+    ($($fed:ident)?) => {
         fn receive(&mut self, now: std::time::Instant, data: &[u8]) {
+            $(self.$fed();)?
             self.conn.receive($crate::driver::clock::to_time(now), data);
         }
 
         fn receive_eof(&mut self, now: std::time::Instant) {
+            $(self.$fed();)?
             self.conn.receive_eof($crate::driver::clock::to_time(now));
         }
 
         fn handle_timeout(&mut self, now: std::time::Instant) {
+            $(self.$fed();)?
             self.conn
                 .handle_timeout($crate::driver::clock::to_time(now));
         }
@@ -1098,7 +1113,7 @@ macro_rules! core_session_plumbing {
 pub(crate) use core_session_plumbing;
 
 impl Session for HttpSession {
-    core_session_plumbing!();
+    core_session_plumbing!(fed);
 
     fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>, budget: usize) {
         if out.is_empty() && !self.logged.is_empty() {
@@ -1122,6 +1137,9 @@ impl Session for HttpSession {
                     continue;
                 }
             }
+            if self.starved {
+                return;
+            }
             match self.conn.poll_event() {
                 Ok(Progress::Event(Event::Request(head))) => self.respond(t, head, out),
                 // The rest of a request body, after its answer: dropped, up to a bound.
@@ -1138,7 +1156,11 @@ impl Session for HttpSession {
                 Ok(Progress::Event(
                     Event::Response(_) | Event::Interim(_) | Event::Switched(_),
                 )) => {}
-                Ok(Progress::NeedData | Progress::Paused | Progress::Closed) => return,
+                Ok(Progress::NeedData) => {
+                    self.starved = true;
+                    return;
+                }
+                Ok(Progress::Paused | Progress::Closed) => return,
                 Err(e) => {
                     let before = out.len();
                     // Err: a response was already under way (a body that failed or stalled
@@ -1189,6 +1211,7 @@ impl Session for HttpSession {
     }
 
     fn handle_sendfile(&mut self, now: Instant, written: u64) {
+        self.fed();
         let t = clock::to_time(now);
         let Body::File {
             offset, remaining, ..
