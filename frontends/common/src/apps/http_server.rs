@@ -45,7 +45,7 @@ mod range;
 mod validators;
 
 use range::Ranged;
-use validators::{Precondition, Text};
+use validators::{Precondition, Present, Text};
 
 /// The `Server` header value.
 pub const SERVER: &str = "portline/0.1";
@@ -624,20 +624,20 @@ impl HttpSession {
         self.starved = false;
     }
 
-    /// Choose the reply for a GET or HEAD of `head.target`.
-    fn reply_for(&self, head: &RequestHead, now: Instant) -> Reply {
+    /// Choose the reply for a GET or HEAD of `head.target` (whose fields `present` lists).
+    fn reply_for(&self, head: &RequestHead, present: Present, now: Instant) -> Reply {
         let shared = &self.shared;
         let resolved = match self.resolve(&head.target, now) {
             Ok(Found::Cached(hit)) => {
                 let source = Source::Cached(hit.bytes.clone());
-                return self.file_reply(head, &hit.path, source, &hit.facts);
+                return self.file_reply(head, present, &hit.path, source, &hit.facts);
             }
             Ok(Found::Resolved(r)) => r,
             Err(Refusal::NotFound) if shared.spa && spa_route(&head.target) => {
                 match self.resolve(b"/index.html", now) {
                     Ok(Found::Cached(hit)) => {
                         let source = Source::Cached(hit.bytes.clone());
-                        return self.file_reply(head, &hit.path, source, &hit.facts);
+                        return self.file_reply(head, present, &hit.path, source, &hit.facts);
                     }
                     Ok(Found::Resolved(r)) => r,
                     Err(refusal) => return self.refusal(refusal),
@@ -667,9 +667,13 @@ impl HttpSession {
                     Err(_) => Reply::page(403, "Forbidden"),
                 }
             }
-            Resolved::File { path, file, meta } => {
-                self.file_reply(head, &path, Source::Open(file), &Facts::of(&path, &meta))
-            }
+            Resolved::File { path, file, meta } => self.file_reply(
+                head,
+                present,
+                &path,
+                Source::Open(file),
+                &Facts::of(&path, &meta),
+            ),
         }
     }
 
@@ -723,13 +727,15 @@ impl HttpSession {
     fn file_reply(
         &self,
         head: &RequestHead,
+        present: Present,
         path: &Path,
         mut source: Source,
         facts: &Facts,
     ) -> Reply {
         let mut facts = *facts;
         let mut encoding = None;
-        if let Some(accept) = head.headers.get("accept-encoding")
+        if present.any(Present::ACCEPT_ENCODING)
+            && let Some(accept) = head.headers.get("accept-encoding")
             && !is_precompressed(path)
         {
             for (coding, suffix) in PRECOMPRESSED {
@@ -760,7 +766,12 @@ impl HttpSession {
         reply.ranges = true;
         reply.encoding = encoding;
         reply.vary = encoding.is_some();
-        match validators::evaluate(&head.headers, etag.as_bytes(), secs) {
+        let precondition = if present.any(Present::PRECONDITIONS) {
+            validators::evaluate(&head.headers, etag.as_bytes(), secs)
+        } else {
+            Precondition::Proceed
+        };
+        match precondition {
             Precondition::Failed => return Reply::page(412, "Precondition Failed"),
             Precondition::NotModified => {
                 reply.status = 304;
@@ -769,7 +780,11 @@ impl HttpSession {
             }
             Precondition::Proceed => {}
         }
-        let ranged = match head.headers.get("range") {
+        let range = present
+            .any(Present::RANGE)
+            .then(|| head.headers.get("range"))
+            .flatten();
+        let ranged = match range {
             Some(value) if validators::if_range_holds(&head.headers, etag.as_bytes(), secs) => {
                 range::parse(value, len)
             }
@@ -822,10 +837,12 @@ impl HttpSession {
         // The rest of the request body is dropped after the answer; when it is known to be too
         // long for that, or may never come (the client waits for a 100 Continue that a final
         // answer replaces; Go's net/http closes then too), the answer ends the connection.
-        let expects_continue = head
-            .headers
-            .get("expect")
-            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+        let present = Present::of(head.headers.iter().map(|(name, _)| name));
+        let expects_continue = present.any(Present::EXPECT)
+            && head
+                .headers
+                .get("expect")
+                .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
         let close = match self.conn.body_left() {
             Some(0) => false,
             Some(left) => left > DISCARD_BODY || expects_continue,
@@ -841,7 +858,7 @@ impl HttpSession {
         let cors = self.shared.cors;
         let preflight = cors && method == "OPTIONS";
         let mut reply = if method == "GET" || is_head {
-            self.reply_for(&head, clock::to_instant(t))
+            self.reply_for(&head, present, clock::to_instant(t))
         } else if preflight {
             let mut r = Reply::new(204, "No Content", "", 0, Body::None);
             r.extra = Some(("Allow", b"GET, HEAD, OPTIONS".to_vec()));
