@@ -853,11 +853,12 @@ impl HttpSession {
             return;
         }
         self.discarded = Some(0);
-        let method = head.method_str();
-        let is_head = method == "HEAD";
+        // The token's bytes (method_str checks them for UTF-8 first).
+        let method = &head.method[..];
+        let is_head = method == b"HEAD";
         let cors = self.shared.cors;
-        let preflight = cors && method == "OPTIONS";
-        let mut reply = if method == "GET" || is_head {
+        let preflight = cors && method == b"OPTIONS";
+        let mut reply = if method == b"GET" || is_head {
             self.reply_for(&head, present, clock::to_instant(t))
         } else if preflight {
             let mut r = Reply::new(204, "No Content", "", 0, Body::None);
