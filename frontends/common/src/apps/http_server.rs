@@ -30,7 +30,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Event, Progress, RequestHead, Response, Role,
+    BodyLength, Config, Connection, DateCache, Error, Event, EventRef, HeadersRef, Progress,
+    RequestHead, RequestRef, Response, Role,
 };
 use smallvec::SmallVec;
 
@@ -122,6 +123,325 @@ struct Shared {
     spa: bool,
     /// Small files by target, for at most a second ([`cache`]).
     cache: cache::FileCache,
+}
+
+/// What an answer reads of its request: the same from a head the connection handed over
+/// (kept for the access log) and from one borrowed from its buffer (`--quiet`: nothing keeps
+/// the head, so none is made: no allocation or reference count per request).
+#[derive(Clone, Copy)]
+struct Req<'a> {
+    method: &'a [u8],
+    target: &'a [u8],
+    headers: HeadersRef<'a>,
+}
+
+impl<'a> Req<'a> {
+    fn owned(head: &'a RequestHead) -> Req<'a> {
+        Req {
+            method: &head.method,
+            target: &head.target,
+            headers: head.headers.fields(),
+        }
+    }
+
+    fn borrowed(head: RequestRef<'a>) -> Req<'a> {
+        Req {
+            method: head.method,
+            target: head.target,
+            headers: head.headers,
+        }
+    }
+}
+
+/// An answer chosen from its request, before anything is written: what [`HttpSession`]'s
+/// `respond` needs once the request is no longer at hand.
+struct Prepared {
+    reply: Reply,
+    expects_continue: bool,
+    is_head: bool,
+    preflight: bool,
+    /// A preflight's `Access-Control-Request-Headers`, echoed back.
+    asked_headers: Option<Vec<u8>>,
+}
+
+/// What the next event of a connection asks of the session, the request already answered
+/// in [`Prepared`] form (its borrow of the connection then ends). Lives on the stack for one
+/// step of `poll_transmit`: boxing the large variant would allocate per request.
+#[allow(clippy::large_enum_variant)]
+enum Polled {
+    Request(Prepared, Option<RequestHead>),
+    Data(usize),
+    EndOfMessage,
+    Other,
+    NeedData,
+    Stop,
+    Failed(Error),
+}
+
+impl Shared {
+    /// Choose the answer to `req` (whose fields are read here, and not after).
+    fn prepare(&self, req: Req<'_>, now: Instant) -> Prepared {
+        // The rest of the request body is dropped after the answer; when it is known to be too
+        // long for that, or may never come (the client waits for a 100 Continue that a final
+        // answer replaces; Go's net/http closes then too), the answer ends the connection.
+        let present = Present::of(req.headers.iter().map(|(name, _)| name));
+        let expects_continue = present.any(Present::EXPECT)
+            && req
+                .headers
+                .get("expect")
+                .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+        let method = req.method;
+        let is_head = method == b"HEAD";
+        let cors = self.cors;
+        let preflight = cors && method == b"OPTIONS";
+        let asked_headers = preflight
+            .then(|| req.headers.get("access-control-request-headers"))
+            .flatten()
+            .map(<[u8]>::to_vec);
+        Prepared {
+            reply: self.reply(&req, present, method, is_head, preflight, now),
+            expects_continue,
+            is_head,
+            preflight,
+            asked_headers,
+        }
+    }
+
+    /// The reply to a request with `method`.
+    fn reply(
+        &self,
+        req: &Req<'_>,
+        present: Present,
+        method: &[u8],
+        is_head: bool,
+        preflight: bool,
+        now: Instant,
+    ) -> Reply {
+        let cors = self.cors;
+        if method == b"GET" || is_head {
+            self.reply_for(req, present, now)
+        } else if preflight {
+            let mut r = Reply::new(204, "No Content", "", 0, Body::None);
+            r.extra = Some(("Allow", b"GET, HEAD, OPTIONS".to_vec()));
+            r
+        } else {
+            let mut r = Reply::page(405, "Method Not Allowed");
+            let allow: &[u8] = if cors {
+                b"GET, HEAD, OPTIONS"
+            } else {
+                b"GET, HEAD"
+            };
+            r.extra = Some(("Allow", allow.to_vec()));
+            r
+        }
+    }
+
+    /// Choose the reply for a GET or HEAD of `head.target` (whose fields `present` lists).
+    fn reply_for(&self, head: &Req<'_>, present: Present, now: Instant) -> Reply {
+        let shared = self;
+        let resolved = match self.resolve(head.target, now) {
+            Ok(Found::Cached(hit)) => {
+                let source = Source::Cached(hit.bytes.clone());
+                return self.file_reply(head, present, &hit.path, source, &hit.facts);
+            }
+            Ok(Found::Resolved(r)) => r,
+            Err(Refusal::NotFound) if shared.spa && spa_route(head.target) => {
+                match self.resolve(b"/index.html", now) {
+                    Ok(Found::Cached(hit)) => {
+                        let source = Source::Cached(hit.bytes.clone());
+                        return self.file_reply(head, present, &hit.path, source, &hit.facts);
+                    }
+                    Ok(Found::Resolved(r)) => r,
+                    Err(refusal) => return self.refusal(refusal),
+                }
+            }
+            Err(refusal) => return self.refusal(refusal),
+        };
+        match resolved {
+            Resolved::Redirect(location) => {
+                let mut r = Reply::page(301, "Moved Permanently");
+                r.extra = Some(("Location", location.into_bytes()));
+                r
+            }
+            Resolved::Directory { path, url_path } => {
+                let query = files::split_target(head.target).map_or(&b""[..], |(_, q)| q);
+                match files::listing(&path, &url_path, query, shared.root.hidden()) {
+                    Ok(page) => Reply::new(
+                        200,
+                        "OK",
+                        "text/html; charset=utf-8",
+                        page.len() as u64,
+                        Body::Bytes {
+                            data: Cow::Owned(page),
+                            pos: 0,
+                        },
+                    ),
+                    Err(_) => Reply::page(403, "Forbidden"),
+                }
+            }
+            Resolved::File { path, file, meta } => self.file_reply(
+                head,
+                present,
+                &path,
+                Source::Open(file),
+                &Facts::of(&path, &meta),
+            ),
+        }
+    }
+
+    /// What `target` maps to, from the open-file cache when a fresh entry is there; a small
+    /// file resolved now is kept for the next requests.
+    fn resolve(&self, target: &[u8], now: Instant) -> Result<Found, Refusal> {
+        let root = &self.root;
+        let cache = &self.cache;
+        // Most targets are their own key: looked up without building it.
+        if let Some(hit) = root.plain_key(target).and_then(|key| cache.get(key, now)) {
+            return Ok(Found::Cached(hit));
+        }
+        KEY.with_borrow_mut(|key| {
+            root.cache_key(target, key)?;
+            if let Some(hit) = cache.get(key, now) {
+                return Ok(Found::Cached(hit));
+            }
+            match root.resolve(target)? {
+                Resolved::File { path, file, meta } => {
+                    match cache.fill(key, now, &path, &file, &meta) {
+                        Some(hit) => Ok(Found::Cached(hit)),
+                        None => Ok(Found::Resolved(Resolved::File { path, file, meta })),
+                    }
+                }
+                other => Ok(Found::Resolved(other)),
+            }
+        })
+    }
+
+    /// The page for a refusal: the `--404` page for a 404 when there is one.
+    fn refusal(&self, refusal: Refusal) -> Reply {
+        if let (Refusal::NotFound, Some((content_type, page))) = (refusal, &self.not_found) {
+            return Reply::new(
+                404,
+                "Not Found",
+                content_type,
+                page.len() as u64,
+                Body::Shared {
+                    data: page.clone(),
+                    pos: 0,
+                    end: page.len(),
+                },
+            );
+        }
+        let (status, reason) = refusal.status();
+        Reply::page(status, reason)
+    }
+
+    /// The answer for a file: a precompressed sibling if the client takes one, then the
+    /// preconditions (412, 304), then the range (206, 416), else the whole file.
+    fn file_reply(
+        &self,
+        head: &Req<'_>,
+        present: Present,
+        path: &Path,
+        mut source: Source,
+        facts: &Facts,
+    ) -> Reply {
+        let mut facts = *facts;
+        let mut encoding = None;
+        if present.any(Present::ACCEPT_ENCODING)
+            && let Some(accept) = head.headers.get("accept-encoding")
+            && !is_precompressed(path)
+        {
+            for (coding, suffix) in PRECOMPRESSED {
+                if accepts_coding(accept, coding)
+                    && let Some((f, m)) = self.root.sibling(path, suffix)
+                {
+                    source = Source::Open(f);
+                    // The sibling's validators and length, the original's type.
+                    facts = Facts {
+                        content_type: facts.content_type,
+                        ..Facts::of(path, &m)
+                    };
+                    encoding = Some(coding);
+                    break;
+                }
+            }
+        }
+        let Facts {
+            content_type,
+            len,
+            secs,
+            etag,
+            last_modified,
+        } = facts;
+        let mut reply = Reply::new(200, "OK", content_type, len, Body::None);
+        reply.last_modified = last_modified;
+        reply.etag = Some(etag);
+        reply.ranges = true;
+        reply.encoding = encoding;
+        reply.vary = encoding.is_some();
+        let precondition = if present.any(Present::PRECONDITIONS) {
+            validators::evaluate(&head.headers, etag.as_bytes(), secs)
+        } else {
+            Precondition::Proceed
+        };
+        match precondition {
+            Precondition::Failed => return Reply::page(412, "Precondition Failed"),
+            Precondition::NotModified => {
+                reply.status = 304;
+                reply.reason = "Not Modified";
+                return reply;
+            }
+            Precondition::Proceed => {}
+        }
+        let range = present
+            .any(Present::RANGE)
+            .then(|| head.headers.get("range"))
+            .flatten();
+        let ranged = match range {
+            Some(value) if validators::if_range_holds(&head.headers, etag.as_bytes(), secs) => {
+                range::parse(value, len)
+            }
+            _ => Ranged::Whole,
+        };
+        let (first, last) = match ranged {
+            Ranged::Whole => (0, len.saturating_sub(1)),
+            Ranged::Part { first, last } => {
+                reply.status = 206;
+                reply.reason = "Partial Content";
+                reply.length = last - first + 1;
+                reply.content_range = Text::format(format_args!("bytes {first}-{last}/{len}"));
+                (first, last)
+            }
+            Ranged::Unsatisfiable => {
+                let mut r = Reply::page(416, "Range Not Satisfiable");
+                r.ranges = true;
+                r.content_range = Text::format(format_args!("bytes */{len}"));
+                return r;
+            }
+        };
+        reply.body = match source {
+            Source::Open(mut file) => {
+                if first > 0 && file.seek(io::SeekFrom::Start(first)).is_err() {
+                    return Reply::page(500, "Internal Server Error");
+                }
+                Body::File {
+                    file,
+                    offset: first,
+                    remaining: reply.length,
+                    zero_copy: false,
+                }
+            }
+            // The bytes are the file's length: the range lies within them.
+            Source::Cached(data) => match (usize::try_from(first), usize::try_from(last)) {
+                (Ok(first), Ok(last)) if reply.length > 0 && last < data.len() => Body::Shared {
+                    data,
+                    pos: first,
+                    end: last + 1,
+                },
+                _ => Body::None,
+            },
+        };
+        reply
+    }
 }
 
 /// Makes one [`HttpSession`] per connection.
@@ -624,225 +944,22 @@ impl HttpSession {
         self.starved = false;
     }
 
-    /// Choose the reply for a GET or HEAD of `head.target` (whose fields `present` lists).
-    fn reply_for(&self, head: &RequestHead, present: Present, now: Instant) -> Reply {
-        let shared = &self.shared;
-        let resolved = match self.resolve(&head.target, now) {
-            Ok(Found::Cached(hit)) => {
-                let source = Source::Cached(hit.bytes.clone());
-                return self.file_reply(head, present, &hit.path, source, &hit.facts);
-            }
-            Ok(Found::Resolved(r)) => r,
-            Err(Refusal::NotFound) if shared.spa && spa_route(&head.target) => {
-                match self.resolve(b"/index.html", now) {
-                    Ok(Found::Cached(hit)) => {
-                        let source = Source::Cached(hit.bytes.clone());
-                        return self.file_reply(head, present, &hit.path, source, &hit.facts);
-                    }
-                    Ok(Found::Resolved(r)) => r,
-                    Err(refusal) => return self.refusal(refusal),
-                }
-            }
-            Err(refusal) => return self.refusal(refusal),
-        };
-        match resolved {
-            Resolved::Redirect(location) => {
-                let mut r = Reply::page(301, "Moved Permanently");
-                r.extra = Some(("Location", location.into_bytes()));
-                r
-            }
-            Resolved::Directory { path, url_path } => {
-                let query = files::split_target(&head.target).map_or(&b""[..], |(_, q)| q);
-                match files::listing(&path, &url_path, query, shared.root.hidden()) {
-                    Ok(page) => Reply::new(
-                        200,
-                        "OK",
-                        "text/html; charset=utf-8",
-                        page.len() as u64,
-                        Body::Bytes {
-                            data: Cow::Owned(page),
-                            pos: 0,
-                        },
-                    ),
-                    Err(_) => Reply::page(403, "Forbidden"),
-                }
-            }
-            Resolved::File { path, file, meta } => self.file_reply(
-                head,
-                present,
-                &path,
-                Source::Open(file),
-                &Facts::of(&path, &meta),
-            ),
-        }
-    }
-
-    /// What `target` maps to, from the open-file cache when a fresh entry is there; a small
-    /// file resolved now is kept for the next requests.
-    fn resolve(&self, target: &[u8], now: Instant) -> Result<Found, Refusal> {
-        let root = &self.shared.root;
-        let cache = &self.shared.cache;
-        // Most targets are their own key: looked up without building it.
-        if let Some(hit) = root.plain_key(target).and_then(|key| cache.get(key, now)) {
-            return Ok(Found::Cached(hit));
-        }
-        KEY.with_borrow_mut(|key| {
-            root.cache_key(target, key)?;
-            if let Some(hit) = cache.get(key, now) {
-                return Ok(Found::Cached(hit));
-            }
-            match root.resolve(target)? {
-                Resolved::File { path, file, meta } => {
-                    match cache.fill(key, now, &path, &file, &meta) {
-                        Some(hit) => Ok(Found::Cached(hit)),
-                        None => Ok(Found::Resolved(Resolved::File { path, file, meta })),
-                    }
-                }
-                other => Ok(Found::Resolved(other)),
-            }
-        })
-    }
-
-    /// The page for a refusal: the `--404` page for a 404 when there is one.
-    fn refusal(&self, refusal: Refusal) -> Reply {
-        if let (Refusal::NotFound, Some((content_type, page))) = (refusal, &self.shared.not_found) {
-            return Reply::new(
-                404,
-                "Not Found",
-                content_type,
-                page.len() as u64,
-                Body::Shared {
-                    data: page.clone(),
-                    pos: 0,
-                    end: page.len(),
-                },
-            );
-        }
-        let (status, reason) = refusal.status();
-        Reply::page(status, reason)
-    }
-
-    /// The answer for a file: a precompressed sibling if the client takes one, then the
-    /// preconditions (412, 304), then the range (206, 416), else the whole file.
-    fn file_reply(
-        &self,
-        head: &RequestHead,
-        present: Present,
-        path: &Path,
-        mut source: Source,
-        facts: &Facts,
-    ) -> Reply {
-        let mut facts = *facts;
-        let mut encoding = None;
-        if present.any(Present::ACCEPT_ENCODING)
-            && let Some(accept) = head.headers.get("accept-encoding")
-            && !is_precompressed(path)
-        {
-            for (coding, suffix) in PRECOMPRESSED {
-                if accepts_coding(accept, coding)
-                    && let Some((f, m)) = self.shared.root.sibling(path, suffix)
-                {
-                    source = Source::Open(f);
-                    // The sibling's validators and length, the original's type.
-                    facts = Facts {
-                        content_type: facts.content_type,
-                        ..Facts::of(path, &m)
-                    };
-                    encoding = Some(coding);
-                    break;
-                }
-            }
-        }
-        let Facts {
-            content_type,
-            len,
-            secs,
-            etag,
-            last_modified,
-        } = facts;
-        let mut reply = Reply::new(200, "OK", content_type, len, Body::None);
-        reply.last_modified = last_modified;
-        reply.etag = Some(etag);
-        reply.ranges = true;
-        reply.encoding = encoding;
-        reply.vary = encoding.is_some();
-        let precondition = if present.any(Present::PRECONDITIONS) {
-            validators::evaluate(&head.headers, etag.as_bytes(), secs)
-        } else {
-            Precondition::Proceed
-        };
-        match precondition {
-            Precondition::Failed => return Reply::page(412, "Precondition Failed"),
-            Precondition::NotModified => {
-                reply.status = 304;
-                reply.reason = "Not Modified";
-                return reply;
-            }
-            Precondition::Proceed => {}
-        }
-        let range = present
-            .any(Present::RANGE)
-            .then(|| head.headers.get("range"))
-            .flatten();
-        let ranged = match range {
-            Some(value) if validators::if_range_holds(&head.headers, etag.as_bytes(), secs) => {
-                range::parse(value, len)
-            }
-            _ => Ranged::Whole,
-        };
-        let (first, last) = match ranged {
-            Ranged::Whole => (0, len.saturating_sub(1)),
-            Ranged::Part { first, last } => {
-                reply.status = 206;
-                reply.reason = "Partial Content";
-                reply.length = last - first + 1;
-                reply.content_range = Text::format(format_args!("bytes {first}-{last}/{len}"));
-                (first, last)
-            }
-            Ranged::Unsatisfiable => {
-                let mut r = Reply::page(416, "Range Not Satisfiable");
-                r.ranges = true;
-                r.content_range = Text::format(format_args!("bytes */{len}"));
-                return r;
-            }
-        };
-        reply.body = match source {
-            Source::Open(mut file) => {
-                if first > 0 && file.seek(io::SeekFrom::Start(first)).is_err() {
-                    return Reply::page(500, "Internal Server Error");
-                }
-                Body::File {
-                    file,
-                    offset: first,
-                    remaining: reply.length,
-                    zero_copy: false,
-                }
-            }
-            // The bytes are the file's length: the range lies within them.
-            Source::Cached(data) => match (usize::try_from(first), usize::try_from(last)) {
-                (Ok(first), Ok(last)) if reply.length > 0 && last < data.len() => Body::Shared {
-                    data,
-                    pos: first,
-                    end: last + 1,
-                },
-                _ => Body::None,
-            },
-        };
-        reply
-    }
-
-    /// Write the head of the answer to `head`, at once (its body, if any, is not waited for),
-    /// and set up the answer's body.
-    fn respond(&mut self, t: Time, head: RequestHead, out: &mut Vec<u8>) {
-        // The rest of the request body is dropped after the answer; when it is known to be too
-        // long for that, or may never come (the client waits for a 100 Continue that a final
-        // answer replaces; Go's net/http closes then too), the answer ends the connection.
-        let present = Present::of(head.headers.iter().map(|(name, _)| name));
-        let expects_continue = present.any(Present::EXPECT)
-            && head
-                .headers
-                .get("expect")
-                .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+    /// Write the head of the answer `prepared` (to `request`, kept for the access log), at
+    /// once (its body, if any, is not waited for), and set up the answer's body.
+    fn respond(
+        &mut self,
+        t: Time,
+        prepared: Prepared,
+        request: Option<RequestHead>,
+        out: &mut Vec<u8>,
+    ) {
+        let Prepared {
+            mut reply,
+            expects_continue,
+            is_head,
+            preflight,
+            asked_headers,
+        } = prepared;
         let close = match self.conn.body_left() {
             Some(0) => false,
             Some(left) => left > DISCARD_BODY || expects_continue,
@@ -853,27 +970,7 @@ impl HttpSession {
             return;
         }
         self.discarded = Some(0);
-        // The token's bytes (method_str checks them for UTF-8 first).
-        let method = &head.method[..];
-        let is_head = method == b"HEAD";
         let cors = self.shared.cors;
-        let preflight = cors && method == b"OPTIONS";
-        let mut reply = if method == b"GET" || is_head {
-            self.reply_for(&head, present, clock::to_instant(t))
-        } else if preflight {
-            let mut r = Reply::new(204, "No Content", "", 0, Body::None);
-            r.extra = Some(("Allow", b"GET, HEAD, OPTIONS".to_vec()));
-            r
-        } else {
-            let mut r = Reply::page(405, "Method Not Allowed");
-            let allow: &[u8] = if cors {
-                b"GET, HEAD, OPTIONS"
-            } else {
-                b"GET, HEAD"
-            };
-            r.extra = Some(("Allow", allow.to_vec()));
-            r
-        };
         let sends_body = !is_head && reply.status != 304 && reply.length > 0;
         let shared = &self.shared;
         let conn = &mut self.conn;
@@ -910,7 +1007,7 @@ impl HttpSession {
                 fields.push("Access-Control-Allow-Origin", b"*");
                 if preflight {
                     fields.push("Access-Control-Allow-Methods", b"GET, HEAD, OPTIONS");
-                    if let Some(asked) = head.headers.get("access-control-request-headers") {
+                    if let Some(asked) = &asked_headers {
                         fields.push("Access-Control-Allow-Headers", asked);
                     }
                     // nginx's CORS examples (and Chrome's cap of 2 hours) use a day.
@@ -932,7 +1029,7 @@ impl HttpSession {
         });
         if !self.shared.quiet {
             self.logged.push_back(Logged {
-                request: Some(head),
+                request,
                 status: reply.status,
                 produced: 0,
                 written: 0,
@@ -1158,28 +1255,53 @@ impl Session for HttpSession {
             if self.starved {
                 return;
             }
-            match self.conn.poll_event() {
-                Ok(Progress::Event(Event::Request(head))) => self.respond(t, head, out),
+            let polled = if self.shared.quiet {
+                match self.conn.poll_borrowed() {
+                    Ok(Progress::Event(EventRef::Request(head))) => {
+                        let prepared = self.shared.prepare(Req::borrowed(head), now);
+                        Polled::Request(prepared, None)
+                    }
+                    Ok(Progress::Event(EventRef::Data(data))) => Polled::Data(data.len()),
+                    Ok(Progress::Event(EventRef::EndOfMessage)) => Polled::EndOfMessage,
+                    Ok(Progress::Event(_)) => Polled::Other,
+                    Ok(Progress::NeedData) => Polled::NeedData,
+                    Ok(Progress::Paused | Progress::Closed) => Polled::Stop,
+                    Err(e) => Polled::Failed(e),
+                }
+            } else {
+                match self.conn.poll_event() {
+                    Ok(Progress::Event(Event::Request(head))) => {
+                        let prepared = self.shared.prepare(Req::owned(&head), now);
+                        Polled::Request(prepared, Some(head))
+                    }
+                    Ok(Progress::Event(Event::Data(data))) => Polled::Data(data.len()),
+                    Ok(Progress::Event(Event::EndOfMessage)) => Polled::EndOfMessage,
+                    Ok(Progress::Event(_)) => Polled::Other,
+                    Ok(Progress::NeedData) => Polled::NeedData,
+                    Ok(Progress::Paused | Progress::Closed) => Polled::Stop,
+                    Err(e) => Polled::Failed(e),
+                }
+            };
+            match polled {
+                Polled::Request(prepared, request) => self.respond(t, prepared, request, out),
                 // The rest of a request body, after its answer: dropped, up to a bound.
-                Ok(Progress::Event(Event::Data(data))) => {
-                    let discarded = self.discarded.unwrap_or(0) + data.len() as u64;
+                Polled::Data(len) => {
+                    let discarded = self.discarded.unwrap_or(0) + len as u64;
                     self.discarded = Some(discarded);
                     if discarded > DISCARD_BODY {
                         // Closing now: the driver lingers, so the answer is still read.
                         self.failed = true;
                     }
                 }
-                Ok(Progress::Event(Event::EndOfMessage)) => self.discarded = None,
+                Polled::EndOfMessage => self.discarded = None,
                 // Client-role events.
-                Ok(Progress::Event(
-                    Event::Response(_) | Event::Interim(_) | Event::Switched(_),
-                )) => {}
-                Ok(Progress::NeedData) => {
+                Polled::Other => {}
+                Polled::NeedData => {
                     self.starved = true;
                     return;
                 }
-                Ok(Progress::Paused | Progress::Closed) => return,
-                Err(e) => {
+                Polled::Stop => return,
+                Polled::Failed(e) => {
                     let before = out.len();
                     // Err: a response was already under way (a body that failed or stalled
                     // after its answer), so no status can be sent; closing is all that is

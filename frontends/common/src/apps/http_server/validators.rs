@@ -13,7 +13,7 @@
 use std::fs::Metadata;
 use std::time::SystemTime;
 
-use portline_core::http::Headers;
+use portline_core::http::{Headers, HeadersRef};
 
 /// Read access to request header fields (the core's [`Headers`]; a slice of pairs in tests).
 pub(crate) trait Fields {
@@ -29,6 +29,17 @@ impl Fields for Headers {
     }
     fn any_value(&self, name: &str, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         self.get_all(name).any(f)
+    }
+}
+
+impl Fields for HeadersRef<'_> {
+    fn first(&self, name: &str) -> Option<&[u8]> {
+        self.get(name)
+    }
+    fn any_value(&self, name: &str, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .any(|(_, v)| f(v))
     }
 }
 
