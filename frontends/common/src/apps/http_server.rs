@@ -30,8 +30,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Error, Event, EventRef, HeadersRef, Progress,
-    RequestHead, RequestRef, Response, Role,
+    BodyLength, Config, Connection, DateCache, Event, EventRef, HeadersRef, Progress, RequestHead,
+    RequestRef, Response, Role,
 };
 use smallvec::SmallVec;
 
@@ -153,10 +153,12 @@ impl<'a> Req<'a> {
     }
 }
 
-/// An answer chosen from its request, before anything is written: what [`HttpSession`]'s
-/// `respond` needs once the request is no longer at hand.
-struct Prepared {
-    reply: Reply,
+/// What an answer needs to know of its request besides the reply itself, read before
+/// anything is written: what [`HttpSession`]'s `respond` needs once the request is no
+/// longer at hand.
+struct Asked {
+    /// The fields the file server reads that the request has.
+    present: Present,
     expects_continue: bool,
     is_head: bool,
     preflight: bool,
@@ -164,23 +166,26 @@ struct Prepared {
     asked_headers: Option<Vec<u8>>,
 }
 
-/// What the next event of a connection asks of the session, the request already answered
-/// in [`Prepared`] form (its borrow of the connection then ends). Lives on the stack for one
-/// step of `poll_transmit`: boxing the large variant would allocate per request.
-#[allow(clippy::large_enum_variant)]
-enum Polled {
-    Request(Prepared, Option<RequestHead>),
+/// What the next event of a connection asks of the session. A request is a [`Req`] view,
+/// which borrows the connection or the owned head: the answer is chosen from it, then the
+/// borrow ends and the answer is written. No variant owns anything (no drop), so the borrow
+/// ends with the view's last use; the reply, a few hundred bytes, is made where it is used
+/// (each move of it was a memcpy).
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Request(Req<'a>),
     Data(usize),
     EndOfMessage,
     Other,
     NeedData,
     Stop,
-    Failed(Error),
+    /// The error is kept beside the step.
+    Failed,
 }
 
 impl Shared {
-    /// Choose the answer to `req` (whose fields are read here, and not after).
-    fn prepare(&self, req: Req<'_>, now: Instant) -> Prepared {
+    /// What the answer to `req` needs to know of it besides the reply.
+    fn asked(&self, req: Req<'_>) -> Asked {
         // The rest of the request body is dropped after the answer; when it is known to be too
         // long for that, or may never come (the client waits for a 100 Continue that a final
         // answer replaces; Go's net/http closes then too), the answer ends the connection.
@@ -190,16 +195,14 @@ impl Shared {
                 .headers
                 .get("expect")
                 .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
-        let method = req.method;
-        let is_head = method == b"HEAD";
-        let cors = self.cors;
-        let preflight = cors && method == b"OPTIONS";
+        let is_head = req.method == b"HEAD";
+        let preflight = self.cors && req.method == b"OPTIONS";
         let asked_headers = preflight
             .then(|| req.headers.get("access-control-request-headers"))
             .flatten()
             .map(<[u8]>::to_vec);
-        Prepared {
-            reply: self.reply(&req, present, method, is_head, preflight, now),
+        Asked {
+            present,
             expects_continue,
             is_head,
             preflight,
@@ -207,26 +210,17 @@ impl Shared {
         }
     }
 
-    /// The reply to a request with `method`.
-    fn reply(
-        &self,
-        req: &Req<'_>,
-        present: Present,
-        method: &[u8],
-        is_head: bool,
-        preflight: bool,
-        now: Instant,
-    ) -> Reply {
-        let cors = self.cors;
-        if method == b"GET" || is_head {
-            self.reply_for(req, present, now)
-        } else if preflight {
+    /// The reply to `req`.
+    fn reply(&self, req: &Req<'_>, asked: &Asked, now: Instant) -> Reply {
+        if req.method == b"GET" || asked.is_head {
+            self.reply_for(req, asked.present, now)
+        } else if asked.preflight {
             let mut r = Reply::new(204, "No Content", "", 0, Body::None);
             r.extra = Some(("Allow", b"GET, HEAD, OPTIONS".to_vec()));
             r
         } else {
             let mut r = Reply::page(405, "Method Not Allowed");
-            let allow: &[u8] = if cors {
+            let allow: &[u8] = if self.cors {
                 b"GET, HEAD, OPTIONS"
             } else {
                 b"GET, HEAD"
@@ -944,22 +938,24 @@ impl HttpSession {
         self.starved = false;
     }
 
-    /// Write the head of the answer `prepared` (to `request`, kept for the access log), at
-    /// once (its body, if any, is not waited for), and set up the answer's body.
+    /// Write the head of `reply` (to a request that `asked` describes, and `request` is, if
+    /// kept for the access log), at once (its body, if any, is not waited for), and set up
+    /// the answer's body.
     fn respond(
         &mut self,
         t: Time,
-        prepared: Prepared,
+        mut reply: Reply,
+        asked: Asked,
         request: Option<RequestHead>,
         out: &mut Vec<u8>,
     ) {
-        let Prepared {
-            mut reply,
+        let Asked {
             expects_continue,
             is_head,
             preflight,
             asked_headers,
-        } = prepared;
+            ..
+        } = asked;
         let close = match self.conn.body_left() {
             Some(0) => false,
             Some(left) => left > DISCARD_BODY || expects_continue,
@@ -1255,37 +1251,49 @@ impl Session for HttpSession {
             if self.starved {
                 return;
             }
-            let polled = if self.shared.quiet {
+            // The owned head (kept for the access log) and the error, beside the step.
+            let mut owned = None;
+            let mut failure = None;
+            let step = if self.shared.quiet {
                 match self.conn.poll_borrowed() {
                     Ok(Progress::Event(EventRef::Request(head))) => {
-                        let prepared = self.shared.prepare(Req::borrowed(head), now);
-                        Polled::Request(prepared, None)
+                        Step::Request(Req::borrowed(head))
                     }
-                    Ok(Progress::Event(EventRef::Data(data))) => Polled::Data(data.len()),
-                    Ok(Progress::Event(EventRef::EndOfMessage)) => Polled::EndOfMessage,
-                    Ok(Progress::Event(_)) => Polled::Other,
-                    Ok(Progress::NeedData) => Polled::NeedData,
-                    Ok(Progress::Paused | Progress::Closed) => Polled::Stop,
-                    Err(e) => Polled::Failed(e),
+                    Ok(Progress::Event(EventRef::Data(data))) => Step::Data(data.len()),
+                    Ok(Progress::Event(EventRef::EndOfMessage)) => Step::EndOfMessage,
+                    Ok(Progress::Event(_)) => Step::Other,
+                    Ok(Progress::NeedData) => Step::NeedData,
+                    Ok(Progress::Paused | Progress::Closed) => Step::Stop,
+                    Err(e) => {
+                        failure = Some(e);
+                        Step::Failed
+                    }
                 }
             } else {
                 match self.conn.poll_event() {
                     Ok(Progress::Event(Event::Request(head))) => {
-                        let prepared = self.shared.prepare(Req::owned(&head), now);
-                        Polled::Request(prepared, Some(head))
+                        Step::Request(Req::owned(owned.insert(head)))
                     }
-                    Ok(Progress::Event(Event::Data(data))) => Polled::Data(data.len()),
-                    Ok(Progress::Event(Event::EndOfMessage)) => Polled::EndOfMessage,
-                    Ok(Progress::Event(_)) => Polled::Other,
-                    Ok(Progress::NeedData) => Polled::NeedData,
-                    Ok(Progress::Paused | Progress::Closed) => Polled::Stop,
-                    Err(e) => Polled::Failed(e),
+                    Ok(Progress::Event(Event::Data(data))) => Step::Data(data.len()),
+                    Ok(Progress::Event(Event::EndOfMessage)) => Step::EndOfMessage,
+                    Ok(Progress::Event(_)) => Step::Other,
+                    Ok(Progress::NeedData) => Step::NeedData,
+                    Ok(Progress::Paused | Progress::Closed) => Step::Stop,
+                    Err(e) => {
+                        failure = Some(e);
+                        Step::Failed
+                    }
                 }
             };
-            match polled {
-                Polled::Request(prepared, request) => self.respond(t, prepared, request, out),
+            match step {
+                Step::Request(req) => {
+                    let asked = self.shared.asked(req);
+                    let reply = self.shared.reply(&req, &asked, now);
+                    // The view is not used past here: the connection is free for the answer.
+                    self.respond(t, reply, asked, owned.take(), out);
+                }
                 // The rest of a request body, after its answer: dropped, up to a bound.
-                Polled::Data(len) => {
+                Step::Data(len) => {
                     let discarded = self.discarded.unwrap_or(0) + len as u64;
                     self.discarded = Some(discarded);
                     if discarded > DISCARD_BODY {
@@ -1293,15 +1301,16 @@ impl Session for HttpSession {
                         self.failed = true;
                     }
                 }
-                Polled::EndOfMessage => self.discarded = None,
+                Step::EndOfMessage => self.discarded = None,
                 // Client-role events.
-                Polled::Other => {}
-                Polled::NeedData => {
+                Step::Other => {}
+                Step::NeedData => {
                     self.starved = true;
                     return;
                 }
-                Polled::Stop => return,
-                Polled::Failed(e) => {
+                Step::Stop => return,
+                Step::Failed => {
+                    let Some(e) = failure.take() else { return };
                     let before = out.len();
                     // Err: a response was already under way (a body that failed or stalled
                     // after its answer), so no status can be sent; closing is all that is
