@@ -10,6 +10,8 @@
 #   bash benches/load/instructions-per-answer.sh          # builds portline-mio (profiling)
 #   BIN=/tmp/before/portline-mio bash benches/load/instructions-per-answer.sh   # another build
 #   SERVER=portline-smol RUNS=3 bash benches/load/instructions-per-answer.sh
+#   SERVER=hyper bash benches/load/instructions-per-answer.sh
+#       # the hyper peer of vs-hyper.sh (benches/examples/hyper_server.rs), same load
 #   KEEP=/tmp/cg.out bash benches/load/instructions-per-answer.sh
 #       # keeps the (last) callgrind file; then, per answer, by function:
 #       #   callgrind_annotate --inclusive=yes /tmp/cg.out | head -60
@@ -23,16 +25,24 @@ CONNS=${CONNS:-50}
 RUNS=${RUNS:-1}
 source benches/load/lib.sh
 need wrk valgrind curl python3
-if [ -z "${BIN:-}" ]; then
+if [ -z "${BIN:-}" ] && [ "$SERVER" = hyper ]; then
+  cargo build --profile profiling -q -p portline-benches --example hyper_server
+  BIN=$target/profiling/examples/hyper_server
+elif [ -z "${BIN:-}" ]; then
   cargo build --profile profiling -q -p "$SERVER"
   BIN=$target/profiling/$SERVER
+fi
+if [ "$SERVER" = hyper ]; then
+  args=(127.0.0.1:0)
+else
+  args=(serve http --listen 127.0.0.1:0 --root "$root" --threads 1 --quiet)
 fi
 for run in $(seq "$RUNS"); do
   log="$work/server.log"
   cg="$work/callgrind.out"
   : > "$log"
   valgrind --tool=callgrind --callgrind-out-file="$cg" \
-    "$BIN" serve http --listen 127.0.0.1:0 --root "$root" --threads 1 --quiet >/dev/null 2>"$log" &
+    "$BIN" "${args[@]}" >/dev/null 2>"$log" &
   pids+=($!)
   wait_ready "$SERVER" "$log"
   # Under valgrind the server answers slowly: wait for the file to come back before the load.
