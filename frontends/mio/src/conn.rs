@@ -149,6 +149,20 @@ impl Conn {
         scratch: &mut [u8],
         pool: &mut BufPool,
     ) -> Drive {
+        self.drive_checked(session, now, scratch, pool, true)
+    }
+
+    /// [`Conn::drive`], told whether the session's deadline may be due at `now`: with
+    /// `false` (the caller knows it is later: the server's armed timer for the connection
+    /// is, and it is never later than the session's deadline) the session is not asked.
+    pub(crate) fn drive_checked(
+        &mut self,
+        session: &mut dyn Session,
+        now: Instant,
+        scratch: &mut [u8],
+        pool: &mut BufPool,
+        may_be_due: bool,
+    ) -> Drive {
         if self.linger.is_some() {
             return self.drive_linger(now, scratch);
         }
@@ -159,7 +173,7 @@ impl Conn {
             );
             return Drive::Failed(SocketFailure::Write(stalled));
         }
-        if session.poll_timeout().is_some_and(|t| t <= now) {
+        if may_be_due && session.poll_timeout().is_some_and(|t| t <= now) {
             session.handle_timeout(now);
         }
         for _ in 0..MAX_ROUNDS {

@@ -418,11 +418,16 @@ impl EventLoop {
         let Some(entry) = self.conns.get_mut(key) else {
             return;
         };
-        let outcome = entry.conn.drive(
+        // After every step the armed timer is at or before the session's deadline (it is
+        // re-armed whenever the deadline moves earlier, and cleared only as it fires): while
+        // it is later than `now`, so is the deadline, and the session need not be asked.
+        let may_be_due = entry.armed.is_none_or(|armed| armed <= now);
+        let outcome = entry.conn.drive_checked(
             entry.session.as_mut(),
             now,
             &mut self.scratch,
             &mut self.pool,
+            may_be_due,
         );
         match outcome {
             Drive::Closed | Drive::Failed(..) => return self.close(key),

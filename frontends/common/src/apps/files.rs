@@ -533,26 +533,57 @@ impl Root {
             joined.extend_from_slice(root.strip_suffix(b"/").unwrap_or(root));
         }
         let prefix = joined.len();
-        decode_into(path, joined)?;
-        if !self.hidden && joined[prefix..].split(|&b| b == b'/').any(is_hidden) {
-            return Err(Refusal::NotFound);
-        }
+        self.segments_into(path, joined)?;
         Ok(prefix)
     }
 
+    /// Append `path`'s decoded segments, each after a `/`, to `out`, refusing as
+    /// [`Root::join`] does.
+    fn segments_into(&self, path: &[u8], out: &mut Vec<u8>) -> Result<(), Refusal> {
+        let prefix = out.len();
+        decode_into(path, out)?;
+        if !self.hidden && out[prefix..].split(|&b| b == b'/').any(is_hidden) {
+            return Err(Refusal::NotFound);
+        }
+        Ok(())
+    }
+
     /// The key under which what `target` resolves to may be cached, written into `key`
-    /// (cleared first): the decoded path, plus a final `/` when the target's path ends in one
-    /// (`/dir` redirects where `/dir/` serves its `index.html`). Every target
-    /// [`Root::resolve`] maps to a [`Resolved::File`] depends on nothing else (not the query).
-    /// `Err`: the refusal `resolve` would give without opening anything.
+    /// (cleared first): the decoded path (without the root's: a cache serves one root), plus
+    /// a final `/` when the target's path ends in one (`/dir` redirects where `/dir/` serves
+    /// its `index.html`). Every target [`Root::resolve`] maps to a [`Resolved::File`] depends
+    /// on nothing else (not the query). `Err`: the refusal `resolve` would give without
+    /// opening anything. [`Root::plain_key`] is the same key without the copy, for most
+    /// targets.
     pub fn cache_key(&self, target: &[u8], key: &mut Vec<u8>) -> Result<(), Refusal> {
         key.clear();
         let (path, _) = split_target(target)?;
-        self.join(path, key)?;
+        self.segments_into(path, key)?;
         if path.ends_with(b"/") {
             key.push(b'/');
         }
         Ok(())
+    }
+
+    /// The [`Root::cache_key`] of `target` when it is the target's own path, in one look at
+    /// each byte and no copy: an origin-form path with nothing to decode (no `%`), no empty,
+    /// `.`, `..` or dot-file segment (no `//` nor `/.`) and no NUL, up to its query or
+    /// fragment. `None` for every other target: [`Root::cache_key`] then builds the key. Such
+    /// a path is also one that [`Root::resolve`] refuses nothing of before it opens the file.
+    pub fn plain_key<'t>(&self, target: &'t [u8]) -> Option<&'t [u8]> {
+        if target.first() != Some(&b'/') {
+            return None;
+        }
+        let mut prev = b'/';
+        for (i, &b) in target.iter().enumerate().skip(1) {
+            match b {
+                b'?' | b'#' => return Some(&target[..i]),
+                b'%' | 0 => return None,
+                b'/' | b'.' if prev == b'/' => return None,
+                _ => prev = b,
+            }
+        }
+        Some(target)
     }
 }
 
@@ -839,6 +870,49 @@ mod tests {
                 Some(path.file_name().unwrap().to_string_lossy().into_owned())
             }
             _ => None,
+        }
+    }
+
+    proptest::proptest! {
+        /// A target's plain key, when it has one, is the key built for it, with and without
+        /// `--hidden`.
+        #[test]
+        fn plain_keys_are_the_built_keys(
+            target in proptest::collection::vec(
+                proptest::sample::select(b"/.%2fa?#\0Wx".to_vec()), 0..12),
+            hidden: bool,
+        ) {
+            let (_tmp, root) = tree();
+            let root = Root::open(&root).unwrap().with_hidden(hidden);
+            if let Some(plain) = root.plain_key(&target) {
+                let mut built = Vec::new();
+                proptest::prop_assert_eq!(root.cache_key(&target, &mut built), Ok(()));
+                proptest::prop_assert_eq!(plain, &built[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_keys() {
+        let (_tmp, root) = tree();
+        let root = Root::open(&root).unwrap();
+        let cases: &[(&[u8], Option<&[u8]>)] = &[
+            (b"/", Some(b"/")),
+            (b"/a.txt", Some(b"/a.txt")),
+            (b"/a.txt?x=1", Some(b"/a.txt")),
+            (b"/dir/b.txt#f", Some(b"/dir/b.txt")),
+            (b"/site/", Some(b"/site/")),
+            (b"/?q", Some(b"/")),
+            (b"//a.txt", None),
+            (b"/./a.txt", None),
+            (b"/dir/../a.txt", None),
+            (b"/.hidden", None),
+            (b"/%61.txt", None),
+            (b"http://example.com/a.txt", None),
+            (b"*", None),
+        ];
+        for (target, want) in cases {
+            assert_eq!(root.plain_key(target), *want, "{}", target.escape_ascii());
         }
     }
 

@@ -30,7 +30,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Event, Progress, RequestHead, Response, Role,
+    BodyLength, Config, Connection, DateCache, Event, EventRef, HeadersRef, Progress, RequestHead,
+    RequestRef, Response, Role,
 };
 use smallvec::SmallVec;
 
@@ -45,7 +46,7 @@ mod range;
 mod validators;
 
 use range::Ranged;
-use validators::{Precondition, Text};
+use validators::{Precondition, Present, Text};
 
 /// The `Server` header value.
 pub const SERVER: &str = "portline/0.1";
@@ -122,6 +123,333 @@ struct Shared {
     spa: bool,
     /// Small files by target, for at most a second ([`cache`]).
     cache: cache::FileCache,
+}
+
+/// What an answer reads of its request: the same from a head the connection handed over
+/// (kept for the access log) and from one borrowed from its buffer (`--quiet`: nothing keeps
+/// the head, so none is made: no allocation or reference count per request).
+#[derive(Clone, Copy)]
+struct Req<'a> {
+    method: &'a [u8],
+    target: &'a [u8],
+    headers: HeadersRef<'a>,
+}
+
+impl<'a> Req<'a> {
+    fn owned(head: &'a RequestHead) -> Req<'a> {
+        Req {
+            method: &head.method,
+            target: &head.target,
+            headers: head.headers.fields(),
+        }
+    }
+
+    fn borrowed(head: RequestRef<'a>) -> Req<'a> {
+        Req {
+            method: head.method,
+            target: head.target,
+            headers: head.headers,
+        }
+    }
+}
+
+/// What an answer needs to know of its request besides the reply itself, read before
+/// anything is written: what [`HttpSession`]'s `respond` needs once the request is no
+/// longer at hand.
+struct Asked {
+    /// The fields the file server reads that the request has.
+    present: Present,
+    expects_continue: bool,
+    is_head: bool,
+    preflight: bool,
+    /// A preflight's `Access-Control-Request-Headers`, echoed back.
+    asked_headers: Option<Vec<u8>>,
+}
+
+/// What the next event of a connection asks of the session. A request is a [`Req`] view,
+/// which borrows the connection or the owned head: the answer is chosen from it, then the
+/// borrow ends and the answer is written. No variant owns anything (no drop), so the borrow
+/// ends with the view's last use; the reply, a few hundred bytes, is made where it is used
+/// (each move of it was a memcpy).
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Request(Req<'a>),
+    Data(usize),
+    EndOfMessage,
+    Other,
+    NeedData,
+    Stop,
+    /// The error is kept beside the step.
+    Failed,
+}
+
+impl Shared {
+    /// What the answer to `req` needs to know of it besides the reply.
+    fn asked(&self, req: Req<'_>) -> Asked {
+        // The rest of the request body is dropped after the answer; when it is known to be too
+        // long for that, or may never come (the client waits for a 100 Continue that a final
+        // answer replaces; Go's net/http closes then too), the answer ends the connection.
+        let present = Present::of(req.headers.iter().map(|(name, _)| name));
+        let expects_continue = present.any(Present::EXPECT)
+            && req
+                .headers
+                .get("expect")
+                .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+        let is_head = req.method == b"HEAD";
+        let preflight = self.cors && req.method == b"OPTIONS";
+        let asked_headers = preflight
+            .then(|| req.headers.get("access-control-request-headers"))
+            .flatten()
+            .map(<[u8]>::to_vec);
+        Asked {
+            present,
+            expects_continue,
+            is_head,
+            preflight,
+            asked_headers,
+        }
+    }
+
+    /// The reply to `req`.
+    fn reply(&self, req: &Req<'_>, asked: &Asked, now: Instant) -> Reply {
+        if req.method == b"GET" || asked.is_head {
+            self.reply_for(req, asked.present, now)
+        } else if asked.preflight {
+            let mut r = Reply::new(204, "No Content", "", 0, Body::None);
+            r.extra = Some(("Allow", b"GET, HEAD, OPTIONS".to_vec()));
+            r
+        } else {
+            let mut r = Reply::page(405, "Method Not Allowed");
+            let allow: &[u8] = if self.cors {
+                b"GET, HEAD, OPTIONS"
+            } else {
+                b"GET, HEAD"
+            };
+            r.extra = Some(("Allow", allow.to_vec()));
+            r
+        }
+    }
+
+    /// Choose the reply for a GET or HEAD of `head.target` (whose fields `present` lists).
+    fn reply_for(&self, head: &Req<'_>, present: Present, now: Instant) -> Reply {
+        let shared = self;
+        let resolved = match self.resolve(head.target, now) {
+            Ok(Found::Cached(hit)) => {
+                let source = Source::Cached(hit.bytes.clone());
+                return self.file_reply(head, present, &hit.path, source, &hit.facts);
+            }
+            Ok(Found::Resolved(r)) => r,
+            Err(Refusal::NotFound) if shared.spa && spa_route(head.target) => {
+                match self.resolve(b"/index.html", now) {
+                    Ok(Found::Cached(hit)) => {
+                        let source = Source::Cached(hit.bytes.clone());
+                        return self.file_reply(head, present, &hit.path, source, &hit.facts);
+                    }
+                    Ok(Found::Resolved(r)) => r,
+                    Err(refusal) => return self.refusal(refusal),
+                }
+            }
+            Err(refusal) => return self.refusal(refusal),
+        };
+        match resolved {
+            Resolved::Redirect(location) => {
+                let mut r = Reply::page(301, "Moved Permanently");
+                r.extra = Some(("Location", location.into_bytes()));
+                r
+            }
+            Resolved::Directory { path, url_path } => {
+                let query = files::split_target(head.target).map_or(&b""[..], |(_, q)| q);
+                match files::listing(&path, &url_path, query, shared.root.hidden()) {
+                    Ok(page) => Reply::new(
+                        200,
+                        "OK",
+                        "text/html; charset=utf-8",
+                        page.len() as u64,
+                        Body::Bytes {
+                            data: Cow::Owned(page),
+                            pos: 0,
+                        },
+                    ),
+                    Err(_) => Reply::page(403, "Forbidden"),
+                }
+            }
+            Resolved::File { path, file, meta } => self.file_reply(
+                head,
+                present,
+                &path,
+                Source::Open(file),
+                &Facts::of(&path, &meta),
+            ),
+        }
+    }
+
+    /// What `target` maps to, from the open-file cache when a fresh entry is there; a small
+    /// file resolved now is kept for the next requests.
+    fn resolve(&self, target: &[u8], now: Instant) -> Result<Found, Refusal> {
+        let root = &self.root;
+        let cache = &self.cache;
+        // Most targets are their own key: looked up without building it.
+        if let Some(hit) = root.plain_key(target).and_then(|key| cache.get(key, now)) {
+            return Ok(Found::Cached(hit));
+        }
+        KEY.with_borrow_mut(|key| {
+            root.cache_key(target, key)?;
+            if let Some(hit) = cache.get(key, now) {
+                return Ok(Found::Cached(hit));
+            }
+            match root.resolve(target)? {
+                Resolved::File { path, file, meta } => {
+                    match cache.fill(key, now, &path, &file, &meta) {
+                        Some(hit) => Ok(Found::Cached(hit)),
+                        None => Ok(Found::Resolved(Resolved::File { path, file, meta })),
+                    }
+                }
+                other => Ok(Found::Resolved(other)),
+            }
+        })
+    }
+
+    /// The page for a refusal: the `--404` page for a 404 when there is one.
+    fn refusal(&self, refusal: Refusal) -> Reply {
+        if let (Refusal::NotFound, Some((content_type, page))) = (refusal, &self.not_found) {
+            return Reply::new(
+                404,
+                "Not Found",
+                content_type,
+                page.len() as u64,
+                Body::Shared {
+                    data: page.clone(),
+                    pos: 0,
+                    end: page.len(),
+                },
+            );
+        }
+        let (status, reason) = refusal.status();
+        Reply::page(status, reason)
+    }
+
+    /// The answer for a file: a precompressed sibling if the client takes one, then the
+    /// preconditions (412, 304), then the range (206, 416), else the whole file.
+    fn file_reply(
+        &self,
+        head: &Req<'_>,
+        present: Present,
+        path: &Path,
+        mut source: Source,
+        facts: &Facts,
+    ) -> Reply {
+        // The facts are read where they lie (a cached file's are in its entry); a sibling's
+        // are made here.
+        let sibling_facts;
+        let mut facts = facts;
+        let mut encoding = None;
+        if present.any(Present::ACCEPT_ENCODING)
+            && let Some(accept) = head.headers.get("accept-encoding")
+            && !is_precompressed(path)
+        {
+            for (coding, suffix) in PRECOMPRESSED {
+                if accepts_coding(accept, coding)
+                    && let Some((f, m)) = self.root.sibling(path, suffix)
+                {
+                    source = Source::Open(f);
+                    // The sibling's validators and length, the original's type.
+                    sibling_facts = Facts {
+                        content_type: facts.content_type,
+                        ..Facts::of(path, &m)
+                    };
+                    facts = &sibling_facts;
+                    encoding = Some(coding);
+                    break;
+                }
+            }
+        }
+        let (len, secs, etag) = (facts.len, facts.secs, &facts.etag);
+        // Every answer below but the 200 is built where it returns; the 200's fields are
+        // gathered first and the reply made at the end, in place (each move of a reply is
+        // a memcpy of a few hundred bytes).
+        let precondition = if present.any(Present::PRECONDITIONS) {
+            validators::evaluate(&head.headers, etag.as_bytes(), secs)
+        } else {
+            Precondition::Proceed
+        };
+        match precondition {
+            Precondition::Failed => return Reply::page(412, "Precondition Failed"),
+            Precondition::NotModified => {
+                let mut reply =
+                    Reply::new(304, "Not Modified", facts.content_type, len, Body::None);
+                reply.last_modified = facts.last_modified;
+                reply.etag = Some(*etag);
+                reply.ranges = true;
+                reply.encoding = encoding;
+                reply.vary = encoding.is_some();
+                return reply;
+            }
+            Precondition::Proceed => {}
+        }
+        let range = present
+            .any(Present::RANGE)
+            .then(|| head.headers.get("range"))
+            .flatten();
+        let ranged = match range {
+            Some(value) if validators::if_range_holds(&head.headers, etag.as_bytes(), secs) => {
+                range::parse(value, len)
+            }
+            _ => Ranged::Whole,
+        };
+        let (status, reason, length, content_range, first, last) = match ranged {
+            Ranged::Whole => (200, "OK", len, None, 0, len.saturating_sub(1)),
+            Ranged::Part { first, last } => (
+                206,
+                "Partial Content",
+                last - first + 1,
+                Text::format(format_args!("bytes {first}-{last}/{len}")),
+                first,
+                last,
+            ),
+            Ranged::Unsatisfiable => {
+                let mut r = Reply::page(416, "Range Not Satisfiable");
+                r.ranges = true;
+                r.content_range = Text::format(format_args!("bytes */{len}"));
+                return r;
+            }
+        };
+        let body = match source {
+            Source::Open(mut file) => {
+                if first > 0 && file.seek(io::SeekFrom::Start(first)).is_err() {
+                    return Reply::page(500, "Internal Server Error");
+                }
+                Body::File {
+                    file,
+                    offset: first,
+                    remaining: length,
+                    zero_copy: false,
+                }
+            }
+            // The bytes are the file's length: the range lies within them.
+            Source::Cached(data) => match (usize::try_from(first), usize::try_from(last)) {
+                (Ok(first), Ok(last)) if length > 0 && last < data.len() => Body::Shared {
+                    data,
+                    pos: first,
+                    end: last + 1,
+                },
+                _ => Body::None,
+            },
+        };
+        Reply {
+            status,
+            reason,
+            content_type: facts.content_type,
+            last_modified: facts.last_modified,
+            etag: Some(*etag),
+            ranges: true,
+            content_range,
+            encoding,
+            vary: encoding.is_some(),
+            extra: None,
+            length,
+            body,
+        }
+    }
 }
 
 /// Makes one [`HttpSession`] per connection.
@@ -498,6 +826,7 @@ thread_local! {
     static DATE: RefCell<ThreadDate> = RefCell::new(ThreadDate {
         cache: DateCache::new(),
         wall: SystemTime::UNIX_EPOCH,
+        text: String::new(),
         until: None,
     });
 
@@ -510,11 +839,14 @@ thread_local! {
     static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A thread's `Date`: the wall-clock time last read, and the monotonic time at which the
-/// second it falls in ends.
+/// A thread's `Date`: the text for the wall-clock time last read, and the monotonic time at
+/// which the second it falls in ends.
 struct ThreadDate {
     cache: DateCache,
     wall: SystemTime,
+    /// `wall`'s text, rendered when the clock is read, not per answer (asking the cache
+    /// again for the same second cost a `SystemTime` subtraction per answer).
+    text: String,
     until: Option<Instant>,
 }
 
@@ -537,8 +869,13 @@ pub(crate) fn with_date_at<R>(now: Instant, f: impl FnOnce(&str) -> R) -> R {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |t| t.subsec_nanos());
             d.until = Some(mono + Duration::from_nanos(u64::from(1_000_000_000 - into)));
+            let ThreadDate {
+                cache, wall, text, ..
+            } = d;
+            text.clear();
+            text.push_str(cache.render(*wall));
         }
-        f(d.cache.render(d.wall))
+        f(&d.text)
     })
 }
 
@@ -566,6 +903,11 @@ pub struct HttpSession {
     logged: VecDeque<Logged>,
     /// The driver sends large file bodies with sendfile(2) ([`Session::enable_sendfile`]).
     sendfile: bool,
+    /// The connection's last event poll said [`Progress::NeedData`], and no input nor timeout
+    /// has reached it since: polling it again would say the same (the driver polls the
+    /// session again after each answer, and once more with its output written), so it is not
+    /// asked. Commands (the answer) come only after an event, so they cannot change that.
+    starved: bool,
 }
 
 /// File bodies longer than this go zero-copy when the driver can: shorter ones are copied, so
@@ -601,207 +943,33 @@ impl HttpSession {
             failed: false,
             logged: VecDeque::new(),
             sendfile,
+            starved: false,
         }
     }
 
-    /// Choose the reply for a GET or HEAD of `head.target`.
-    fn reply_for(&self, head: &RequestHead, now: Instant) -> Reply {
-        let shared = &self.shared;
-        let resolved = match self.resolve(&head.target, now) {
-            Ok(Found::Cached(hit)) => {
-                let source = Source::Cached(hit.bytes.clone());
-                return self.file_reply(head, &hit.path, source, &hit.facts);
-            }
-            Ok(Found::Resolved(r)) => r,
-            Err(Refusal::NotFound) if shared.spa && spa_route(&head.target) => {
-                match self.resolve(b"/index.html", now) {
-                    Ok(Found::Cached(hit)) => {
-                        let source = Source::Cached(hit.bytes.clone());
-                        return self.file_reply(head, &hit.path, source, &hit.facts);
-                    }
-                    Ok(Found::Resolved(r)) => r,
-                    Err(refusal) => return self.refusal(refusal),
-                }
-            }
-            Err(refusal) => return self.refusal(refusal),
-        };
-        match resolved {
-            Resolved::Redirect(location) => {
-                let mut r = Reply::page(301, "Moved Permanently");
-                r.extra = Some(("Location", location.into_bytes()));
-                r
-            }
-            Resolved::Directory { path, url_path } => {
-                let query = files::split_target(&head.target).map_or(&b""[..], |(_, q)| q);
-                match files::listing(&path, &url_path, query, shared.root.hidden()) {
-                    Ok(page) => Reply::new(
-                        200,
-                        "OK",
-                        "text/html; charset=utf-8",
-                        page.len() as u64,
-                        Body::Bytes {
-                            data: Cow::Owned(page),
-                            pos: 0,
-                        },
-                    ),
-                    Err(_) => Reply::page(403, "Forbidden"),
-                }
-            }
-            Resolved::File { path, file, meta } => {
-                self.file_reply(head, &path, Source::Open(file), &Facts::of(&path, &meta))
-            }
-        }
+    /// Input or a timeout is about to reach the connection: it may have events again.
+    fn fed(&mut self) {
+        self.starved = false;
     }
 
-    /// What `target` maps to, from the open-file cache when a fresh entry is there; a small
-    /// file resolved now is kept for the next requests.
-    fn resolve(&self, target: &[u8], now: Instant) -> Result<Found, Refusal> {
-        let root = &self.shared.root;
-        let cache = &self.shared.cache;
-        KEY.with_borrow_mut(|key| {
-            root.cache_key(target, key)?;
-            if let Some(hit) = cache.get(key, now) {
-                return Ok(Found::Cached(hit));
-            }
-            match root.resolve(target)? {
-                Resolved::File { path, file, meta } => {
-                    match cache.fill(key, now, &path, &file, &meta) {
-                        Some(hit) => Ok(Found::Cached(hit)),
-                        None => Ok(Found::Resolved(Resolved::File { path, file, meta })),
-                    }
-                }
-                other => Ok(Found::Resolved(other)),
-            }
-        })
-    }
-
-    /// The page for a refusal: the `--404` page for a 404 when there is one.
-    fn refusal(&self, refusal: Refusal) -> Reply {
-        if let (Refusal::NotFound, Some((content_type, page))) = (refusal, &self.shared.not_found) {
-            return Reply::new(
-                404,
-                "Not Found",
-                content_type,
-                page.len() as u64,
-                Body::Shared {
-                    data: page.clone(),
-                    pos: 0,
-                    end: page.len(),
-                },
-            );
-        }
-        let (status, reason) = refusal.status();
-        Reply::page(status, reason)
-    }
-
-    /// The answer for a file: a precompressed sibling if the client takes one, then the
-    /// preconditions (412, 304), then the range (206, 416), else the whole file.
-    fn file_reply(
-        &self,
-        head: &RequestHead,
-        path: &Path,
-        mut source: Source,
-        facts: &Facts,
-    ) -> Reply {
-        let mut facts = *facts;
-        let mut encoding = None;
-        if let Some(accept) = head.headers.get("accept-encoding")
-            && !is_precompressed(path)
-        {
-            for (coding, suffix) in PRECOMPRESSED {
-                if accepts_coding(accept, coding)
-                    && let Some((f, m)) = self.shared.root.sibling(path, suffix)
-                {
-                    source = Source::Open(f);
-                    // The sibling's validators and length, the original's type.
-                    facts = Facts {
-                        content_type: facts.content_type,
-                        ..Facts::of(path, &m)
-                    };
-                    encoding = Some(coding);
-                    break;
-                }
-            }
-        }
-        let Facts {
-            content_type,
-            len,
-            secs,
-            etag,
-            last_modified,
-        } = facts;
-        let mut reply = Reply::new(200, "OK", content_type, len, Body::None);
-        reply.last_modified = last_modified;
-        reply.etag = Some(etag);
-        reply.ranges = true;
-        reply.encoding = encoding;
-        reply.vary = encoding.is_some();
-        match validators::evaluate(&head.headers, etag.as_bytes(), secs) {
-            Precondition::Failed => return Reply::page(412, "Precondition Failed"),
-            Precondition::NotModified => {
-                reply.status = 304;
-                reply.reason = "Not Modified";
-                return reply;
-            }
-            Precondition::Proceed => {}
-        }
-        let ranged = match head.headers.get("range") {
-            Some(value) if validators::if_range_holds(&head.headers, etag.as_bytes(), secs) => {
-                range::parse(value, len)
-            }
-            _ => Ranged::Whole,
-        };
-        let (first, last) = match ranged {
-            Ranged::Whole => (0, len.saturating_sub(1)),
-            Ranged::Part { first, last } => {
-                reply.status = 206;
-                reply.reason = "Partial Content";
-                reply.length = last - first + 1;
-                reply.content_range = Text::format(format_args!("bytes {first}-{last}/{len}"));
-                (first, last)
-            }
-            Ranged::Unsatisfiable => {
-                let mut r = Reply::page(416, "Range Not Satisfiable");
-                r.ranges = true;
-                r.content_range = Text::format(format_args!("bytes */{len}"));
-                return r;
-            }
-        };
-        reply.body = match source {
-            Source::Open(mut file) => {
-                if first > 0 && file.seek(io::SeekFrom::Start(first)).is_err() {
-                    return Reply::page(500, "Internal Server Error");
-                }
-                Body::File {
-                    file,
-                    offset: first,
-                    remaining: reply.length,
-                    zero_copy: false,
-                }
-            }
-            // The bytes are the file's length: the range lies within them.
-            Source::Cached(data) => match (usize::try_from(first), usize::try_from(last)) {
-                (Ok(first), Ok(last)) if reply.length > 0 && last < data.len() => Body::Shared {
-                    data,
-                    pos: first,
-                    end: last + 1,
-                },
-                _ => Body::None,
-            },
-        };
-        reply
-    }
-
-    /// Write the head of the answer to `head`, at once (its body, if any, is not waited for),
-    /// and set up the answer's body.
-    fn respond(&mut self, t: Time, head: RequestHead, out: &mut Vec<u8>) {
-        // The rest of the request body is dropped after the answer; when it is known to be too
-        // long for that, or may never come (the client waits for a 100 Continue that a final
-        // answer replaces; Go's net/http closes then too), the answer ends the connection.
-        let expects_continue = head
-            .headers
-            .get("expect")
-            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+    /// Write the head of `reply` (to a request that `asked` describes, and `request` is, if
+    /// kept for the access log), at once (its body, if any, is not waited for), and set up
+    /// the answer's body.
+    fn respond(
+        &mut self,
+        t: Time,
+        mut reply: Reply,
+        asked: Asked,
+        request: Option<RequestHead>,
+        out: &mut Vec<u8>,
+    ) {
+        let Asked {
+            expects_continue,
+            is_head,
+            preflight,
+            asked_headers,
+            ..
+        } = asked;
         let close = match self.conn.body_left() {
             Some(0) => false,
             Some(left) => left > DISCARD_BODY || expects_continue,
@@ -812,26 +980,7 @@ impl HttpSession {
             return;
         }
         self.discarded = Some(0);
-        let method = head.method_str();
-        let is_head = method == "HEAD";
         let cors = self.shared.cors;
-        let preflight = cors && method == "OPTIONS";
-        let mut reply = if method == "GET" || is_head {
-            self.reply_for(&head, clock::to_instant(t))
-        } else if preflight {
-            let mut r = Reply::new(204, "No Content", "", 0, Body::None);
-            r.extra = Some(("Allow", b"GET, HEAD, OPTIONS".to_vec()));
-            r
-        } else {
-            let mut r = Reply::page(405, "Method Not Allowed");
-            let allow: &[u8] = if cors {
-                b"GET, HEAD, OPTIONS"
-            } else {
-                b"GET, HEAD"
-            };
-            r.extra = Some(("Allow", allow.to_vec()));
-            r
-        };
         let sends_body = !is_head && reply.status != 304 && reply.length > 0;
         let shared = &self.shared;
         let conn = &mut self.conn;
@@ -868,7 +1017,7 @@ impl HttpSession {
                 fields.push("Access-Control-Allow-Origin", b"*");
                 if preflight {
                     fields.push("Access-Control-Allow-Methods", b"GET, HEAD, OPTIONS");
-                    if let Some(asked) = head.headers.get("access-control-request-headers") {
+                    if let Some(asked) = &asked_headers {
                         fields.push("Access-Control-Allow-Headers", asked);
                     }
                     // nginx's CORS examples (and Chrome's cap of 2 hours) use a day.
@@ -890,7 +1039,7 @@ impl HttpSession {
         });
         if !self.shared.quiet {
             self.logged.push_back(Logged {
-                request: Some(head),
+                request,
                 status: reply.status,
                 produced: 0,
                 written: 0,
@@ -1048,18 +1197,22 @@ impl Drop for HttpSession {
 /// The [`Session`] methods of a server-role HTTP session that only hand input and time to its
 /// core connection or report its state, the same for the file server and `--echo`
 /// ([`crate::apps::echo`]): the session has a `conn: Connection` and a `failed: bool` (a local
-/// failure: no more output, no timer, close).
+/// failure: no more output, no timer, close). `core_session_plumbing!(method)` also calls
+/// `self.method()` before each input or timeout reaches the connection.
 macro_rules! core_session_plumbing {
-    () => {
+    ($($fed:ident)?) => {
         fn receive(&mut self, now: std::time::Instant, data: &[u8]) {
+            $(self.$fed();)?
             self.conn.receive($crate::driver::clock::to_time(now), data);
         }
 
         fn receive_eof(&mut self, now: std::time::Instant) {
+            $(self.$fed();)?
             self.conn.receive_eof($crate::driver::clock::to_time(now));
         }
 
         fn handle_timeout(&mut self, now: std::time::Instant) {
+            $(self.$fed();)?
             self.conn
                 .handle_timeout($crate::driver::clock::to_time(now));
         }
@@ -1085,7 +1238,7 @@ macro_rules! core_session_plumbing {
 pub(crate) use core_session_plumbing;
 
 impl Session for HttpSession {
-    core_session_plumbing!();
+    core_session_plumbing!(fed);
 
     fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>, budget: usize) {
         if out.is_empty() && !self.logged.is_empty() {
@@ -1109,24 +1262,69 @@ impl Session for HttpSession {
                     continue;
                 }
             }
-            match self.conn.poll_event() {
-                Ok(Progress::Event(Event::Request(head))) => self.respond(t, head, out),
+            if self.starved {
+                return;
+            }
+            // The owned head (kept for the access log) and the error, beside the step.
+            let mut owned = None;
+            let mut failure = None;
+            let step = if self.shared.quiet {
+                match self.conn.poll_borrowed() {
+                    Ok(Progress::Event(EventRef::Request(head))) => {
+                        Step::Request(Req::borrowed(head))
+                    }
+                    Ok(Progress::Event(EventRef::Data(data))) => Step::Data(data.len()),
+                    Ok(Progress::Event(EventRef::EndOfMessage)) => Step::EndOfMessage,
+                    Ok(Progress::Event(_)) => Step::Other,
+                    Ok(Progress::NeedData) => Step::NeedData,
+                    Ok(Progress::Paused | Progress::Closed) => Step::Stop,
+                    Err(e) => {
+                        failure = Some(e);
+                        Step::Failed
+                    }
+                }
+            } else {
+                match self.conn.poll_event() {
+                    Ok(Progress::Event(Event::Request(head))) => {
+                        Step::Request(Req::owned(owned.insert(head)))
+                    }
+                    Ok(Progress::Event(Event::Data(data))) => Step::Data(data.len()),
+                    Ok(Progress::Event(Event::EndOfMessage)) => Step::EndOfMessage,
+                    Ok(Progress::Event(_)) => Step::Other,
+                    Ok(Progress::NeedData) => Step::NeedData,
+                    Ok(Progress::Paused | Progress::Closed) => Step::Stop,
+                    Err(e) => {
+                        failure = Some(e);
+                        Step::Failed
+                    }
+                }
+            };
+            match step {
+                Step::Request(req) => {
+                    let asked = self.shared.asked(req);
+                    let reply = self.shared.reply(&req, &asked, now);
+                    // The view is not used past here: the connection is free for the answer.
+                    self.respond(t, reply, asked, owned.take(), out);
+                }
                 // The rest of a request body, after its answer: dropped, up to a bound.
-                Ok(Progress::Event(Event::Data(data))) => {
-                    let discarded = self.discarded.unwrap_or(0) + data.len() as u64;
+                Step::Data(len) => {
+                    let discarded = self.discarded.unwrap_or(0) + len as u64;
                     self.discarded = Some(discarded);
                     if discarded > DISCARD_BODY {
                         // Closing now: the driver lingers, so the answer is still read.
                         self.failed = true;
                     }
                 }
-                Ok(Progress::Event(Event::EndOfMessage)) => self.discarded = None,
+                Step::EndOfMessage => self.discarded = None,
                 // Client-role events.
-                Ok(Progress::Event(
-                    Event::Response(_) | Event::Interim(_) | Event::Switched(_),
-                )) => {}
-                Ok(Progress::NeedData | Progress::Paused | Progress::Closed) => return,
-                Err(e) => {
+                Step::Other => {}
+                Step::NeedData => {
+                    self.starved = true;
+                    return;
+                }
+                Step::Stop => return,
+                Step::Failed => {
+                    let Some(e) = failure.take() else { return };
                     let before = out.len();
                     // Err: a response was already under way (a body that failed or stalled
                     // after its answer), so no status can be sent; closing is all that is
@@ -1176,6 +1374,7 @@ impl Session for HttpSession {
     }
 
     fn handle_sendfile(&mut self, now: Instant, written: u64) {
+        self.fed();
         let t = clock::to_time(now);
         let Body::File {
             offset, remaining, ..

@@ -49,13 +49,23 @@ pub(super) struct Cached {
     pub facts: super::Facts,
     /// Its bytes: `facts.len` of them.
     pub bytes: Arc<[u8]>,
-    /// When it was read.
-    filled: Instant,
+    /// When it stops being used: [`REVALIDATE`] after it was read (a comparison per lookup,
+    /// where the time since the fill was a subtraction of two `timespec`s).
+    until: Instant,
 }
+
+/// The map's hasher: foldhash, not std's SipHash, which cost about 280 instructions of a
+/// small file's answer for a key of a few bytes. foldhash seeds each map at random but makes
+/// no claim to resist a flood of chosen colliding keys, and it need not here (HashDoS): a
+/// key comes from a request target, but only targets that resolved to an existing regular
+/// file under the root are inserted, at most [`MAX_ENTRIES`] of them, so a client cannot
+/// fill a bucket with colliding keys of its choosing; a lookup of any other key costs one
+/// probe sequence in a map of at most that size.
+type Hasher = foldhash::fast::RandomState;
 
 #[derive(Debug, Default)]
 struct Entries {
-    map: HashMap<Box<[u8]>, Arc<Cached>>,
+    map: HashMap<Box<[u8]>, Arc<Cached>, Hasher>,
 }
 
 /// The cache of a file server: shared by every connection, in every thread.
@@ -108,7 +118,7 @@ impl FileCache {
             path: path.to_path_buf(),
             facts: super::Facts::of(path, meta),
             bytes: Arc::from(bytes),
-            filled: now,
+            until: now + REVALIDATE,
         });
         let mut entries = self.entries.lock().ok()?;
         if entries.map.len() >= MAX_ENTRIES && !entries.map.contains_key(key) {
@@ -132,7 +142,7 @@ impl FileCache {
 /// Whether `c` may still be used at `now`. A `now` earlier than the fill (a clock passed in
 /// out of order) counts as fresh: it is within the second.
 fn fresh(c: &Cached, now: Instant) -> bool {
-    now.saturating_duration_since(c.filled) < REVALIDATE
+    now < c.until
 }
 
 #[cfg(unix)]

@@ -245,6 +245,62 @@ mod tests {
         assert_eq!(s.waiting_since(), Some(t2));
     }
 
+    /// After a poll that found no whole request, the session does not ask its connection
+    /// again until input or a timeout reaches it: what then arrives is still answered.
+    #[test]
+    fn input_after_an_empty_poll_is_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "hello").unwrap();
+        let mut opts = FileServerOptions::new(dir.path().to_path_buf());
+        opts.quiet = true;
+        let server = FileServer::new(opts).unwrap();
+        let t0 = Instant::now();
+        let mut s = Resting::new(server.http_session(t0, "127.0.0.1:5000".parse().unwrap()));
+        // A head in three pieces, polled (and found wanting) after each of the first two.
+        let (a, rest) = GET.split_at(5);
+        let (b, c) = rest.split_at(10);
+        s.receive(t0, a);
+        assert!(drain(&mut s, t0).is_empty());
+        s.receive(t0, b);
+        assert!(drain(&mut s, t0).is_empty());
+        assert!(drain(&mut s, t0).is_empty(), "asked again with nothing new");
+        s.receive(t0, c);
+        let reply = drain(&mut s, t0);
+        assert_eq!(body(&reply), b"hello");
+        // Two requests in one read: both answered.
+        s.receive(t0, &[GET, GET].concat());
+        let two = drain(&mut s, t0);
+        assert_eq!(
+            two.windows(5).filter(|w| w == b"hello").count(),
+            2,
+            "{two:?}"
+        );
+        // An end of stream after an empty poll closes it.
+        assert!(drain(&mut s, t0).is_empty());
+        s.receive_eof(t0);
+        assert!(drain(&mut s, t0).is_empty());
+        assert!(s.is_done(), "the end of stream reached the connection");
+    }
+
+    /// The idle timeout after an empty poll still closes the connection.
+    #[test]
+    fn a_timeout_after_an_empty_poll_closes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = FileServerOptions::new(dir.path().to_path_buf());
+        opts.quiet = true;
+        let server = FileServer::new(opts).unwrap();
+        let t0 = Instant::now();
+        let mut s = Resting::new(server.http_session(t0, "127.0.0.1:5000".parse().unwrap()));
+        s.receive(t0, b"GET /a");
+        assert!(drain(&mut s, t0).is_empty());
+        let due = s
+            .poll_timeout()
+            .expect("a deadline for the rest of the head");
+        s.handle_timeout(due);
+        drain(&mut s, due);
+        assert!(s.is_done(), "the timeout reached the connection");
+    }
+
     #[test]
     fn a_sleeping_session_still_times_out() {
         let dir = tempfile::tempdir().unwrap();

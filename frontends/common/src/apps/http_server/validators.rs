@@ -13,7 +13,7 @@
 use std::fs::Metadata;
 use std::time::SystemTime;
 
-use portline_core::http::Headers;
+use portline_core::http::{Headers, HeadersRef};
 
 /// Read access to request header fields (the core's [`Headers`]; a slice of pairs in tests).
 pub(crate) trait Fields {
@@ -32,6 +32,17 @@ impl Fields for Headers {
     }
 }
 
+impl Fields for HeadersRef<'_> {
+    fn first(&self, name: &str) -> Option<&[u8]> {
+        self.get(name)
+    }
+    fn any_value(&self, name: &str, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .any(|(_, v)| f(v))
+    }
+}
+
 impl Fields for [(&str, &[u8])] {
     fn first(&self, name: &str) -> Option<&[u8]> {
         self.iter()
@@ -42,6 +53,57 @@ impl Fields for [(&str, &[u8])] {
         self.iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .any(|(_, v)| f(v))
+    }
+}
+
+/// Which of the request fields the file server reads a request has, found in one pass over
+/// its head: a field it lacks (most requests have none of the conditional ones, and tools
+/// such as wrk send no `Accept-Encoding` either) is then not looked for by name, once per
+/// name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Present(u16);
+
+impl Present {
+    pub(crate) const ACCEPT_ENCODING: u16 = 1;
+    pub(crate) const EXPECT: u16 = 1 << 1;
+    pub(crate) const RANGE: u16 = 1 << 2;
+    pub(crate) const IF_RANGE: u16 = 1 << 3;
+    pub(crate) const IF_MATCH: u16 = 1 << 4;
+    pub(crate) const IF_NONE_MATCH: u16 = 1 << 5;
+    pub(crate) const IF_MODIFIED_SINCE: u16 = 1 << 6;
+    pub(crate) const IF_UNMODIFIED_SINCE: u16 = 1 << 7;
+    /// The four preconditions [`evaluate`] reads.
+    pub(crate) const PRECONDITIONS: u16 =
+        Self::IF_MATCH | Self::IF_NONE_MATCH | Self::IF_MODIFIED_SINCE | Self::IF_UNMODIFIED_SINCE;
+
+    /// The fields of `names` (compared case-insensitively, as [`Headers::get`] does).
+    pub(crate) fn of<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> Present {
+        Present(names.into_iter().fold(0, |bits, name| bits | bit_of(name)))
+    }
+
+    /// Whether any of the fields `bits` is present.
+    pub(crate) fn any(self, bits: u16) -> bool {
+        self.0 & bits != 0
+    }
+}
+
+/// The [`Present`] bit of the field `name`, or 0: its length picks the one name it can be.
+fn bit_of(name: &[u8]) -> u16 {
+    let (known, bit) = match name.len() {
+        5 => ("range", Present::RANGE),
+        6 => ("expect", Present::EXPECT),
+        8 if name[3].eq_ignore_ascii_case(&b'm') => ("if-match", Present::IF_MATCH),
+        8 => ("if-range", Present::IF_RANGE),
+        13 => ("if-none-match", Present::IF_NONE_MATCH),
+        15 => ("accept-encoding", Present::ACCEPT_ENCODING),
+        17 => ("if-modified-since", Present::IF_MODIFIED_SINCE),
+        19 => ("if-unmodified-since", Present::IF_UNMODIFIED_SINCE),
+        _ => return 0,
+    };
+    if name.eq_ignore_ascii_case(known.as_bytes()) {
+        bit
+    } else {
+        0
     }
 }
 
@@ -219,6 +281,58 @@ pub(crate) fn if_range_holds(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn present_fields_are_found_by_name_in_any_case() {
+        let known: &[(&str, u16)] = &[
+            ("accept-encoding", Present::ACCEPT_ENCODING),
+            ("expect", Present::EXPECT),
+            ("range", Present::RANGE),
+            ("if-range", Present::IF_RANGE),
+            ("if-match", Present::IF_MATCH),
+            ("if-none-match", Present::IF_NONE_MATCH),
+            ("if-modified-since", Present::IF_MODIFIED_SINCE),
+            ("if-unmodified-since", Present::IF_UNMODIFIED_SINCE),
+        ];
+        for (name, bit) in known {
+            for spelled in [name.to_string(), name.to_uppercase(), capitalised(name)] {
+                let present = Present::of([spelled.as_bytes()]);
+                assert_eq!(present, Present(*bit), "{spelled}");
+                assert!(present.any(*bit));
+            }
+        }
+        let others: &[&str] = &[
+            "",
+            "host",
+            "ranges",
+            "rangE2",
+            "expects",
+            "if-matcH!",
+            "if_match",
+            "if-rangf",
+            "if-mange",
+            "accept",
+            "accept-language",
+            "if-modified-sinc",
+            "x-if-none-match",
+            "if-unmodified-sincf",
+            "user-agent",
+            "connection",
+        ];
+        for name in others {
+            assert_eq!(Present::of([name.as_bytes()]), Present(0), "{name}");
+        }
+        let all = Present::of(known.iter().map(|(n, _)| n.as_bytes()));
+        assert!(all.any(Present::PRECONDITIONS) && all.any(Present::EXPECT));
+        assert!(!Present::of([&b"host"[..], b"if-range"]).any(Present::PRECONDITIONS));
+    }
+
+    fn capitalised(name: &str) -> String {
+        name.split('-')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect::<Vec<_>>()
+            .join("-")
+    }
 
     const ETAG: &[u8] = b"\"1f-2a-3\"";
     /// Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT.
