@@ -264,6 +264,8 @@ impl Connection {
             return;
         }
         self.release();
+        // Nothing received before: the buffer is empty and has never been allocated.
+        let first = !self.heard;
         self.heard = true;
         if self.buf.is_empty() && self.state.reading == Reading::Head && self.head_since.is_none() {
             self.head_since = Some(now);
@@ -272,9 +274,13 @@ impl Connection {
             self.body_since = now;
             self.body_starved = false;
         }
-        if !self.buf.try_reclaim(data.len()) && self.buf.is_empty() {
-            // No room, and none to take back from handed-out heads (a fresh connection, or the
-            // last head is still held): one exact allocation, without `reserve`'s growth path.
+        if first || (!self.buf.try_reclaim(data.len()) && self.buf.is_empty()) {
+            // No buffer yet (a fresh connection: `try_reclaim`'s reserve path, which finds
+            // nothing to take back, is skipped), or no room and none to take back from
+            // handed-out heads (the last head is still held): one exact allocation, without
+            // `reserve`'s growth path. (A buffer of no capacity is not enough to skip
+            // `try_reclaim`: after owned events split all of it off, `try_reclaim` takes the
+            // allocation back once they are dropped.)
             self.buf = BytesMut::from(data);
         } else {
             self.buf.extend_from_slice(data);
