@@ -24,7 +24,7 @@ const FIRST_READ: usize = 2 * 1024;
 /// (about 970 of portline-std's 8,800 instructions per answer, counted with callgrind), as
 /// portline-mio defers the same call by one loop turn. A connection idle for longer pays two
 /// `setsockopt` calls per request to switch the read timeout to its real wait and back.
-const DROWSE: Duration = Duration::from_millis(100);
+pub const DROWSE: Duration = Duration::from_millis(100);
 
 /// An output buffer larger than this is given back before the connection waits for input
 /// (as the smol driver's), so an idle connection holds no large buffer.
