@@ -30,8 +30,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Event, EventRef, HeadersRef, Progress, RequestHead,
-    RequestRef, Response, Role,
+    BodyLength, Config, Connection, DateCache, Error, Event, EventRef, HeadersRef, Progress,
+    RequestHead, RequestRef, Response, Role,
 };
 use smallvec::SmallVec;
 
@@ -183,6 +183,26 @@ enum Step<'a> {
     Failed,
 }
 
+impl<'a> Step<'a> {
+    /// The step for a poll's result, `event` mapping the event itself (owned or borrowed, the
+    /// one difference between the two polls); an error is kept in `failure`.
+    fn of<E>(
+        polled: Result<Progress<E>, Error>,
+        failure: &mut Option<Error>,
+        event: impl FnOnce(E) -> Step<'a>,
+    ) -> Step<'a> {
+        match polled {
+            Ok(Progress::Event(e)) => event(e),
+            Ok(Progress::NeedData) => Step::NeedData,
+            Ok(Progress::Paused | Progress::Closed) => Step::Stop,
+            Err(e) => {
+                *failure = Some(e);
+                Step::Failed
+            }
+        }
+    }
+}
+
 impl Shared {
     /// What the answer to `req` needs to know of it besides the reply.
     fn asked(&self, req: Req<'_>) -> Asked {
@@ -232,14 +252,13 @@ impl Shared {
 
     /// Choose the reply for a GET or HEAD of `head.target` (whose fields `present` lists).
     fn reply_for(&self, head: &Req<'_>, present: Present, now: Instant) -> Reply {
-        let shared = self;
         let resolved = match self.resolve(head.target, now) {
             Ok(Found::Cached(hit)) => {
                 let source = Source::Cached(hit.bytes.clone());
                 return self.file_reply(head, present, &hit.path, source, &hit.facts);
             }
             Ok(Found::Resolved(r)) => r,
-            Err(Refusal::NotFound) if shared.spa && spa_route(head.target) => {
+            Err(Refusal::NotFound) if self.spa && spa_route(head.target) => {
                 match self.resolve(b"/index.html", now) {
                     Ok(Found::Cached(hit)) => {
                         let source = Source::Cached(hit.bytes.clone());
@@ -259,7 +278,7 @@ impl Shared {
             }
             Resolved::Directory { path, url_path } => {
                 let query = files::split_target(head.target).map_or(&b""[..], |(_, q)| q);
-                match files::listing(&path, &url_path, query, shared.root.hidden()) {
+                match files::listing(&path, &url_path, query, self.root.hidden()) {
                     Ok(page) => Reply::new(
                         200,
                         "OK",
@@ -1269,35 +1288,28 @@ impl Session for HttpSession {
             let mut owned = None;
             let mut failure = None;
             let step = if self.shared.quiet {
-                match self.conn.poll_borrowed() {
-                    Ok(Progress::Event(EventRef::Request(head))) => {
-                        Step::Request(Req::borrowed(head))
-                    }
-                    Ok(Progress::Event(EventRef::Data(data))) => Step::Data(data.len()),
-                    Ok(Progress::Event(EventRef::EndOfMessage)) => Step::EndOfMessage,
-                    Ok(Progress::Event(_)) => Step::Other,
-                    Ok(Progress::NeedData) => Step::NeedData,
-                    Ok(Progress::Paused | Progress::Closed) => Step::Stop,
-                    Err(e) => {
-                        failure = Some(e);
-                        Step::Failed
-                    }
-                }
+                Step::of(
+                    self.conn.poll_borrowed(),
+                    &mut failure,
+                    |event| match event {
+                        EventRef::Request(head) => Step::Request(Req::borrowed(head)),
+                        EventRef::Data(data) => Step::Data(data.len()),
+                        EventRef::EndOfMessage => Step::EndOfMessage,
+                        _ => Step::Other,
+                    },
+                )
             } else {
-                match self.conn.poll_event() {
-                    Ok(Progress::Event(Event::Request(head))) => {
-                        Step::Request(Req::owned(owned.insert(head)))
-                    }
-                    Ok(Progress::Event(Event::Data(data))) => Step::Data(data.len()),
-                    Ok(Progress::Event(Event::EndOfMessage)) => Step::EndOfMessage,
-                    Ok(Progress::Event(_)) => Step::Other,
-                    Ok(Progress::NeedData) => Step::NeedData,
-                    Ok(Progress::Paused | Progress::Closed) => Step::Stop,
-                    Err(e) => {
-                        failure = Some(e);
-                        Step::Failed
-                    }
-                }
+                let slot = &mut owned;
+                Step::of(
+                    self.conn.poll_event(),
+                    &mut failure,
+                    move |event| match event {
+                        Event::Request(head) => Step::Request(Req::owned({ slot }.insert(head))),
+                        Event::Data(data) => Step::Data(data.len()),
+                        Event::EndOfMessage => Step::EndOfMessage,
+                        _ => Step::Other,
+                    },
+                )
             };
             match step {
                 Step::Request(req) => {
