@@ -3,8 +3,8 @@
 //!
 //! A head is parsed in one pass as its lines arrive: `memchr` finds each line's LF, the line is
 //! validated by `nom` combinators whose inner loops are `[bool; 256]` table lookups (or, for the
-//! long runs of target and field-value bytes, the same classes checked eight bytes at a time),
-//! and each field is recorded as a span. When more bytes arrive the parser resumes at the first
+//! long runs of name, target and field-value bytes, the same classes checked sixteen or eight
+//! bytes at a time by [`super::scan`]), and each field is recorded as a span. When more bytes arrive the parser resumes at the first
 //! incomplete line: a head that trickles in is never re-scanned from its first byte, and there is
 //! no allocation per field (one `Vec` of spans per head).
 
@@ -15,6 +15,8 @@ use smallvec::SmallVec;
 
 use super::error::{Error, ErrorKind, Fault};
 use super::event::Version;
+pub(crate) use super::scan::class_prefix;
+use super::scan::token_prefix;
 
 // ----- byte classes -----
 
@@ -213,48 +215,6 @@ fn version_of(major: u8, minor: u8) -> Result<Version, Error> {
             "unsupported HTTP major version",
         )),
     }
-}
-
-/// Length of the prefix of `v` whose bytes are all in `class`, where every byte below `below`
-/// except HTAB, and DEL, are known to be outside it, and every byte >= 0x80 is either in it or,
-/// when `class[0x80]` is false, outside it (true of [`FIELD_VALUE`] with `0x20`, [`TARGET`] and
-/// [`TARGET_OBS_TEXT`] with `0x21`). Eight bytes are checked at a time (SWAR on a `u64`): with the
-/// top bit of each byte cleared (`m`, so no carry crosses a byte), bit 7 of `m + (0x80 - below)`
-/// is set exactly when `m >= below`, and bit 7 of `m + 1` exactly when `m == 0x7f`. A byte is
-/// flagged when the first is clear or the second set: every byte below `below`, DEL, and (having
-/// lost their top bit) a few obs-text bytes; for a class without obs-text, every byte with its
-/// top bit set is flagged too. Flagged bytes are looked up in `class`, lowest first; the first
-/// one outside it ends the prefix, the others (HTAB, obs-text) are passed over.
-#[inline(always)]
-pub(crate) fn class_prefix(v: &[u8], below: u8, class: &[bool; 256]) -> usize {
-    const LO: u64 = u64::from_le_bytes([0x01; 8]);
-    const HI: u64 = u64::from_le_bytes([0x80; 8]);
-    const LOW7: u64 = u64::from_le_bytes([0x7f; 8]);
-    let ge = LO * u64::from(0x80 - below);
-    let high = if class[0x80] { 0 } else { HI };
-    let flags = |x: u64| {
-        let m = x & LOW7;
-        (!(m + ge) | (m + LO) | (x & high)) & HI
-    };
-    let mut i = 0;
-    let mut words = v.chunks_exact(8);
-    for w in &mut words {
-        // One 8-byte load: `chunks_exact` gives exactly eight bytes.
-        let mut hits = flags(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        while hits != 0 {
-            let j = i + (hits.trailing_zeros() / 8) as usize;
-            if !class[v[j] as usize] {
-                return j;
-            }
-            hits &= hits - 1;
-        }
-        i += 8;
-    }
-    let tail = words.remainder();
-    i + tail
-        .iter()
-        .position(|&b| !class[b as usize])
-        .unwrap_or(tail.len())
 }
 
 /// `request-target`: the bytes up to the next SP that are in `class` ([`TARGET`] or
@@ -825,8 +785,8 @@ pub(crate) type Spans = SmallVec<[[u32; 4]; 16]>;
 /// The first line (and, in a response, every line after an obs-fold) is taken whole: `memchr`
 /// finds its LF, resuming the search where it stopped, and the `nom` grammar checks it. Field
 /// lines, the bulk of a head, are checked as their bytes arrive: the name against [`TCHAR`] up to
-/// the colon, the value eight bytes at a time against [`FIELD_VALUE`] up to CR or LF, so each
-/// byte is looked at once and a field line that trickles in is not re-read. Only the first
+/// the colon, the value against [`FIELD_VALUE`] up to CR or LF (both sixteen bytes at a time
+/// where SSE2 is there, [`super::scan`]), so a field line that trickles in is not re-read. Only the first
 /// `max_head` bytes are ever looked at, so whether a head fails as malformed (400) or as too
 /// large (431) does not depend on how its bytes were split.
 #[derive(Debug, Default)]
@@ -969,10 +929,7 @@ impl HeadParser {
     fn common_lines(&mut self, buf: &[u8], view: &[u8], rules: &Rules) -> Result<(), Error> {
         let mut line = self.line;
         loop {
-            let name_len = view[line..]
-                .iter()
-                .position(|&b| !TCHAR[b as usize])
-                .unwrap_or(view.len() - line);
+            let name_len = token_prefix(&view[line..]);
             let colon = line + name_len;
             if name_len == 0 || view.get(colon) != Some(&b':') {
                 break;
@@ -1037,11 +994,11 @@ impl HeadParser {
             Some(c) => c,
             None => {
                 // field-name = token, then ":" with no whitespace before it.
-                let Some(n) = view[self.pos..].iter().position(|&b| !TCHAR[b as usize]) else {
-                    self.pos = view.len();
+                let i = self.pos + token_prefix(&view[self.pos..]);
+                if i == view.len() {
+                    self.pos = i;
                     return Ok(LineStep::Incomplete);
-                };
-                let i = self.pos + n;
+                }
                 match view[i] {
                     b':' => {}
                     b' ' | b'\t' => return Err(bad("whitespace after header name")),
