@@ -166,23 +166,26 @@ mod sse2 {
         i + super::class_prefix_swar(blocks.remainder(), below, class)
     }
 
-    /// [`super::token_prefix`]. Every byte that is not a letter is flagged (`x | 0x20` outside
-    /// `a..=z`, compared as signed so that %x80-FF are outside too), and looked up in [`TCHAR`]:
-    /// in a field name that is the colon and the odd hyphen or digit.
+    /// [`super::token_prefix`]. Every byte that is neither a letter nor a hyphen is flagged
+    /// (`x | 0x20` outside `a..=z`, compared as signed so that %x80-FF are outside too), and
+    /// looked up in [`TCHAR`]: in a field name that is the colon and the odd digit.
     #[inline(always)]
     pub(super) fn token_prefix(v: &[u8]) -> usize {
         let case = set_splat_i8_m128i(0x20);
         let before_a = set_splat_i8_m128i(b'a' as i8 - 1);
         let after_z = set_splat_i8_m128i(b'z' as i8 + 1);
+        let hyphen = set_splat_i8_m128i(b'-' as i8);
         let mut blocks = v.chunks_exact(16);
         let mut i = 0;
         for b in &mut blocks {
-            let y = bitor_m128i(load(b), case);
+            let x = load(b);
+            let y = bitor_m128i(x, case);
             let letters = bitand_m128i(
                 cmp_gt_mask_i8_m128i(y, before_a),
                 cmp_lt_mask_i8_m128i(y, after_z),
             );
-            let hits = !(move_mask_i8_m128i(letters) as u32) & 0xffff;
+            let common = bitor_m128i(letters, cmp_eq_mask_i8_m128i(x, hyphen));
+            let hits = !(move_mask_i8_m128i(common) as u32) & 0xffff;
             if let Some(j) = first_outside(v, i, hits, &TCHAR) {
                 return j;
             }
