@@ -749,7 +749,11 @@ impl Connection {
         }
     }
 
-    /// The next event as offsets into the buffer; an error is sticky.
+    /// The next event as offsets into the buffer; an error is sticky. Inlined, with
+    /// `next_event`, into each of the two polls: the phase and reading-half dispatch then meets
+    /// the poll's own `match` on what was found, instead of a call whose result goes through
+    /// memory (the head parser itself, `poll_head`, stays one function for both).
+    #[inline(always)]
     fn next(&mut self) -> Result<Progress<Found>, Error> {
         if let Phase::Failed(e) = &self.state.phase {
             return Err(e.clone());
@@ -897,6 +901,7 @@ impl Connection {
         }
     }
 
+    #[inline(always)]
     fn next_event(&mut self) -> Result<Progress<Found>, Error> {
         match self.state.phase {
             Phase::Open { .. } => {}
