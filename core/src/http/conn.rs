@@ -454,6 +454,7 @@ impl Connection {
     ///
     /// It writes nothing: HTTP/1.0 framing (a length, or the end of the connection) never needs
     /// a terminator, so it takes no output buffer.
+    #[inline]
     pub fn send_end(&mut self, now: Time) -> Result<(), Error> {
         self.now = now;
         self.command(|c| {
@@ -557,6 +558,7 @@ impl Connection {
     }
 
     /// Runs a command; a failure is sticky.
+    #[inline(always)]
     fn command(&mut self, f: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
         self.state.check_open()?;
         f(self).map_err(|e| self.state.fail(e))

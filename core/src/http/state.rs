@@ -247,9 +247,21 @@ impl State {
     }
 
     /// Commands are only for an open connection: after a failure the caller's own misuse is
-    /// repeated to it, a peer's error becomes "has failed".
-    #[inline]
+    /// repeated to it, a peer's error becomes "has failed". The open connection is one compare
+    /// of the phase inlined into each command; the rest is out of line (a `match` over the four
+    /// phases was a jump table in every command).
+    #[inline(always)]
     pub(crate) fn check_open(&self) -> Result<(), Error> {
+        if self.is_open() {
+            return Ok(());
+        }
+        self.not_open()
+    }
+
+    /// [`Self::check_open`] for a connection that is over.
+    #[cold]
+    #[inline(never)]
+    fn not_open(&self) -> Result<(), Error> {
         match &self.phase {
             Phase::Open { .. } => Ok(()),
             Phase::Closed | Phase::Switched => Err(misuse("the connection is closed")),
