@@ -600,7 +600,7 @@ impl Connection {
         if r.status < 200 {
             w::status_line(out, r.status, r.reason);
             let written = w::fields(out, r.headers, true)
-                .and_then(|()| self.state.step(self.role, Step::InterimSent));
+                .and_then(|()| self.state.step(Role::Server, Step::InterimSent));
             if let Err(e) = written {
                 out.truncate(start);
                 return Err(e);
@@ -634,9 +634,10 @@ impl Connection {
                 },
             );
         }
-        // Cannot fail: the writing half is `SendResponse` (checked above).
+        // Cannot fail: the writing half is `SendResponse` (checked above), which only a
+        // server's is (hence the role given, not read).
         self.state.step(
-            self.role,
+            Role::Server,
             Step::HeadSent(BodyWriter {
                 length,
                 sent: 0,
@@ -666,7 +667,7 @@ impl Connection {
         w::request_line(out, r.method, r.target);
         let written = w::fields(out, r.headers, false).and_then(|()| {
             self.state.step(
-                self.role,
+                Role::Client,
                 Step::HeadSent(BodyWriter {
                     length: Some(n),
                     sent: 0,
@@ -992,13 +993,16 @@ impl Connection {
             &p.framing,
             self.config.limits.max_body,
         )?;
+        // Only a server's parser reads request lines (`Rules::request`): the step is given
+        // the role, so that only the server's arm of the transition is compiled here.
+        debug_assert_eq!(self.role, Role::Server);
         let exchange = Exchange {
             version,
             keep_alive,
             head: &self.buf[method.0..method.1] == b"HEAD",
         };
         self.state
-            .step(self.role, Step::RequestHead { body, exchange })?;
+            .step(Role::Server, Step::RequestHead { body, exchange })?;
         self.body_since = self.now;
         self.body_starved = false;
         Ok(Progress::Event(Found::Request {
@@ -1034,6 +1038,8 @@ impl Connection {
                 }
             }
         };
+        // Only a client's parser reads status lines: the steps below are given the role.
+        debug_assert_eq!(self.role, Role::Client);
         let pending = *self
             .pending
             .front()
@@ -1048,12 +1054,12 @@ impl Connection {
         };
         if status == 101 {
             // HTTP ends here; what follows the head belongs to the new protocol.
-            self.state.step(self.role, Step::Switch)?;
+            self.state.step(Role::Client, Step::Switch)?;
             self.pending.pop_front();
             return Ok(Progress::Event(found(HeadKind::Switched, false)));
         }
         if status < 200 {
-            self.state.step(self.role, Step::InterimHead)?;
+            self.state.step(Role::Client, Step::InterimHead)?;
             return Ok(Progress::Event(found(HeadKind::Interim, false)));
         }
         let incoming = Incoming::Response {
@@ -1065,7 +1071,7 @@ impl Connection {
         let keep_alive =
             pending.keep_alive && persistent && !matches!(body, BodyReader::UntilClose);
         self.state
-            .step(self.role, Step::ResponseHead { body, keep_alive })?;
+            .step(Role::Client, Step::ResponseHead { body, keep_alive })?;
         Ok(Progress::Event(found(HeadKind::Final, undecoded)))
     }
 
