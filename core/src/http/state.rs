@@ -373,14 +373,19 @@ impl State {
                 W::Idle => return Err(misuse("no request to respond to")),
                 W::SendBody(_) | W::Done { .. } => return Err(misuse("response already sent")),
             },
-            (Server, Step::BodySent) => match (&*reading, &*writing) {
-                (R::Done, W::SendBody(b)) if b.keep_alive => Next::NewCycle,
-                (R::Body { .. }, W::SendBody(b)) if b.keep_alive => {
-                    *writing = W::Done { keep_alive: true };
-                    Next::Continue
-                }
-                (R::Head | R::Body { .. } | R::Done, W::SendBody(_)) => Next::Close,
-                (_, W::Idle | W::SendResponse(_) | W::Done { .. }) => {
+            // The writing half first, then the reading half only for a response that keeps
+            // the connection: the usual end of an exchange is a few compares.
+            (Server, Step::BodySent) => match &*writing {
+                W::SendBody(b) if b.keep_alive => match &*reading {
+                    R::Done => Next::NewCycle,
+                    R::Body { .. } => {
+                        *writing = W::Done { keep_alive: true };
+                        Next::Continue
+                    }
+                    R::Head => Next::Close,
+                },
+                W::SendBody(_) => Next::Close,
+                W::Idle | W::SendResponse(_) | W::Done { .. } => {
                     return Err(misuse("no response body in progress"));
                 }
             },
