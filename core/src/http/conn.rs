@@ -1015,29 +1015,15 @@ impl Connection {
     }
 
     fn response(&mut self, p: Head) -> Result<Progress<Found>, Error> {
-        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
         let (len, version, status, reason, f) = match p.start {
             StartLine::Status {
                 version,
                 status,
                 reason,
             } if !p.folded => (p.len, version, status, reason, p.framing),
-            _ => {
-                // obs-fold: unfold into a buffer of its own (rare) and parse that again.
-                let unfolded = parse::unfold(&self.buf[p.blank..p.len]);
-                match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
-                    ResponseOutcome::Parsed(r) => {
-                        self.buf.advance(p.len);
-                        self.unfolded = unfolded;
-                        self.parser.set_spans(&r.spans);
-                        (0, r.version, r.status, r.reason, r.framing)
-                    }
-                    ResponseOutcome::NeedsUnfold => {
-                        return Err(bad("obs-fold continuation line"));
-                    }
-                }
-            }
+            _ => self.unfold_response(&p)?,
         };
+        let limits = &self.config.limits;
         // Only a client's parser reads status lines: the steps below are given the role.
         debug_assert_eq!(self.role, Role::Client);
         let pending = *self
@@ -1073,6 +1059,24 @@ impl Connection {
         self.state
             .step(Role::Client, Step::ResponseHead { body, keep_alive })?;
         Ok(Progress::Event(found(HeadKind::Final, undecoded)))
+    }
+
+    /// A response head with obs-fold (rare): unfolded into a buffer of its own and parsed
+    /// again; its length (0: the head is `unfolded`), version, status, reason and framing. Out
+    /// of line, so that its code does not weigh on the head parser's registers.
+    #[inline(never)]
+    fn unfold_response(&mut self, p: &Head) -> Result<StatusHead, Error> {
+        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
+        let unfolded = parse::unfold(&self.buf[p.blank..p.len]);
+        match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
+            ResponseOutcome::Parsed(r) => {
+                self.buf.advance(p.len);
+                self.unfolded = unfolded;
+                self.parser.set_spans(&r.spans);
+                Ok((0, r.version, r.status, r.reason, r.framing))
+            }
+            ResponseOutcome::NeedsUnfold => Err(bad("obs-fold continuation line")),
+        }
     }
 
     fn poll_body(&mut self) -> Result<Progress<Found>, Error> {
@@ -1209,6 +1213,10 @@ impl Connection {
         conn
     }
 }
+
+/// A parsed response head as `Connection::response` uses it: its length in the buffer (0: it
+/// is `unfolded`), version, status, reason span and framing.
+type StatusHead = (usize, Version, u16, (usize, usize), parse::Framing);
 
 /// Which event a response head is.
 #[derive(Debug, Clone, Copy)]
