@@ -454,6 +454,7 @@ impl Connection {
     ///
     /// It writes nothing: HTTP/1.0 framing (a length, or the end of the connection) never needs
     /// a terminator, so it takes no output buffer.
+    #[inline]
     pub fn send_end(&mut self, now: Time) -> Result<(), Error> {
         self.now = now;
         self.command(|c| {
@@ -557,6 +558,7 @@ impl Connection {
     }
 
     /// Runs a command; a failure is sticky.
+    #[inline(always)]
     fn command(&mut self, f: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
         self.state.check_open()?;
         f(self).map_err(|e| self.state.fail(e))
@@ -598,7 +600,7 @@ impl Connection {
         if r.status < 200 {
             w::status_line(out, r.status, r.reason);
             let written = w::fields(out, r.headers, true)
-                .and_then(|()| self.state.step(self.role, Step::InterimSent));
+                .and_then(|()| self.state.step(Role::Server, Step::InterimSent));
             if let Err(e) = written {
                 out.truncate(start);
                 return Err(e);
@@ -632,9 +634,10 @@ impl Connection {
                 },
             );
         }
-        // Cannot fail: the writing half is `SendResponse` (checked above).
+        // Cannot fail: the writing half is `SendResponse` (checked above), which only a
+        // server's is (hence the role given, not read).
         self.state.step(
-            self.role,
+            Role::Server,
             Step::HeadSent(BodyWriter {
                 length,
                 sent: 0,
@@ -664,7 +667,7 @@ impl Connection {
         w::request_line(out, r.method, r.target);
         let written = w::fields(out, r.headers, false).and_then(|()| {
             self.state.step(
-                self.role,
+                Role::Client,
                 Step::HeadSent(BodyWriter {
                     length: Some(n),
                     sent: 0,
@@ -749,7 +752,11 @@ impl Connection {
         }
     }
 
-    /// The next event as offsets into the buffer; an error is sticky.
+    /// The next event as offsets into the buffer; an error is sticky. Inlined, with
+    /// `next_event`, into each of the two polls: the phase and reading-half dispatch then meets
+    /// the poll's own `match` on what was found, instead of a call whose result goes through
+    /// memory (the head parser itself, `poll_head`, stays one function for both).
+    #[inline(always)]
     fn next(&mut self) -> Result<Progress<Found>, Error> {
         if let Phase::Failed(e) = &self.state.phase {
             return Err(e.clone());
@@ -897,6 +904,7 @@ impl Connection {
         }
     }
 
+    #[inline(always)]
     fn next_event(&mut self) -> Result<Progress<Found>, Error> {
         match self.state.phase {
             Phase::Open { .. } => {}
@@ -985,13 +993,16 @@ impl Connection {
             &p.framing,
             self.config.limits.max_body,
         )?;
+        // Only a server's parser reads request lines (`Rules::request`): the step is given
+        // the role, so that only the server's arm of the transition is compiled here.
+        debug_assert_eq!(self.role, Role::Server);
         let exchange = Exchange {
             version,
             keep_alive,
             head: &self.buf[method.0..method.1] == b"HEAD",
         };
         self.state
-            .step(self.role, Step::RequestHead { body, exchange })?;
+            .step(Role::Server, Step::RequestHead { body, exchange })?;
         self.body_since = self.now;
         self.body_starved = false;
         Ok(Progress::Event(Found::Request {
@@ -1004,29 +1015,17 @@ impl Connection {
     }
 
     fn response(&mut self, p: Head) -> Result<Progress<Found>, Error> {
-        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
         let (len, version, status, reason, f) = match p.start {
             StartLine::Status {
                 version,
                 status,
                 reason,
             } if !p.folded => (p.len, version, status, reason, p.framing),
-            _ => {
-                // obs-fold: unfold into a buffer of its own (rare) and parse that again.
-                let unfolded = parse::unfold(&self.buf[p.blank..p.len]);
-                match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
-                    ResponseOutcome::Parsed(r) => {
-                        self.buf.advance(p.len);
-                        self.unfolded = unfolded;
-                        self.parser.set_spans(&r.spans);
-                        (0, r.version, r.status, r.reason, r.framing)
-                    }
-                    ResponseOutcome::NeedsUnfold => {
-                        return Err(bad("obs-fold continuation line"));
-                    }
-                }
-            }
+            _ => self.unfold_response(&p)?,
         };
+        let limits = &self.config.limits;
+        // Only a client's parser reads status lines: the steps below are given the role.
+        debug_assert_eq!(self.role, Role::Client);
         let pending = *self
             .pending
             .front()
@@ -1041,12 +1040,12 @@ impl Connection {
         };
         if status == 101 {
             // HTTP ends here; what follows the head belongs to the new protocol.
-            self.state.step(self.role, Step::Switch)?;
+            self.state.step(Role::Client, Step::Switch)?;
             self.pending.pop_front();
             return Ok(Progress::Event(found(HeadKind::Switched, false)));
         }
         if status < 200 {
-            self.state.step(self.role, Step::InterimHead)?;
+            self.state.step(Role::Client, Step::InterimHead)?;
             return Ok(Progress::Event(found(HeadKind::Interim, false)));
         }
         let incoming = Incoming::Response {
@@ -1058,8 +1057,26 @@ impl Connection {
         let keep_alive =
             pending.keep_alive && persistent && !matches!(body, BodyReader::UntilClose);
         self.state
-            .step(self.role, Step::ResponseHead { body, keep_alive })?;
+            .step(Role::Client, Step::ResponseHead { body, keep_alive })?;
         Ok(Progress::Event(found(HeadKind::Final, undecoded)))
+    }
+
+    /// A response head with obs-fold (rare): unfolded into a buffer of its own and parsed
+    /// again; its length (0: the head is `unfolded`), version, status, reason and framing. Out
+    /// of line, so that its code does not weigh on the head parser's registers.
+    #[inline(never)]
+    fn unfold_response(&mut self, p: &Head) -> Result<StatusHead, Error> {
+        let (limits, leniency) = (&self.config.limits, &self.config.leniency);
+        let unfolded = parse::unfold(&self.buf[p.blank..p.len]);
+        match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
+            ResponseOutcome::Parsed(r) => {
+                self.buf.advance(p.len);
+                self.unfolded = unfolded;
+                self.parser.set_spans(&r.spans);
+                Ok((0, r.version, r.status, r.reason, r.framing))
+            }
+            ResponseOutcome::NeedsUnfold => Err(bad("obs-fold continuation line")),
+        }
     }
 
     fn poll_body(&mut self) -> Result<Progress<Found>, Error> {
@@ -1196,6 +1213,10 @@ impl Connection {
         conn
     }
 }
+
+/// A parsed response head as `Connection::response` uses it: its length in the buffer (0: it
+/// is `unfolded`), version, status, reason span and framing.
+type StatusHead = (usize, Version, u16, (usize, usize), parse::Framing);
 
 /// Which event a response head is.
 #[derive(Debug, Clone, Copy)]

@@ -247,9 +247,21 @@ impl State {
     }
 
     /// Commands are only for an open connection: after a failure the caller's own misuse is
-    /// repeated to it, a peer's error becomes "has failed".
-    #[inline]
+    /// repeated to it, a peer's error becomes "has failed". The open connection is one compare
+    /// of the phase inlined into each command; the rest is out of line (a `match` over the four
+    /// phases was a jump table in every command).
+    #[inline(always)]
     pub(crate) fn check_open(&self) -> Result<(), Error> {
+        if self.is_open() {
+            return Ok(());
+        }
+        self.not_open()
+    }
+
+    /// [`Self::check_open`] for a connection that is over.
+    #[cold]
+    #[inline(never)]
+    fn not_open(&self) -> Result<(), Error> {
         match &self.phase {
             Phase::Open { .. } => Ok(()),
             Phase::Closed | Phase::Switched => Err(misuse("the connection is closed")),
@@ -361,14 +373,19 @@ impl State {
                 W::Idle => return Err(misuse("no request to respond to")),
                 W::SendBody(_) | W::Done { .. } => return Err(misuse("response already sent")),
             },
-            (Server, Step::BodySent) => match (&*reading, &*writing) {
-                (R::Done, W::SendBody(b)) if b.keep_alive => Next::NewCycle,
-                (R::Body { .. }, W::SendBody(b)) if b.keep_alive => {
-                    *writing = W::Done { keep_alive: true };
-                    Next::Continue
-                }
-                (R::Head | R::Body { .. } | R::Done, W::SendBody(_)) => Next::Close,
-                (_, W::Idle | W::SendResponse(_) | W::Done { .. }) => {
+            // The writing half first, then the reading half only for a response that keeps
+            // the connection: the usual end of an exchange is a few compares.
+            (Server, Step::BodySent) => match &*writing {
+                W::SendBody(b) if b.keep_alive => match &*reading {
+                    R::Done => Next::NewCycle,
+                    R::Body { .. } => {
+                        *writing = W::Done { keep_alive: true };
+                        Next::Continue
+                    }
+                    R::Head => Next::Close,
+                },
+                W::SendBody(_) => Next::Close,
+                W::Idle | W::SendResponse(_) | W::Done { .. } => {
                     return Err(misuse("no response body in progress"));
                 }
             },
