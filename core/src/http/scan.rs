@@ -139,6 +139,35 @@ mod sse2 {
         None
     }
 
+    /// The prefix of `v` in `class`, sixteen bytes at a time: `flags` gives a block's candidate
+    /// bytes (bit `k` for byte `k`), which are looked up in `class`. The bytes after the last
+    /// whole block are taken as the last sixteen bytes of `v`, overlapping the block before,
+    /// with the flags of the bytes already checked shifted out; only a `v` shorter than sixteen
+    /// bytes goes to `short`.
+    #[inline(always)]
+    fn scan(
+        v: &[u8],
+        class: &[bool; 256],
+        flags: impl Fn(&[u8]) -> u32,
+        short: impl FnOnce(&[u8]) -> usize,
+    ) -> usize {
+        let mut i = 0;
+        for b in v.chunks_exact(16) {
+            if let Some(j) = first_outside(v, i, flags(b), class) {
+                return j;
+            }
+            i += 16;
+        }
+        if i == v.len() {
+            i
+        } else if v.len() >= 16 {
+            let hits = flags(&v[v.len() - 16..]) >> (i + 16 - v.len());
+            first_outside(v, i, hits, class).unwrap_or(v.len())
+        } else {
+            short(v)
+        }
+    }
+
     /// [`super::class_prefix`]. A byte is flagged when it is DEL, or below `below`: compared as
     /// unsigned (`min(x, below - 1) == x`) for a class with obs-text, as signed (`x < below`,
     /// which also takes in %x80-FF, negative as `i8`) for one without.
@@ -148,22 +177,18 @@ mod sse2 {
         let under = set_splat_i8_m128i(below.wrapping_sub(1) as i8);
         let limit = set_splat_i8_m128i(below as i8);
         let del = set_splat_i8_m128i(0x7f);
-        let mut blocks = v.chunks_exact(16);
-        let mut i = 0;
-        for b in &mut blocks {
+        let flags = |b: &[u8]| {
             let x = load(b);
             let low = if obs_text {
                 cmp_eq_mask_i8_m128i(min_u8_m128i(x, under), x)
             } else {
                 cmp_lt_mask_i8_m128i(x, limit)
             };
-            let hits = move_mask_i8_m128i(bitor_m128i(low, cmp_eq_mask_i8_m128i(x, del))) as u32;
-            if let Some(j) = first_outside(v, i, hits, class) {
-                return j;
-            }
-            i += 16;
-        }
-        i + super::class_prefix_swar(blocks.remainder(), below, class)
+            move_mask_i8_m128i(bitor_m128i(low, cmp_eq_mask_i8_m128i(x, del))) as u32
+        };
+        scan(v, class, flags, |v| {
+            super::class_prefix_swar(v, below, class)
+        })
     }
 
     /// [`super::token_prefix`]. Every byte that is neither a letter nor a hyphen is flagged
@@ -175,9 +200,7 @@ mod sse2 {
         let before_a = set_splat_i8_m128i(b'a' as i8 - 1);
         let after_z = set_splat_i8_m128i(b'z' as i8 + 1);
         let hyphen = set_splat_i8_m128i(b'-' as i8);
-        let mut blocks = v.chunks_exact(16);
-        let mut i = 0;
-        for b in &mut blocks {
+        let flags = |b: &[u8]| {
             let x = load(b);
             let y = bitor_m128i(x, case);
             let letters = bitand_m128i(
@@ -185,13 +208,9 @@ mod sse2 {
                 cmp_lt_mask_i8_m128i(y, after_z),
             );
             let common = bitor_m128i(letters, cmp_eq_mask_i8_m128i(x, hyphen));
-            let hits = !(move_mask_i8_m128i(common) as u32) & 0xffff;
-            if let Some(j) = first_outside(v, i, hits, &TCHAR) {
-                return j;
-            }
-            i += 16;
-        }
-        i + super::token_prefix_bytes(blocks.remainder())
+            !(move_mask_i8_m128i(common) as u32) & 0xffff
+        };
+        scan(v, &TCHAR, flags, super::token_prefix_bytes)
     }
 }
 
