@@ -148,7 +148,7 @@ fn alarm_rang(session: &mut dyn Session, fired: &mut Option<Instant>) {
 /// [`Async::poll_writable`], which keep the task's waker in the source's own slot, not in a
 /// list the reactor allocates), rather than a combination of `read_with`, `write_with` and
 /// timer futures, each of which carried its own copies of the state.
-struct Conn<'a> {
+pub(crate) struct Conn<'a> {
     stream: &'a Async<TcpStream>,
     session: &'a mut dyn Session,
     /// The responses gathered for one write; a spare buffer is taken while there is output.
@@ -161,6 +161,9 @@ struct Conn<'a> {
     /// The last read was short: the socket is drained, so wait for readiness before reading
     /// again instead of spending a read(2) on `WouldBlock`.
     drained: bool,
+    /// The shutdown listener holds this task's waker: it is polled again only once shutdown
+    /// has come.
+    listening: bool,
 }
 
 /// The progress of one [`write_all`].
@@ -169,13 +172,16 @@ struct Writing {
     /// Since when the write waits without progress: taken only once a write has to wait, so a
     /// write that goes out at once needs no clock.
     stalled: Option<Instant>,
+    /// How long a write may wait without progress, in milliseconds (not a `Duration`: this is
+    /// part of every connection's task, the largest of its waits).
+    stall_ms: u32,
     /// It had to wait for the peer.
     waited: bool,
-    stall: Duration,
 }
 
 impl Conn<'_> {
-    fn new<'a>(stream: &'a Async<TcpStream>, session: &'a mut dyn Session) -> Conn<'a> {
+    /// The state of a connection that has not read or written yet.
+    pub(crate) fn new<'a>(stream: &'a Async<TcpStream>, session: &'a mut dyn Session) -> Conn<'a> {
         Conn {
             stream,
             session,
@@ -184,6 +190,7 @@ impl Conn<'_> {
             alarm: Alarm::new(),
             peer_closed: false,
             drained: false,
+            listening: false,
         }
     }
 
@@ -243,12 +250,13 @@ impl Conn<'_> {
             }
             w.waited = true;
             let since = *w.stalled.get_or_insert_with(Instant::now);
+            let stall = Duration::from_millis(w.stall_ms.into());
             self.alarm
                 .arm(armed(self.session.poll_timeout(), self.fired));
-            self.alarm.arm(Some(since + w.stall));
+            self.alarm.arm(Some(since + stall));
             ready!(self.alarm.poll_ring(cx));
-            if since.elapsed() >= w.stall {
-                return Poll::Ready(Err(write_stalled(w.stall)));
+            if since.elapsed() >= stall {
+                return Poll::Ready(Err(write_stalled(stall)));
             }
             alarm_rang(&mut *self.session, &mut self.fired);
         }
@@ -290,7 +298,7 @@ impl Conn<'_> {
     }
 }
 
-/// Drive `session` over `stream` until it is done and flushed, the peer fails, or (when `stop`
+/// Drive the session over the stream of `c` ([`Conn::new`]) until it is done and flushed, the peer fails, or (when `stop`
 /// is given) shutdown is requested while the connection is idle. A server connection passes its
 /// admission `ticket`, told before each wait since when the connection waits for a request.
 ///
@@ -303,19 +311,15 @@ impl Conn<'_> {
     reason = "an `async fn` would keep its arguments twice in the future (rust-lang/rust#62958)"
 )]
 pub(crate) fn drive<'a>(
-    stream: &'a Async<TcpStream>,
-    session: &'a mut dyn Session,
+    mut c: Conn<'a>,
     stop: Option<&'a Receiver<()>>,
     ticket: Option<&'a Ticket>,
 ) -> impl Future<Output = Result<End, SocketFailure>> + 'a {
     async move {
-        let mut c = Conn::new(stream, session);
         // One shutdown listener for the connection's life, not one per wait. Once it listens, it
         // holds this task's waker: it is polled again only when shutdown has come (an atomic
         // load), not on every wait.
-        let closed = || stop.is_some_and(Receiver::is_closed);
-        let mut stop = pin!(stopped(stop));
-        let mut listening = false;
+        let mut listener = pin!(stopped(stop));
         // Turns in a row that did not wait.
         let mut turns = 0u32;
         loop {
@@ -376,16 +380,17 @@ pub(crate) fn drive<'a>(
             }
 
             c.alarm.arm(deadline);
-            let mut ready_first = c.drained;
-            let mut waited = false;
-            let wake = future::poll_fn(|cx| {
-                if let Poll::Ready(wake) = c.poll_input(cx, reading, &mut ready_first) {
-                    return Poll::Ready(wake);
+            // The wait's future holds only references and flags (the task is as large as it).
+            let (conn, mut stopping) = (&mut c, listener.as_mut());
+            let (mut ready_first, mut waited) = (conn.drained, false);
+            let (wake, waited) = future::poll_fn(move |cx| {
+                if let Poll::Ready(wake) = conn.poll_input(cx, reading, &mut ready_first) {
+                    return Poll::Ready((wake, waited));
                 }
-                if !listening || closed() {
-                    listening = true;
-                    if let Poll::Ready(wake) = stop.as_mut().poll(cx) {
-                        return Poll::Ready(wake);
+                if !conn.listening || stop.is_some_and(Receiver::is_closed) {
+                    conn.listening = true;
+                    if let Poll::Ready(wake) = stopping.as_mut().poll(cx) {
+                        return Poll::Ready((wake, waited));
                     }
                 }
                 waited = true;
@@ -434,8 +439,8 @@ fn write_all<'c>(
     let mut w = Writing {
         written: 0,
         stalled: None,
+        stall_ms: u32::try_from(stall.as_millis()).unwrap_or(u32::MAX),
         waited: false,
-        stall,
     };
     future::poll_fn(move |cx| c.poll_write(cx, &mut w))
 }
