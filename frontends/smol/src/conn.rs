@@ -319,7 +319,8 @@ pub(crate) fn drive<'a>(
         // One shutdown listener for the connection's life, not one per wait. Once it listens, it
         // holds this task's waker: it is polled again only when shutdown has come (an atomic
         // load), not on every wait.
-        let mut listener = pin!(stopped(stop));
+        // Nothing is ever sent: the sender is closed on shutdown, which ends every recv.
+        let mut listener = pin!(stop.map(Receiver::recv));
         // Turns in a row that did not wait.
         let mut turns = 0u32;
         loop {
@@ -387,10 +388,12 @@ pub(crate) fn drive<'a>(
                 if let Poll::Ready(wake) = conn.poll_input(cx, reading, &mut ready_first) {
                     return Poll::Ready((wake, waited));
                 }
-                if !conn.listening || stop.is_some_and(Receiver::is_closed) {
+                if let Some(recv) = stopping.as_mut().as_pin_mut()
+                    && (!conn.listening || stop.is_some_and(Receiver::is_closed))
+                {
                     conn.listening = true;
-                    if let Poll::Ready(wake) = stopping.as_mut().poll(cx) {
-                        return Poll::Ready((wake, waited));
+                    if recv.poll(cx).is_ready() {
+                        return Poll::Ready((Wake::Stop, waited));
                     }
                 }
                 waited = true;
@@ -499,18 +502,6 @@ fn armed(deadline: Option<Instant>, fired: Option<Instant>) -> Option<Instant> {
     match (deadline, fired) {
         (Some(d), Some(f)) if d <= f => None,
         (d, _) => d,
-    }
-}
-
-/// Resolves once shutdown is requested (the channel's sender is closed), never without `stop`.
-async fn stopped(stop: Option<&Receiver<()>>) -> Wake {
-    match stop {
-        Some(stop) => {
-            // Nothing is ever sent: the sender is closed on shutdown, which ends every recv.
-            let _ = stop.recv().await;
-            Wake::Stop
-        }
-        None => future::pending().await,
     }
 }
 
