@@ -8,7 +8,7 @@ use portline_common::driver::dial;
 use portline_common::{ClientError, Session};
 use smol::Async;
 
-use crate::conn;
+use crate::conn::{self, Conn};
 
 /// Drive `session` over a new connection to `addr`; see [`Runtime::run_client`].
 ///
@@ -22,7 +22,7 @@ pub(crate) fn run_client(
     let stream = dial::tcp(addr, connect_timeout).map_err(ClientError::Connect)?;
     let stream = Async::new(stream).map_err(ClientError::Connect)?;
     smol::block_on(async {
-        match conn::drive(&stream, session, None, None).await {
+        match conn::drive(Conn::new(&stream, session), None, None).await {
             Ok(_) => Ok(()),
             Err(failure) => Err(failure.into()),
         }

@@ -9,14 +9,14 @@ use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::pin::{Pin, pin};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use portline_common::driver::admission::Ticket;
 use portline_common::driver::policy::WRITE_STALL as WRITE_TIMEOUT;
 use portline_common::{Session, SocketFailure, TRANSMIT_BUDGET};
 use smol::channel::Receiver;
-use smol::future::{self, FutureExt as _};
+use smol::future;
 use smol::{Async, Timer};
 
 /// Bytes read per `read(2)`. One buffer per executor thread, not per connection.
@@ -118,13 +118,14 @@ impl Alarm {
         }
     }
 
-    /// Resolves when the alarm rings; never while it is not armed.
-    async fn ring(&mut self) {
+    /// Ready when the alarm rings (then it is disarmed); never while it is not armed.
+    fn poll_ring(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.at.is_none() {
-            return future::pending().await;
+            return Poll::Pending;
         }
-        (&mut self.timer).await;
+        ready!(Pin::new(&mut self.timer).poll(cx));
         self.at = None;
+        Poll::Ready(())
     }
 }
 
@@ -140,20 +141,164 @@ fn alarm_rang(session: &mut dyn Session, fired: &mut Option<Instant>) {
     }
 }
 
-/// Poll `fut`, noting in `waited` whether it had to wait (returned `Pending` at least once).
-/// `fut` is pinned by the caller: moving a large future into a wrapper would store it twice in
-/// the connection's task, which every idle connection pays for.
-fn poll_noting<F: Future>(
-    fut: Pin<&mut F>,
-    waited: &mut bool,
-    cx: &mut Context<'_>,
-) -> Poll<F::Output> {
-    let poll = fut.poll(cx);
-    *waited |= poll.is_pending();
-    poll
+/// One connection's state across the loop's waits.
+///
+/// Every connection's task is as large as its largest state, idle ones included, so each wait
+/// is a `poll_fn` over a reference to this (readiness from [`Async::poll_readable`] and
+/// [`Async::poll_writable`], which keep the task's waker in the source's own slot, not in a
+/// list the reactor allocates), rather than a combination of `read_with`, `write_with` and
+/// timer futures, each of which carried its own copies of the state.
+pub(crate) struct Conn<'a> {
+    stream: &'a Async<TcpStream>,
+    session: &'a mut dyn Session,
+    /// The responses gathered for one write; a spare buffer is taken while there is output.
+    out: Vec<u8>,
+    /// The deadline handled last: the same instant again would only spin.
+    fired: Option<Instant>,
+    alarm: Alarm,
+    /// The peer's end-of-stream was read.
+    peer_closed: bool,
+    /// The last read was short: the socket is drained, so wait for readiness before reading
+    /// again instead of spending a read(2) on `WouldBlock`.
+    drained: bool,
+    /// The shutdown listener holds this task's waker: it is polled again only once shutdown
+    /// has come.
+    listening: bool,
 }
 
-/// Drive `session` over `stream` until it is done and flushed, the peer fails, or (when `stop`
+/// The progress of one [`write_all`].
+struct Writing {
+    written: usize,
+    /// Since when the write waits without progress: taken only once a write has to wait, so a
+    /// write that goes out at once needs no clock.
+    stalled: Option<Instant>,
+    /// How long a write may wait without progress, in milliseconds (not a `Duration`: this is
+    /// part of every connection's task, the largest of its waits).
+    stall_ms: u32,
+    /// It had to wait for the peer.
+    waited: bool,
+}
+
+impl Conn<'_> {
+    /// The state of a connection that has not read or written yet.
+    pub(crate) fn new<'a>(stream: &'a Async<TcpStream>, session: &'a mut dyn Session) -> Conn<'a> {
+        Conn {
+            stream,
+            session,
+            out: Vec::new(),
+            fired: None,
+            alarm: Alarm::new(),
+            peer_closed: false,
+            drained: false,
+            listening: false,
+        }
+    }
+
+    /// Input (read and fed to the session, when `reading`) or the alarm. `ready_first`: wait
+    /// for readability before the next read (the socket was found drained).
+    fn poll_input(
+        &mut self,
+        cx: &mut Context<'_>,
+        reading: bool,
+        ready_first: &mut bool,
+    ) -> Poll<Wake> {
+        if reading {
+            loop {
+                if *ready_first {
+                    match self.stream.poll_readable(cx) {
+                        Poll::Ready(Ok(())) => *ready_first = false,
+                        Poll::Ready(Err(e)) => return Poll::Ready(Wake::Read(Err(e))),
+                        Poll::Pending => break,
+                    }
+                }
+                match read_into(
+                    self.stream.get_ref(),
+                    &mut *self.session,
+                    &mut self.peer_closed,
+                    &mut self.drained,
+                ) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => *ready_first = true,
+                    done => return Poll::Ready(Wake::Read(done)),
+                }
+            }
+        }
+        self.alarm.poll_ring(cx).map(|()| Wake::Alarm)
+    }
+
+    /// Write all of `out` ([`write_all`]); `Ready(Ok(true))`: it had to wait for the peer.
+    fn poll_write(&mut self, cx: &mut Context<'_>, w: &mut Writing) -> Poll<io::Result<bool>> {
+        loop {
+            if w.written >= self.out.len() {
+                return Poll::Ready(Ok(w.waited));
+            }
+            let mut socket = self.stream.get_ref();
+            match socket.write(&self.out[w.written..]) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => {
+                    w.written += n;
+                    w.stalled = None;
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+            match self.stream.poll_writable(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {}
+            }
+            w.waited = true;
+            let since = *w.stalled.get_or_insert_with(Instant::now);
+            let stall = Duration::from_millis(w.stall_ms.into());
+            self.alarm
+                .arm(armed(self.session.poll_timeout(), self.fired));
+            self.alarm.arm(Some(since + stall));
+            ready!(self.alarm.poll_ring(cx));
+            if since.elapsed() >= stall {
+                return Poll::Ready(Err(write_stalled(stall)));
+            }
+            alarm_rang(&mut *self.session, &mut self.fired);
+        }
+    }
+
+    /// One sendfile(2) step of the range [`Session::poll_sendfile`] offers, waiting for
+    /// writability as [`write_all`] does (a peer that reads nothing for [`WRITE_TIMEOUT`] since
+    /// `since` fails, timed by the connection's [`Alarm`]). The session's own deadline is left
+    /// to the loop's next wait, as before: a ring for it here only re-arms the alarm.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn poll_send_file(&mut self, cx: &mut Context<'_>, since: Instant) -> Poll<io::Result<()>> {
+        use std::os::fd::AsFd;
+        loop {
+            let sent = {
+                let Some(range) = self.session.poll_sendfile() else {
+                    return Poll::Ready(Ok(()));
+                };
+                portline_common::driver::session::sendfile(self.stream.get_ref().as_fd(), &range)
+            };
+            match sent {
+                Ok(n) => {
+                    self.session.handle_sendfile(Instant::now(), n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+            match self.stream.poll_writable(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {}
+            }
+            self.alarm.arm(Some(since + WRITE_TIMEOUT));
+            ready!(self.alarm.poll_ring(cx));
+            if since.elapsed() >= WRITE_TIMEOUT {
+                return Poll::Ready(Err(write_stalled(WRITE_TIMEOUT)));
+            }
+        }
+    }
+}
+
+/// Drive the session over the stream of `c` ([`Conn::new`]) until it is done and flushed, the peer fails, or (when `stop`
 /// is given) shutdown is requested while the connection is idle. A server connection passes its
 /// admission `ticket`, told before each wait since when the connection waits for a request.
 ///
@@ -161,127 +306,114 @@ fn poll_noting<F: Future>(
 /// session is done; otherwise wait for input (if the session wants it), its deadline, or the
 /// stop signal, and feed what came. A read of 0 is end-of-stream: [`Session::receive_eof`], then
 /// no more reads, and the pending replies are still written.
-pub(crate) async fn drive(
-    stream: &Async<TcpStream>,
-    session: &mut dyn Session,
-    stop: Option<&Receiver<()>>,
-    ticket: Option<&Ticket>,
-) -> Result<End, SocketFailure> {
-    let mut out: Vec<u8> = Vec::new();
-    let mut peer_closed = false;
-    // The last read was short: the socket is drained, so wait for readiness before reading
-    // again instead of spending a read(2) on `WouldBlock`.
-    let mut drained = false;
-    // The deadline handled last: the same instant again would only spin.
-    let mut fired: Option<Instant> = None;
-    let mut alarm = Alarm::new();
-    // One shutdown listener for the connection's life, not one per wait. Once it listens, it
-    // holds this task's waker: it is polled again only when shutdown has come (an atomic
-    // load), not on every wait.
-    let closed = || stop.is_some_and(Receiver::is_closed);
-    let mut stop = pin!(stopped(stop));
-    let mut listening = false;
-    // Turns in a row that did not wait.
-    let mut turns = 0u32;
-    loop {
-        // A socket that is always ready never makes `read_with`/`write_with` wait, and smol does
-        // not preempt: give the thread's other tasks (and the acceptor) a turn now and then.
-        turns += 1;
-        if turns >= TURNS_PER_YIELD {
-            turns = 0;
-            future::yield_now().await;
-        }
-        if out.capacity() == 0 {
-            out = take_out();
-        }
-        gather(session, &mut out);
-        if !out.is_empty() {
-            if write_all(stream, session, &out, &mut fired, &mut alarm, WRITE_TIMEOUT)
-                .await
-                .map_err(SocketFailure::Write)?
-            {
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` would keep its arguments twice in the future (rust-lang/rust#62958)"
+)]
+pub(crate) fn drive<'a>(
+    mut c: Conn<'a>,
+    stop: Option<&'a Receiver<()>>,
+    ticket: Option<&'a Ticket>,
+) -> impl Future<Output = Result<End, SocketFailure>> + 'a {
+    async move {
+        // One shutdown listener for the connection's life, not one per wait. Once it listens, it
+        // holds this task's waker: it is polled again only when shutdown has come (an atomic
+        // load), not on every wait.
+        // Nothing is ever sent: the sender is closed on shutdown, which ends every recv.
+        let mut listener = pin!(stop.map(Receiver::recv));
+        // Turns in a row that did not wait.
+        let mut turns = 0u32;
+        loop {
+            // A socket that is always ready never makes a read or a write wait, and smol does not
+            // preempt: give the thread's other tasks (and the acceptor) a turn now and then.
+            turns += 1;
+            if turns >= TURNS_PER_YIELD {
+                turns = 0;
+                future::yield_now().await;
+            }
+            if c.out.capacity() == 0 {
+                c.out = take_out();
+            }
+            gather(&mut *c.session, &mut c.out);
+            if !c.out.is_empty() {
+                if write_all(&mut c, WRITE_TIMEOUT)
+                    .await
+                    .map_err(SocketFailure::Write)?
+                {
+                    turns = 0;
+                }
+                c.out.clear();
+                continue;
+            }
+            // Then a file range the session offers, zero-copy.
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            if c.session.poll_sendfile().is_some() {
+                let since = Instant::now();
+                future::poll_fn(|cx| c.poll_send_file(cx, since))
+                    .await
+                    .map_err(SocketFailure::Write)?;
+                continue;
+            }
+            let peer_closed = c.peer_closed;
+            if c.session.is_done() {
+                return Ok(End::Done { peer_closed });
+            }
+            let deadline = armed(c.session.poll_timeout(), c.fired);
+            // Paused (no input wanted) without a deadline: read anyway, as the core allows (it
+            // bounds what it buffers), rather than hang. After end-of-stream with no deadline
+            // nothing can make progress any more.
+            let reading = !peer_closed && (c.session.wants_read() || deadline.is_none());
+            if !reading && deadline.is_none() {
+                return Ok(End::Done { peer_closed });
+            }
+            if c.drained || c.out.capacity() > KEEP_OUT_CAPACITY {
+                // About to wait for the peer (the socket is drained), or holding a large buffer:
+                // an idle connection keeps neither an output buffer nor its session's buffers.
+                give_back(std::mem::take(&mut c.out));
+                if c.drained && reading {
+                    c.session.release_idle();
+                }
+            }
+            // Everything is written: a server connection waiting for a request may be evicted (the
+            // one waiting longest goes first).
+            if let Some(ticket) = ticket {
+                ticket.set_waiting(c.session.waiting_since());
+            }
+
+            c.alarm.arm(deadline);
+            // The wait's future holds only references and flags (the task is as large as it).
+            let (conn, mut stopping) = (&mut c, listener.as_mut());
+            let (mut ready_first, mut waited) = (conn.drained, false);
+            let (wake, waited) = future::poll_fn(move |cx| {
+                if let Poll::Ready(wake) = conn.poll_input(cx, reading, &mut ready_first) {
+                    return Poll::Ready((wake, waited));
+                }
+                if let Some(recv) = stopping.as_mut().as_pin_mut()
+                    && (!conn.listening || stop.is_some_and(Receiver::is_closed))
+                {
+                    conn.listening = true;
+                    if recv.poll(cx).is_ready() {
+                        return Poll::Ready((Wake::Stop, waited));
+                    }
+                }
+                waited = true;
+                Poll::Pending
+            })
+            .await;
+            if waited {
                 turns = 0;
             }
-            out.clear();
-            continue;
-        }
-        // Then a file range the session offers, zero-copy.
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        if session.poll_sendfile().is_some() {
-            send_file(stream, session, &mut alarm)
-                .await
-                .map_err(SocketFailure::Write)?;
-            continue;
-        }
-        if session.is_done() {
-            return Ok(End::Done { peer_closed });
-        }
-        let deadline = armed(session.poll_timeout(), fired);
-        // Paused (no input wanted) without a deadline: read anyway, as the core allows (it
-        // bounds what it buffers), rather than hang. After end-of-stream with no deadline
-        // nothing can make progress any more.
-        let reading = !peer_closed && (session.wants_read() || deadline.is_none());
-        if !reading && deadline.is_none() {
-            return Ok(End::Done { peer_closed });
-        }
-        if drained || out.capacity() > KEEP_OUT_CAPACITY {
-            // About to wait for the peer (the socket is drained), or holding a large buffer:
-            // an idle connection keeps neither an output buffer nor its session's buffers.
-            give_back(std::mem::take(&mut out));
-            if drained && reading {
-                session.release_idle();
-            }
-        }
-        // Everything is written: a server connection waiting for a request may be evicted (the
-        // one waiting longest goes first).
-        if let Some(ticket) = ticket {
-            ticket.set_waiting(session.waiting_since());
-        }
-
-        let read = async {
-            if reading {
-                if drained && let Err(e) = stream.readable().await {
-                    return Wake::Read(Err(e));
+            match wake {
+                Wake::Read(Ok(())) => {
+                    // Input in hand: not evictable until the next wait says so.
+                    if let Some(ticket) = ticket {
+                        ticket.set_waiting(None);
+                    }
                 }
-                Wake::Read(
-                    stream
-                        .read_with(|s| read_into(s, &mut *session, &mut peer_closed, &mut drained))
-                        .await,
-                )
-            } else {
-                future::pending().await
+                Wake::Read(Err(e)) => return Err(SocketFailure::Read(e)),
+                Wake::Alarm => alarm_rang(&mut *c.session, &mut c.fired),
+                Wake::Stop => return Ok(End::Stopped),
             }
-        };
-        alarm.arm(deadline);
-        let timer = async {
-            alarm.ring().await;
-            Wake::Alarm
-        };
-        let stopping = future::poll_fn(|cx| {
-            if listening && !closed() {
-                return Poll::Pending;
-            }
-            listening = true;
-            stop.as_mut().poll(cx)
-        });
-        let mut waited = false;
-        let wake = {
-            let mut wait = pin!(read.or(timer).or(stopping));
-            future::poll_fn(|cx| poll_noting(wait.as_mut(), &mut waited, cx)).await
-        };
-        if waited {
-            turns = 0;
-        }
-        match wake {
-            Wake::Read(Ok(())) => {
-                // Input in hand: not evictable until the next wait says so.
-                if let Some(ticket) = ticket {
-                    ticket.set_waiting(None);
-                }
-            }
-            Wake::Read(Err(e)) => return Err(SocketFailure::Read(e)),
-            Wake::Alarm => alarm_rang(session, &mut fired),
-            Wake::Stop => return Ok(End::Stopped),
         }
     }
 }
@@ -298,59 +430,22 @@ fn gather(session: &mut dyn Session, out: &mut Vec<u8>) {
     }
 }
 
-/// Write all of `buf`. The session's deadline still fires meanwhile (its timers keep running
-/// while a slow peer drains), but the session is not asked for more output. A write that makes
-/// no progress for `stall` ([`WRITE_TIMEOUT`]) fails: a peer that stopped reading cannot hold
-/// the connection forever. Both deadlines share the connection's [`Alarm`]. `Ok(true)`: it had
-/// to wait for the peer.
-async fn write_all(
-    stream: &Async<TcpStream>,
-    session: &mut dyn Session,
-    buf: &[u8],
-    fired: &mut Option<Instant>,
-    alarm: &mut Alarm,
+/// Write all of the connection's `out`. The session's deadline still fires meanwhile (its
+/// timers keep running while a slow peer drains), but the session is not asked for more output.
+/// A write that makes no progress for `stall` ([`WRITE_TIMEOUT`]) fails: a peer that stopped
+/// reading cannot hold the connection forever. Both deadlines share the connection's
+/// [`Alarm`]. `Ok(true)`: it had to wait for the peer.
+fn write_all<'c>(
+    c: &'c mut Conn<'_>,
     stall: Duration,
-) -> io::Result<bool> {
-    enum Wake {
-        Wrote(io::Result<usize>),
-        Alarm,
-    }
-    let mut written = 0;
-    let mut any_wait = false;
-    // Since when the write waits without progress: taken only once a write has to wait, so a
-    // write that goes out at once needs no clock.
-    let mut stalled: Option<Instant> = None;
-    while written < buf.len() {
-        let deadline = armed(session.poll_timeout(), *fired);
-        // The alarm is armed only if the write waits (the first poll of `write` is an attempt).
-        let write =
-            async { Wake::Wrote(stream.write_with(|mut s| s.write(&buf[written..])).await) };
-        let timer = async {
-            let since = *stalled.get_or_insert_with(Instant::now);
-            alarm.arm(deadline);
-            alarm.arm(Some(since + stall));
-            alarm.ring().await;
-            Wake::Alarm
-        };
-        let wake = {
-            let mut wait = pin!(write.or(timer));
-            future::poll_fn(|cx| poll_noting(wait.as_mut(), &mut any_wait, cx)).await
-        };
-        match wake {
-            Wake::Wrote(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-            Wake::Wrote(Ok(n)) => {
-                written += n;
-                stalled = None;
-            }
-            Wake::Wrote(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-            Wake::Wrote(Err(e)) => return Err(e),
-            Wake::Alarm if stalled.is_some_and(|since| since.elapsed() >= stall) => {
-                return Err(write_stalled(stall));
-            }
-            Wake::Alarm => alarm_rang(session, fired),
-        }
-    }
-    Ok(any_wait)
+) -> impl Future<Output = io::Result<bool>> + 'c {
+    let mut w = Writing {
+        written: 0,
+        stalled: None,
+        stall_ms: u32::try_from(stall.as_millis()).unwrap_or(u32::MAX),
+        waited: false,
+    };
+    future::poll_fn(move |cx| c.poll_write(cx, &mut w))
 }
 
 /// The error of a write that made no progress for `stall`.
@@ -359,51 +454,6 @@ fn write_stalled(stall: Duration) -> io::Error {
         io::ErrorKind::TimedOut,
         format!("the peer read nothing for {stall:?}"),
     )
-}
-
-/// One sendfile(2) step of the range [`Session::poll_sendfile`] offers, waiting for
-/// writability as [`write_all`] does (a peer that reads nothing for [`WRITE_TIMEOUT`] fails,
-/// timed by the connection's [`Alarm`]). The session's own deadline is left to the loop's next
-/// wait, as before: a ring for it here only re-arms the alarm.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-async fn send_file(
-    stream: &Async<TcpStream>,
-    session: &mut dyn Session,
-    alarm: &mut Alarm,
-) -> io::Result<()> {
-    use std::os::fd::AsFd;
-    let since = Instant::now();
-    loop {
-        let sent = {
-            let Some(range) = session.poll_sendfile() else {
-                return Ok(());
-            };
-            let send = async {
-                Some(
-                    stream
-                        .write_with(|s| {
-                            portline_common::driver::session::sendfile(s.as_fd(), &range)
-                        })
-                        .await,
-                )
-            };
-            let stall = async {
-                alarm.arm(Some(since + WRITE_TIMEOUT));
-                alarm.ring().await;
-                None
-            };
-            send.or(stall).await
-        };
-        match sent {
-            Some(Ok(n)) => {
-                session.handle_sendfile(Instant::now(), n);
-                return Ok(());
-            }
-            Some(Err(e)) => return Err(e),
-            None if since.elapsed() >= WRITE_TIMEOUT => return Err(write_stalled(WRITE_TIMEOUT)),
-            None => {}
-        }
-    }
 }
 
 /// Read until the socket would block (at most [`READS_PER_WAKE`] reads), feeding each chunk to
@@ -455,21 +505,10 @@ fn armed(deadline: Option<Instant>, fired: Option<Instant>) -> Option<Instant> {
     }
 }
 
-/// Resolves once shutdown is requested (the channel's sender is closed), never without `stop`.
-async fn stopped(stop: Option<&Receiver<()>>) -> Wake {
-    match stop {
-        Some(stop) => {
-            // Nothing is ever sent: the sender is closed on shutdown, which ends every recv.
-            let _ = stop.recv().await;
-            Wake::Stop
-        }
-        None => future::pending().await,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use smol::future::FutureExt as _;
     use std::net::TcpListener;
 
     /// A session that only has a deadline, and counts the times it was handled.
@@ -510,18 +549,16 @@ mod tests {
                 at: start + Duration::from_millis(100),
                 handled: 0,
             };
-            let buf = vec![0u8; 64 << 20];
+            let at = session.at;
             let stall = Duration::from_millis(400);
-            let mut fired = None;
-            let mut alarm = Alarm::new();
-            let err = write_all(&stream, &mut session, &buf, &mut fired, &mut alarm, stall)
-                .await
-                .unwrap_err();
+            let mut c = Conn::new(&stream, &mut session);
+            c.out = vec![0u8; 64 << 20];
+            let err = write_all(&mut c, stall).await.unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::TimedOut);
             assert!(start.elapsed() >= stall);
+            assert_eq!(c.fired, Some(at));
             // The session's deadline, earlier than the stall, was handled once while waiting.
             assert_eq!(session.handled, 1);
-            assert_eq!(fired, Some(session.at));
         });
     }
 
@@ -559,13 +596,13 @@ mod tests {
         let mut alarm = Alarm::new();
         let start = Instant::now();
         alarm.arm(Some(start + Duration::from_millis(20)));
-        smol::block_on(alarm.ring());
+        smol::block_on(future::poll_fn(|cx| alarm.poll_ring(cx)));
         assert!(start.elapsed() >= Duration::from_millis(20));
         assert_eq!(alarm.at, None);
         // Disarmed, it never rings.
         let rang = smol::block_on(
             async {
-                alarm.ring().await;
+                future::poll_fn(|cx| alarm.poll_ring(cx)).await;
                 true
             }
             .or(async {
