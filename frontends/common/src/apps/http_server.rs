@@ -30,8 +30,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Error, Event, EventRef, HeadersRef, Progress,
-    RequestHead, RequestRef, Response, Role,
+    BodyLength, Config, Connection, DateCache, Error, EventRef, HeadersRef, Progress, RequestRef,
+    Response, Role, Version,
 };
 use smallvec::SmallVec;
 
@@ -125,31 +125,69 @@ struct Shared {
     cache: cache::FileCache,
 }
 
-/// What an answer reads of its request: the same from a head the connection handed over
-/// (kept for the access log) and from one borrowed from its buffer (`--quiet`: nothing keeps
-/// the head, so none is made: no allocation or reference count per request).
+/// What an answer reads of its request: a head borrowed from the connection's buffer, so no
+/// head is copied out, allocated or reference-counted per request. What the access log needs
+/// of it past the answer is copied into a [`LoggedRequest`].
 #[derive(Clone, Copy)]
 struct Req<'a> {
     method: &'a [u8],
     target: &'a [u8],
+    version: Version,
     headers: HeadersRef<'a>,
 }
 
 impl<'a> Req<'a> {
-    fn owned(head: &'a RequestHead) -> Req<'a> {
-        Req {
-            method: &head.method,
-            target: &head.target,
-            headers: head.headers.fields(),
-        }
-    }
-
     fn borrowed(head: RequestRef<'a>) -> Req<'a> {
         Req {
             method: head.method,
             target: head.target,
+            version: head.version,
             headers: head.headers,
         }
+    }
+}
+
+/// What the access log keeps of a request until its answer is out: the method and target
+/// (one buffer, handed from answer to answer on a connection), the version and the client
+/// `X-Forwarded-For` names.
+#[derive(Debug)]
+struct LoggedRequest {
+    /// The method, then the target.
+    text: Vec<u8>,
+    method_len: usize,
+    version: Version,
+    forwarded: log::Forwarded,
+}
+
+impl LoggedRequest {
+    /// Longest buffer kept for the next request: a longer target's is dropped with its line.
+    const KEEP: usize = 1024;
+
+    /// `req`'s entry, written into `text` (a buffer a former entry left, or a new one).
+    fn new(mut text: Vec<u8>, req: &Req<'_>, log_forwarded: bool) -> LoggedRequest {
+        text.clear();
+        text.extend_from_slice(req.method);
+        text.extend_from_slice(req.target);
+        LoggedRequest {
+            text,
+            method_len: req.method.len(),
+            version: req.version,
+            forwarded: log::Forwarded::from_field(
+                log_forwarded,
+                log_forwarded
+                    .then(|| req.headers.get("x-forwarded-for"))
+                    .flatten(),
+            ),
+        }
+    }
+
+    /// Method, target and version (`None` for HTTP/0.9), as [`log::Entry::request`] has them.
+    fn parts(&self) -> (&str, &[u8], Option<&str>) {
+        let (method, target) = self.text.split_at(self.method_len);
+        // tchar bytes only (checked by the parser), hence ASCII.
+        let method = std::str::from_utf8(method).unwrap_or("-");
+        let version = (self.version != Version::Http09).then(|| self.version.as_str());
+        (method, target, version)
     }
 }
 
@@ -167,7 +205,7 @@ struct Asked {
 }
 
 /// What the next event of a connection asks of the session. A request is a [`Req`] view,
-/// which borrows the connection or the owned head: the answer is chosen from it, then the
+/// which borrows the connection's buffer: the answer is chosen from it, then the
 /// borrow ends and the answer is written. No variant owns anything (no drop), so the borrow
 /// ends with the view's last use; the reply, a few hundred bytes, is made where it is used
 /// (each move of it was a memcpy).
@@ -184,15 +222,15 @@ enum Step<'a> {
 }
 
 impl<'a> Step<'a> {
-    /// The step for a poll's result, `event` mapping the event itself (owned or borrowed, the
-    /// one difference between the two polls); an error is kept in `failure`.
-    fn of<E>(
-        polled: Result<Progress<E>, Error>,
-        failure: &mut Option<Error>,
-        event: impl FnOnce(E) -> Step<'a>,
-    ) -> Step<'a> {
+    /// The step for a poll's result; an error is kept in `failure`.
+    fn of(polled: Result<Progress<EventRef<'a>>, Error>, failure: &mut Option<Error>) -> Step<'a> {
         match polled {
-            Ok(Progress::Event(e)) => event(e),
+            Ok(Progress::Event(e)) => match e {
+                EventRef::Request(head) => Step::Request(Req::borrowed(head)),
+                EventRef::Data(data) => Step::Data(data.len()),
+                EventRef::EndOfMessage => Step::EndOfMessage,
+                _ => Step::Other,
+            },
             Ok(Progress::NeedData) => Step::NeedData,
             Ok(Progress::Paused | Progress::Closed) => Step::Stop,
             Err(e) => {
@@ -922,6 +960,9 @@ pub struct HttpSession {
     logged: VecDeque<Logged>,
     /// The driver sends large file bodies with sendfile(2) ([`Session::enable_sendfile`]).
     sendfile: bool,
+    /// The buffer of the last [`LoggedRequest`] written, for the next one (empty with
+    /// `--quiet`, and dropped with the session when it sleeps between requests).
+    log_text: Vec<u8>,
     /// The connection's last event poll said [`Progress::NeedData`], and no input nor timeout
     /// has reached it since: polling it again would say the same (the driver polls the
     /// session again after each answer, and once more with its output written), so it is not
@@ -939,7 +980,7 @@ pub const SENDFILE_MIN: u64 = crate::TRANSMIT_BUDGET as u64;
 #[derive(Debug)]
 struct Logged {
     /// The request (`None` for one that could not be parsed).
-    request: Option<RequestHead>,
+    request: Option<LoggedRequest>,
     status: u16,
     /// Body bytes handed to the driver.
     produced: u64,
@@ -962,6 +1003,7 @@ impl HttpSession {
             failed: false,
             logged: VecDeque::new(),
             sendfile,
+            log_text: Vec::new(),
             starved: false,
         }
     }
@@ -971,15 +1013,15 @@ impl HttpSession {
         self.starved = false;
     }
 
-    /// Write the head of `reply` (to a request that `asked` describes, and `request` is, if
-    /// kept for the access log), at once (its body, if any, is not waited for), and set up
+    /// Write the head of `reply` (to a request that `asked` describes, and `request` logs,
+    /// unless `--quiet`), at once (its body, if any, is not waited for), and set up
     /// the answer's body.
     fn respond(
         &mut self,
         t: Time,
         mut reply: Reply,
         asked: Asked,
-        request: Option<RequestHead>,
+        request: Option<LoggedRequest>,
         out: &mut Vec<u8>,
     ) {
         let Asked {
@@ -1099,20 +1141,29 @@ impl HttpSession {
         while self.logged.front().is_some_and(|e| e.complete) {
             if let Some(entry) = self.logged.pop_front() {
                 self.emit(&entry);
+                if let Some(r) = entry.request
+                    && r.text.capacity() <= LoggedRequest::KEEP
+                {
+                    self.log_text = r.text;
+                }
             }
         }
     }
 
     fn emit(&self, entry: &Logged) {
         with_date(|date| {
-            log::emit_entry(&log::Entry::for_request(
-                self.peer,
+            let request = entry.request.as_ref();
+            log::emit_entry(&log::Entry {
+                peer: self.peer,
                 date,
-                entry.request.as_ref(),
-                entry.status,
-                Some(entry.written),
-                self.shared.log_forwarded,
-            ));
+                request: request.map(LoggedRequest::parts),
+                status: entry.status,
+                bytes: Some(entry.written),
+                forwarded: request.map_or_else(
+                    || log::Forwarded::from_field(self.shared.log_forwarded, None),
+                    |r| r.forwarded,
+                ),
+            });
         });
     }
 
@@ -1284,39 +1335,20 @@ impl Session for HttpSession {
             if self.starved {
                 return;
             }
-            // The owned head (kept for the access log) and the error, beside the step.
-            let mut owned = None;
+            // The error, beside the step.
             let mut failure = None;
-            let step = if self.shared.quiet {
-                Step::of(
-                    self.conn.poll_borrowed(),
-                    &mut failure,
-                    |event| match event {
-                        EventRef::Request(head) => Step::Request(Req::borrowed(head)),
-                        EventRef::Data(data) => Step::Data(data.len()),
-                        EventRef::EndOfMessage => Step::EndOfMessage,
-                        _ => Step::Other,
-                    },
-                )
-            } else {
-                let slot = &mut owned;
-                Step::of(
-                    self.conn.poll_event(),
-                    &mut failure,
-                    move |event| match event {
-                        Event::Request(head) => Step::Request(Req::owned({ slot }.insert(head))),
-                        Event::Data(data) => Step::Data(data.len()),
-                        Event::EndOfMessage => Step::EndOfMessage,
-                        _ => Step::Other,
-                    },
-                )
-            };
+            let step = Step::of(self.conn.poll_borrowed(), &mut failure);
             match step {
                 Step::Request(req) => {
                     let asked = self.shared.asked(req);
                     let reply = self.shared.reply(&req, &asked, now);
+                    // What the access log needs of the request, copied before the view ends.
+                    let request = (!self.shared.quiet).then(|| {
+                        let text = std::mem::take(&mut self.log_text);
+                        LoggedRequest::new(text, &req, self.shared.log_forwarded)
+                    });
                     // The view is not used past here: the connection is free for the answer.
-                    self.respond(t, reply, asked, owned.take(), out);
+                    self.respond(t, reply, asked, request, out);
                 }
                 // The rest of a request body, after its answer: dropped, up to a bound.
                 Step::Data(len) => {
