@@ -8,9 +8,11 @@
 //!
 //! On x86 and x86-64 with SSE2 (every x86-64 CPU: it is in the baseline target) sixteen bytes
 //! are tested at a time with SSE2 instructions, called through `safe_arch`'s safe wrappers
-//! (`unsafe` stays forbidden in this crate). Elsewhere, and for the last bytes of a buffer,
-//! eight bytes are tested at a time on a `u64` (SWAR). Either way, which bytes are in the class
-//! is decided by the table: the tests below check each fast path against it.
+//! (`unsafe` stays forbidden in this crate); the bytes after the last whole block are one more
+//! block, overlapping the one before. Elsewhere, and for a run shorter than sixteen bytes, eight
+//! bytes are tested at a time on a `u64` (SWAR), or a field name one byte at a time. Either way,
+//! which bytes are in the class is decided by the table: the tests below check each fast path
+//! against it, for every byte value at every position.
 
 use super::parse::TCHAR;
 
