@@ -178,22 +178,63 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// Append the line, with its newline, to `buf`.
+    /// Append the line, with its newline, to `buf`. The numbers and an IPv4 peer are written
+    /// digit by digit rather than through `core::fmt` (which cost a third of an answer's
+    /// instructions with the log on: most of a line's).
     pub fn write_to(&self, buf: &mut Vec<u8>) {
-        let _ = write!(buf, "{} - - [", self.peer);
+        write_ip(buf, self.peer);
+        buf.extend_from_slice(b" - - [");
         write_clf_time(buf, self.date);
         buf.extend_from_slice(b"] \"");
         match self.request {
             Some((method, target, version)) => write_request_line(buf, method, target, version),
             None => buf.push(b'-'),
         }
-        let _ = match self.bytes {
-            Some(n) if n > 0 => write!(buf, "\" {} {n}", self.status),
-            _ => write!(buf, "\" {} -", self.status),
-        };
+        buf.extend_from_slice(b"\" ");
+        write_decimal(buf, u64::from(self.status));
+        match self.bytes {
+            Some(n) if n > 0 => {
+                buf.push(b' ');
+                write_decimal(buf, n);
+            }
+            _ => buf.extend_from_slice(b" -"),
+        }
         self.forwarded.write_to(buf);
         buf.push(b'\n');
     }
+}
+
+/// Append `ip` as `Display` writes it: an IPv4 address digit by digit, an IPv6 one (rare on
+/// the hot path, and with its `::` compression rules) through `Display`.
+fn write_ip(buf: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf.push(b'.');
+                }
+                write_decimal(buf, u64::from(octet));
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(buf, "{v6}");
+        }
+    }
+}
+
+/// Append `n` in decimal.
+fn write_decimal(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[at..]);
 }
 
 thread_local! {
@@ -294,7 +335,13 @@ mod tests {
             Some(("HEAD", b"/a\"b\\c\n\xff\x00\x7f", Some("1.0"))),
             None,
         ];
-        let peers: [IpAddr; 2] = ["192.168.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        let peers: [IpAddr; 5] = [
+            "192.168.0.1".parse().unwrap(),
+            "0.9.10.255".parse().unwrap(),
+            "100.99.1.0".parse().unwrap(),
+            "::1".parse().unwrap(),
+            "::ffff:10.0.0.1".parse().unwrap(),
+        ];
         for request in requests {
             for peer in peers {
                 for (status, bytes) in [
@@ -302,6 +349,9 @@ mod tests {
                     (200, Some(0)),
                     (304, None),
                     (404, Some(u64::MAX)),
+                    (408, Some(1)),
+                    (100, Some(10)),
+                    (599, Some(1_000_000_007)),
                 ] {
                     let entry = Entry {
                         peer,
