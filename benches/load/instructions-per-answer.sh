@@ -16,7 +16,8 @@
 #       # keeps the (last) callgrind file; then, per answer, by function:
 #       #   callgrind_annotate --inclusive=yes /tmp/cg.out | head -60
 #   ATTACKERS=3000 bash benches/load/instructions-per-answer.sh
-#       # the same while slowloris attackers (benches/load/slowloris.py: a partial head, one byte
+#       # the same while slowloris attackers (as in slowloris.sh: ATTACKER=python for
+#       # benches/load/slowloris.py, else benches/examples/slowloris.rs; a partial head, one byte
 #       # every 2 s each, reconnecting when closed) hold connections; they start SETTLE (8) s
 #       # before wrk, as in slowloris.sh, and only wrk's window is counted (callgrind's counters
 #       # are zeroed as wrk starts and dumped as it ends). With ATTACKERS=0 the same window
@@ -52,6 +53,12 @@ SETTLE=${SETTLE:-8}
 if [ -n "${ATTACKERS:-}" ]; then
   need callgrind_control
   ulimit -n "$(ulimit -Hn)"   # the attackers need a descriptor each
+  if [ "${ATTACKER:-rust}" = python ]; then
+    attacker=(python3 benches/load/slowloris.py)
+  else
+    cargo build --release -q -p portline-benches --example slowloris
+    attacker=("$target/release/examples/slowloris")
+  fi
 fi
 for run in $(seq "$RUNS"); do
   log="$work/server.log"
@@ -66,7 +73,7 @@ for run in $(seq "$RUNS"); do
   if [ -n "${ATTACKERS:-}" ]; then
     server=${pids[-1]}
     if [ "$ATTACKERS" -gt 0 ]; then
-      ${ATTACKER:-python3 benches/load/slowloris.py} "$PORT" "$ATTACKERS" 2 \
+      "${attacker[@]}" "$PORT" "$ATTACKERS" 2 \
         $((SETTLE + DURATION + 20)) > "$work/attack.out" &
       pids+=($!)
       sleep "$SETTLE"
