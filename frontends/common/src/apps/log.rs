@@ -25,6 +25,43 @@ pub fn clf_time(t: SystemTime) -> String {
 /// `Date` header): the same fields in another order, `26/Nov/2026:06:15:53 +0000`. Anything
 /// else is appended as it is.
 fn write_clf_time(buf: &mut Vec<u8>, imf: &str) {
+    // The fixed layout every `Date` value this server writes has: four slices, no search.
+    let b = imf.as_bytes();
+    if let [
+        _,
+        _,
+        _,
+        b',',
+        b' ',
+        d0,
+        d1,
+        b' ',
+        m0,
+        m1,
+        m2,
+        b' ',
+        y0,
+        y1,
+        y2,
+        y3,
+        b' ',
+        hms @ ..,
+        b' ',
+        b'G',
+        b'M',
+        b'T',
+    ] = b
+        && hms.len() == 8
+    {
+        let mut out = [0u8; 26];
+        out[..3].copy_from_slice(&[*d0, *d1, b'/']);
+        out[3..7].copy_from_slice(&[*m0, *m1, *m2, b'/']);
+        out[7..12].copy_from_slice(&[*y0, *y1, *y2, *y3, b':']);
+        out[12..20].copy_from_slice(hms);
+        out[20..].copy_from_slice(b" +0000");
+        buf.extend_from_slice(&out);
+        return;
+    }
     let mut f = imf.split_ascii_whitespace().skip(1);
     match (f.next(), f.next(), f.next(), f.next()) {
         (Some(day), Some(month), Some(year), Some(hms)) => {
@@ -178,22 +215,78 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// Append the line, with its newline, to `buf`.
+    /// Append the line, with its newline, to `buf`. The numbers and an IPv4 peer are written
+    /// digit by digit rather than through `core::fmt` (which cost a third of an answer's
+    /// instructions with the log on: most of a line's).
     pub fn write_to(&self, buf: &mut Vec<u8>) {
-        let _ = write!(buf, "{} - - [", self.peer);
+        write_ip(buf, self.peer);
+        buf.extend_from_slice(b" - - [");
         write_clf_time(buf, self.date);
         buf.extend_from_slice(b"] \"");
         match self.request {
             Some((method, target, version)) => write_request_line(buf, method, target, version),
             None => buf.push(b'-'),
         }
-        let _ = match self.bytes {
-            Some(n) if n > 0 => write!(buf, "\" {} {n}", self.status),
-            _ => write!(buf, "\" {} -", self.status),
-        };
+        buf.extend_from_slice(b"\" ");
+        write_decimal(buf, u64::from(self.status));
+        match self.bytes {
+            Some(n) if n > 0 => {
+                buf.push(b' ');
+                write_decimal(buf, n);
+            }
+            _ => buf.extend_from_slice(b" -"),
+        }
         self.forwarded.write_to(buf);
         buf.push(b'\n');
     }
+}
+
+/// Append `ip` as `Display` writes it: an IPv4 address digit by digit, an IPv6 one (rare on
+/// the hot path, and with its `::` compression rules) through `Display`.
+fn write_ip(buf: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            // Rendered on the stack, appended at once (a copy per octet cost more than its
+            // digits).
+            let mut out = [0u8; 15];
+            let mut len = 0;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out[len] = b'.';
+                    len += 1;
+                }
+                if octet >= 100 {
+                    out[len] = b'0' + octet / 100;
+                    len += 1;
+                }
+                if octet >= 10 {
+                    out[len] = b'0' + octet / 10 % 10;
+                    len += 1;
+                }
+                out[len] = b'0' + octet % 10;
+                len += 1;
+            }
+            buf.extend_from_slice(&out[..len]);
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(buf, "{v6}");
+        }
+    }
+}
+
+/// Append `n` in decimal.
+fn write_decimal(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[at..]);
 }
 
 thread_local! {
@@ -294,7 +387,13 @@ mod tests {
             Some(("HEAD", b"/a\"b\\c\n\xff\x00\x7f", Some("1.0"))),
             None,
         ];
-        let peers: [IpAddr; 2] = ["192.168.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        let peers: [IpAddr; 5] = [
+            "192.168.0.1".parse().unwrap(),
+            "0.9.10.255".parse().unwrap(),
+            "100.99.1.0".parse().unwrap(),
+            "::1".parse().unwrap(),
+            "::ffff:10.0.0.1".parse().unwrap(),
+        ];
         for request in requests {
             for peer in peers {
                 for (status, bytes) in [
@@ -302,6 +401,9 @@ mod tests {
                     (200, Some(0)),
                     (304, None),
                     (404, Some(u64::MAX)),
+                    (408, Some(1)),
+                    (100, Some(10)),
+                    (599, Some(1_000_000_007)),
                 ] {
                     let entry = Entry {
                         peer,
@@ -343,6 +445,13 @@ mod tests {
     fn clf_time_reorders_an_imf_fixdate_or_keeps_other_text() {
         let mut buf = Vec::new();
         write_clf_time(&mut buf, "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(buf, b"06/Nov/1994:08:49:37 +0000");
+        // Off the fixed layout, the fields are found by whitespace.
+        buf.clear();
+        write_clf_time(&mut buf, "Sun, 6 Nov 1994 08:49:37 GMT");
+        assert_eq!(buf, b"6/Nov/1994:08:49:37 +0000");
+        buf.clear();
+        write_clf_time(&mut buf, "Sun, 06 Nov 1994 08:49:37 UTC");
         assert_eq!(buf, b"06/Nov/1994:08:49:37 +0000");
         buf.clear();
         write_clf_time(&mut buf, "soon");
