@@ -179,6 +179,19 @@ mod tests {
         }
     }
 
+    /// A new session of a quiet file server over a folder holding `a.txt` ("hello"), and when
+    /// it opened (the folder lives as long as the first element).
+    fn session() -> (tempfile::TempDir, Instant, Resting) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "hello").unwrap();
+        let mut opts = FileServerOptions::new(dir.path().to_path_buf());
+        opts.quiet = true;
+        let server = FileServer::new(opts).unwrap();
+        let t0 = Instant::now();
+        let s = Resting::new(server.http_session(t0, "127.0.0.1:5000".parse().unwrap()));
+        (dir, t0, s)
+    }
+
     fn body(reply: &[u8]) -> &[u8] {
         let at = reply.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
         &reply[at + 4..]
@@ -186,13 +199,7 @@ mod tests {
 
     #[test]
     fn an_idle_keep_alive_session_sleeps_and_wakes_unchanged() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.txt"), "hello").unwrap();
-        let mut opts = FileServerOptions::new(dir.path().to_path_buf());
-        opts.quiet = true;
-        let server = FileServer::new(opts).unwrap();
-        let t0 = Instant::now();
-        let mut s = Resting::new(server.http_session(t0, "127.0.0.1:5000".parse().unwrap()));
+        let (_dir, t0, mut s) = session();
         assert!(matches!(s, Resting::Asleep(_)), "a new connection sleeps");
         assert!(s.wants_read() && !s.is_done());
         assert_eq!(s.waiting_since(), Some(t0), "waiting since it opened");
@@ -249,13 +256,7 @@ mod tests {
     /// again until input or a timeout reaches it: what then arrives is still answered.
     #[test]
     fn input_after_an_empty_poll_is_answered() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.txt"), "hello").unwrap();
-        let mut opts = FileServerOptions::new(dir.path().to_path_buf());
-        opts.quiet = true;
-        let server = FileServer::new(opts).unwrap();
-        let t0 = Instant::now();
-        let mut s = Resting::new(server.http_session(t0, "127.0.0.1:5000".parse().unwrap()));
+        let (_dir, t0, mut s) = session();
         // A head in three pieces, polled (and found wanting) after each of the first two.
         let (a, rest) = GET.split_at(5);
         let (b, c) = rest.split_at(10);
@@ -285,12 +286,7 @@ mod tests {
     /// The idle timeout after an empty poll still closes the connection.
     #[test]
     fn a_timeout_after_an_empty_poll_closes() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut opts = FileServerOptions::new(dir.path().to_path_buf());
-        opts.quiet = true;
-        let server = FileServer::new(opts).unwrap();
-        let t0 = Instant::now();
-        let mut s = Resting::new(server.http_session(t0, "127.0.0.1:5000".parse().unwrap()));
+        let (_dir, t0, mut s) = session();
         s.receive(t0, b"GET /a");
         assert!(drain(&mut s, t0).is_empty());
         let due = s
@@ -303,12 +299,7 @@ mod tests {
 
     #[test]
     fn a_sleeping_session_still_times_out() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut opts = FileServerOptions::new(dir.path().to_path_buf());
-        opts.quiet = true;
-        let server = FileServer::new(opts).unwrap();
-        let t0 = Instant::now();
-        let mut s = Resting::new(server.http_session(t0, "127.0.0.1:5000".parse().unwrap()));
+        let (_dir, _, mut s) = session();
         let due = s.poll_timeout().expect("an idle deadline");
         s.handle_timeout(due);
         assert!(s.is_done(), "the idle timeout closes it");
