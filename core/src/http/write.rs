@@ -83,21 +83,11 @@ pub fn canonical_reason(status: u16) -> &'static str {
 use super::error::{Error, ErrorKind, Fault};
 use super::parse::{FIELD_VALUE, TCHAR};
 
-/// Appends `n` in decimal. Out of line: the one-digit lengths most heads carry are written
-/// by [`head_end`] itself, and inlined there this made every caller save more registers.
+/// Appends `n` in decimal (`itoa`). Out of line: the one-digit lengths most heads carry are
+/// written by [`head_end`] itself, and inlined there this made every caller save more registers.
 #[inline(never)]
-pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `HTTP/1.0 <status> <reason>` CRLF. The fixed part is composed on the stack and appended

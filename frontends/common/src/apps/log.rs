@@ -215,9 +215,9 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// Append the line, with its newline, to `buf`. The numbers and an IPv4 peer are written
-    /// digit by digit rather than through `core::fmt` (which cost a third of an answer's
-    /// instructions with the log on: most of a line's).
+    /// Append the line, with its newline, to `buf`. The numbers (by `itoa`) and an IPv4 peer
+    /// are written without `core::fmt` (which cost a third of an answer's instructions with the
+    /// log on: most of a line's).
     pub fn write_to(&self, buf: &mut Vec<u8>) {
         write_ip(buf, self.peer);
         buf.extend_from_slice(b" - - [");
@@ -228,11 +228,11 @@ impl<'a> Entry<'a> {
             None => buf.push(b'-'),
         }
         buf.extend_from_slice(b"\" ");
-        write_decimal(buf, u64::from(self.status));
+        buf.extend_from_slice(itoa::Buffer::new().format(self.status).as_bytes());
         match self.bytes {
             Some(n) if n > 0 => {
                 buf.push(b' ');
-                write_decimal(buf, n);
+                buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
             }
             _ => buf.extend_from_slice(b" -"),
         }
@@ -272,21 +272,6 @@ fn write_ip(buf: &mut Vec<u8>, ip: IpAddr) {
             let _ = write!(buf, "{v6}");
         }
     }
-}
-
-/// Append `n` in decimal.
-fn write_decimal(buf: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[at..]);
 }
 
 thread_local! {
