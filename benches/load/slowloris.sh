@@ -11,6 +11,8 @@
 #                                                        # with 2,000 descriptors (soft and hard)
 #
 #   ATTACKER=python bash benches/load/slowloris.sh      # the first attacker, slowloris.py
+#   DURATION=15 ROUNDS=5 bash benches/load/slowloris.sh # five rounds of 15-s windows each, and
+#                                                        # each binary's median ratio
 #
 # The attackers model remote clients, but here they run on the server's machine, sharing its
 # cores with wrk and the server: their CPU is an artefact of measuring on one machine, not
@@ -29,6 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ATTACKERS=${ATTACKERS:-3000}
 DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-1}
 BINS=${BINS:-"portline-mio portline-smol portline-std"}
 source benches/load/lib.sh
 need wrk python3
@@ -68,7 +71,10 @@ echo "$ATTACKERS attackers (${ATTACKER:-rust}, one byte every 2 s), wrk -t1 -c10
 echo
 echo "| binary | baseline req/s (before / after the attack) | under attack req/s | ratio (to their mean) | non-2xx | socket errors | connections closed to admit others | attacker connects | attacker CPU s | server CPU µs/req alone | under attack | load average |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for bin in $BINS; do
+# One round for BIN: a baseline, the attack, the baseline again; prints the table row and
+# appends the ratio to $work/BIN.ratios.
+round() {
+  local bin=$1 port server base cpu_base attack under non2xx errors cpu_under after ratio evicted
   start_portline "$bin"
   port=$PORT
   server=${pids[-1]}
@@ -84,7 +90,23 @@ for bin in $BINS; do
   sleep 2
   read -r after _ _ _ < <(measure "$port" "$server")
   ratio=$(python3 -c "print(f'{$under/(($base+$after)/2):.2f}')")
+  echo "$ratio" >> "$work/$bin.ratios"
   evicted=$(grep -c ' to admit ' "$work/$bin.log" || true)
   echo "| $bin | $base / $after | $under | $ratio | $non2xx | $errors | $evicted | $(sed 's/connects=\([0-9]*\).*/\1/' "$work/attack.out") | $(sed 's/.*cpu=//' "$work/attack.out") | $cpu_base | $cpu_under | $(cut -d' ' -f1-3 /proc/loadavg) |"
   stop_last
+}
+
+# ROUNDS rounds; the binaries' order reverses every other round, so that none is always
+# measured first (just after a build) or last.
+order=($BINS)
+for ((r = 1; r <= ROUNDS; r++)); do
+  for bin in "${order[@]}"; do round "$bin"; done
+  mapfile -t order < <(printf '%s\n' "${order[@]}" | tac)
 done
+if [ "$ROUNDS" -gt 1 ]; then
+  echo
+  for bin in $BINS; do
+    ratios=$(sort -n "$work/$bin.ratios" | paste -sd' ')
+    echo "$bin: ratio median $(median "$ratios") over $ROUNDS rounds ($ratios)"
+  done
+fi
