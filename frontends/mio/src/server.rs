@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
+use portline_common::apps::log;
 use portline_common::driver::admission::{log_eviction, longest_waiting};
 use portline_common::driver::listen::listen_tcp_group;
 use portline_common::driver::policy::{
@@ -207,6 +208,9 @@ impl EventLoop {
     }
 
     fn run(mut self) -> io::Result<()> {
+        // Access-log lines are written once per loop turn, together (`turns`), instead of one
+        // `write(2)` per answer; what is held is written when the loop ends, or unwinds.
+        let _batch = log::batch();
         let result = self.turns();
         if self.grace_deadline.is_some() {
             // Still open when the grace period ended (or the loop failed): closed unfinished.
@@ -223,6 +227,8 @@ impl EventLoop {
     fn turns(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         loop {
+            // The last turn's log lines, before this turn may wait.
+            log::flush();
             self.turn = self.turn.checked_add(1).unwrap_or(NonZeroU32::MIN);
             let now = Instant::now();
             if self.shutdown.is_requested() && self.grace_deadline.is_none() {

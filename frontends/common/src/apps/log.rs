@@ -274,23 +274,90 @@ fn write_ip(buf: &mut Vec<u8>, ip: IpAddr) {
     }
 }
 
+/// How many bytes of lines a batching thread holds before it writes them without waiting for
+/// [`flush`]: 32 KiB, a few hundred lines (nginx's `access_log ... buffer=` takes a size too,
+/// 64 KiB by default when one is asked for without a size).
+const HELD_MAX: usize = 32 * 1024;
+
 thread_local! {
     /// The line being written: one buffer per thread, reused for every line.
     static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// While this thread batches ([`Batch`]), the lines not yet written.
+    static HELD: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// Batching of this thread's log lines, from [`batch`] until it is dropped: lines are held and
+/// written together by [`flush`], by the next line written with [`emit`] (so that lines keep
+/// their order), when [`HELD_MAX`] bytes are held, and when the `Batch` is dropped (also when
+/// the thread unwinds). An event loop flushes before it waits, so that a line is written in
+/// the same loop turn as its answer, in one `write(2)` with the turn's other lines instead of
+/// one each.
+#[must_use = "batching ends when the Batch is dropped"]
+pub struct Batch(());
+
+/// One write of `bytes` to stderr (in tests, to the thread's capture if it set one).
+fn write_stderr(bytes: &[u8]) {
+    #[cfg(test)]
+    if tests::CAPTURE.with_borrow_mut(|c| c.as_mut().map(|c| c.extend_from_slice(bytes)).is_some())
+    {
+        return;
+    }
+    let _ = std::io::stderr().lock().write_all(bytes);
+}
+
+/// Start batching this thread's log lines; see [`Batch`].
+pub fn batch() -> Batch {
+    HELD.with_borrow_mut(|held| *held = Some(held.take().unwrap_or_default()));
+    Batch(())
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        flush();
+        HELD.with_borrow_mut(|held| *held = None);
+    }
+}
+
+/// Write the lines this thread holds ([`Batch`]) in one write; nothing if it holds none.
+pub fn flush() {
+    HELD.with_borrow_mut(|held| {
+        if let Some(buf) = held
+            && !buf.is_empty()
+        {
+            write_stderr(buf);
+            buf.clear();
+            // A burst of long lines need not stay allocated.
+            if buf.capacity() > 2 * HELD_MAX {
+                *buf = Vec::new();
+            }
+        }
+    });
 }
 
 /// Write `entry` to stderr as one line, in one write (lines from several threads do not
-/// interleave), rendered into a per-thread buffer rather than fresh Strings.
+/// interleave), rendered into a per-thread buffer rather than fresh Strings; while the thread
+/// batches ([`Batch`]), appended to the lines it holds instead.
 pub fn emit_entry(entry: &Entry<'_>) {
-    LINE.with_borrow_mut(|buf| {
-        buf.clear();
-        entry.write_to(buf);
-        let _ = std::io::stderr().lock().write_all(buf);
-        // A long target (up to the core's limit, escaped) need not stay allocated.
-        if buf.capacity() > 64 * 1024 {
-            *buf = Vec::new();
+    let held = HELD.with_borrow_mut(|held| match held {
+        Some(buf) => {
+            entry.write_to(buf);
+            Some(buf.len())
         }
+        None => None,
     });
+    match held {
+        Some(len) if len >= HELD_MAX => flush(),
+        Some(_) => {}
+        None => LINE.with_borrow_mut(|buf| {
+            buf.clear();
+            entry.write_to(buf);
+            write_stderr(buf);
+            // A long target (up to the core's limit, escaped) need not stay allocated.
+            if buf.capacity() > 64 * 1024 {
+                *buf = Vec::new();
+            }
+        }),
+    }
 }
 
 /// One access-log line (without the newline). `bytes` is the body length sent, `None` for none
@@ -312,12 +379,14 @@ pub fn access_line(
     )
 }
 
-/// Write one line to stderr (in one write, so lines from several threads do not interleave).
+/// Write one line to stderr (in one write, so lines from several threads do not interleave),
+/// after the lines this thread holds ([`Batch`]), so that lines keep their order.
 pub fn emit(line: &str) {
+    flush();
     let mut buf = String::with_capacity(line.len() + 1);
     buf.push_str(line);
     buf.push('\n');
-    let _ = std::io::stderr().lock().write_all(buf.as_bytes());
+    write_stderr(buf.as_bytes());
 }
 
 #[cfg(test)]
@@ -478,6 +547,74 @@ mod tests {
                 String::from_utf8_lossy(value)
             );
         }
+    }
+
+    thread_local! {
+        /// Where this thread's stderr writes go, when set.
+        pub(super) static CAPTURE: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+    }
+
+    /// What this thread has held, and what it has written since the last call.
+    fn held_and_written() -> (Option<Vec<u8>>, Vec<u8>) {
+        let held = HELD.with_borrow(|h| h.clone());
+        let written = CAPTURE.with_borrow_mut(|c| std::mem::take(c.as_mut().unwrap()));
+        (held, written)
+    }
+
+    #[test]
+    fn a_batching_thread_writes_its_lines_together_and_in_order() {
+        // A thread of its own, so that its thread-locals start unset.
+        std::thread::spawn(|| {
+            CAPTURE.with_borrow_mut(|c| *c = Some(Vec::new()));
+            let date = "Thu, 26 Nov 2026 06:15:53 GMT";
+            let entry = Entry {
+                peer: "10.0.0.5".parse().unwrap(),
+                date,
+                request: Some(("GET", b"/", Some("1.0"))),
+                status: 200,
+                bytes: Some(13),
+                forwarded: Forwarded::NotLogged,
+            };
+            let mut line = Vec::new();
+            entry.write_to(&mut line);
+            // Not batching: each line is written at once.
+            emit_entry(&entry);
+            assert_eq!(held_and_written(), (None, line.clone()));
+
+            let batch = batch();
+            emit_entry(&entry);
+            emit_entry(&entry);
+            let two = [&line[..], &line[..]].concat();
+            assert_eq!(held_and_written(), (Some(two.clone()), Vec::new()));
+            flush();
+            assert_eq!(held_and_written(), (Some(Vec::new()), two));
+            flush();
+            assert_eq!(held_and_written(), (Some(Vec::new()), Vec::new()));
+
+            // A message is written after the lines held before it.
+            emit_entry(&entry);
+            emit("a message");
+            let want = [&line[..], b"a message\n"].concat();
+            assert_eq!(held_and_written(), (Some(Vec::new()), want));
+
+            // Past HELD_MAX bytes, the lines held are written without waiting for a flush.
+            let fit = (HELD_MAX - 1) / line.len();
+            for _ in 0..fit {
+                emit_entry(&entry);
+            }
+            assert_eq!(held_and_written(), (Some(line.repeat(fit)), Vec::new()));
+            emit_entry(&entry);
+            assert_eq!(held_and_written(), (Some(Vec::new()), line.repeat(fit + 1)));
+
+            // Ending the batch writes what is held, and lines are written at once again.
+            emit_entry(&entry);
+            drop(batch);
+            assert_eq!(held_and_written(), (None, line.clone()));
+            emit_entry(&entry);
+            assert_eq!(held_and_written(), (None, line));
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

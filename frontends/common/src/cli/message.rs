@@ -28,9 +28,10 @@
 //! ```
 
 use std::fmt::Display;
-use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::RwLock;
+
+use crate::apps::log::emit;
 
 /// The program and the subcommand every message starts with.
 #[derive(Debug, Clone, Copy)]
@@ -130,15 +131,6 @@ pub fn addr(addr: SocketAddr, host: Option<&str>) -> String {
         Some(host) => format!("{addr} ({family}, from {host})"),
         None => format!("{addr} ({family})"),
     }
-}
-
-/// Write `line` and a newline to stderr in one write (lines from several threads do not
-/// interleave).
-fn emit(line: &str) {
-    let mut buf = String::with_capacity(line.len() + 1);
-    buf.push_str(line);
-    buf.push('\n');
-    let _ = std::io::stderr().lock().write_all(buf.as_bytes());
 }
 
 /// The executable's file name, for a process that never called [`set_context`].
