@@ -4,13 +4,14 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use easy_parallel::Parallel;
+use portline_common::apps::log;
 use portline_common::driver::admission::{Admission, Admitted, Closer, Ticket};
 use portline_common::driver::listen::{ListenOptions, listen_tcp};
 use portline_common::driver::policy::{
@@ -50,10 +51,12 @@ pub(crate) fn serve_tcp(
     // Closed when the acceptor returns: the other threads stop running the executor.
     let (workers_tx, workers_rx) = channel::unbounded::<()>();
     let (_, result) = Parallel::new()
-        .each(1..threads, |_| smol::block_on(ex.run(workers_rx.recv())))
+        .each(1..threads, |_| run_batched(&ex, workers_rx.recv()))
         .finish(|| {
-            let served =
-                smol::block_on(ex.run(accept_loop(&ex, listener, factory, opts, stop, shutdown)));
+            let served = run_batched(
+                &ex,
+                accept_loop(&ex, listener, factory, opts, stop, shutdown),
+            );
             drop(workers_tx);
             served
         });
@@ -61,6 +64,21 @@ pub(crate) fn serve_tcp(
     // sockets and sessions are dropped with them.
     drop(ex);
     result
+}
+
+/// `smol::block_on(ex.run(fut))`, with this thread's access-log lines written together
+/// (`log::batch`) each time the executor has run what was ready: one poll of `ex.run` runs
+/// ready tasks until none is left or it yields to the thread after a batch of them, and
+/// `block_on` waits for I/O only between polls. So under load the lines of up to a batch of
+/// answers go out in one `write(2)`, and none is held while the thread waits.
+fn run_batched<T>(ex: &Executor<'_>, fut: impl Future<Output = T>) -> T {
+    let _batch = log::batch();
+    let mut run = pin!(ex.run(fut));
+    smol::block_on(future::poll_fn(|cx| {
+        let polled = run.as_mut().poll(cx);
+        log::flush();
+        polled
+    }))
 }
 
 /// Connections being refused (each lingers a moment), bounded by [`MAX_REFUSING`].
