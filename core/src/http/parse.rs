@@ -11,7 +11,6 @@
 use nom::IResult;
 use nom::bytes::complete::{take_while_m_n, take_while1};
 use nom::character::complete::char;
-use smallvec::SmallVec;
 
 use super::error::{Error, ErrorKind, Fault};
 use super::event::Version;
@@ -777,8 +776,66 @@ impl Rules {
     }
 }
 
-/// Field spans, inline up to 16 (see [`HeadParser`]).
-pub(crate) type Spans = SmallVec<[[u32; 4]; 16]>;
+/// How many field spans [`Spans`] holds inline.
+const INLINE_SPANS: usize = 16;
+
+/// Field spans, inline up to [`INLINE_SPANS`] (see [`HeadParser`]), then in a `Vec`. Not a
+/// `SmallVec`: that one asks whether it has spilled at every `push` and every `len`, and its
+/// `clear` walks the elements; here `len` is a plain field and a push is one compare (the
+/// inline slot is there, or not). Once a head has more fields, all of them move to `heap`,
+/// which a kept-alive connection keeps for its next large head.
+#[derive(Debug, Default)]
+pub(crate) struct Spans {
+    /// How many spans there are: in `inline` up to [`INLINE_SPANS`], else all in `heap`.
+    len: usize,
+    inline: [[u32; 4]; INLINE_SPANS],
+    heap: Vec<[u32; 4]>,
+}
+
+impl Spans {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline(always)]
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    #[inline(always)]
+    fn push(&mut self, span: [u32; 4]) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = span,
+            None => self.push_heap(span),
+        }
+        self.len += 1;
+    }
+
+    /// A push past the inline spans: the first one moves them to `heap`.
+    #[cold]
+    #[inline(never)]
+    fn push_heap(&mut self, span: [u32; 4]) {
+        if self.len == INLINE_SPANS {
+            self.heap.clear();
+            self.heap.extend_from_slice(&self.inline);
+        }
+        self.heap.push(span);
+    }
+
+    #[inline(always)]
+    fn as_slice(&self) -> &[[u32; 4]] {
+        match self.inline.get(..self.len) {
+            Some(s) => s,
+            None => &self.heap,
+        }
+    }
+}
 
 /// Parses a head line by line as it arrives, resuming where it stopped.
 ///
@@ -825,13 +882,15 @@ enum LineStep {
 impl HeadParser {
     /// The field spans of the head being parsed, or of the last head finished.
     pub(crate) fn spans(&self) -> &[[u32; 4]] {
-        &self.spans
+        self.spans.as_slice()
     }
 
     /// Replaces the spans of the last head finished (by those of its unfolded copy).
     pub(crate) fn set_spans(&mut self, spans: &[[u32; 4]]) {
         self.spans.clear();
-        self.spans.extend_from_slice(spans);
+        for &span in spans {
+            self.spans.push(span);
+        }
     }
 
     /// Parses what has arrived of the head at the front of `buf` and was not parsed yet. Returns
@@ -1517,6 +1576,22 @@ mod tests {
         assert!(FIELD_VALUE[0x80] && !FIELD_VALUE[0x7f]);
         assert!(!TARGET[b' ' as usize] && TARGET[b'/' as usize] && !TARGET[0x7f]);
         assert!(!TARGET[0x80] && TARGET_OBS_TEXT[0x80] && !TARGET_OBS_TEXT[0x7f]);
+    }
+
+    /// Past the inline spans everything moves to the heap once; a clear starts inline again.
+    #[test]
+    fn spans_spill_and_come_back_inline() {
+        let mut s = Spans::default();
+        for round in 0..3u32 {
+            let n = [40u32, 3, 17][round as usize];
+            s.clear();
+            assert!(s.is_empty());
+            for i in 0..n {
+                s.push([i, round, i + 1, i + 2]);
+            }
+            let want: Vec<[u32; 4]> = (0..n).map(|i| [i, round, i + 1, i + 2]).collect();
+            assert_eq!((s.len(), s.as_slice()), (n as usize, &want[..]));
+        }
     }
 
     #[test]
