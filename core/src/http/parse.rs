@@ -531,6 +531,15 @@ impl Framing {
                 if value.is_empty() {
                     return Err(bad("empty Transfer-Encoding"));
                 }
+                // The usual value, `chunked` alone: what `transfer_codings` concludes from a
+                // list of that one element, without walking it.
+                if eq_lower(value, b"chunked") {
+                    self.te_present = true;
+                    self.te_chunked_twice |= self.te_chunked_seen;
+                    self.te_chunked_seen = true;
+                    self.te_chunked_final = true;
+                    return Ok(());
+                }
                 self.transfer_codings(value);
             }
             FramingField::Connection => {
@@ -1576,6 +1585,33 @@ mod tests {
         assert!(FIELD_VALUE[0x80] && !FIELD_VALUE[0x7f]);
         assert!(!TARGET[b' ' as usize] && TARGET[b'/' as usize] && !TARGET[0x7f]);
         assert!(!TARGET[0x80] && TARGET_OBS_TEXT[0x80] && !TARGET_OBS_TEXT[0x7f]);
+    }
+
+    /// The quick `chunked` of `framing_value` concludes what the list walk does, after any
+    /// earlier `Transfer-Encoding` fields.
+    #[test]
+    fn transfer_encoding_chunked_alone_agrees_with_the_list_walk() {
+        let earlier: [&[&[u8]]; 6] = [
+            &[],
+            &[b"chunked"],
+            &[b"gzip"],
+            &[b"chunked,"],
+            &[b"x;y=z"],
+            &[b"gzip", b"ChUnKeD"],
+        ];
+        for before in earlier {
+            for last in [&b"chunked"[..], b"CHUNKED", b"Chunked"] {
+                let mut quick = Framing::default();
+                let mut walk = Framing::default();
+                for &v in before.iter().chain([&last]) {
+                    quick
+                        .framing_value(FramingField::TransferEncoding, v)
+                        .unwrap();
+                    walk.transfer_codings(v);
+                }
+                assert_eq!(format!("{quick:?}"), format!("{walk:?}"), "{before:?}");
+            }
+        }
     }
 
     /// Past the inline spans everything moves to the heap once; a clear starts inline again.
