@@ -137,12 +137,35 @@ static HEX: [u8; 256] = {
 /// The common chunk-size line, `1*16HEXDIG CRLF` with no extension, read in one pass: the size
 /// and the line's length. Anything else (`None`) goes through [`crlf_line`] and [`size_line`],
 /// which accept this form with the same size and report everything else. One table lookup per
-/// digit.
+/// digit; with the longest such line (18 bytes) there, no length check per digit either.
 #[inline(always)]
 fn quick_size(buf: &[u8]) -> Option<(u64, usize)> {
+    let Some(line) = buf.first_chunk::<18>() else {
+        return quick_size_short(buf);
+    };
     let mut size: u64 = 0;
     let mut i = 0;
     // At most 16 digits: a 17th is not CR, so the line is left to the general path.
+    while i < 16 {
+        let d = HEX[line[i] as usize];
+        if d == 0xff {
+            break;
+        }
+        size = (size << 4) | u64::from(d);
+        i += 1;
+    }
+    if i > 0 && line[i] == b'\r' && line[i + 1] == b'\n' {
+        Some((size, i + 2))
+    } else {
+        None
+    }
+}
+
+/// [`quick_size`] for fewer than 18 bytes (the end of what has arrived).
+#[inline(never)]
+fn quick_size_short(buf: &[u8]) -> Option<(u64, usize)> {
+    let mut size: u64 = 0;
+    let mut i = 0;
     while i < 16 {
         let d = HEX[*buf.get(i)? as usize];
         if d == 0xff {
