@@ -552,16 +552,23 @@ impl Framing {
                     self.close = true;
                     return Ok(());
                 }
-                for opt in list_items(value) {
-                    if eq_lower(opt, b"close") {
-                        self.close = true;
-                    } else if eq_lower(opt, b"keep-alive") {
-                        self.keep_alive = true;
-                    }
-                }
+                self.connection_options(value);
             }
         }
         Ok(())
+    }
+
+    /// A `Connection` value that is a list: each option looked at. Out of line, like
+    /// [`Self::transfer_codings`], so that `framing_value` stays a leaf that saves no registers.
+    #[inline(never)]
+    fn connection_options(&mut self, value: &[u8]) {
+        for opt in list_items(value) {
+            if eq_lower(opt, b"close") {
+                self.close = true;
+            } else if eq_lower(opt, b"keep-alive") {
+                self.keep_alive = true;
+            }
+        }
     }
 }
 
@@ -575,6 +582,7 @@ impl Framing {
     /// ```
     /// RFC 9110 5.6.1 lets a recipient skip empty elements, but `chunked,` and `,chunked` are
     /// framed differently by different parsers, so an empty element marks the list malformed.
+    #[inline(never)]
     fn transfer_codings(&mut self, v: &[u8]) {
         self.te_present = true;
         let ows = |v: &[u8], i: usize| i + v[i..].iter().take_while(|&&b| is_ows(b)).count();
