@@ -920,8 +920,11 @@ impl HeadParser {
         }
         loop {
             if self.start.is_some() && !self.folded {
-                if self.pos == self.line && self.colon.is_none() {
-                    self.common_lines(buf, view, rules)?;
+                if self.pos == self.line
+                    && self.colon.is_none()
+                    && let Some(len) = self.common_lines(buf, view, rules)?
+                {
+                    return Ok(Some(self.finish(len)));
                 }
                 match self.field_step(buf, view, rules)? {
                     LineStep::Incomplete => return incomplete(buf, rules),
@@ -1001,13 +1004,27 @@ impl HeadParser {
     /// them, with the position kept in a local. It stops, leaving the line untouched, at the
     /// first line that is anything else (incomplete, the blank line, obs-fold, bare LF, a byte
     /// outside its class, the field limit); `field_step` then takes that line and reports it.
+    ///
+    /// When it stops at the blank line `CRLF`, the head is complete: it returns the head's
+    /// length, which is where `field_step` would have found the end too.
     #[inline]
-    fn common_lines(&mut self, buf: &[u8], view: &[u8], rules: &Rules) -> Result<(), Error> {
+    fn common_lines(
+        &mut self,
+        buf: &[u8],
+        view: &[u8],
+        rules: &Rules,
+    ) -> Result<Option<usize>, Error> {
         let mut line = self.line;
         loop {
             let name_len = token_prefix(&view[line..]);
             let colon = line + name_len;
-            if name_len == 0 || view.get(colon) != Some(&b':') {
+            if name_len == 0 {
+                if view[line..].starts_with(b"\r\n") {
+                    return Ok(Some(line + 2));
+                }
+                break;
+            }
+            if view.get(colon) != Some(&b':') {
                 break;
             }
             // Usually exactly one SP before the value.
@@ -1032,7 +1049,7 @@ impl HeadParser {
         }
         self.line = line;
         self.pos = line;
-        Ok(())
+        Ok(None)
     }
 
     /// Checks the current field line as far as it has arrived (`view` is `buf` cut at the head
