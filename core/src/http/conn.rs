@@ -11,6 +11,7 @@ use super::event::{
     Version,
 };
 use super::parse::{self, Head, HeadParser, ResponseOutcome, Rules, StartLine, bad, peer};
+use super::recv::RecvBuf;
 use super::state::{
     BodyReader, BodyWriter, Exchange, Incoming, Next, Phase, Reading, Role, State, Step, Writing,
     body_and_persistence,
@@ -125,8 +126,8 @@ impl PendingQueue {
 pub struct Connection {
     role: Role,
     config: Config,
-    /// Received bytes not yet handed out.
-    buf: BytesMut,
+    /// Received bytes not yet handed out (short input inline, [`RecvBuf`]).
+    buf: RecvBuf,
     /// Bytes at the front of `buf` that `poll_borrowed` handed out: dropped on the next call.
     consumed: usize,
     /// The last response head with obs-fold, unfolded (it is not a slice of `buf`).
@@ -177,7 +178,7 @@ impl Connection {
         Connection {
             role,
             config,
-            buf: BytesMut::new(),
+            buf: RecvBuf::default(),
             consumed: 0,
             unfolded: Vec::new(),
             parser: HeadParser::default(),
@@ -230,7 +231,7 @@ impl Connection {
     /// now speaks on the socket itself.
     pub fn take_remaining(&mut self) -> BytesMut {
         self.release();
-        std::mem::take(&mut self.buf)
+        self.buf.take()
     }
 
     /// How many received bytes are buffered and not yet handed out as events.
@@ -274,17 +275,7 @@ impl Connection {
             self.body_since = now;
             self.body_starved = false;
         }
-        if first || (!self.buf.try_reclaim(data.len()) && self.buf.is_empty()) {
-            // No buffer yet (a fresh connection: `try_reclaim`'s reserve path, which finds
-            // nothing to take back, is skipped), or no room and none to take back from
-            // handed-out heads (the last head is still held): one exact allocation, without
-            // `reserve`'s growth path. (A buffer of no capacity is not enough to skip
-            // `try_reclaim`: after owned events split all of it off, `try_reclaim` takes the
-            // allocation back once they are dropped.)
-            self.buf = BytesMut::from(data);
-        } else {
-            self.buf.extend_from_slice(data);
-        }
+        self.buf.receive(data, first);
     }
 
     /// The peer closed its sending side (read returned 0).
@@ -786,7 +777,7 @@ impl Connection {
                 version,
                 keep_alive,
             } => {
-                let head = self.buf.split_to(len).freeze();
+                let head = self.buf.heap().split_to(len).freeze();
                 // The common methods need no reference to the buffer.
                 let method = match &head[method.0..method.1] {
                     b"GET" => Bytes::from_static(b"GET"),
@@ -816,7 +807,7 @@ impl Connection {
                 let head = if len == 0 {
                     Bytes::from(std::mem::take(&mut self.unfolded))
                 } else {
-                    self.buf.split_to(len).freeze()
+                    self.buf.heap().split_to(len).freeze()
                 };
                 let head = ResponseHead {
                     version,
@@ -834,10 +825,10 @@ impl Connection {
                     HeadKind::Switched => Event::Switched(head),
                 }
             }
-            Found::Data(n) => Event::Data(self.buf.split_to(n).freeze()),
+            Found::Data(n) => Event::Data(self.buf.heap().split_to(n).freeze()),
             Found::Chunk { data, framing } => {
-                let d = self.buf.split_to(data).freeze();
-                self.buf.advance(framing);
+                let d = self.buf.heap().split_to(data).freeze();
+                self.buf.heap().advance(framing);
                 Event::Data(d)
             }
             Found::EndOfMessage => Event::EndOfMessage,
@@ -944,8 +935,9 @@ impl Connection {
         };
         // Empty lines before a start line are ignored (the parser skips them), so a stream that
         // holds nothing else is between messages.
-        let parsed = self.parser.advance(&self.buf, &rules)?;
-        if parsed.is_none() && self.parser.only_empty_lines(&self.buf) {
+        let input: &[u8] = &self.buf;
+        let parsed = self.parser.advance(input, &rules)?;
+        if parsed.is_none() && self.parser.only_empty_lines(input) {
             if !self.state.peer_eof() {
                 return Ok(Progress::NeedData);
             }
@@ -1120,7 +1112,7 @@ impl Connection {
                 }
             }
             BodyReader::Chunked(c) => match c.poll(
-                &mut self.buf,
+                self.buf.heap(),
                 self.config.limits.max_head,
                 &mut self.body_seen,
                 self.config.limits.max_body,

@@ -16,6 +16,7 @@ mod event;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod interop;
 mod parse;
+mod recv;
 mod scan;
 mod state;
 mod write;
