@@ -156,3 +156,52 @@ impl Deadlines {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::Alarm;
+    use smol::Executor;
+    use std::time::Duration;
+
+    #[test]
+    fn alarms_ring_at_their_deadlines_through_one_driver() {
+        let deadlines = Arc::new(Deadlines::default());
+        let ex = Executor::new();
+        ex.spawn(deadlines.clone().drive()).detach();
+        smol::block_on(ex.run(async {
+            let start = Instant::now();
+            let ms = |n| start + Duration::from_millis(n);
+            let mut first = Alarm::new(Some(&deadlines));
+            first.arm(Some(ms(5_000)));
+            let mut second = Alarm::new(Some(&deadlines));
+            second.arm(Some(ms(40)));
+            // Moved earlier: it rings at 20 ms, and its arming for 5 s is stale.
+            first.arm(Some(ms(20)));
+            // Dropped before its deadline: its slot is reused and never rings for it.
+            let mut dropped = Alarm::new(Some(&deadlines));
+            dropped.arm(Some(ms(10)));
+            drop(dropped);
+            let mut third = Alarm::new(Some(&deadlines));
+            third.arm(Some(ms(30)));
+
+            future::poll_fn(|cx| first.poll_ring(cx)).await;
+            let rang = start.elapsed();
+            assert!(rang >= Duration::from_millis(20), "{rang:?}");
+            assert!(
+                rang < Duration::from_secs(5),
+                "the stale arming held it: {rang:?}"
+            );
+            future::poll_fn(|cx| third.poll_ring(cx)).await;
+            assert!(start.elapsed() >= Duration::from_millis(30));
+            future::poll_fn(|cx| second.poll_ring(cx)).await;
+            assert!(start.elapsed() >= Duration::from_millis(40));
+            // Rung, it is disarmed; armed again, it rings again.
+            first.arm(Some(ms(70)));
+            future::poll_fn(|cx| first.poll_ring(cx)).await;
+            assert!(start.elapsed() >= Duration::from_millis(70));
+        }));
+        let inner = deadlines.lock();
+        assert_eq!(inner.slots.len(), 3, "the dropped alarm's slot was reused");
+    }
+}
