@@ -22,7 +22,7 @@ pub(crate) fn run_client(
     let stream = dial::tcp(addr, connect_timeout).map_err(ClientError::Connect)?;
     let stream = Async::new(stream).map_err(ClientError::Connect)?;
     smol::block_on(async {
-        match conn::drive(Conn::new(&stream, session), None, None).await {
+        match conn::drive(Conn::new(&stream, session, None), None, None).await {
             Ok(_) => Ok(()),
             Err(failure) => Err(failure.into()),
         }

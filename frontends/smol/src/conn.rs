@@ -19,6 +19,8 @@ use smol::channel::Receiver;
 use smol::future;
 use smol::{Async, Timer};
 
+use crate::deadlines::Deadlines;
+
 /// Bytes read per `read(2)`. One buffer per executor thread, not per connection.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -93,37 +95,82 @@ enum Wake {
 /// when a deadline comes *earlier*, and when it rings the loop asks the session again: a
 /// deadline that has moved on re-arms it, one that has passed is handled. An idle keep-alive
 /// connection thus touches the timer map about once per idle timeout, not once per request.
-struct Alarm {
-    timer: Timer,
+/// A server's alarms are not reactor timers at all but entries of its [`Deadlines`], which
+/// keep the reactor's map at one timer however many connections wait.
+pub(crate) struct Alarm<'a> {
+    clock: Clock<'a>,
     /// When the timer rings, if it is armed.
     at: Option<Instant>,
 }
 
-impl Alarm {
-    fn new() -> Self {
+/// What rings an [`Alarm`].
+enum Clock<'a> {
+    /// A reactor timer of its own (a client's connection).
+    Own(Timer),
+    /// A slot of the server's [`Deadlines`] (taken when first armed): the reactor's timer map
+    /// then holds one timer for all the connections, not one each. The flag: this task's waker
+    /// is with the slot, so a poll before the deadline need not take the heap's lock (shared by
+    /// every connection of every thread). A task's waker stays the same (async-task's), and a
+    /// ring takes it: the flag is cleared then.
+    Shared(&'a Deadlines, Option<usize>, bool),
+}
+
+impl Drop for Alarm<'_> {
+    fn drop(&mut self) {
+        if let Clock::Shared(deadlines, Some(slot), _) = self.clock {
+            deadlines.free(slot);
+        }
+    }
+}
+
+impl<'a> Alarm<'a> {
+    pub(crate) fn new(deadlines: Option<&'a Deadlines>) -> Self {
         Alarm {
-            timer: Timer::never(),
+            clock: match deadlines {
+                Some(deadlines) => Clock::Shared(deadlines, None, false),
+                None => Clock::Own(Timer::never()),
+            },
             at: None,
         }
     }
 
     /// Make sure the alarm rings no later than `deadline` (an earlier ring is allowed: the
     /// loop then finds the deadline not yet passed and arms again).
-    fn arm(&mut self, deadline: Option<Instant>) {
+    pub(crate) fn arm(&mut self, deadline: Option<Instant>) {
         if let Some(d) = deadline
             && self.at.is_none_or(|at| d < at)
         {
-            self.timer.set_at(d);
+            match &mut self.clock {
+                Clock::Own(timer) => timer.set_at(d),
+                Clock::Shared(deadlines, slot, _) => {
+                    let slot = *slot.get_or_insert_with(|| deadlines.slot());
+                    deadlines.arm(slot, d);
+                }
+            }
             self.at = Some(d);
         }
     }
 
     /// Ready when the alarm rings (then it is disarmed); never while it is not armed.
-    fn poll_ring(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.at.is_none() {
+    pub(crate) fn poll_ring(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(at) = self.at else {
             return Poll::Pending;
+        };
+        match &mut self.clock {
+            Clock::Own(timer) => {
+                ready!(Pin::new(timer).poll(cx));
+            }
+            Clock::Shared(deadlines, Some(slot), waiting) => {
+                // Not rung before its time (the heap rings an arming only once it has passed).
+                if *waiting && Instant::now() < at {
+                    return Poll::Pending;
+                }
+                *waiting = true;
+                ready!(deadlines.poll_ring(*slot, cx));
+                *waiting = false;
+            }
+            Clock::Shared(_, None, _) => return Poll::Pending,
         }
-        ready!(Pin::new(&mut self.timer).poll(cx));
         self.at = None;
         Poll::Ready(())
     }
@@ -155,7 +202,7 @@ pub(crate) struct Conn<'a> {
     out: Vec<u8>,
     /// The deadline handled last: the same instant again would only spin.
     fired: Option<Instant>,
-    alarm: Alarm,
+    alarm: Alarm<'a>,
     /// The peer's end-of-stream was read.
     peer_closed: bool,
     /// The last read was short: the socket is drained, so wait for readiness before reading
@@ -180,14 +227,19 @@ struct Writing {
 }
 
 impl Conn<'_> {
-    /// The state of a connection that has not read or written yet.
-    pub(crate) fn new<'a>(stream: &'a Async<TcpStream>, session: &'a mut dyn Session) -> Conn<'a> {
+    /// The state of a connection that has not read or written yet; a server's connections
+    /// share its `deadlines`, a client's has a timer of its own.
+    pub(crate) fn new<'a>(
+        stream: &'a Async<TcpStream>,
+        session: &'a mut dyn Session,
+        deadlines: Option<&'a Deadlines>,
+    ) -> Conn<'a> {
         Conn {
             stream,
             session,
             out: Vec::new(),
             fired: None,
-            alarm: Alarm::new(),
+            alarm: Alarm::new(deadlines),
             peer_closed: false,
             drained: false,
             listening: false,
@@ -551,12 +603,13 @@ mod tests {
             };
             let at = session.at;
             let stall = Duration::from_millis(400);
-            let mut c = Conn::new(&stream, &mut session);
+            let mut c = Conn::new(&stream, &mut session, None);
             c.out = vec![0u8; 64 << 20];
             let err = write_all(&mut c, stall).await.unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::TimedOut);
             assert!(start.elapsed() >= stall);
             assert_eq!(c.fired, Some(at));
+            drop(c);
             // The session's deadline, earlier than the stall, was handled once while waiting.
             assert_eq!(session.handled, 1);
         });
@@ -576,7 +629,7 @@ mod tests {
     fn the_alarm_moves_only_to_an_earlier_deadline() {
         let t = Instant::now();
         let ms = |n| t + Duration::from_millis(n);
-        let mut alarm = Alarm::new();
+        let mut alarm = Alarm::new(None);
         alarm.arm(None);
         assert_eq!(alarm.at, None);
         alarm.arm(Some(ms(50)));
@@ -593,7 +646,7 @@ mod tests {
 
     #[test]
     fn an_alarm_rings_at_its_deadline_and_then_is_disarmed() {
-        let mut alarm = Alarm::new();
+        let mut alarm = Alarm::new(None);
         let start = Instant::now();
         alarm.arm(Some(start + Duration::from_millis(20)));
         smol::block_on(future::poll_fn(|cx| alarm.poll_ring(cx)));

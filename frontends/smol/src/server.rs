@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
@@ -24,7 +24,8 @@ use smol::channel::{self, Receiver, Sender};
 use smol::future::{self, FutureExt as _};
 use smol::{Async, Executor, Timer};
 
-use crate::conn::{self, Conn, End};
+use crate::conn::{self, Alarm, Conn, End};
+use crate::deadlines::Deadlines;
 
 /// Connections refused for `--max-connections` that may linger at once (each holds an fd for
 /// up to [`LINGER`]); beyond it a refused connection is closed at once.
@@ -47,6 +48,9 @@ pub(crate) fn serve_tcp(
     ready(listener.get_ref().local_addr()?);
 
     let ex = Executor::new();
+    // The connections' deadlines, rung by one task with one reactor timer.
+    let deadlines = Arc::new(Deadlines::default());
+    ex.spawn(deadlines.clone().drive()).detach();
     let threads = opts.threads.max(1);
     // Closed when the acceptor returns: the other threads stop running the executor.
     let (workers_tx, workers_rx) = channel::unbounded::<()>();
@@ -55,7 +59,7 @@ pub(crate) fn serve_tcp(
         .finish(|| {
             let served = run_batched(
                 &ex,
-                accept_loop(&ex, listener, factory, opts, stop, shutdown),
+                accept_loop(&ex, listener, factory, &deadlines, opts, stop, shutdown),
             );
             drop(workers_tx);
             served
@@ -99,6 +103,7 @@ async fn accept_loop(
     ex: &Executor<'_>,
     listener: Async<TcpListener>,
     factory: Arc<dyn SessionFactory>,
+    deadlines: &Arc<Deadlines>,
     opts: &ServerOptions,
     stop: Receiver<()>,
     shutdown: &Shutdown,
@@ -162,6 +167,7 @@ async fn accept_loop(
                     stream,
                     peer,
                     factory.clone(),
+                    deadlines.clone(),
                     stop.clone(),
                     held,
                 ))
@@ -218,6 +224,7 @@ fn connection(
     stream: Arc<Async<TcpStream>>,
     peer: SocketAddr,
     factory: Arc<dyn SessionFactory>,
+    deadlines: Arc<Deadlines>,
     stop: Receiver<()>,
     held: Held,
 ) -> impl Future<Output = ()> + Send + 'static {
@@ -239,7 +246,7 @@ fn connection(
         let served = match made {
             Ok(mut session) => {
                 let driven = AssertUnwindSafe(conn::drive(
-                    Conn::new(&stream, &mut *session),
+                    Conn::new(&stream, &mut *session, Some(&deadlines)),
                     Some(&stop),
                     Some(&held._ticket),
                 ))
@@ -252,7 +259,7 @@ fn connection(
             Err(panic) => Err(panic),
         };
         match served {
-            Ok(Ok(End::Done { peer_closed: false })) => linger(&stream).await,
+            Ok(Ok(End::Done { peer_closed: false })) => linger(&stream, Some(&deadlines)).await,
             // The peer closed, shutdown came while idle, or the peer failed: nothing left to say.
             Ok(Ok(End::Done { peer_closed: true }) | Ok(End::Stopped) | Err(_)) => {}
             Err(panic) => {
@@ -266,11 +273,13 @@ fn connection(
 
 /// Close gracefully: send FIN, then discard what the peer still sends for a short while, so
 /// that unread input does not turn the close into a reset that could destroy the last reply.
-async fn linger(stream: &Async<TcpStream>) {
+async fn linger(stream: &Async<TcpStream>, deadlines: Option<&Deadlines>) {
     if stream.get_ref().shutdown(Direction::Write).is_err() {
         return;
     }
-    let mut timer = Timer::after(LINGER);
+    // A server connection's alarm is an entry of the server's deadlines, as while it served.
+    let mut alarm = Alarm::new(deadlines);
+    alarm.arm(Some(Instant::now() + LINGER));
     let mut discarded = 0;
     future::poll_fn(|cx| {
         while discarded < LINGER_BYTES {
@@ -284,7 +293,7 @@ async fn linger(stream: &Async<TcpStream>) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => match stream.poll_readable(cx) {
                     Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(_)) => return Poll::Ready(()),
-                    Poll::Pending => return Pin::new(&mut timer).poll(cx).map(|_| ()),
+                    Poll::Pending => return alarm.poll_ring(cx),
                 },
                 Err(_) => return Poll::Ready(()),
             }
@@ -310,7 +319,7 @@ fn refuse(
     let factory = factory.clone();
     ex.spawn(async move {
         let Some(reply) = factory.overload_reply() else {
-            linger(&stream).await;
+            linger(&stream, None).await;
             live.refusing.fetch_sub(1, Ordering::SeqCst);
             return;
         };
@@ -318,7 +327,7 @@ fn refuse(
         let sent = stream.get_ref().write(&reply).unwrap_or(0);
         factory.refused(Instant::now(), peer, sent);
         if sent == reply.len() {
-            linger(&stream).await;
+            linger(&stream, None).await;
         }
         live.refusing.fetch_sub(1, Ordering::SeqCst);
     })
@@ -386,7 +395,7 @@ mod tests {
 
     /// Every open connection holds its task's future, idle ones included (the future is as large
     /// as its largest state): 1,160 bytes before the waits became `poll_fn`s over one state,
-    /// 424 since.
+    /// 424 since, 432 with the server's deadlines (an `Arc`) in place of a timer each.
     #[test]
     fn a_connection_task_stays_small() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -406,7 +415,7 @@ mod tests {
             _ticket: ticket,
             _alive: alive,
         };
-        let task = connection(stream, peer, factory, stop, held);
+        let task = connection(stream, peer, factory, Arc::default(), stop, held);
         let size = std::mem::size_of_val(&task);
         assert!(size <= 432, "a connection's task future is {size} bytes");
     }
