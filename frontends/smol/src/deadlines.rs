@@ -35,8 +35,11 @@ pub(crate) struct Deadlines {
 #[derive(Default)]
 struct Inner {
     /// Every arming: (when, its id, its slot). An entry whose slot was armed again, or freed,
-    /// since is stale and skipped when it comes up.
+    /// since is stale and skipped when it comes up, or dropped when stale entries outnumber
+    /// the live ones (see [`Deadlines::arm`]).
     heap: BinaryHeap<Reverse<(Instant, u64, usize)>>,
+    /// How many slots are armed (not yet rung): the heap's live entries.
+    armed: usize,
     slots: Vec<Slot>,
     free: Vec<usize>,
     next_id: u64,
@@ -74,6 +77,9 @@ impl Deadlines {
     /// Give `slot` back (its alarm is dropped).
     pub(crate) fn free(&self, slot: usize) {
         let mut inner = self.lock();
+        if inner.slots[slot].armed.is_some() {
+            inner.armed -= 1;
+        }
         inner.slots[slot] = Slot::default();
         inner.free.push(slot);
     }
@@ -83,12 +89,26 @@ impl Deadlines {
         let mut inner = self.lock();
         let id = inner.next_id;
         inner.next_id += 1;
+        if inner.slots[slot].armed.is_none() {
+            inner.armed += 1;
+        }
         inner.slots[slot] = Slot {
             armed: Some((id, at)),
             rang: false,
             waker: inner.slots[slot].waker.take(),
         };
         inner.heap.push(Reverse((at, id, slot)));
+        // A freed or re-armed slot leaves its entry behind until that deadline comes: with
+        // many short connections (a request each) and timeouts of seconds, that would be
+        // connections a second times the timeout. So once stale entries outnumber the live
+        // ones (and a few), they are dropped in one pass: amortised, a constant per arming,
+        // and the heap stays within twice the armed alarms.
+        if inner.heap.len() > 2 * inner.armed + 64 {
+            let Inner { heap, slots, .. } = &mut *inner;
+            heap.retain(|&Reverse((_, id, slot))| {
+                slots[slot].armed.is_some_and(|(armed, _)| armed == id)
+            });
+        }
         if inner.driver_at.is_none_or(|d| at < d) {
             // The driver's timer is later: it sets it again when polled.
             inner.driver_at = Some(at);
@@ -136,6 +156,7 @@ impl Deadlines {
                             if let Some(w) = s.waker.take() {
                                 w.wake();
                             }
+                            inner.armed -= 1;
                         }
                     }
                     let next = inner.heap.peek().map(|&Reverse((when, _, _))| when);
@@ -207,5 +228,22 @@ mod tests {
         }));
         let inner = deadlines.lock();
         assert_eq!(inner.slots.len(), 3, "the dropped alarm's slot was reused");
+    }
+
+    #[test]
+    fn stale_entries_of_dropped_alarms_do_not_pile_up() {
+        // Many short connections: each arms a far deadline and is gone long before it.
+        let deadlines = Arc::new(Deadlines::default());
+        let far = Instant::now() + Duration::from_secs(60);
+        let mut live = Alarm::new(Some(&deadlines));
+        live.arm(Some(far));
+        for i in 0..10_000u64 {
+            let mut alarm = Alarm::new(Some(&deadlines));
+            alarm.arm(Some(far + Duration::from_millis(i)));
+        }
+        let inner = deadlines.lock();
+        assert_eq!(inner.armed, 1);
+        assert!(inner.heap.len() <= 2 + 64, "{} entries", inner.heap.len());
+        assert_eq!(inner.slots.len(), 2);
     }
 }
