@@ -288,7 +288,7 @@ thread_local! {
 
 /// Batching of this thread's log lines, from [`batch`] until it is dropped: lines are held and
 /// written together by [`flush`], by the next line written with [`emit`] (so that lines keep
-/// their order), when [`HELD_MAX`] bytes are held, and when the `Batch` is dropped (also when
+/// their order), when 32 KiB are held, and when the `Batch` is dropped (also when
 /// the thread unwinds). An event loop flushes before it waits, so that a line is written in
 /// the same loop turn as its answer, in one `write(2)` with the turn's other lines instead of
 /// one each.
