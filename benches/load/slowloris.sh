@@ -13,6 +13,8 @@
 #   ATTACKER=python bash benches/load/slowloris.sh      # the first attacker, slowloris.py
 #   DURATION=15 ROUNDS=5 bash benches/load/slowloris.sh # five rounds of 15-s windows each, and
 #                                                        # each binary's median ratio
+#   SERVER_ARGS="--header-timeout 120" bash ...          # flags for the servers (not default
+#                                                        # then: for diagnosis only)
 #
 # The attackers model remote clients, but here they run on the server's machine, sharing its
 # cores with wrk and the server: their CPU is an artefact of measuring on one machine, not
@@ -75,7 +77,7 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 # appends the ratio to $work/BIN.ratios.
 round() {
   local bin=$1 port server base cpu_base attack under non2xx errors cpu_under after ratio evicted
-  start_portline "$bin"
+  start_portline "$bin" ${SERVER_ARGS:-}
   port=$PORT
   server=${pids[-1]}
   read -r base _ _ cpu_base < <(measure "$port" "$server")
