@@ -325,22 +325,51 @@ fn idle_keep_alive_connection_times_out() {
     assert!(s.is_done());
 }
 
+/// A head that does not arrive in time gets no answer, as nginx answers none for
+/// `client_header_timeout`, and the driver closes without lingering: nothing is owed.
 #[test]
-fn head_timeout_gives_408() {
+fn a_timed_out_head_closes_without_an_answer_or_a_linger() {
     let tmp = root();
     let srv = server(tmp.path());
     let mut s = session(&srv);
     s.receive(Instant::now(), b"GET /hel");
     assert!(drain(&mut s, 1024).is_empty());
     let deadline = s.poll_timeout().expect("a head deadline");
+    assert!(s.lingers(), "lingers until the timer fires");
     s.handle_timeout(deadline + Duration::from_millis(1));
     let out = drain(&mut s, 1024);
-    assert!(
-        out.starts_with(b"HTTP/1.0 408 "),
-        "{}",
-        String::from_utf8_lossy(&out)
-    );
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
     assert!(s.is_done());
+    assert!(!s.lingers());
+}
+
+/// Closed by the idle or first-byte timer: no linger either.
+#[test]
+fn idle_and_first_byte_timeouts_close_without_a_linger() {
+    let tmp = root();
+    let srv = server(tmp.path());
+    let mut fresh = session(&srv);
+    let deadline = fresh.poll_timeout().expect("a first-byte deadline");
+    fresh.handle_timeout(deadline + Duration::from_millis(1));
+    assert!(drain(&mut fresh, 1024).is_empty());
+    assert!(fresh.is_done() && !fresh.lingers());
+
+    let (out, mut kept) = exchange(&srv, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n", false);
+    assert_eq!(parse(&out, false)[0].status, 200);
+    let deadline = kept.poll_timeout().expect("an idle deadline");
+    kept.handle_timeout(deadline + Duration::from_millis(1));
+    assert!(drain(&mut kept, 1024).is_empty());
+    assert!(kept.is_done() && !kept.lingers());
+}
+
+/// An answer that closes the connection lingers, so that the client reads it.
+#[test]
+fn an_answer_that_closes_lingers() {
+    let tmp = root();
+    let srv = server(tmp.path());
+    let (out, s) = exchange(&srv, b"GET /hello.txt HTTP/1.0\r\n\r\n", false);
+    assert_eq!(parse(&out, false)[0].status, 200);
+    assert!(s.is_done() && s.lingers());
 }
 
 /// A 1 GiB file streams through budget-sized calls: no call ever returns more than the budget
@@ -687,4 +716,5 @@ fn a_stalled_body_after_the_answer_closes_without_a_408() {
     s.handle_timeout(deadline + Duration::from_millis(1));
     assert!(drain(&mut s, 1024).is_empty(), "no 408 after the 405");
     assert!(s.is_done());
+    assert!(s.lingers(), "the 405 may still be unread");
 }

@@ -34,7 +34,8 @@ pub(crate) enum Drive {
     /// The session is done and its output is written (or, after the peer's end of stream,
     /// nothing can move it any more).
     Done,
-    /// Finished lingering, or the peer went away: close without a word.
+    /// Finished lingering, the peer went away, or the session ended owing the peer nothing
+    /// ([`Session::lingers`]): close without a word.
     Closed,
     /// A socket error.
     Failed(SocketFailure),
@@ -245,7 +246,12 @@ impl Conn {
                 self.fill(session, now, pool);
                 if !self.has_tail() {
                     self.release(pool);
-                    return Drive::Done;
+                    // Owing the peer nothing (closed by its own timer): no linger.
+                    return if session.lingers() {
+                        Drive::Done
+                    } else {
+                        Drive::Closed
+                    };
                 }
                 progress = true;
             } else if !self.has_tail() {

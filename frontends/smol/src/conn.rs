@@ -70,11 +70,11 @@ fn give_back(mut buf: Vec<u8>) {
 /// How a connection's loop ended without an I/O error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum End {
-    /// The session is done and all its output is written. `peer_closed`: its end-of-stream was
-    /// read already.
+    /// The session is done and all its output is written.
     Done {
-        /// Whether the peer's end-of-stream was read.
-        peer_closed: bool,
+        /// Whether to close with a lingering close: not once the peer's end-of-stream was
+        /// read, nor when the session owes the peer nothing ([`Session::lingers`]).
+        linger: bool,
     },
     /// Shutdown was requested while the connection had nothing to send.
     Stopped,
@@ -408,7 +408,8 @@ pub(crate) fn drive<'a>(
             }
             let peer_closed = c.peer_closed;
             if c.session.is_done() {
-                return Ok(End::Done { peer_closed });
+                let linger = !peer_closed && c.session.lingers();
+                return Ok(End::Done { linger });
             }
             let deadline = armed(c.session.poll_timeout(), c.fired);
             // Paused (no input wanted) without a deadline: read anyway, as the core allows (it
@@ -416,7 +417,9 @@ pub(crate) fn drive<'a>(
             // nothing can make progress any more.
             let reading = !peer_closed && (c.session.wants_read() || deadline.is_none());
             if !reading && deadline.is_none() {
-                return Ok(End::Done { peer_closed });
+                return Ok(End::Done {
+                    linger: !peer_closed,
+                });
             }
             if c.drained || c.out.capacity() > KEEP_OUT_CAPACITY {
                 // About to wait for the peer (the socket is drained), or holding a large buffer:

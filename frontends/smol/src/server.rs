@@ -259,9 +259,10 @@ fn connection(
             Err(panic) => Err(panic),
         };
         match served {
-            Ok(Ok(End::Done { peer_closed: false })) => linger(&stream, Some(&deadlines)).await,
-            // The peer closed, shutdown came while idle, or the peer failed: nothing left to say.
-            Ok(Ok(End::Done { peer_closed: true }) | Ok(End::Stopped) | Err(_)) => {}
+            Ok(Ok(End::Done { linger: true })) => linger(&stream, Some(&deadlines)).await,
+            // The peer closed, the session owes it nothing, shutdown came while idle, or the
+            // peer failed: nothing left to say.
+            Ok(Ok(End::Done { linger: false }) | Ok(End::Stopped) | Err(_)) => {}
             Err(panic) => {
                 session_panicked(Some(peer), panic.as_ref());
                 reset_on_close(stream.get_ref());

@@ -209,11 +209,12 @@ pub fn serve_tcp(
                 // the one message format and the connection reset, as the other runtimes do.
                 let served = catch_unwind(AssertUnwindSafe(|| {
                     let mut session = factory.session(Instant::now(), peer, local);
-                    driver::drive(&stream, &mut *session, Some(&ticket))
+                    driver::drive(&stream, &mut *session, Some(&ticket)).map(|()| session.lingers())
                 }));
                 match served {
-                    Ok(Ok(_)) => linger(&stream),
-                    Ok(Err(_)) => {}
+                    Ok(Ok(true)) => linger(&stream),
+                    // Owing the peer nothing (closed by its own timer), or a socket error.
+                    Ok(Ok(false) | Err(_)) => {}
                     Err(panic) => {
                         session_panicked(Some(peer), panic.as_ref());
                         reset_on_close(&*stream);

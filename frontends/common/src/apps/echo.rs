@@ -26,7 +26,9 @@ use portline_core::http::{
 };
 use serde_json::{Value, json};
 
-use crate::apps::http_server::{OVERLOAD_REPLY, SERVER, core_session_plumbing, with_date};
+use crate::apps::http_server::{
+    OVERLOAD_REPLY, SERVER, answer_error, core_session_plumbing, with_date,
+};
 use crate::apps::log;
 use crate::driver::clock;
 use crate::driver::session::{Session, SessionFactory};
@@ -87,6 +89,7 @@ impl EchoServer {
             ),
             request: None,
             failed: false,
+            lingers: true,
         }
     }
 }
@@ -140,6 +143,8 @@ pub struct EchoSession {
     request: Option<(RequestHead, Vec<u8>)>,
     /// A local failure: close without more output.
     failed: bool,
+    /// False once the connection ended owing the peer nothing ([`Session::lingers`]).
+    lingers: bool,
 }
 
 impl EchoSession {
@@ -207,9 +212,9 @@ impl Session for EchoSession {
                 ))
                 | Ok(Progress::NeedData | Progress::Paused | Progress::Closed) => return,
                 Err(e) => {
-                    // Err: a response was already under way, so no status can be sent;
-                    // closing is all that is left, as for Ok.
-                    let _ = self.conn.send_error(t, &e, out);
+                    // Unanswered when a response was already under way, or the head timed
+                    // out; closing is all that is left, as for Ok.
+                    answer_error(&mut self.conn, t, &e, out, &mut self.lingers);
                     if let Some(status) = e.status() {
                         let head = self.request.take().map(|(h, _)| h);
                         with_date(|date| self.log(date, head.as_ref(), status, None));

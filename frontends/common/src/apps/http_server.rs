@@ -30,8 +30,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use portline_core::Time;
 use portline_core::http::{
-    BodyLength, Config, Connection, DateCache, Error, EventRef, HeadersRef, Progress, RequestRef,
-    Response, Role, Version,
+    BodyLength, Config, Connection, DateCache, Error, ErrorKind, EventRef, HeadersRef, Progress,
+    RequestRef, Response, Role, Version,
 };
 use smallvec::SmallVec;
 
@@ -955,6 +955,8 @@ pub struct HttpSession {
     /// A local failure (e.g. the file shrank while streaming), or a body to drop that is
     /// longer than [`DISCARD_BODY`]: close without more output.
     failed: bool,
+    /// False once the connection ended owing the peer nothing ([`Session::lingers`]).
+    lingers: bool,
     /// Answers whose access-log line waits until their bytes are known written (or the
     /// connection ends): oldest first; empty with `--quiet`.
     logged: VecDeque<Logged>,
@@ -1001,6 +1003,7 @@ impl HttpSession {
             discarded: None,
             body: Body::None,
             failed: false,
+            lingers: true,
             logged: VecDeque::new(),
             sendfile,
             log_text: Vec::new(),
@@ -1266,9 +1269,35 @@ impl Drop for HttpSession {
 
 /// The [`Session`] methods of a server-role HTTP session that only hand input and time to its
 /// core connection or report its state, the same for the file server and `--echo`
-/// ([`crate::apps::echo`]): the session has a `conn: Connection` and a `failed: bool` (a local
-/// failure: no more output, no timer, close). `core_session_plumbing!(method)` also calls
-/// `self.method()` before each input or timeout reaches the connection.
+/// ([`crate::apps::echo`]): the session has a `conn: Connection`, a `failed: bool` (a local
+/// failure: no more output, no timer, close) and a `lingers: bool` (see [`answer_error`]).
+/// `core_session_plumbing!(method)` also calls `self.method()` before each input or timeout
+/// reaches the connection.
+/// Answer the peer error `e` that ended a server session's connection, as both server sessions
+/// do; returns whether an answer was written. A head that did not arrive in time
+/// ([`ErrorKind::HeadTimeout`]) gets no answer, as nginx answers none for
+/// `client_header_timeout` (it logs 408 and closes): a client that slow is mostly not reading,
+/// and under slowloris thousands of heads time out together, each of which would cost a write
+/// and a lingering close. Sets `lingers` ([`Session::lingers`]): false after a head timeout,
+/// true after any other error (the timer of a stalled body cleared it, but its 408, or the
+/// answer sent at the head before the body stalled, must be read, not cut by a reset).
+pub(crate) fn answer_error(
+    conn: &mut Connection,
+    t: Time,
+    e: &Error,
+    out: &mut Vec<u8>,
+    lingers: &mut bool,
+) -> bool {
+    if e.kind() == ErrorKind::HeadTimeout {
+        *lingers = false;
+        return false;
+    }
+    // Err: a response was already under way (a body that failed or stalled after its answer),
+    // so no status can be sent.
+    *lingers = true;
+    conn.send_error(t, e, out).is_ok()
+}
+
 macro_rules! core_session_plumbing {
     ($($fed:ident)?) => {
         fn receive(&mut self, now: std::time::Instant, data: &[u8]) {
@@ -1283,8 +1312,15 @@ macro_rules! core_session_plumbing {
 
         fn handle_timeout(&mut self, now: std::time::Instant) {
             $(self.$fed();)?
+            let open = !self.conn.is_closed();
             self.conn
                 .handle_timeout($crate::driver::clock::to_time(now));
+            // Closed by its own timer (first byte, idle, head): nothing is owed to the peer.
+            // A stalled body's timer fails the connection too, and `answer_error` then
+            // restores the linger for its answer.
+            if open && self.conn.is_closed() {
+                self.lingers = false;
+            }
         }
 
         fn poll_timeout(&self) -> Option<std::time::Instant> {
@@ -1302,6 +1338,10 @@ macro_rules! core_session_plumbing {
 
         fn is_done(&self) -> bool {
             self.failed || self.conn.is_closed()
+        }
+
+        fn lingers(&self) -> bool {
+            self.lingers
         }
     };
 }
@@ -1370,11 +1410,12 @@ impl Session for HttpSession {
                 Step::Failed => {
                     let Some(e) = failure.take() else { return };
                     let before = out.len();
-                    // Err: a response was already under way (a body that failed or stalled
-                    // after its answer), so no status can be sent; closing is all that is
-                    // left, and there is no second answer to log.
-                    let answered = self.conn.send_error(t, &e, out).is_ok();
-                    if let (Some(status), true, false) = (e.status(), answered, self.shared.quiet) {
+                    // Not answered: a response was already under way (a body that failed or
+                    // stalled after its answer: there is no second answer to log), or the head
+                    // timed out (logged as 408, with no bytes, as nginx logs it).
+                    let answered = answer_error(&mut self.conn, t, &e, out, &mut self.lingers);
+                    let logged = answered || e.kind() == ErrorKind::HeadTimeout;
+                    if let (Some(status), true, false) = (e.status(), logged, self.shared.quiet) {
                         // The body is what follows the head's blank line (all of it for 0.9).
                         let reply = &out[before..];
                         let body = reply

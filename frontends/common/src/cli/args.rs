@@ -170,7 +170,8 @@ pub struct HttpArgs {
     /// connection after 64 kept back: 9,968 for a limit of 20,000.
     #[arg(long, value_name = "N", value_parser = parse_positive)]
     pub max_connections: Option<usize>,
-    /// Seconds a request head may take to arrive, from its first byte (then 408); more than 0.
+    /// Seconds a request head may take to arrive, from its first byte (then a close without an
+    /// answer, logged 408, as nginx does); more than 0.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
     pub header_timeout: std::time::Duration,
     /// Seconds an idle kept-alive connection stays open after an answer; more than 0. Default

@@ -48,6 +48,19 @@ pub trait Session: Send {
     /// True when, once the output given so far has been written, the socket should be closed.
     fn is_done(&self) -> bool;
 
+    /// Once [`Session::is_done`]: whether the close should linger (shut down the sending side,
+    /// then read and drop what the peer still sends for up to [`crate::driver::policy::LINGER`],
+    /// so that an answer just written is read rather than cut by a reset). Default: true.
+    ///
+    /// A session that ends owing the peer nothing, closed by its own timer with no answer
+    /// (first byte, idle, or a head that did not arrive in time), returns false and the driver
+    /// closes at once, as nginx closes a timed-out connection. Under slowloris thousands of
+    /// heads time out together; each then costs one close instead of a shutdown, a linger
+    /// timer and the reads of a two-second wait.
+    fn lingers(&self) -> bool {
+        true
+    }
+
     /// While the connection waits for a request and has nothing in hand (an idle keep-alive
     /// connection, or one whose request head has not fully arrived): since when it has waited,
     /// counted from when it opened or when its last request ended (not from the last byte of

@@ -122,6 +122,13 @@ impl Session for Resting {
         }
     }
 
+    fn lingers(&self) -> bool {
+        match self {
+            Resting::Awake(session) => session.lingers(),
+            Resting::Asleep(_) => true,
+        }
+    }
+
     fn waiting_since(&self) -> Option<Instant> {
         match self {
             Resting::Awake(session) => session.waiting_since(),
