@@ -408,6 +408,31 @@ fn timeouts(fe: Frontend) {
     assert!(out.is_empty(), "{:?}", String::from_utf8_lossy(&out));
     let timed_out = server.wait_log(1, Duration::from_secs(5), |l| l.ends_with("\" 408 -"));
     assert_eq!(timed_out.len(), 1, "{:?}", server.log());
+    // And closed at once, not in a lingering close (which would read and drop these bytes for
+    // 2 s): the server's socket is gone, so a byte sent now is answered by a reset, and a
+    // write soon after fails.
+    assert!(
+        reset_within(&mut slow, Duration::from_secs(1)),
+        "the timed-out connection still accepts bytes: a lingering close"
+    );
+    // Same for the idle connection closed by its timer.
+    assert!(
+        reset_within(&mut idle, Duration::from_secs(1)),
+        "the idle connection still accepts bytes: a lingering close"
+    );
+}
+
+/// Whether writing to `stream` (closed by the server) fails within `limit`: a byte every 20 ms
+/// until one write errs (the reset of a closed socket), or the time is up.
+fn reset_within(stream: &mut TcpStream, limit: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if stream.write_all(b"x").is_err() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
 
 /// SIGTERM: a response in flight finishes, an idle kept-alive connection does not hold the

@@ -718,3 +718,24 @@ fn a_stalled_body_after_the_answer_closes_without_a_408() {
     assert!(s.is_done());
     assert!(s.lingers(), "the 405 may still be unread");
 }
+
+/// The same through the factory's session (which sleeps between requests), as drivers hold
+/// it: a timed-out head ends it without an answer or a linger.
+#[test]
+fn the_factory_session_closes_a_timed_out_head_without_a_linger() {
+    use portline_common::SessionFactory;
+    let tmp = root();
+    let srv = server(tmp.path());
+    let peer = PEER.parse::<SocketAddr>().unwrap();
+    let mut s = srv.session(Instant::now(), peer, peer);
+    s.receive(Instant::now(), b"GET /hel");
+    let mut out = Vec::new();
+    s.poll_transmit(Instant::now(), &mut out, 1024);
+    assert!(out.is_empty());
+    let deadline = s.poll_timeout().expect("a head deadline");
+    s.handle_timeout(deadline + Duration::from_millis(1));
+    s.poll_transmit(Instant::now(), &mut out, 1024);
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    assert!(s.is_done());
+    assert!(!s.lingers());
+}

@@ -358,7 +358,13 @@ impl EventLoop {
         }
         // Latency over batching: every write is a whole response already.
         let _ = stream.set_nodelay(true);
-        let local = stream.local_addr().unwrap_or(self.local);
+        // The listener's own address, unless it is a wildcard: then the address the peer
+        // reached (getsockname). One syscall less per connection in the usual case.
+        let local = if self.local.ip().is_unspecified() {
+            stream.local_addr().unwrap_or(self.local)
+        } else {
+            self.local
+        };
         let slot = self.conns.vacant_entry();
         let key = slot.key();
         if self
@@ -594,7 +600,9 @@ impl EventLoop {
 
     fn close(&mut self, key: usize) {
         if let Some(mut entry) = self.conns.try_remove(key) {
-            let _ = self.poll.registry().deregister(entry.conn.stream());
+            // No deregister: the socket is never duplicated, so closing it removes it from
+            // the epoll set (epoll(7)), and mio deregisters a dropped source. One syscall less
+            // per connection (an HTTP/1.0 client opens one per request).
             entry.conn.release(&mut self.pool);
             // The session's drop is a call into the app too.
             let session = entry.session;

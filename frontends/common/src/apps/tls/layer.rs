@@ -383,6 +383,9 @@ macro_rules! forward_session {
             fn is_done(&self) -> bool {
                 (**self).is_done()
             }
+            fn lingers(&self) -> bool {
+                (**self).lingers()
+            }
             fn waiting_since(&self) -> Option<Instant> {
                 (**self).waiting_since()
             }
