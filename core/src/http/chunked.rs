@@ -293,10 +293,12 @@ impl Chunked {
     /// After a chunk's data ends at `buf[..n]`, joins the data of the complete chunks that follow
     /// onto it, moving each over the framing before it (`copy_within`), so that one `Data` event
     /// carries them all. Only framing that is valid and complete is consumed: anything else (an
-    /// error, the last chunk, a size over `max_body`, a line not yet complete) stops the join and
-    /// is left at the front of the buffer for the next [`Chunked::poll`], which then reports it
-    /// exactly as without the join. Returns how many data bytes are now at the front of `buf`,
-    /// and how many framing bytes follow them that were consumed.
+    /// error, a size over `max_body`, a line not yet complete, a last chunk with trailers or
+    /// without its blank line yet) stops the join and is left at the front of the buffer for the
+    /// next [`Chunked::poll`], which then reports it exactly as without the join. The last chunk
+    /// followed by the blank line (no trailers) is consumed too, and the decoder is then `Done`:
+    /// the body is complete. Returns how many data bytes are now at the front of `buf`, and how
+    /// many framing bytes follow them that were consumed.
     fn coalesce(
         &mut self,
         buf: &mut BytesMut,
@@ -323,8 +325,17 @@ impl Chunked {
                     (size, len)
                 }
             };
+            if size == 0 {
+                // The last chunk with no trailers (its blank line already here): the body is
+                // complete, and its end is reported by the next poll without decoding again.
+                if rest[2 + len..].starts_with(b"\r\n") {
+                    r += 2 + len + 2;
+                    *self = Chunked::Done;
+                }
+                break;
+            }
             let total = declared.saturating_add(size);
-            if size == 0 || total > max_body {
+            if total > max_body {
                 break;
             }
             *declared = total;
@@ -389,6 +400,53 @@ mod tests {
         let (data, end) = polls(b"5\r\nhello\r\n1;x\r\n!\r\n3\r\nabc\r\n0\r\n\r\n", u64::MAX);
         assert_eq!(data, [b"hello!abc".to_vec()]);
         assert!(matches!(end, Ok(ChunkPoll::End)));
+        // The last chunk and the blank line are read with the data: the decoder is done.
+        let mut buf = BytesMut::from(&b"2\r\nab\r\n1\r\nc\r\n0\r\n\r\n"[..]);
+        let mut c = Chunked::Size;
+        let p = c.poll(&mut buf, 1024, &mut 0, u64::MAX).unwrap();
+        assert!(
+            matches!(
+                p,
+                ChunkPoll::Data {
+                    data: 3,
+                    framing: 12
+                }
+            ),
+            "{p:?}"
+        );
+        assert_eq!(c, Chunked::Done);
+        let mut buf = BytesMut::from(&b"2\r\nab\r\n0;x=y\r\n\r\n"[..]);
+        let mut c = Chunked::Size;
+        let p = c.poll(&mut buf, 1024, &mut 0, u64::MAX).unwrap();
+        assert!(
+            matches!(
+                p,
+                ChunkPoll::Data {
+                    data: 2,
+                    framing: 11
+                }
+            ),
+            "{p:?}"
+        );
+        assert_eq!(c, Chunked::Done);
+        // With trailers, or without the blank line yet, it stops at the last chunk.
+        for rest in [&b"0\r\nT: 1\r\n\r\n"[..], b"0\r\n", b"0\r\n\r", b"0;x\r\n"] {
+            let mut buf = BytesMut::from(&b"2\r\nab\r\n"[..]);
+            buf.extend_from_slice(rest);
+            let mut c = Chunked::Size;
+            let p = c.poll(&mut buf, 1024, &mut 0, u64::MAX).unwrap();
+            assert!(
+                matches!(
+                    p,
+                    ChunkPoll::Data {
+                        data: 2,
+                        framing: 0
+                    }
+                ),
+                "{rest:?}: {p:?}"
+            );
+            assert_eq!(c, Chunked::DataEnd, "{rest:?}");
+        }
         // A partial chunk joins what is there and stays in its data state.
         let (data, end) = polls(b"2\r\nab\r\n4\r\ncd", u64::MAX);
         assert_eq!(data, [b"abcd".to_vec()]);
