@@ -154,7 +154,8 @@ fn quick_size(buf: &[u8]) -> Option<(u64, usize)> {
         size = (size << 4) | u64::from(d);
         i += 1;
     }
-    if i > 0 && line[i] == b'\r' && line[i + 1] == b'\n' {
+    // CR and LF as one 16-bit compare.
+    if i > 0 && u16::from_le_bytes([line[i], line[i + 1]]) == u16::from_le_bytes(*b"\r\n") {
         Some((size, i + 2))
     } else {
         None
