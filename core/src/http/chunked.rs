@@ -318,6 +318,9 @@ impl Chunked {
             // `len`: the chunk's framing, from the CRLF that ends the data before it.
             let (size, len) = match rest.first_chunk::<20>().and_then(quick_frame) {
                 Some(quick) => quick,
+                // The usual end of a body, as the last bytes that arrived: the last chunk and
+                // the blank line (no trailers), without the general path.
+                None if rest.starts_with(b"\r\n0\r\n\r\n") => (0, 5),
                 None => match frame(rest) {
                     Some(framed) => framed,
                     None => break,
