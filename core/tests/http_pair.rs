@@ -696,6 +696,38 @@ fn body_left_counts_down_a_known_length_only() {
     );
     let _ = p.server_events();
     assert_eq!(p.server.body_left(), None, "chunked: unknown");
+    // The last chunk read with the data before it: the body is complete, its end is next.
+    p.server.receive(p.now, b"3\r\nabc\r\n0\r\n\r\n");
+    assert_eq!(
+        p.server.poll_event(),
+        Ok(Progress::Event(Event::Data(
+            portline_core::bytes::Bytes::from_static(b"abc")
+        )))
+    );
+    assert_eq!(p.server.body_left(), Some(0), "chunked, last chunk read");
+    assert_eq!(
+        p.server.poll_event(),
+        Ok(Progress::Event(Event::EndOfMessage))
+    );
+    // Trailers after the last chunk are read by the poll after the data, as before.
+    let mut p = Pair::new();
+    p.server.receive(
+        p.now,
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+    );
+    assert!(matches!(
+        p.server.poll_event(),
+        Ok(Progress::Event(Event::Request(_)))
+    ));
+    assert!(matches!(
+        p.server.poll_event(),
+        Ok(Progress::Event(Event::Data(_)))
+    ));
+    assert_eq!(p.server.body_left(), None, "chunked, trailers not read yet");
+    assert_eq!(
+        p.server.poll_event(),
+        Ok(Progress::Event(Event::EndOfMessage))
+    );
     let mut p = Pair::new();
     p.server.receive(p.now, b"GET / HTTP/1.0\r\n\r\n");
     assert!(matches!(

@@ -154,7 +154,8 @@ fn quick_size(buf: &[u8]) -> Option<(u64, usize)> {
         size = (size << 4) | u64::from(d);
         i += 1;
     }
-    if i > 0 && line[i] == b'\r' && line[i + 1] == b'\n' {
+    // CR and LF as one 16-bit compare.
+    if i > 0 && u16::from_le_bytes([line[i], line[i + 1]]) == u16::from_le_bytes(*b"\r\n") {
         Some((size, i + 2))
     } else {
         None
@@ -293,10 +294,12 @@ impl Chunked {
     /// After a chunk's data ends at `buf[..n]`, joins the data of the complete chunks that follow
     /// onto it, moving each over the framing before it (`copy_within`), so that one `Data` event
     /// carries them all. Only framing that is valid and complete is consumed: anything else (an
-    /// error, the last chunk, a size over `max_body`, a line not yet complete) stops the join and
-    /// is left at the front of the buffer for the next [`Chunked::poll`], which then reports it
-    /// exactly as without the join. Returns how many data bytes are now at the front of `buf`,
-    /// and how many framing bytes follow them that were consumed.
+    /// error, a size over `max_body`, a line not yet complete, a last chunk with trailers or
+    /// without its blank line yet) stops the join and is left at the front of the buffer for the
+    /// next [`Chunked::poll`], which then reports it exactly as without the join. The last chunk
+    /// followed by the blank line (no trailers) is consumed too, and the decoder is then `Done`:
+    /// the body is complete. Returns how many data bytes are now at the front of `buf`, and how
+    /// many framing bytes follow them that were consumed.
     fn coalesce(
         &mut self,
         buf: &mut BytesMut,
@@ -304,43 +307,85 @@ impl Chunked {
         declared: &mut u64,
         max_body: u64,
     ) -> (usize, usize) {
+        let buf: &mut [u8] = buf;
         let (mut w, mut r) = (n, n);
-        while *self == Chunked::DataEnd {
+        // What the body limit still allows: `declared` is within it (`poll` checked the size
+        // line before this chunk's data), so it comes back as `max_body - room`.
+        debug_assert!(*declared <= max_body);
+        let mut room = max_body.saturating_sub(*declared);
+        loop {
             let rest = &buf[r..];
-            if !rest.starts_with(b"\r\n") {
-                break;
-            }
-            let (size, len) = match quick_size(&rest[2..]) {
+            // `len`: the chunk's framing, from the CRLF that ends the data before it.
+            let (size, len) = match rest.first_chunk::<20>().and_then(quick_frame) {
                 Some(quick) => quick,
-                None => {
-                    let Ok(Some((line, len))) = crlf_line(&rest[2..], MAX_SIZE_LINE, bad(""))
-                    else {
-                        break;
-                    };
-                    let Ok(size) = size_line(line) else {
-                        break;
-                    };
-                    (size, len)
-                }
+                // The usual end of a body, as the last bytes that arrived: the last chunk and
+                // the blank line (no trailers), without the general path.
+                None if rest.starts_with(b"\r\n0\r\n\r\n") => (0, 5),
+                None => match frame(rest) {
+                    Some(framed) => framed,
+                    None => break,
+                },
             };
-            let total = declared.saturating_add(size);
-            if size == 0 || total > max_body {
+            if size == 0 {
+                // The last chunk with no trailers (its blank line already here): the body is
+                // complete, and its end is reported by the next poll without decoding again.
+                if rest[len..].starts_with(b"\r\n") {
+                    r += len + 2;
+                    *self = Chunked::Done;
+                }
                 break;
             }
-            *declared = total;
-            r += 2 + len;
-            let m = usize::try_from(size)
-                .unwrap_or(usize::MAX)
-                .min(buf.len() - r);
+            if size > room {
+                break;
+            }
+            room -= size;
+            r += len;
+            let left = buf.len() - r;
+            if size > left as u64 {
+                // A chunk not all here yet: its start joins, the rest is read as data.
+                buf.copy_within(r.., w);
+                w += left;
+                r += left;
+                *self = Chunked::Data(size - left as u64);
+                break;
+            }
+            let m = size as usize;
             buf.copy_within(r..r + m, w);
             w += m;
             r += m;
-            if (m as u64) < size {
-                *self = Chunked::Data(size - m as u64);
-            }
         }
+        *declared = max_body - room;
         (w, r - w)
     }
+}
+
+/// The usual framing between two chunks' data, `CRLF 1*16HEXDIG CRLF`, from the 20 bytes that
+/// hold the longest of it: the next chunk's size and the framing's length.
+#[inline(always)]
+fn quick_frame(f: &[u8; 20]) -> Option<(u64, usize)> {
+    let (crlf, line) = f.split_at(2);
+    if crlf != b"\r\n" {
+        return None;
+    }
+    let (size, len) = quick_size(line)?;
+    Some((size, 2 + len))
+}
+
+/// [`quick_frame`] for everything else (extensions, the end of what has arrived): `None` when
+/// the framing is not valid and complete.
+#[inline(never)]
+fn frame(rest: &[u8]) -> Option<(u64, usize)> {
+    let line = rest.strip_prefix(b"\r\n")?;
+    let (size, len) = match quick_size(line) {
+        Some(quick) => quick,
+        None => {
+            let Ok(Some((line, len))) = crlf_line(line, MAX_SIZE_LINE, bad("")) else {
+                return None;
+            };
+            (size_line(line).ok()?, len)
+        }
+    };
+    Some((size, 2 + len))
 }
 
 #[cfg(test)]
@@ -389,6 +434,53 @@ mod tests {
         let (data, end) = polls(b"5\r\nhello\r\n1;x\r\n!\r\n3\r\nabc\r\n0\r\n\r\n", u64::MAX);
         assert_eq!(data, [b"hello!abc".to_vec()]);
         assert!(matches!(end, Ok(ChunkPoll::End)));
+        // The last chunk and the blank line are read with the data: the decoder is done.
+        let mut buf = BytesMut::from(&b"2\r\nab\r\n1\r\nc\r\n0\r\n\r\n"[..]);
+        let mut c = Chunked::Size;
+        let p = c.poll(&mut buf, 1024, &mut 0, u64::MAX).unwrap();
+        assert!(
+            matches!(
+                p,
+                ChunkPoll::Data {
+                    data: 3,
+                    framing: 12
+                }
+            ),
+            "{p:?}"
+        );
+        assert_eq!(c, Chunked::Done);
+        let mut buf = BytesMut::from(&b"2\r\nab\r\n0;x=y\r\n\r\n"[..]);
+        let mut c = Chunked::Size;
+        let p = c.poll(&mut buf, 1024, &mut 0, u64::MAX).unwrap();
+        assert!(
+            matches!(
+                p,
+                ChunkPoll::Data {
+                    data: 2,
+                    framing: 11
+                }
+            ),
+            "{p:?}"
+        );
+        assert_eq!(c, Chunked::Done);
+        // With trailers, or without the blank line yet, it stops at the last chunk.
+        for rest in [&b"0\r\nT: 1\r\n\r\n"[..], b"0\r\n", b"0\r\n\r", b"0;x\r\n"] {
+            let mut buf = BytesMut::from(&b"2\r\nab\r\n"[..]);
+            buf.extend_from_slice(rest);
+            let mut c = Chunked::Size;
+            let p = c.poll(&mut buf, 1024, &mut 0, u64::MAX).unwrap();
+            assert!(
+                matches!(
+                    p,
+                    ChunkPoll::Data {
+                        data: 2,
+                        framing: 0
+                    }
+                ),
+                "{rest:?}: {p:?}"
+            );
+            assert_eq!(c, Chunked::DataEnd, "{rest:?}");
+        }
         // A partial chunk joins what is there and stays in its data state.
         let (data, end) = polls(b"2\r\nab\r\n4\r\ncd", u64::MAX);
         assert_eq!(data, [b"abcd".to_vec()]);
@@ -440,6 +532,82 @@ mod tests {
         assert_eq!(quick_size(b"ffffffffffffffff\r\n"), Some((u64::MAX, 18)));
         assert_eq!(quick_size(b"10000000000000000\r\n"), None);
         assert_eq!(quick_size(b"\r\n"), None);
+    }
+
+    /// Decodes `input` fed in pieces of `piece` bytes: the data, then what follows the body
+    /// (`Ok`) or the error's status (`Err`; `Err(None)` when the input ends inside the body).
+    fn fed(input: &[u8], piece: usize, max_body: u64) -> (Vec<u8>, Result<Vec<u8>, Option<u16>>) {
+        let mut buf = BytesMut::new();
+        let (mut c, mut declared, mut data) = (Chunked::Size, 0, Vec::new());
+        let mut pieces = input.chunks(piece);
+        loop {
+            match c.poll(&mut buf, 64, &mut declared, max_body) {
+                Ok(ChunkPoll::Data { data: n, framing }) => {
+                    data.extend_from_slice(&buf[..n]);
+                    buf.advance(n + framing);
+                }
+                Ok(ChunkPoll::End) => {
+                    let mut rest = buf.to_vec();
+                    rest.extend(pieces.flatten());
+                    return (data, Ok(rest));
+                }
+                Ok(ChunkPoll::NeedData) => match pieces.next() {
+                    Some(p) => buf.extend_from_slice(p),
+                    None => return (data, Err(None)),
+                },
+                Err(e) => return (data, Err(e.status())),
+            }
+        }
+    }
+
+    /// The join (everything buffered at once) and byte-by-byte decoding agree on the data, the
+    /// bytes after the body and every error, over chunked bodies built from pieces that take
+    /// each path of the join: sizes of one to sixteen digits, extensions, the last chunk with
+    /// and without trailers, bytes after the body, damaged framing, the body limit.
+    #[test]
+    fn the_join_agrees_with_decoding_byte_by_byte() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..3000 {
+            let mut input = Vec::new();
+            for _ in 0..next(6) {
+                let size = [0, 1, 3, 16, 17, 255, 256][next(7) as usize] as usize;
+                let size = size.max(1);
+                match next(4) {
+                    0 => input.extend_from_slice(format!("{size:x}").as_bytes()),
+                    1 => input.extend_from_slice(format!("{size:016X}").as_bytes()),
+                    2 => input.extend_from_slice(format!("{size:x};ext=\"v\"").as_bytes()),
+                    _ => input.extend_from_slice(format!("{size:03x}").as_bytes()),
+                }
+                input.extend_from_slice(b"\r\n");
+                input.extend((0..size).map(|i| b'a' + (i % 26) as u8));
+                input.extend_from_slice(b"\r\n");
+            }
+            input.extend_from_slice(
+                [
+                    &b"0\r\n\r\n"[..],
+                    b"0\r\n\r\nGET / HTTP/1.1\r\nHost: a.example\r\n\r\n",
+                    b"0;x\r\n\r\n",
+                    b"0\r\nT: 1\r\n\r\n",
+                    b"00\r\n\r\n",
+                    b"0\r\n",
+                ][next(6) as usize],
+            );
+            if next(4) == 0 {
+                let at = next(input.len() as u64) as usize;
+                input[at] = b"\r\n; x0"[next(6) as usize];
+            }
+            let max_body = [u64::MAX, 300, 1000][next(3) as usize];
+            let whole = fed(&input, input.len(), max_body);
+            for piece in [1, 7] {
+                assert_eq!(fed(&input, piece, max_body), whole, "{piece}: {input:?}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::chunked::ChunkPoll;
+use super::chunked::{ChunkPoll, Chunked};
 use super::error::{ErrorKind, Fault};
 use super::event::{
     Event, EventRef, Headers, HeadersRef, RequestHead, RequestRef, ResponseHead, ResponseRef,
@@ -241,7 +241,9 @@ impl Connection {
 
     /// The bytes of the incoming body not yet handed out, when its length is known
     /// (`Content-Length`, or none: `Some(0)`); `None` for a chunked or close-delimited body,
-    /// or when no body is being read. A server that answers a request at its head uses it to
+    /// or when no body is being read. A chunked body whose last chunk (with no trailers) was
+    /// read with the data of the last `Data` event is complete: `Some(0)` until its
+    /// `EndOfMessage`. A server that answers a request at its head uses it to
     /// decide whether the rest is short enough to read and drop (see
     /// [`Self::close_after_response`]).
     pub fn body_left(&self) -> Option<u64> {
@@ -1117,7 +1119,15 @@ impl Connection {
                 &mut self.body_seen,
                 self.config.limits.max_body,
             )? {
-                ChunkPoll::Data { data, framing } => Some(Found::Chunk { data, framing }),
+                ChunkPoll::Data { data, framing } => {
+                    if *c == Chunked::Done {
+                        // The data ran up to the end of the body, which was read with it (the
+                        // last chunk, no trailers): no body bytes are left, as after a
+                        // `Content-Length` body, so the next poll ends the message at once.
+                        *reader = BodyReader::Length(0);
+                    }
+                    Some(Found::Chunk { data, framing })
+                }
                 ChunkPoll::End => None,
                 ChunkPoll::NeedData if self.state.peer_eof() => {
                     return Err(peer(ErrorKind::UnexpectedEof, "stream ended inside a body"));
