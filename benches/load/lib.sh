@@ -75,7 +75,8 @@ CONF
   echo "nginx did not start" >&2; cat "$work/nginx/error.log" >&2; exit 1
 }
 
-# start_portline BIN [ARGS...]: `BIN serve http` on port 0 with ARGS (and $QUIET, under $NOFILE);
+# start_portline BIN [ARGS...]: `BIN serve http` on port 0 with ARGS (and $QUIET, under $NOFILE,
+# on the CPUs $SERVER_CPUS if set, for taskset);
 # sets PORT from its ready line. (Not called in $(...): the server would hold the substitution's
 # pipe open, and its PID would be lost to the subshell.)
 start_portline() {
@@ -84,7 +85,7 @@ start_portline() {
   : > "$log"   # exists before the server writes to it, so the first look at it cannot fail
   # The subshell lowers its own limit, then becomes the server: $! is the server's PID.
   ( if [ -n "${NOFILE:-}" ]; then ulimit -n "$NOFILE"; fi
-    exec "${BIN_DIR:-$target/${PROFILE:-release}}/$bin" serve http --listen 127.0.0.1:0 ${NO_ROOT---root "$root"} \
+    exec ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "${BIN_DIR:-$target/${PROFILE:-release}}/$bin" serve http --listen 127.0.0.1:0 ${NO_ROOT---root "$root"} \
       ${QUIET---quiet} "$@" ) >/dev/null 2>"$log" &
   pids+=($!)
   wait_ready "$bin" "$log" "$scheme"

@@ -15,6 +15,8 @@
 #                                                        # each binary's median ratio
 #   SERVER_ARGS="--header-timeout 120" bash ...          # flags for the servers (not default
 #                                                        # then: for diagnosis only)
+#   PIN=1 bash benches/load/slowloris.sh                 # the server on CPU 0, wrk and the
+#                                                        # attackers on CPU 1 (below)
 #
 # The attackers model remote clients, but here they run on the server's machine, sharing its
 # cores with wrk and the server: their CPU is an artefact of measuring on one machine, not
@@ -26,6 +28,12 @@
 # Python attacker notices it (its next tick after a reset, or after an end of stream with
 # nothing received); the Rust one opens its connections evenly over the first second, about
 # as asyncio got to them. The attackers' CPU seconds are still printed.
+#
+# PIN=1 keeps the attackers' work off the server's core: the server runs on CPU 0 (taskset; its
+# default --threads then is 1, one per core it may use), wrk and the attackers on CPU 1, where
+# their loopback sends and connects are processed too. It models remote attackers more
+# closely; the default (nothing pinned) is the harder and noisier case, where all of it
+# shares both cores with the server.
 #
 # Default flags means the access log is on too (to a file here), as a server runs by default.
 # Loopback only; every process started here is stopped by PID.
@@ -46,6 +54,10 @@ else
 fi
 ulimit -n "$(ulimit -Hn)"   # the attackers need a descriptor each
 QUIET=                      # default flags: the access log stays on
+if [ -n "${PIN:-}" ]; then
+  need taskset
+  export SERVER_CPUS=0 CLIENT_CPUS=1
+fi
 
 # CPU time (user + system, clock ticks) PID has used.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -53,7 +65,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 measure() {  # measure PORT SERVER_PID: prints "rps non2xx errors server-CPU-µs-per-request"
   local out rps non2xx errors t0 t1
   t0=$(ticks "$2")
-  out=$(wrk -t1 -c10 -d"${DURATION}s" "http://127.0.0.1:$1/hello.txt")
+  out=$(${CLIENT_CPUS:+taskset -c "$CLIENT_CPUS"} wrk -t1 -c10 -d"${DURATION}s" "http://127.0.0.1:$1/hello.txt")
   t1=$(ticks "$2")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); non2xx=${non2xx:-0}
@@ -69,7 +81,7 @@ nofile=${NOFILE:-$(ulimit -n)}
 limit=$(( (nofile - 64) / 2 ))
 if [ "$limit" -lt 16 ]; then limit=16; elif [ "$limit" -gt 65536 ]; then limit=65536; fi
 
-echo "$ATTACKERS attackers (${ATTACKER:-rust}, one byte every 2 s), wrk -t1 -c10 -d${DURATION}s, open-files limit $nofile (connection limit $limit); $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores"
+echo "$ATTACKERS attackers (${ATTACKER:-rust}, one byte every 2 s), wrk -t1 -c10 -d${DURATION}s, open-files limit $nofile (connection limit $limit); $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores${PIN:+; pinned: the server on CPU 0, wrk and the attackers on CPU 1}"
 echo
 echo "| binary | baseline req/s (before / after the attack) | under attack req/s | ratio (to their mean) | non-2xx | socket errors | connections closed to admit others | attacker connects | attacker CPU s | server CPU µs/req alone | under attack | load average |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -81,7 +93,7 @@ round() {
   port=$PORT
   server=${pids[-1]}
   read -r base _ _ cpu_base < <(measure "$port" "$server")
-  "${attacker[@]}" "$port" "$ATTACKERS" 2 $((DURATION + 12)) > "$work/attack.out" &
+  ${CLIENT_CPUS:+taskset -c "$CLIENT_CPUS"} "${attacker[@]}" "$port" "$ATTACKERS" 2 $((DURATION + 12)) > "$work/attack.out" &
   attack=$!; pids+=("$attack")
   sleep 8   # let the attackers connect and fill the server
   read -r under non2xx errors cpu_under < <(measure "$port" "$server")
