@@ -429,57 +429,34 @@ mod tests {
         }
     }
 
+    /// The first poll of `input`, which must be data: its (data, framing) and the state after.
+    fn first_data(input: &[u8]) -> ((usize, usize), Chunked) {
+        let mut buf = BytesMut::from(input);
+        let mut c = Chunked::Size;
+        match c.poll(&mut buf, 1024, &mut 0, u64::MAX) {
+            Ok(ChunkPoll::Data { data, framing }) => ((data, framing), c),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn complete_chunks_are_joined_and_what_stops_the_join_is_reported_after() {
         let (data, end) = polls(b"5\r\nhello\r\n1;x\r\n!\r\n3\r\nabc\r\n0\r\n\r\n", u64::MAX);
         assert_eq!(data, [b"hello!abc".to_vec()]);
         assert!(matches!(end, Ok(ChunkPoll::End)));
         // The last chunk and the blank line are read with the data: the decoder is done.
-        let mut buf = BytesMut::from(&b"2\r\nab\r\n1\r\nc\r\n0\r\n\r\n"[..]);
-        let mut c = Chunked::Size;
-        let p = c.poll(&mut buf, 1024, &mut 0, u64::MAX).unwrap();
-        assert!(
-            matches!(
-                p,
-                ChunkPoll::Data {
-                    data: 3,
-                    framing: 12
-                }
-            ),
-            "{p:?}"
+        assert_eq!(
+            first_data(b"2\r\nab\r\n1\r\nc\r\n0\r\n\r\n"),
+            ((3, 12), Chunked::Done)
         );
-        assert_eq!(c, Chunked::Done);
-        let mut buf = BytesMut::from(&b"2\r\nab\r\n0;x=y\r\n\r\n"[..]);
-        let mut c = Chunked::Size;
-        let p = c.poll(&mut buf, 1024, &mut 0, u64::MAX).unwrap();
-        assert!(
-            matches!(
-                p,
-                ChunkPoll::Data {
-                    data: 2,
-                    framing: 11
-                }
-            ),
-            "{p:?}"
+        assert_eq!(
+            first_data(b"2\r\nab\r\n0;x=y\r\n\r\n"),
+            ((2, 11), Chunked::Done)
         );
-        assert_eq!(c, Chunked::Done);
         // With trailers, or without the blank line yet, it stops at the last chunk.
         for rest in [&b"0\r\nT: 1\r\n\r\n"[..], b"0\r\n", b"0\r\n\r", b"0;x\r\n"] {
-            let mut buf = BytesMut::from(&b"2\r\nab\r\n"[..]);
-            buf.extend_from_slice(rest);
-            let mut c = Chunked::Size;
-            let p = c.poll(&mut buf, 1024, &mut 0, u64::MAX).unwrap();
-            assert!(
-                matches!(
-                    p,
-                    ChunkPoll::Data {
-                        data: 2,
-                        framing: 0
-                    }
-                ),
-                "{rest:?}: {p:?}"
-            );
-            assert_eq!(c, Chunked::DataEnd, "{rest:?}");
+            let input = [&b"2\r\nab\r\n"[..], rest].concat();
+            assert_eq!(first_data(&input), ((2, 0), Chunked::DataEnd), "{rest:?}");
         }
         // A partial chunk joins what is there and stays in its data state.
         let (data, end) = polls(b"2\r\nab\r\n4\r\ncd", u64::MAX);
