@@ -201,8 +201,6 @@ fn crlf_line(buf: &[u8], limit: usize, too_long: Error) -> Result<Option<(&[u8],
 
 impl Chunked {
     /// Decodes from the front of `buf`, consuming framing bytes, until it can report data, the
-    /// end, or that it needs more. `max_trailers` bounds the trailer section (431 above it).
-    /// Decodes from the front of `buf`, consuming framing bytes, until it can report data, the
     /// end, or that it needs more. `max_trailers` bounds the trailer section (431 above it);
     /// `declared` adds up the chunk sizes announced so far, which may not exceed `max_body` (413,
     /// reported at the size line so that the outcome does not depend on how bytes were split).

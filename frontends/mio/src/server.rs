@@ -600,9 +600,9 @@ impl EventLoop {
 
     fn close(&mut self, key: usize) {
         if let Some(mut entry) = self.conns.try_remove(key) {
-            // No deregister: the socket is never duplicated, so closing it removes it from
-            // the epoll set (epoll(7)), and mio deregisters a dropped source. One syscall less
-            // per connection (an HTTP/1.0 client opens one per request).
+            // No deregister: the socket is never duplicated, so closing it (when the entry
+            // drops) removes it from the epoll set (epoll(7)). One syscall less per connection
+            // (an HTTP/1.0 client opens one per request).
             entry.conn.release(&mut self.pool);
             // The session's drop is a call into the app too.
             let session = entry.session;

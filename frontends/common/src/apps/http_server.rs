@@ -1267,12 +1267,6 @@ impl Drop for HttpSession {
     }
 }
 
-/// The [`Session`] methods of a server-role HTTP session that only hand input and time to its
-/// core connection or report its state, the same for the file server and `--echo`
-/// ([`crate::apps::echo`]): the session has a `conn: Connection`, a `failed: bool` (a local
-/// failure: no more output, no timer, close) and a `lingers: bool` (see [`answer_error`]).
-/// `core_session_plumbing!(method)` also calls `self.method()` before each input or timeout
-/// reaches the connection.
 /// Answer the peer error `e` that ended a server session's connection, as both server sessions
 /// do; returns whether an answer was written. A head that did not arrive in time
 /// ([`ErrorKind::HeadTimeout`]) gets no answer, as nginx answers none for
@@ -1292,12 +1286,18 @@ pub(crate) fn answer_error(
         *lingers = false;
         return false;
     }
+    *lingers = true;
     // Err: a response was already under way (a body that failed or stalled after its answer),
     // so no status can be sent.
-    *lingers = true;
     conn.send_error(t, e, out).is_ok()
 }
 
+/// The [`Session`] methods of a server-role HTTP session that only hand input and time to its
+/// core connection or report its state, the same for the file server and `--echo`
+/// ([`crate::apps::echo`]): the session has a `conn: Connection`, a `failed: bool` (a local
+/// failure: no more output, no timer, close) and a `lingers: bool` (see [`answer_error`]).
+/// `core_session_plumbing!(method)` also calls `self.method()` before each input or timeout
+/// reaches the connection.
 macro_rules! core_session_plumbing {
     ($($fed:ident)?) => {
         fn receive(&mut self, now: std::time::Instant, data: &[u8]) {
