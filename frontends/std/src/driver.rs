@@ -19,7 +19,10 @@ const FIRST_READ: usize = 2 * 1024;
 
 /// How long a session waiting for its next request keeps its buffers before it is told to
 /// give them back ([`Session::release_idle`]): the first read of the wait has this timeout.
-/// A busy keep-alive connection's next request comes well within it (under `wrk -c50` about
+/// Once per wait, which [`Session::waiting_since`] names: the bytes of a head that trickles in
+/// belong to the wait they arrived in, and a session holding part of a head has nothing to give
+/// back, so they are read with no drowse (a slowloris client's byte would otherwise cost a
+/// second wake-up, two `setsockopt` calls and a read that comes back empty). A busy keep-alive connection's next request comes well within it (under `wrk -c50` about
 /// 0.3 ms later), so its session is not put to sleep and woken between every two requests
 /// (about 970 of portline-std's 8,800 instructions per answer, counted with callgrind), as
 /// portline-mio defers the same call by one loop turn. A connection idle for longer pays two
@@ -39,8 +42,8 @@ const KEEP_OUT_CAPACITY: usize = 8 * 1024;
 /// 3. call [`Session::handle_timeout`] if the deadline has passed;
 /// 4. one blocking read, with the read timeout set to the time left until
 ///    [`Session::poll_timeout`]; feed the bytes, or the end of stream (read of 0), and repeat.
-///    Before it, [`Session::release_idle`]; but a session waiting for its next request keeps
-///    its buffers through a first read of at most [`DROWSE`].
+///    Before it, [`Session::release_idle`]; but a session that starts to wait for its next
+///    request keeps its buffers through a first read of at most [`DROWSE`].
 ///
 /// A server connection passes its admission [`Ticket`]: before each read it says since when the
 /// connection waits for a request (everything is written then), so that a full server can
@@ -61,9 +64,9 @@ pub fn drive(
     // The socket's read timeout as last set (`None`: not set yet), so that it is set again only
     // when it no longer fits: a setsockopt per request otherwise.
     let mut read_timeout: Option<Option<Duration>> = None;
-    // Whether a wait of [`DROWSE`] has passed since the last input: the session is then told
-    // to release its buffers before the rest of the wait.
-    let mut dozed = false;
+    // The wait (its `waiting_since`) that has had its read of at most [`DROWSE`]: the rest of
+    // it, input that does not end it included, is read after the session releases its buffers.
+    let mut drowsed: Option<Instant> = None;
     loop {
         loop {
             out.clear();
@@ -113,9 +116,15 @@ pub fn drive(
         if let Some(ticket) = ticket {
             ticket.set_waiting(waiting);
         }
-        // A session waiting for a request first waits [`DROWSE`] with its buffers.
-        let drowse = !eof && waiting.is_some() && !dozed && wait.is_none_or(|w| w > DROWSE);
-        let wait = if drowse { Some(DROWSE) } else { wait };
+        // A session that starts to wait for a request first waits [`DROWSE`] with its buffers.
+        let drowse =
+            !eof && waiting.is_some() && waiting != drowsed && wait.is_none_or(|w| w > DROWSE);
+        let wait = if drowse {
+            drowsed = waiting;
+            Some(DROWSE)
+        } else {
+            wait
+        };
         if !eof && !drowse {
             // About to block with everything written: an idle keep-alive session keeps no
             // buffers while it waits (the mio and smol drivers do the same once the socket is
@@ -148,7 +157,6 @@ pub fn drive(
                 if let Some(ticket) = ticket {
                     ticket.set_waiting(None);
                 }
-                dozed = false;
                 let data = if into_small { &small[..n] } else { &big[..n] };
                 session.receive(Instant::now(), data);
                 if into_small && n == FIRST_READ {
@@ -158,7 +166,7 @@ pub fn drive(
             }
             // The read timeout: the deadline check at the top of the loop fires the timer, or
             // the drowsy wait is over.
-            Err(e) if read_came_back_empty(&e) => dozed |= drowse,
+            Err(e) if read_came_back_empty(&e) => {}
             Err(e) => return Err(SocketFailure::Read(e)),
         }
     }
