@@ -115,6 +115,7 @@ async fn accept_loop(
     let (alive_tx, alive_rx) = channel::bounded::<()>(1);
     let accept_failures = AcceptFailures::new();
     let mut accepts = 0u32;
+    let listening = listener.get_ref().local_addr()?;
     loop {
         // Under a flood of connections `accept` is always ready: still notice a shutdown, and
         // let this thread's connection tasks run now and then.
@@ -163,9 +164,18 @@ async fn accept_loop(
                     _ticket: ticket,
                     _alive: alive_tx.clone(),
                 };
+                // The listener's own address, unless it is a wildcard: then the address the
+                // peer reached (getsockname), as portline-mio. One syscall less per connection
+                // in the usual case.
+                let local = if listening.ip().is_unspecified() {
+                    stream.get_ref().local_addr().unwrap_or(listening)
+                } else {
+                    listening
+                };
                 ex.spawn(connection(
                     stream,
                     peer,
+                    local,
                     factory.clone(),
                     deadlines.clone(),
                     stop.clone(),
@@ -223,15 +233,13 @@ async fn accept_loop(
 fn connection(
     stream: Arc<Async<TcpStream>>,
     peer: SocketAddr,
+    local: SocketAddr,
     factory: Arc<dyn SessionFactory>,
     deadlines: Arc<Deadlines>,
     stop: Receiver<()>,
     held: Held,
 ) -> impl Future<Output = ()> + Send + 'static {
     async move {
-        let Ok(local) = stream.get_ref().local_addr() else {
-            return;
-        };
         // Every write is a whole batch of responses; Nagle would only delay the last segment.
         let _ = stream.get_ref().set_nodelay(true);
         // A panic (a bug in the app) would end this task alone (the executor keeps it); caught,
@@ -416,7 +424,7 @@ mod tests {
             _ticket: ticket,
             _alive: alive,
         };
-        let task = connection(stream, peer, factory, Arc::default(), stop, held);
+        let task = connection(stream, peer, peer, factory, Arc::default(), stop, held);
         let size = std::mem::size_of_val(&task);
         assert!(size <= 432, "a connection's task future is {size} bytes");
     }
