@@ -18,7 +18,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use portline_common::apps::log;
 use portline_common::driver::admission::{log_eviction, longest_waiting};
-use portline_common::driver::listen::listen_tcp_group;
+use portline_common::driver::listen::{listen_tcp_group, local_address};
 use portline_common::driver::policy::{
     ACCEPT_BACKOFF, AcceptError, AcceptFailures, reset_on_close, session_panicked,
 };
@@ -358,13 +358,7 @@ impl EventLoop {
         }
         // Latency over batching: every write is a whole response already.
         let _ = stream.set_nodelay(true);
-        // The listener's own address, unless it is a wildcard: then the address the peer
-        // reached (getsockname). One syscall less per connection in the usual case.
-        let local = if self.local.ip().is_unspecified() {
-            stream.local_addr().unwrap_or(self.local)
-        } else {
-            self.local
-        };
+        let local = local_address(self.local, || stream.local_addr());
         let slot = self.conns.vacant_entry();
         let key = slot.key();
         if self

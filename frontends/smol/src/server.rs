@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use easy_parallel::Parallel;
 use portline_common::apps::log;
 use portline_common::driver::admission::{Admission, Admitted, Closer, Ticket};
-use portline_common::driver::listen::{ListenOptions, listen_tcp};
+use portline_common::driver::listen::{ListenOptions, listen_tcp, local_address};
 use portline_common::driver::policy::{
     ACCEPT_BACKOFF, AcceptError, AcceptFailures, DATAGRAM_BUFFER, LINGER, LINGER_BYTES,
     reset_on_close, session_panicked,
@@ -164,14 +164,7 @@ async fn accept_loop(
                     _ticket: ticket,
                     _alive: alive_tx.clone(),
                 };
-                // The listener's own address, unless it is a wildcard: then the address the
-                // peer reached (getsockname), as portline-mio. One syscall less per connection
-                // in the usual case.
-                let local = if listening.ip().is_unspecified() {
-                    stream.get_ref().local_addr().unwrap_or(listening)
-                } else {
-                    listening
-                };
+                let local = local_address(listening, || stream.get_ref().local_addr());
                 ex.spawn(connection(
                     stream,
                     peer,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use portline_common::driver::admission::{Admission, Admitted, Closer};
-use portline_common::driver::listen::{ListenOptions, listen_tcp};
+use portline_common::driver::listen::{ListenOptions, listen_tcp, local_address};
 use portline_common::driver::policy::{
     ACCEPT_BACKOFF, AcceptError, AcceptFailures, DATAGRAM_BUFFER, LINGER, LINGER_BYTES,
     reset_on_close, session_panicked,
@@ -208,6 +208,7 @@ pub fn serve_tcp(
                 // A panic (a bug in the app) would end this thread alone; caught, it is said in
                 // the one message format and the connection reset, as the other runtimes do.
                 let served = catch_unwind(AssertUnwindSafe(|| {
+                    let local = local_address(local, || stream.local_addr());
                     let mut session = factory.session(Instant::now(), peer, local);
                     driver::drive(&stream, &mut *session, Some(&ticket)).map(|()| session.lingers())
                 }));
