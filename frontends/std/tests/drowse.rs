@@ -73,10 +73,17 @@ impl Session for Waiter {
     }
 }
 
-#[test]
-fn a_busy_session_stays_awake_and_an_idle_one_releases_its_buffers() {
+/// A [`Waiter`] driven by portline-std over a loopback connection, its counters, and the client.
+struct Driven {
+    client: TcpStream,
+    released: Arc<AtomicUsize>,
+    turns: Arc<AtomicUsize>,
+    driver: std::thread::JoinHandle<Result<(), portline_common::SocketFailure>>,
+}
+
+fn driven() -> Driven {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     client
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -86,6 +93,22 @@ fn a_busy_session_stays_awake_and_an_idle_one_releases_its_buffers() {
     let mut session = Waiter::new(&released, &turns);
     let driver =
         std::thread::spawn(move || portline_std::driver::drive(&server, &mut session, None));
+    Driven {
+        client,
+        released,
+        turns,
+        driver,
+    }
+}
+
+#[test]
+fn a_busy_session_stays_awake_and_an_idle_one_releases_its_buffers() {
+    let Driven {
+        mut client,
+        released,
+        turns: _,
+        driver,
+    } = driven();
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut line = String::new();
     // Twenty requests, each sent as soon as the answer before it came: a driver that released
@@ -123,17 +146,12 @@ fn a_busy_session_stays_awake_and_an_idle_one_releases_its_buffers() {
 
 #[test]
 fn a_request_that_trickles_in_costs_one_loop_turn_per_piece() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    client
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let (server, _) = listener.accept().unwrap();
-    let released = Arc::new(AtomicUsize::new(0));
-    let turns = Arc::new(AtomicUsize::new(0));
-    let mut session = Waiter::new(&released, &turns);
-    let driver =
-        std::thread::spawn(move || portline_std::driver::drive(&server, &mut session, None));
+    let Driven {
+        mut client,
+        released: _,
+        turns,
+        driver,
+    } = driven();
     // One byte of a request every 150 ms, more than the drowsy wait: a driver that drowsed
     // after each byte (as it did) took two turns per byte, the second when that wait ran out.
     const PIECES: usize = 6;
