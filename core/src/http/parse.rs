@@ -912,7 +912,46 @@ impl HeadParser {
 
     /// Parses what has arrived of the head at the front of `buf` and was not parsed yet. Returns
     /// the head once its end is found; the parser is then ready for the next head.
+    ///
+    /// A head of which nothing was parsed yet is tried whole first, in line: the quick first
+    /// line, then [`Self::common_lines`] up to the blank line, with the first line kept in a
+    /// local rather than in the parser. Anything else (the head incomplete, a line the quick
+    /// paths leave, a head resumed) goes to the general loop, out of line: with it in line its
+    /// hoisted set-up was paid by every head (kept-alive short request 1,043 -> 1,016
+    /// instructions, response 1,952 -> 1,931; a head that trickles in pays one more call per
+    /// poll, trickle16 17,408 -> 20,156).
+    #[inline(always)]
     pub(crate) fn advance(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
+        if self.start.is_none() && self.pos == 0 {
+            // Nothing of this head parsed yet: the usual head, whole, in one pass.
+            self.spans.clear();
+            let view = &buf[..buf.len().min(rules.max_head)];
+            if let Some((start, next)) = quick_start_line(view, rules) {
+                match self.common_lines(buf, view, rules, next)? {
+                    Ok(len) => {
+                        return Ok(Some(Head {
+                            len,
+                            start,
+                            framing: std::mem::take(&mut self.framing),
+                            folded: false,
+                            blank: 0,
+                        }));
+                    }
+                    Err(line) => {
+                        self.start = Some(start);
+                        self.line = line;
+                        self.pos = line;
+                    }
+                }
+            }
+        }
+        self.advance_general(buf, rules)
+    }
+
+    /// [`Self::advance`] past its quick whole head: a head that arrives in pieces, has empty
+    /// lines before it, or has a line the quick paths do not take.
+    #[inline(never)]
+    fn advance_general(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
         let view = &buf[..buf.len().min(rules.max_head)];
         if self.start.is_none() {
             // A new head: the last one's spans are no longer lent out.
@@ -920,11 +959,14 @@ impl HeadParser {
         }
         loop {
             if self.start.is_some() && !self.folded {
-                if self.pos == self.line
-                    && self.colon.is_none()
-                    && let Some(len) = self.common_lines(buf, view, rules)?
-                {
-                    return Ok(Some(self.finish(len)));
+                if self.pos == self.line && self.colon.is_none() {
+                    match self.common_lines(buf, view, rules, self.line)? {
+                        Ok(len) => return Ok(Some(self.finish(len))),
+                        Err(line) => {
+                            self.line = line;
+                            self.pos = line;
+                        }
+                    }
                 }
                 match self.field_step(buf, view, rules)? {
                     LineStep::Incomplete => return incomplete(buf, rules),
@@ -1000,27 +1042,28 @@ impl HeadParser {
     }
 
     /// The common case, in one tight loop: complete field lines `token ":" OWS field-value
-    /// CRLF` (the bulk of every head) are recorded exactly as [`Self::field_step`] would record
-    /// them, with the position kept in a local. It stops, leaving the line untouched, at the
-    /// first line that is anything else (incomplete, the blank line, obs-fold, bare LF, a byte
-    /// outside its class, the field limit); `field_step` then takes that line and reports it.
+    /// CRLF` (the bulk of every head) from `line` on are recorded exactly as
+    /// [`Self::field_step`] would record them, with the position kept in a local. It stops at
+    /// the first line that is anything else (incomplete, the blank line, obs-fold, bare LF, a
+    /// byte outside its class, the field limit) and returns where that line starts (`Err`);
+    /// `field_step` then takes that line and reports it.
     ///
     /// When it stops at the blank line `CRLF`, the head is complete: it returns the head's
-    /// length, which is where `field_step` would have found the end too.
-    #[inline]
+    /// length (`Ok`), which is where `field_step` would have found the end too.
+    #[inline(always)]
     fn common_lines(
         &mut self,
         buf: &[u8],
         view: &[u8],
         rules: &Rules,
-    ) -> Result<Option<usize>, Error> {
-        let mut line = self.line;
+        mut line: usize,
+    ) -> Result<Result<usize, usize>, Error> {
         loop {
             let name_len = token_prefix(&view[line..]);
             let colon = line + name_len;
             if name_len == 0 {
                 if view[line..].starts_with(b"\r\n") {
-                    return Ok(Some(line + 2));
+                    return Ok(Ok(line + 2));
                 }
                 break;
             }
@@ -1047,9 +1090,7 @@ impl HeadParser {
                 .push([line as u32, colon as u32, vs as u32, end as u32]);
             line = ve + 2;
         }
-        self.line = line;
-        self.pos = line;
-        Ok(None)
+        Ok(Err(line))
     }
 
     /// Checks the current field line as far as it has arrived (`view` is `buf` cut at the head
