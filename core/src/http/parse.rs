@@ -1058,11 +1058,13 @@ impl HeadParser {
         rules: &Rules,
         mut line: usize,
     ) -> Result<Result<usize, usize>, Error> {
+        let mut n = self.spans.len;
         loop {
             let name_len = token_prefix(&view[line..]);
             let colon = line + name_len;
             if name_len == 0 {
                 if view[line..].starts_with(b"\r\n") {
+                    self.spans.len = n;
                     return Ok(Ok(line + 2));
                 }
                 break;
@@ -1076,7 +1078,7 @@ impl HeadParser {
                 vs += 1;
             }
             let ve = vs + class_prefix(&view[vs..], 0x20, &FIELD_VALUE);
-            if view.get(ve..ve + 2) != Some(b"\r\n") || self.spans.len() == rules.max_headers {
+            if view.get(ve..ve + 2) != Some(b"\r\n") || n == rules.max_headers {
                 break;
             }
             let mut end = ve;
@@ -1086,10 +1088,18 @@ impl HeadParser {
             if let Some(f) = framing_field(&buf[line..colon]) {
                 self.framing.framing_value(f, &buf[vs..end])?;
             }
-            self.spans
-                .push([line as u32, colon as u32, vs as u32, end as u32]);
+            let span = [line as u32, colon as u32, vs as u32, end as u32];
+            match self.spans.inline.get_mut(n) {
+                Some(slot) => *slot = span,
+                None => {
+                    self.spans.len = n;
+                    self.spans.push_heap(span);
+                }
+            }
+            n += 1;
             line = ve + 2;
         }
+        self.spans.len = n;
         Ok(Err(line))
     }
 
