@@ -153,8 +153,16 @@ mod sse2 {
         flags: impl Fn(&[u8]) -> u32,
         short: impl FnOnce(&[u8]) -> usize,
     ) -> usize {
-        let mut i = 0;
-        for b in v.chunks_exact(16) {
+        // The first block on its own: most names and values end in it, before the loop's
+        // set-up.
+        let Some(first) = v.get(..16) else {
+            return short(v);
+        };
+        if let Some(j) = first_outside(v, 0, flags(first), class) {
+            return j;
+        }
+        let mut i = 16;
+        for b in v[16..].chunks_exact(16) {
             if let Some(j) = first_outside(v, i, flags(b), class) {
                 return j;
             }
@@ -162,11 +170,9 @@ mod sse2 {
         }
         if i == v.len() {
             i
-        } else if v.len() >= 16 {
+        } else {
             let hits = flags(&v[v.len() - 16..]) >> (i + 16 - v.len());
             first_outside(v, i, hits, class).unwrap_or(v.len())
-        } else {
-            short(v)
         }
     }
 
