@@ -515,7 +515,7 @@ fn by_hand(head: &[u8], rules: &Rules) -> Option<Result<Parsed, ()>> {
                 status,
                 reason,
                 parser.spans().to_vec(),
-                format!("{:?}", h.framing),
+                format!("{:?}", parser.framing()),
             )))
         }
         Ok(None) => panic!("a complete head is not incomplete"),

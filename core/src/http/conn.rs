@@ -984,7 +984,7 @@ impl Connection {
         let (body, keep_alive, _) = body_and_persistence(
             Incoming::Request,
             version,
-            &p.framing,
+            self.parser.framing(),
             self.config.limits.max_body,
         )?;
         // Only a server's parser reads request lines (`Rules::request`): the step is given
@@ -1014,7 +1014,7 @@ impl Connection {
                 version,
                 status,
                 reason,
-            } if !p.folded => (p.len, version, status, reason, p.framing),
+            } if !p.folded => (p.len, version, status, reason, *self.parser.framing()),
             _ => self.unfold_response(&p)?,
         };
         let limits = &self.config.limits;

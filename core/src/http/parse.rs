@@ -155,14 +155,14 @@ impl StartLine {
     }
 }
 
-/// A complete head: its length and what was parsed (its field spans stay in the parser,
-/// [`HeadParser::spans`], until the next head starts).
+/// A complete head: its length and what was parsed (its field spans and its framing fields stay
+/// in the parser, [`HeadParser::spans`] and [`HeadParser::framing`], until the next head
+/// starts: the head itself is small enough to be handed on in registers).
 #[derive(Debug)]
 pub(crate) struct Head {
     /// Bytes of the head, the blank line included.
     pub len: usize,
     pub start: StartLine,
-    pub framing: Framing,
     /// A response had obs-fold lines: unfold it and parse it again ([`unfold`], [`parse_response`]).
     pub folded: bool,
     /// Bytes of empty lines before the start line (RFC 9112 2.2), part of `len`.
@@ -902,6 +902,11 @@ impl HeadParser {
         self.spans.as_slice()
     }
 
+    /// The framing fields of the head being parsed, or of the last head finished.
+    pub(crate) fn framing(&self) -> &Framing {
+        &self.framing
+    }
+
     /// Replaces the spans of the last head finished (by those of its unfolded copy).
     pub(crate) fn set_spans(&mut self, spans: &[[u32; 4]]) {
         self.spans.clear();
@@ -925,6 +930,7 @@ impl HeadParser {
         if self.start.is_none() && self.pos == 0 {
             // Nothing of this head parsed yet: the usual head, whole, in one pass.
             self.spans.clear();
+            self.framing = Framing::default();
             let view = &buf[..buf.len().min(rules.max_head)];
             if let Some((start, next)) = quick_start_line(view, rules) {
                 match self.common_lines(buf, view, rules, next)? {
@@ -932,7 +938,6 @@ impl HeadParser {
                         return Ok(Some(Head {
                             len,
                             start,
-                            framing: std::mem::take(&mut self.framing),
                             folded: false,
                             blank: 0,
                         }));
@@ -956,6 +961,7 @@ impl HeadParser {
         if self.start.is_none() {
             // A new head: the last one's spans are no longer lent out.
             self.spans.clear();
+            self.framing = Framing::default();
         }
         loop {
             if self.start.is_some() && !self.folded {
@@ -1210,7 +1216,6 @@ impl HeadParser {
                 .start
                 .take()
                 .expect("the first line is parsed before the head can end"),
-            framing: std::mem::take(&mut self.framing),
             folded: self.folded,
             blank: self.blank,
         };
@@ -1582,7 +1587,7 @@ mod tests {
             Ok(Some(h)) => Ok(Some((
                 h.len,
                 p.spans().to_vec(),
-                format!("{:?}", h.framing),
+                format!("{:?}", p.framing()),
             ))),
             Ok(None) => Ok(None),
             Err(e) => Err(e),
