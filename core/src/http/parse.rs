@@ -1075,21 +1075,31 @@ impl HeadParser {
                 }
                 break;
             }
-            if view.get(colon) != Some(&b':') {
+            // Usually exactly one SP before the value: the colon and it as one compare.
+            let mut vs = if view.get(colon..colon + 2) == Some(b": ") {
+                colon + 2
+            } else if view.get(colon) == Some(&b':') {
+                colon + 1
+            } else {
                 break;
-            }
-            // Usually exactly one SP before the value.
-            let mut vs = colon + 1 + usize::from(view.get(colon + 1) == Some(&b' '));
+            };
             while view.get(vs).is_some_and(|&b| is_ows(b)) {
                 vs += 1;
             }
             let ve = vs + class_prefix(&view[vs..], 0x20, &FIELD_VALUE);
-            if view.get(ve..ve + 2) != Some(b"\r\n") || n == rules.max_headers {
+            // The value's last byte with the CRLF after it (one bounds check; `ve` is past the
+            // colon, so `ve - 1` is in the line): trailing OWS is rare.
+            let Some(&[last, b'\r', b'\n']) = view.get(ve - 1..ve + 2) else {
+                break;
+            };
+            if n == rules.max_headers {
                 break;
             }
             let mut end = ve;
-            while end > vs && is_ows(view[end - 1]) {
-                end -= 1;
+            if is_ows(last) {
+                while end > vs && is_ows(view[end - 1]) {
+                    end -= 1;
+                }
             }
             if let Some(f) = framing_field(&buf[line..colon]) {
                 self.framing.framing_value(f, &buf[vs..end])?;
