@@ -1254,23 +1254,25 @@ impl HeadParser {
 #[inline]
 fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
     if rules.request {
-        // The usual method, compared as one word.
+        // The usual method, compared as one word with its SP.
         let m = if view.starts_with(b"GET ") {
             3
         } else {
-            view.iter().position(|&b| !TCHAR[b as usize])?
+            let m = view.iter().position(|&b| !TCHAR[b as usize])?;
+            // Only the origin-form of a method other than CONNECT; the general path checks
+            // the rest.
+            if m == 0 || view[m] != b' ' || &view[..m] == b"CONNECT" {
+                return None;
+            }
+            m
         };
-        if m == 0 || view[m] != b' ' {
-            return None;
-        }
         let t0 = m + 1;
         let t1 = t0 + class_prefix(&view[t0..], 0x21, rules.target_class());
-        // Only the origin-form of a method other than CONNECT; the general path checks the rest.
-        if view.get(t0) != Some(&b'/') || t1 - t0 > rules.max_target || &view[..m] == b"CONNECT" {
+        if view.get(t0) != Some(&b'/') || t1 - t0 > rules.max_target {
             return None;
         }
         // Compared as whole arrays (a word compare), not byte by byte.
-        let tail: &[u8; 11] = view.get(t1..t1 + 11)?.try_into().ok()?;
+        let tail: &[u8; 11] = view[t1..].get(..11)?.try_into().ok()?;
         let (fixed, minor, crlf) = (&tail[..8], tail[8], &tail[9..]);
         if fixed != b" HTTP/1." || crlf != b"\r\n" {
             return None;
@@ -1288,7 +1290,9 @@ fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
         Some((start, t1 + 11))
     } else {
         let line: &[u8; 13] = view.get(..13)?.try_into().ok()?;
-        if line[..7] != *b"HTTP/1." {
+        // `HTTP/1.` as one word compare, the minor version's byte masked off.
+        let word = u64::from_le_bytes(line[..8].try_into().expect("8 bytes"));
+        if word & 0x00ff_ffff_ffff_ffff != u64::from_le_bytes(*b"HTTP/1.\0") {
             return None;
         }
         let [
@@ -1307,11 +1311,10 @@ fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
             b'1'..=b'9' => Version::Http11,
             _ => return None,
         };
-        let status = [d0, d1, d2]
-            .iter()
-            .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+        // The three digits' values at once: `b'0'` (48) times 111 off the weighted sum.
+        let status = u16::from(d0) * 100 + u16::from(d1) * 10 + u16::from(d2) - 48 * 111;
         let r = 13 + class_prefix(&view[13..], 0x20, &FIELD_VALUE);
-        if view.get(r..r + 2)? != b"\r\n" {
+        if !view.get(r..)?.starts_with(b"\r\n") {
             return None;
         }
         let start = StartLine::Status {
