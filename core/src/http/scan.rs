@@ -121,7 +121,8 @@ mod sse2 {
 
     use super::TCHAR;
 
-    /// Sixteen bytes from the front of `b`, which `chunks_exact(16)` made exactly that long.
+    /// Sixteen bytes from the front of `b`, which is exactly that long (a block `split_first_chunk`
+    /// split off, or the last sixteen bytes).
     #[inline(always)]
     fn load(b: &[u8]) -> m128i {
         load_unaligned_m128i(b.try_into().expect("16 bytes"))
@@ -155,18 +156,19 @@ mod sse2 {
     ) -> usize {
         // The first block on its own: most names and values end in it, before the loop's
         // set-up.
-        let Some(first) = v.get(..16) else {
+        let Some((first, mut rest)) = v.split_first_chunk::<16>() else {
             return short(v);
         };
         if let Some(j) = first_outside(v, 0, flags(first), class) {
             return j;
         }
         let mut i = 16;
-        for b in v[16..].chunks_exact(16) {
+        while let Some((b, r)) = rest.split_first_chunk::<16>() {
             if let Some(j) = first_outside(v, i, flags(b), class) {
                 return j;
             }
             i += 16;
+            rest = r;
         }
         if i == v.len() {
             i
