@@ -1016,7 +1016,7 @@ impl Connection {
                 version,
                 status,
                 reason,
-            } if !p.folded => (p.len, version, status, reason, *self.parser.framing()),
+            } if !self.parser.folded() => (p.len, version, status, reason, *self.parser.framing()),
             _ => self.unfold_response(&p)?,
         };
         let limits = &self.config.limits;
@@ -1063,7 +1063,7 @@ impl Connection {
     #[inline(never)]
     fn unfold_response(&mut self, p: &Head) -> Result<StatusHead, Error> {
         let (limits, leniency) = (&self.config.limits, &self.config.leniency);
-        let unfolded = parse::unfold(&self.buf[p.blank..p.len]);
+        let unfolded = parse::unfold(&self.buf[self.parser.blank()..p.len]);
         match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
             ResponseOutcome::Parsed(r) => {
                 self.buf.advance(p.len);

@@ -155,18 +155,15 @@ impl StartLine {
     }
 }
 
-/// A complete head: its length and what was parsed (its field spans and its framing fields stay
-/// in the parser, [`HeadParser::spans`] and [`HeadParser::framing`], until the next head
-/// starts: the head itself is small enough to be handed on in registers).
+/// A complete head: its length and its first line. The rest of what was parsed stays in the
+/// parser until the next head starts ([`HeadParser::spans`], [`HeadParser::framing`],
+/// [`HeadParser::folded`], [`HeadParser::blank`]), so that the quick whole head and the general
+/// loop's hand on as little as they can where they meet.
 #[derive(Debug)]
 pub(crate) struct Head {
     /// Bytes of the head, the blank line included.
     pub len: usize,
     pub start: StartLine,
-    /// A response had obs-fold lines: unfold it and parse it again ([`unfold`], [`parse_response`]).
-    pub folded: bool,
-    /// Bytes of empty lines before the start line (RFC 9112 2.2), part of `len`.
-    pub blank: usize,
 }
 
 /// A parsed status line and headers.
@@ -907,6 +904,18 @@ impl HeadParser {
         &self.framing
     }
 
+    /// The last head finished was a response with obs-fold lines: unfold it and parse it
+    /// again ([`unfold`], [`parse_response`]).
+    pub(crate) fn folded(&self) -> bool {
+        self.folded
+    }
+
+    /// Bytes of empty lines before the start line of the last head finished (RFC 9112 2.2),
+    /// part of its length.
+    pub(crate) fn blank(&self) -> usize {
+        self.blank
+    }
+
     /// Replaces the spans of the last head finished (by those of its unfolded copy).
     pub(crate) fn set_spans(&mut self, spans: &[[u32; 4]]) {
         self.spans.clear();
@@ -931,16 +940,13 @@ impl HeadParser {
             // Nothing of this head parsed yet: the usual head, whole, in one pass.
             self.spans.clear();
             self.framing = Framing::default();
+            self.folded = false;
+            self.blank = 0;
             let view = &buf[..buf.len().min(rules.max_head)];
             if let Some((start, next)) = quick_start_line(view, rules) {
                 match self.common_lines(buf, view, rules, next)? {
                     Ok(len) => {
-                        return Ok(Some(Head {
-                            len,
-                            start,
-                            folded: false,
-                            blank: 0,
-                        }));
+                        return Ok(Some(Head { len, start }));
                     }
                     Err(line) => {
                         self.start = Some(start);
@@ -962,6 +968,7 @@ impl HeadParser {
             // A new head: the last one's spans are no longer lent out.
             self.spans.clear();
             self.framing = Framing::default();
+            self.folded = false;
         }
         loop {
             if self.start.is_some() && !self.folded {
@@ -1226,14 +1233,10 @@ impl HeadParser {
                 .start
                 .take()
                 .expect("the first line is parsed before the head can end"),
-            folded: self.folded,
-            blank: self.blank,
         };
         self.line = 0;
         self.pos = 0;
         self.colon = None;
-        self.folded = false;
-        self.blank = 0;
         head
     }
 
@@ -1513,7 +1516,7 @@ mod tests {
                 b"\r\n\n\r\nHTTP/1.1 200 OK\r\n\r\n"
             };
             let head = p.advance(msg, &rules).unwrap().unwrap();
-            assert_eq!((head.len, head.blank), (msg.len(), 5));
+            assert_eq!((head.len, p.blank()), (msg.len(), 5));
         }
     }
 
