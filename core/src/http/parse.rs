@@ -510,8 +510,10 @@ impl Framing {
         }
     }
 
-    /// The value of a framing field.
-    #[inline(never)]
+    /// The value of a framing field. Inlined into the field loops: out of line, its result came
+    /// back through memory and the loop reloaded its SSE2 constants after each call (kept-alive
+    /// response head 1,736 -> 1,694 instructions).
+    #[inline(always)]
     fn framing_value(&mut self, field: FramingField, value: &[u8]) -> Result<(), Error> {
         match field {
             FramingField::ContentLength => {
@@ -556,7 +558,7 @@ impl Framing {
     }
 
     /// A `Connection` value that is a list: each option looked at. Out of line, like
-    /// [`Self::transfer_codings`], so that `framing_value` stays a leaf that saves no registers.
+    /// [`Self::transfer_codings`], so that the field loops `framing_value` is inlined into stay small.
     #[inline(never)]
     fn connection_options(&mut self, value: &[u8]) {
         for opt in list_items(value) {
