@@ -1065,8 +1065,29 @@ impl HeadParser {
     ///
     /// When it stops at the blank line `CRLF`, the head is complete: it returns the head's
     /// length (`Ok`), which is where `field_step` would have found the end too.
+    ///
+    /// The fields that fit the inline spans are recorded by one copy of the loop, with the
+    /// field limit and the slots as one bound; a head with more goes on in a second copy that
+    /// pushes onto the heap.
     #[inline(always)]
     fn common_lines(
+        &mut self,
+        buf: &[u8],
+        view: &[u8],
+        rules: &Rules,
+        line: usize,
+    ) -> Result<Result<usize, usize>, Error> {
+        match self.common_lines_by::<false>(buf, view, rules, line)? {
+            Err(line) if self.spans.len == INLINE_SPANS && rules.max_headers > INLINE_SPANS => {
+                self.common_lines_by::<true>(buf, view, rules, line)
+            }
+            done => Ok(done),
+        }
+    }
+
+    /// [`Self::common_lines`] into the inline spans (`HEAP` false) or past them.
+    #[inline(always)]
+    fn common_lines_by<const HEAP: bool>(
         &mut self,
         buf: &[u8],
         view: &[u8],
@@ -1074,6 +1095,11 @@ impl HeadParser {
         mut line: usize,
     ) -> Result<Result<usize, usize>, Error> {
         let mut n = self.spans.len;
+        let limit = if HEAP {
+            rules.max_headers
+        } else {
+            rules.max_headers.min(INLINE_SPANS)
+        };
         loop {
             let name_len = token_prefix(&view[line..]);
             let colon = line + name_len;
@@ -1101,7 +1127,7 @@ impl HeadParser {
             let Some(&[last, b'\r', b'\n']) = view.get(ve - 1..ve + 2) else {
                 break;
             };
-            if n == rules.max_headers {
+            if n >= limit {
                 break;
             }
             let mut end = ve;
@@ -1114,12 +1140,11 @@ impl HeadParser {
                 self.framing.framing_value(f, &buf[vs..end])?;
             }
             let span = [line as u32, colon as u32, vs as u32, end as u32];
-            match self.spans.inline.get_mut(n) {
-                Some(slot) => *slot = span,
-                None => {
-                    self.spans.len = n;
-                    self.spans.push_heap(span);
-                }
+            if HEAP {
+                self.spans.len = n;
+                self.spans.push_heap(span);
+            } else {
+                self.spans.inline[n] = span;
             }
             n += 1;
             line = ve + 2;
@@ -1716,6 +1741,46 @@ mod tests {
                 assert_eq!(format!("{quick:?}"), format!("{walk:?}"), "{before:?}");
             }
         }
+    }
+
+    /// A head with more fields than the inline spans: the quick loop stops at the last inline
+    /// slot and the line-at-a-time path takes the rest, with the same spans, whole or resumed.
+    #[test]
+    fn a_head_past_the_inline_spans() {
+        let mut msg = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..40 {
+            msg.extend_from_slice(format!("X-{i}: v{i}\r\n").as_bytes());
+        }
+        msg.extend_from_slice(b"\r\n");
+        let check = |p: &HeadParser| {
+            assert_eq!(p.spans().len(), 40);
+            for (i, &[ns, ne, vs, ve]) in p.spans().iter().enumerate() {
+                assert_eq!(&msg[ns as usize..ne as usize], format!("X-{i}").as_bytes());
+                assert_eq!(&msg[vs as usize..ve as usize], format!("v{i}").as_bytes());
+            }
+        };
+        let rules = Rules {
+            max_headers: 100,
+            ..RULES
+        };
+        let mut p = HeadParser::default();
+        let head = p.advance(&msg, &rules).unwrap().unwrap();
+        assert_eq!(head.len, msg.len());
+        check(&p);
+        // The same head again on the same parser (kept alive), then in two pieces.
+        assert_eq!(p.advance(&msg, &rules).unwrap().unwrap().len, msg.len());
+        check(&p);
+        let mut p = HeadParser::default();
+        assert!(p.advance(&msg[..100], &rules).unwrap().is_none());
+        assert_eq!(p.advance(&msg, &rules).unwrap().unwrap().len, msg.len());
+        check(&p);
+        // The field limit still counts every field.
+        let rules = Rules {
+            max_headers: 39,
+            ..RULES
+        };
+        let e = HeadParser::default().advance(&msg, &rules).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::HeadTooLarge);
     }
 
     /// Past the inline spans everything moves to the heap once; a clear starts inline again.
