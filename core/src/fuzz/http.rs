@@ -499,7 +499,7 @@ type Parsed = (Version, u16, (usize, usize), Vec<[u32; 4]>, String);
 fn by_hand(head: &[u8], rules: &Rules) -> Option<Result<Parsed, ()>> {
     let mut parser = HeadParser::default();
     match parser.advance(head, rules) {
-        Ok(Some(h)) if h.folded => None,
+        Ok(Some(_)) if parser.folded() => None,
         Ok(Some(h)) => {
             assert_eq!(h.len, head.len(), "the head ends at its blank line");
             let StartLine::Status {
@@ -515,7 +515,7 @@ fn by_hand(head: &[u8], rules: &Rules) -> Option<Result<Parsed, ()>> {
                 status,
                 reason,
                 parser.spans().to_vec(),
-                format!("{:?}", h.framing),
+                format!("{:?}", parser.framing()),
             )))
         }
         Ok(None) => panic!("a complete head is not incomplete"),

@@ -47,10 +47,20 @@ impl PendingQueue {
         }
     }
 
-    /// Out of line: a client's, once per response; inlined, the `VecDeque` made the server's
-    /// quick `EndOfMessage` save more registers.
-    #[inline(never)]
+    /// The usual case (no pipelined request behind the first) in line, the `VecDeque` out of
+    /// line: inlined, it made the server's quick `EndOfMessage` save more registers.
+    #[inline(always)]
     fn pop_front(&mut self) {
+        if self.rest.is_empty() {
+            self.first = None;
+        } else {
+            self.pop_front_rest();
+        }
+    }
+
+    /// [`Self::pop_front`] with requests pipelined behind the first.
+    #[inline(never)]
+    fn pop_front_rest(&mut self) {
         self.first = self.rest.pop_front();
     }
 
@@ -984,7 +994,7 @@ impl Connection {
         let (body, keep_alive, _) = body_and_persistence(
             Incoming::Request,
             version,
-            &p.framing,
+            self.parser.framing(),
             self.config.limits.max_body,
         )?;
         // Only a server's parser reads request lines (`Rules::request`): the step is given
@@ -993,7 +1003,9 @@ impl Connection {
         let exchange = Exchange {
             version,
             keep_alive,
-            head: &self.buf[method.0..method.1] == b"HEAD",
+            // The length first: most methods are not four bytes long, and their test then
+            // reads neither the buffer nor the span's bounds.
+            head: method.1 - method.0 == 4 && &self.buf[method.0..method.1] == b"HEAD",
         };
         self.state
             .step(Role::Server, Step::RequestHead { body, exchange })?;
@@ -1014,7 +1026,7 @@ impl Connection {
                 version,
                 status,
                 reason,
-            } if !p.folded => (p.len, version, status, reason, p.framing),
+            } if !self.parser.folded() => (p.len, version, status, reason, *self.parser.framing()),
             _ => self.unfold_response(&p)?,
         };
         let limits = &self.config.limits;
@@ -1061,7 +1073,7 @@ impl Connection {
     #[inline(never)]
     fn unfold_response(&mut self, p: &Head) -> Result<StatusHead, Error> {
         let (limits, leniency) = (&self.config.limits, &self.config.leniency);
-        let unfolded = parse::unfold(&self.buf[p.blank..p.len]);
+        let unfolded = parse::unfold(&self.buf[self.parser.blank()..p.len]);
         match parse::parse_response(&unfolded, leniency.bare_lf, limits.max_headers)? {
             ResponseOutcome::Parsed(r) => {
                 self.buf.advance(p.len);

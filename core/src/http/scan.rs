@@ -121,7 +121,8 @@ mod sse2 {
 
     use super::TCHAR;
 
-    /// Sixteen bytes from the front of `b`, which `chunks_exact(16)` made exactly that long.
+    /// Sixteen bytes from the front of `b`, which is exactly that long (a block `split_first_chunk`
+    /// split off, or the last sixteen bytes).
     #[inline(always)]
     fn load(b: &[u8]) -> m128i {
         load_unaligned_m128i(b.try_into().expect("16 bytes"))
@@ -153,20 +154,27 @@ mod sse2 {
         flags: impl Fn(&[u8]) -> u32,
         short: impl FnOnce(&[u8]) -> usize,
     ) -> usize {
-        let mut i = 0;
-        for b in v.chunks_exact(16) {
+        // The first block on its own: most names and values end in it, before the loop's
+        // set-up.
+        let Some((first, mut rest)) = v.split_first_chunk::<16>() else {
+            return short(v);
+        };
+        if let Some(j) = first_outside(v, 0, flags(first), class) {
+            return j;
+        }
+        let mut i = 16;
+        while let Some((b, r)) = rest.split_first_chunk::<16>() {
             if let Some(j) = first_outside(v, i, flags(b), class) {
                 return j;
             }
             i += 16;
+            rest = r;
         }
         if i == v.len() {
             i
-        } else if v.len() >= 16 {
+        } else {
             let hits = flags(&v[v.len() - 16..]) >> (i + 16 - v.len());
             first_outside(v, i, hits, class).unwrap_or(v.len())
-        } else {
-            short(v)
         }
     }
 
