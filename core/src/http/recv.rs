@@ -62,7 +62,7 @@ impl RecvBuf {
 
     /// Appends `data` (not empty). `first`: nothing was ever received, so `heap` has never been
     /// allocated either.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn receive(&mut self, data: &[u8], first: bool) {
         // Inline until the heap is first needed: from then on it is sized, and owned events
         // would copy inline bytes there once more.
@@ -74,6 +74,13 @@ impl RecvBuf {
                 return;
             }
         }
+        self.receive_heap(data, first);
+    }
+
+    /// [`Self::receive`] into `heap`, out of line: in line, its growth paths made the inline
+    /// copy (a short head per exchange) save and restore more registers.
+    #[inline(never)]
+    fn receive_heap(&mut self, data: &[u8], first: bool) {
         self.spill();
         self.heap_used = true;
         if first || (!self.heap.try_reclaim(data.len()) && self.heap.is_empty()) {
