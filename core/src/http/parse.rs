@@ -1151,9 +1151,10 @@ impl HeadParser {
                 vs += 1;
             }
             let ve = vs + class_prefix(&view[vs..], 0x20, &FIELD_VALUE);
-            // The value's last byte with the CRLF after it (one bounds check; `ve` is past the
-            // colon, so `ve - 1` is in the line): trailing OWS is rare.
-            let Some(&[last, b'\r', b'\n']) = view.get(ve - 1..ve + 2) else {
+            // The value's last byte with the CRLF after it, as the end of the view up to the LF
+            // (one bounds check, and no `ve - 1 <= ve + 2` test as with a range from `ve - 1`;
+            // `ve` is past the colon, so the last byte is in the line): trailing OWS is rare.
+            let Some(&[.., last, b'\r', b'\n']) = view.get(..ve + 2) else {
                 break;
             };
             if n >= limit {
