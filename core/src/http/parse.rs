@@ -988,7 +988,7 @@ impl HeadParser {
         loop {
             if self.start.is_some() && !self.folded {
                 if self.pos == self.line && self.colon.is_none() {
-                    match self.common_lines(buf, view, rules, self.line)? {
+                    match self.common_lines_outlined(buf, view, rules)? {
                         Ok(len) => return Ok(Some(self.finish(len))),
                         Err(line) => {
                             self.line = line;
@@ -1112,6 +1112,19 @@ impl HeadParser {
             }
             done => Ok(done),
         }
+    }
+
+    /// [`Self::common_lines`] from the current line, for the general loop: out of line, so
+    /// that its set-up is not hoisted into the loop's entry (paid at every poll of a head that
+    /// trickles in, most of which are in the middle of a line).
+    #[inline(never)]
+    fn common_lines_outlined(
+        &mut self,
+        buf: &[u8],
+        view: &[u8],
+        rules: &Rules,
+    ) -> Result<Result<usize, usize>, Error> {
+        self.common_lines(buf, view, rules, self.line)
     }
 
     /// [`Self::common_lines`] into the inline spans (`HEAP` false) or past them.
