@@ -81,6 +81,20 @@ impl RecvBuf {
     /// copy (a short head per exchange) save and restore more registers.
     #[inline(never)]
     fn receive_heap(&mut self, data: &[u8], first: bool) {
+        // The usual case, room already there (a kept-alive connection's next head, the rest of
+        // a head arriving in pieces): just the copy, without the growth paths' saved registers.
+        // (A buffer never allocated has no room, so `first` needs no test here.)
+        if self.small_len == 0 && self.heap.capacity() - self.heap.len() >= data.len() {
+            self.heap_used = true;
+            self.heap.extend_from_slice(data);
+            return;
+        }
+        self.receive_grow(data, first);
+    }
+
+    /// [`Self::receive_heap`] when the inline bytes move to `heap`, or it has no room.
+    #[inline(never)]
+    fn receive_grow(&mut self, data: &[u8], first: bool) {
         self.spill();
         self.heap_used = true;
         if first || (!self.heap.try_reclaim(data.len()) && self.heap.is_empty()) {
