@@ -74,16 +74,8 @@ impl RecvBuf {
                 return;
             }
         }
-        self.receive_heap(data, first);
-    }
-
-    /// [`Self::receive`] into `heap`, out of line: in line, its growth paths made the inline
-    /// copy (a short head per exchange) save and restore more registers.
-    #[inline(never)]
-    fn receive_heap(&mut self, data: &[u8], first: bool) {
-        // The usual case, room already there (a kept-alive connection's next head, the rest of
-        // a head arriving in pieces): just the copy, without the growth paths' saved registers.
-        // (A buffer never allocated has no room, so `first` needs no test here.)
+        // Room already there (a kept-alive connection's next large head, the rest of a head
+        // arriving in pieces): just the copy. (A buffer never allocated has no room.)
         if self.small_len == 0 && self.heap.capacity() - self.heap.len() >= data.len() {
             self.heap_used = true;
             self.heap.extend_from_slice(data);
@@ -92,7 +84,9 @@ impl RecvBuf {
         self.receive_grow(data, first);
     }
 
-    /// [`Self::receive_heap`] when the inline bytes move to `heap`, or it has no room.
+    /// [`Self::receive`] when the inline bytes move to `heap`, or it has no room: out of line,
+    /// as its growth paths made the inline copy (a short head per exchange) save and restore
+    /// more registers.
     #[inline(never)]
     fn receive_grow(&mut self, data: &[u8], first: bool) {
         self.spill();
