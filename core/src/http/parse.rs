@@ -971,7 +971,11 @@ impl HeadParser {
     }
 
     /// [`Self::advance`] past its quick whole head: a head that arrives in pieces, has empty
-    /// lines before it, or has a line the quick paths do not take.
+    /// lines before it, or has a line the quick paths do not take. The field lines are taken
+    /// here; the first line (and the lines skipped after an obs-fold) by
+    /// [`Self::start_step`], out of line: in line, the set-up LLVM hoisted out of this loop for
+    /// them (the target's class, the version rules, ...) was paid at every call, and a head
+    /// that trickles in makes one call per piece.
     #[inline(never)]
     fn advance_general(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
         let view = &buf[..buf.len().min(rules.max_head)];
@@ -984,7 +988,7 @@ impl HeadParser {
         loop {
             if self.start.is_some() && !self.folded {
                 if self.pos == self.line && self.colon.is_none() {
-                    match self.common_lines(buf, view, rules, self.line)? {
+                    match self.common_lines_outlined(buf, view, rules)? {
                         Ok(len) => return Ok(Some(self.finish(len))),
                         Err(line) => {
                             self.line = line;
@@ -1002,67 +1006,83 @@ impl HeadParser {
                     }
                 }
             }
-            if self.start.is_none() && self.pos == self.line {
-                // RFC 9112 2.2: empty lines before the start line are ignored. They stay part of
-                // the head, so they count toward its limit (an endless stream of them is a 431).
-                loop {
-                    match view.get(self.line) {
-                        Some(b'\r') => match view.get(self.line + 1) {
-                            Some(b'\n') => self.line += 2,
-                            Some(_) => return Err(bad("bare CR in head")),
-                            None => {
-                                self.pos = self.line;
-                                return incomplete(buf, rules);
-                            }
-                        },
-                        Some(b'\n') if rules.bare_lf => self.line += 1,
-                        Some(b'\n') => return Err(bad("bare LF line ending")),
-                        _ => break,
-                    }
-                }
-                self.pos = self.line;
-                self.blank = self.line;
-                if let Some((start, next)) = quick_start_line_outlined(&view[self.line..], rules) {
-                    self.start = Some(start.shifted(self.line));
-                    self.line += next;
-                    self.pos = self.line;
-                    continue;
-                }
-            }
-            let Some(off) = memchr::memchr(b'\n', &view[self.pos..]) else {
-                self.pos = view.len();
-                return incomplete(buf, rules);
-            };
-            let lf = self.pos + off;
-            let line = &buf[self.line..lf];
-            self.line = lf + 1;
-            self.pos = lf + 1;
-            let line = match line.strip_suffix(b"\r") {
-                Some(l) => l,
-                None if rules.bare_lf => line,
-                None => return Err(bad("bare LF line ending")),
-            };
-            if self.start.is_some() {
-                // Skipping the lines after an obs-fold: the head is parsed again unfolded.
-                if line.is_empty() {
-                    return Ok(Some(self.finish(lf + 1)));
-                }
-                continue;
-            }
-            let start = if rules.request {
-                start_of_request(buf, line, rules)?
-            } else {
-                start_of_response(buf, line)?
-            };
-            self.start = Some(start);
-            if let StartLine::Request {
-                version: Version::Http09,
-                ..
-            } = start
-            {
-                return Ok(Some(self.finish(lf + 1)));
+            if let Some(done) = self.start_step(buf, view, rules)? {
+                return Ok(done);
             }
         }
+    }
+
+    /// One step of [`Self::advance_general`] outside the field lines: the empty lines before
+    /// the first line, the first line, or a line after an obs-fold. `Some`: what `advance`
+    /// returns; `None`: go on.
+    #[inline(never)]
+    fn start_step(
+        &mut self,
+        buf: &[u8],
+        view: &[u8],
+        rules: &Rules,
+    ) -> Result<Option<Option<Head>>, Error> {
+        if self.start.is_none() && self.pos == self.line {
+            // RFC 9112 2.2: empty lines before the start line are ignored. They stay part of
+            // the head, so they count toward its limit (an endless stream of them is a 431).
+            loop {
+                match view.get(self.line) {
+                    Some(b'\r') => match view.get(self.line + 1) {
+                        Some(b'\n') => self.line += 2,
+                        Some(_) => return Err(bad("bare CR in head")),
+                        None => {
+                            self.pos = self.line;
+                            return incomplete(buf, rules).map(Some);
+                        }
+                    },
+                    Some(b'\n') if rules.bare_lf => self.line += 1,
+                    Some(b'\n') => return Err(bad("bare LF line ending")),
+                    _ => break,
+                }
+            }
+            self.pos = self.line;
+            self.blank = self.line;
+            if let Some((start, next)) = quick_start_line_outlined(&view[self.line..], rules) {
+                self.start = Some(start.shifted(self.line));
+                self.line += next;
+                self.pos = self.line;
+                return Ok(None);
+            }
+        }
+        let Some(off) = memchr::memchr(b'\n', &view[self.pos..]) else {
+            self.pos = view.len();
+            return incomplete(buf, rules).map(Some);
+        };
+        let lf = self.pos + off;
+        let line = &buf[self.line..lf];
+        self.line = lf + 1;
+        self.pos = lf + 1;
+        let line = match line.strip_suffix(b"\r") {
+            Some(l) => l,
+            None if rules.bare_lf => line,
+            None => return Err(bad("bare LF line ending")),
+        };
+        if self.start.is_some() {
+            // Skipping the lines after an obs-fold: the head is parsed again unfolded.
+            if line.is_empty() {
+                return Ok(Some(Some(self.finish(lf + 1))));
+            }
+            return Ok(None);
+        }
+        let start = if rules.request {
+            start_of_request(buf, line, rules)?
+        } else {
+            start_of_response(buf, line)?
+        };
+        self.start = Some(start);
+        if let StartLine::Request {
+            version: Version::Http09,
+            ..
+        } = start
+        {
+            return Ok(Some(Some(self.finish(lf + 1))));
+        }
+        Ok(None)
     }
 
     /// The common case, in one tight loop: complete field lines `token ":" OWS field-value
@@ -1092,6 +1112,19 @@ impl HeadParser {
             }
             done => Ok(done),
         }
+    }
+
+    /// [`Self::common_lines`] from the current line, for the general loop: out of line, so
+    /// that its set-up is not hoisted into the loop's entry (paid at every poll of a head that
+    /// trickles in, most of which are in the middle of a line).
+    #[inline(never)]
+    fn common_lines_outlined(
+        &mut self,
+        buf: &[u8],
+        view: &[u8],
+        rules: &Rules,
+    ) -> Result<Result<usize, usize>, Error> {
+        self.common_lines(buf, view, rules, self.line)
     }
 
     /// [`Self::common_lines`] into the inline spans (`HEAP` false) or past them.
@@ -1131,9 +1164,10 @@ impl HeadParser {
                 vs += 1;
             }
             let ve = vs + class_prefix(&view[vs..], 0x20, &FIELD_VALUE);
-            // The value's last byte with the CRLF after it (one bounds check; `ve` is past the
-            // colon, so `ve - 1` is in the line): trailing OWS is rare.
-            let Some(&[last, b'\r', b'\n']) = view.get(ve - 1..ve + 2) else {
+            // The value's last byte with the CRLF after it, as the end of the view up to the LF
+            // (one bounds check, and no `ve - 1 <= ve + 2` test as with a range from `ve - 1`;
+            // `ve` is past the colon, so the last byte is in the line): trailing OWS is rare.
+            let Some(&[.., last, b'\r', b'\n']) = view.get(..ve + 2) else {
                 break;
             };
             if n >= limit {

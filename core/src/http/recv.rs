@@ -62,7 +62,7 @@ impl RecvBuf {
 
     /// Appends `data` (not empty). `first`: nothing was ever received, so `heap` has never been
     /// allocated either.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn receive(&mut self, data: &[u8], first: bool) {
         // Inline until the heap is first needed: from then on it is sized, and owned events
         // would copy inline bytes there once more.
@@ -74,6 +74,21 @@ impl RecvBuf {
                 return;
             }
         }
+        // Room already there (a kept-alive connection's next large head, the rest of a head
+        // arriving in pieces): just the copy. (A buffer never allocated has no room.)
+        if self.small_len == 0 && self.heap.capacity() - self.heap.len() >= data.len() {
+            self.heap_used = true;
+            self.heap.extend_from_slice(data);
+            return;
+        }
+        self.receive_grow(data, first);
+    }
+
+    /// [`Self::receive`] when the inline bytes move to `heap`, or it has no room: out of line,
+    /// as its growth paths made the inline copy (a short head per exchange) save and restore
+    /// more registers.
+    #[inline(never)]
+    fn receive_grow(&mut self, data: &[u8], first: bool) {
         self.spill();
         self.heap_used = true;
         if first || (!self.heap.try_reclaim(data.len()) && self.heap.is_empty()) {
