@@ -949,9 +949,7 @@ impl HeadParser {
     pub(crate) fn advance(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
         if self.start.is_none() && self.pos == 0 {
             // Nothing of this head parsed yet: the usual head, whole, in one pass.
-            self.spans.clear();
-            self.framing = Framing::default();
-            self.folded = false;
+            self.begin_head();
             self.blank = 0;
             let view = &buf[..buf.len().min(rules.max_head)];
             if let Some((start, next)) = quick_start_line(view, rules) {
@@ -970,6 +968,16 @@ impl HeadParser {
         self.advance_general(buf, rules)
     }
 
+    /// Forgets what the last head left in the parser for its caller (its spans are no longer
+    /// lent out). Its empty lines before the start line are counted again where they are
+    /// skipped.
+    #[inline(always)]
+    fn begin_head(&mut self) {
+        self.spans.clear();
+        self.framing = Framing::default();
+        self.folded = false;
+    }
+
     /// [`Self::advance`] past its quick whole head: a head that arrives in pieces, has empty
     /// lines before it, or has a line the quick paths do not take. The field lines are taken
     /// here; the first line (and the lines skipped after an obs-fold) by
@@ -980,10 +988,7 @@ impl HeadParser {
     fn advance_general(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
         let view = &buf[..buf.len().min(rules.max_head)];
         if self.start.is_none() {
-            // A new head: the last one's spans are no longer lent out.
-            self.spans.clear();
-            self.framing = Framing::default();
-            self.folded = false;
+            self.begin_head();
         }
         loop {
             if self.start.is_some() && !self.folded {
@@ -1345,84 +1350,80 @@ fn quick_start_line_outlined(view: &[u8], rules: &Rules) -> Option<(StartLine, u
 /// registers weighed on the field loop after it: kept-alive kitty +80).
 #[inline(never)]
 fn quick_request_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
-    {
-        // The usual method, compared as one word with its SP.
-        let m = if view.starts_with(b"GET ") {
-            3
-        } else {
-            let m = view.iter().position(|&b| !TCHAR[b as usize])?;
-            // Only the origin-form of a method other than CONNECT; the general path checks
-            // the rest.
-            if m == 0 || view[m] != b' ' || &view[..m] == b"CONNECT" {
-                return None;
-            }
-            m
-        };
-        let t0 = m + 1;
-        let t1 = t0 + class_prefix(&view[t0..], 0x21, rules.target_class());
-        if view.get(t0) != Some(&b'/') || t1 - t0 > rules.max_target {
+    // The usual method, compared as one word with its SP.
+    let m = if view.starts_with(b"GET ") {
+        3
+    } else {
+        let m = view.iter().position(|&b| !TCHAR[b as usize])?;
+        // Only the origin-form of a method other than CONNECT; the general path checks
+        // the rest.
+        if m == 0 || view[m] != b' ' || &view[..m] == b"CONNECT" {
             return None;
         }
-        // Compared as whole arrays (a word compare), not byte by byte.
-        let tail: &[u8; 11] = view[t1..].get(..11)?.try_into().ok()?;
-        let (fixed, minor, crlf) = (&tail[..8], tail[8], &tail[9..]);
-        if fixed != b" HTTP/1." || crlf != b"\r\n" {
-            return None;
-        }
-        let version = match minor {
-            b'0' => Version::Http10,
-            b'1'..=b'9' => Version::Http11,
-            _ => return None,
-        };
-        let start = StartLine::Request {
-            method: (0, m),
-            target: (t0, t1),
-            version,
-        };
-        Some((start, t1 + 11))
+        m
+    };
+    let t0 = m + 1;
+    let t1 = t0 + class_prefix(&view[t0..], 0x21, rules.target_class());
+    if view.get(t0) != Some(&b'/') || t1 - t0 > rules.max_target {
+        return None;
     }
+    // Compared as whole arrays (a word compare), not byte by byte.
+    let tail: &[u8; 11] = view[t1..].get(..11)?.try_into().ok()?;
+    let (fixed, minor, crlf) = (&tail[..8], tail[8], &tail[9..]);
+    if fixed != b" HTTP/1." || crlf != b"\r\n" {
+        return None;
+    }
+    let version = match minor {
+        b'0' => Version::Http10,
+        b'1'..=b'9' => Version::Http11,
+        _ => return None,
+    };
+    let start = StartLine::Request {
+        method: (0, m),
+        target: (t0, t1),
+        version,
+    };
+    Some((start, t1 + 11))
 }
 
 /// [`quick_start_line`] of a response: in line (its reason scan shares the field values'
 /// constants).
 #[inline(always)]
 fn quick_status_line(view: &[u8]) -> Option<(StartLine, usize)> {
-    {
-        let line: &[u8; 13] = view.get(..13)?.try_into().ok()?;
-        // `HTTP/1.` as one word compare, the minor version's byte masked off.
-        let word = u64::from_le_bytes(line[..8].try_into().expect("8 bytes"));
-        if word & 0x00ff_ffff_ffff_ffff != u64::from_le_bytes(*b"HTTP/1.\0") {
-            return None;
-        }
-        let [
-            minor,
-            b' ',
-            d0 @ b'1'..=b'9',
-            d1 @ b'0'..=b'9',
-            d2 @ b'0'..=b'9',
-            b' ',
-        ] = line[7..]
-        else {
-            return None;
-        };
-        let version = match minor {
-            b'0' => Version::Http10,
-            b'1'..=b'9' => Version::Http11,
-            _ => return None,
-        };
-        // The three digits' values at once: `b'0'` (48) times 111 off the weighted sum.
-        let status = u16::from(d0) * 100 + u16::from(d1) * 10 + u16::from(d2) - 48 * 111;
-        let r = 13 + class_prefix(&view[13..], 0x20, &FIELD_VALUE);
-        if !view.get(r..)?.starts_with(b"\r\n") {
-            return None;
-        }
-        let start = StartLine::Status {
-            version,
-            status,
-            reason: (13, r),
-        };
-        Some((start, r + 2))
+    let line: &[u8; 13] = view.get(..13)?.try_into().ok()?;
+    // `HTTP/1.` as one word compare, the minor version's byte masked off.
+    let word = u64::from_le_bytes(line[..8].try_into().expect("8 bytes"));
+    if word & 0x00ff_ffff_ffff_ffff != u64::from_le_bytes(*b"HTTP/1.\0") {
+        return None;
     }
+    let [
+        minor,
+        b' ',
+        d0 @ b'1'..=b'9',
+        d1 @ b'0'..=b'9',
+        d2 @ b'0'..=b'9',
+        b' ',
+    ] = line[7..]
+    else {
+        return None;
+    };
+    let version = match minor {
+        b'0' => Version::Http10,
+        b'1'..=b'9' => Version::Http11,
+        _ => return None,
+    };
+    // The three digits' values at once: `b'0'` (48) times 111 off the weighted sum.
+    let status = u16::from(d0) * 100 + u16::from(d1) * 10 + u16::from(d2) - 48 * 111;
+    let r = 13 + class_prefix(&view[13..], 0x20, &FIELD_VALUE);
+    if !view.get(r..)?.starts_with(b"\r\n") {
+        return None;
+    }
+    let start = StartLine::Status {
+        version,
+        status,
+        reason: (13, r),
+    };
+    Some((start, r + 2))
 }
 
 /// No end of head yet: too large once more than `max_head` bytes are buffered.

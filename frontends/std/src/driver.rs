@@ -21,12 +21,13 @@ const FIRST_READ: usize = 2 * 1024;
 /// give them back ([`Session::release_idle`]): the first read of the wait has this timeout.
 /// Once per wait, which [`Session::waiting_since`] names: the bytes of a head that trickles in
 /// belong to the wait they arrived in, and a session holding part of a head has nothing to give
-/// back, so they are read with no drowse (a slowloris client's byte would otherwise cost a
-/// second wake-up, two `setsockopt` calls and a read that comes back empty). A busy keep-alive connection's next request comes well within it (under `wrk -c50` about
-/// 0.3 ms later), so its session is not put to sleep and woken between every two requests
-/// (about 970 of portline-std's 8,800 instructions per answer, counted with callgrind), as
-/// portline-mio defers the same call by one loop turn. A connection idle for longer pays two
-/// `setsockopt` calls per request to switch the read timeout to its real wait and back.
+/// back, so they are read with no drowse (a slowloris client's byte would otherwise cost a second
+/// wake-up, two `setsockopt` calls and a read that comes back empty). A busy keep-alive
+/// connection's next request comes well within it (under `wrk -c50` about 0.3 ms later), so its
+/// session is not put to sleep and woken between every two requests (about 970 of portline-std's
+/// 8,800 instructions per answer, counted with callgrind), as portline-mio defers the same call by
+/// one loop turn. A connection idle for longer pays two `setsockopt` calls per request to switch
+/// the read timeout to its real wait and back.
 pub const DROWSE: Duration = Duration::from_millis(100);
 
 /// An output buffer larger than this is given back before the connection waits for input
