@@ -1103,7 +1103,8 @@ impl HeadParser {
     /// The fields that fit the inline spans are recorded by one copy of the loop, with the
     /// field limit and the slots as one bound; a head with more goes on in a second copy that
     /// pushes onto the heap.
-    #[inline(always)]
+    #[cfg_attr(not(fuzzing), inline(always))]
+    #[cfg_attr(fuzzing, inline(never))]
     fn common_lines(
         &mut self,
         buf: &[u8],
@@ -1388,7 +1389,8 @@ fn quick_request_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> 
 
 /// [`quick_start_line`] of a response: in line (its reason scan shares the field values'
 /// constants).
-#[inline(always)]
+#[cfg_attr(not(fuzzing), inline(always))]
+#[cfg_attr(fuzzing, inline(never))]
 fn quick_status_line(view: &[u8]) -> Option<(StartLine, usize)> {
     let line: &[u8; 13] = view.get(..13)?.try_into().ok()?;
     // `HTTP/1.` as one word compare, the minor version's byte masked off.
