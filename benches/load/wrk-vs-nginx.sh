@@ -5,6 +5,8 @@
 #   bash benches/load/wrk-vs-nginx.sh            # builds the binaries first (profile `profiling`:
 #                                                # release code with symbols, so perf can attach)
 #   DURATION=10s ROUNDS=5 bash benches/load/wrk-vs-nginx.sh
+#   CLOSE=1 bash benches/load/wrk-vs-nginx.sh    # a connection per request (`Connection: close`,
+#                                                # as HTTP/1.0 clients and nginx's default upstream)
 #
 # Prints a Markdown table to stdout (paste it into benches/RESULTS.md with the date and CPU).
 set -euo pipefail
@@ -20,7 +22,7 @@ PROFILE=profiling
 # One wrk run; prints "rps|non2xx|socket errors".
 measure() {
   local port=$1 out rps errors non2xx
-  out=$(wrk -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$port/hello.txt")
+  out=$(wrk -t1 -c"$CONNS" -d"$DURATION" ${CLOSE:+-H 'Connection: close'} "http://127.0.0.1:$port/hello.txt")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   errors=$(grep -o 'Socket errors:.*' <<<"$out" || echo "none")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); non2xx=${non2xx:-0}
@@ -45,7 +47,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 nginx_median=$(median "${rps_of[nginx]}")
-echo "wrk -t1 -c$CONNS -d$DURATION, 13-byte file, $ROUNDS rounds taking turns; $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores"
+echo "wrk -t1 -c$CONNS -d$DURATION${CLOSE:+ -H 'Connection: close'}, 13-byte file, $ROUNDS rounds taking turns; $(date -u +%Y-%m-%d); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) cores"
 echo
 echo "| server | median requests/s | each round | vs nginx (median) | non-2xx | socket errors |"
 echo "|---|---:|---|---:|---:|---|"

@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod driver;
+pub mod pool;
 pub mod server;
 
 use std::io;

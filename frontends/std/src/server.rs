@@ -1,4 +1,5 @@
-//! Servers: a TCP accept loop with a thread per connection, and a UDP loop.
+//! Servers: a TCP accept loop with a thread per connection (kept for the next connection when
+//! its own ends: [`crate::pool`]), and a UDP loop.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -17,6 +18,7 @@ use portline_common::driver::shutdown::Shutdown;
 use portline_common::{DatagramService, ServerOptions, SessionFactory};
 
 use crate::driver;
+use crate::pool::Pool;
 
 /// Stack size of a connection thread: sessions keep their buffers on the heap.
 const STACK_SIZE: usize = 256 * 1024;
@@ -160,6 +162,8 @@ pub fn serve_tcp(
     let admission = Admission::new(opts.max_connections);
     let overload = factory.overload_reply();
     let accept_failures = AcceptFailures::new();
+    // A thread per connection, kept for the next one when its connection ends (`pool`).
+    let pool = Pool::new("portline-conn", STACK_SIZE);
     ready(local);
     while !shutdown.is_requested() {
         let attempt = accept_failures.attempt();
@@ -199,29 +203,26 @@ pub fn serve_tcp(
         };
         let leave = Leave(registry.add(&stream), registry.clone());
         let factory = factory.clone();
-        let spawned = std::thread::Builder::new()
-            .name("portline-conn".into())
-            .stack_size(STACK_SIZE)
-            .spawn(move || {
-                let _leave = leave;
-                let _ = stream.set_nodelay(true);
-                // A panic (a bug in the app) would end this thread alone; caught, it is said in
-                // the one message format and the connection reset, as the other runtimes do.
-                let served = catch_unwind(AssertUnwindSafe(|| {
-                    let local = local_address(local, || stream.local_addr());
-                    let mut session = factory.session(Instant::now(), peer, local);
-                    driver::drive(&stream, &mut *session, Some(&ticket)).map(|()| session.lingers())
-                }));
-                match served {
-                    Ok(Ok(true)) => linger(&stream),
-                    // Owing the peer nothing (closed by its own timer), or a socket error.
-                    Ok(Ok(false) | Err(_)) => {}
-                    Err(panic) => {
-                        session_panicked(Some(peer), panic.as_ref());
-                        reset_on_close(&*stream);
-                    }
+        let spawned = pool.run(Box::new(move || {
+            let _leave = leave;
+            let _ = stream.set_nodelay(true);
+            // A panic (a bug in the app) would end this thread alone; caught, it is said in
+            // the one message format and the connection reset, as the other runtimes do.
+            let served = catch_unwind(AssertUnwindSafe(|| {
+                let local = local_address(local, || stream.local_addr());
+                let mut session = factory.session(Instant::now(), peer, local);
+                driver::drive(&stream, &mut *session, Some(&ticket)).map(|()| session.lingers())
+            }));
+            match served {
+                Ok(Ok(true)) => linger(&stream),
+                // Owing the peer nothing (closed by its own timer), or a socket error.
+                Ok(Ok(false) | Err(_)) => {}
+                Err(panic) => {
+                    session_panicked(Some(peer), panic.as_ref());
+                    reset_on_close(&*stream);
                 }
-            });
+            }
+        }));
         if spawned.is_err() {
             // Out of threads: the closure (and with it the registry entry) is dropped.
             std::thread::sleep(ACCEPT_BACKOFF);
