@@ -73,6 +73,7 @@ pub(crate) enum Incoming {
 /// "Persistence"). For a response the connection persists only if the request asked for it
 /// too and the body is not read until close. Returns the body framing, whether the message
 /// asks to persist, and whether its body is delivered with transfer codings left applied.
+#[inline(always)]
 pub(crate) fn body_and_persistence(
     incoming: Incoming,
     version: Version,
