@@ -796,9 +796,31 @@ impl Connection {
         )
     }
 
-    /// The `EndOfMessage` that [`Self::body_ended`] found due; an error is sticky.
+    /// The `EndOfMessage` that [`Self::body_ended`] found due; an error is sticky. The usual
+    /// one (nothing pipelined behind it: no bytes after the last event's, no further request
+    /// awaiting its response) calls nothing, so that it saves and restores no registers (34
+    /// instructions for the kept-alive short request, 27 this way); the rest is
+    /// [`Self::end_now_general`].
     #[inline(never)]
     fn end_now(&mut self) -> Result<(), Error> {
+        let consumed = self.consumed;
+        if (consumed == 0 || consumed == self.buf.len())
+            && (self.role == Role::Server || self.pending.rest.is_empty())
+        {
+            return self.end_now_body();
+        }
+        self.end_now_general()
+    }
+
+    /// [`Self::end_now`] with bytes after the last event's or requests pipelined.
+    #[inline(never)]
+    fn end_now_general(&mut self) -> Result<(), Error> {
+        self.end_now_body()
+    }
+
+    /// [`Self::end_now`]'s work.
+    #[inline(always)]
+    fn end_now_body(&mut self) -> Result<(), Error> {
         self.release();
         match self.end_of_message() {
             Ok(_) => Ok(()),
