@@ -948,11 +948,14 @@ impl HeadParser {
     #[inline(always)]
     pub(crate) fn advance(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
         if self.start.is_none() && self.pos == 0 {
-            // Nothing of this head parsed yet: the usual head, whole, in one pass.
-            self.begin_head();
-            self.blank = 0;
+            // Nothing of this head parsed yet: the usual head, whole, in one pass. The last
+            // head's leftovers are dropped after the first line's call (which does not touch
+            // them; the general loop drops them itself): the field loop then starts from a
+            // span count it knows is zero, not one loaded again after the call.
             let view = &buf[..buf.len().min(rules.max_head)];
             if let Some((start, next)) = quick_start_line(view, rules) {
+                self.begin_head();
+                self.blank = 0;
                 match self.common_lines(buf, view, rules, next)? {
                     Ok(len) => {
                         return Ok(Some(Head { len, start }));
