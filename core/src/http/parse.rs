@@ -948,11 +948,14 @@ impl HeadParser {
     #[inline(always)]
     pub(crate) fn advance(&mut self, buf: &[u8], rules: &Rules) -> Result<Option<Head>, Error> {
         if self.start.is_none() && self.pos == 0 {
-            // Nothing of this head parsed yet: the usual head, whole, in one pass.
-            self.begin_head();
-            self.blank = 0;
+            // Nothing of this head parsed yet: the usual head, whole, in one pass. The last
+            // head's leftovers are dropped after the first line's call (which does not touch
+            // them; the general loop drops them itself): the field loop then starts from a
+            // span count it knows is zero, not one loaded again after the call.
             let view = &buf[..buf.len().min(rules.max_head)];
             if let Some((start, next)) = quick_start_line(view, rules) {
+                self.begin_head();
+                self.blank = 0;
                 match self.common_lines(buf, view, rules, next)? {
                     Ok(len) => {
                         return Ok(Some(Head { len, start }));
@@ -1333,7 +1336,11 @@ impl HeadParser {
 #[inline(always)]
 fn quick_start_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
     if rules.request {
-        quick_request_line(view, rules)
+        if rules.obs_text_target {
+            quick_request_line::<true>(view, rules.max_target)
+        } else {
+            quick_request_line::<false>(view, rules.max_target)
+        }
     } else {
         quick_status_line(view)
     }
@@ -1348,9 +1355,14 @@ fn quick_start_line_outlined(view: &[u8], rules: &Rules) -> Option<(StartLine, u
 }
 
 /// [`quick_start_line`] of a request: out of line (in line, its target scan's constants and
-/// registers weighed on the field loop after it: kept-alive kitty +80).
+/// registers weighed on the field loop after it: kept-alive kitty +80). One copy for each
+/// target class (`OBS_TEXT`: `Leniency::obs_text_target`), chosen by the
+/// caller, so that each holds one scan of the target, not both (1 instruction per request).
 #[inline(never)]
-fn quick_request_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> {
+fn quick_request_line<const OBS_TEXT: bool>(
+    view: &[u8],
+    max_target: usize,
+) -> Option<(StartLine, usize)> {
     // The usual method, compared as one word with its SP.
     let m = if view.starts_with(b"GET ") {
         3
@@ -1364,8 +1376,9 @@ fn quick_request_line(view: &[u8], rules: &Rules) -> Option<(StartLine, usize)> 
         m
     };
     let t0 = m + 1;
-    let t1 = t0 + class_prefix(&view[t0..], 0x21, rules.target_class());
-    if view.get(t0) != Some(&b'/') || t1 - t0 > rules.max_target {
+    let class = if OBS_TEXT { &TARGET_OBS_TEXT } else { &TARGET };
+    let t1 = t0 + class_prefix(&view[t0..], 0x21, class);
+    if view.get(t0) != Some(&b'/') || t1 - t0 > max_target {
         return None;
     }
     // Compared as whole arrays (a word compare), not byte by byte.

@@ -69,8 +69,10 @@ impl RecvBuf {
         if !self.heap_used {
             let end = self.small_len + data.len();
             if let Some(room) = self.small.get_mut(self.small_len..end) {
-                room.copy_from_slice(data);
+                // The length first: the copy is then the last thing done, a tail call to
+                // `memcpy`, and the caller keeps nothing across it.
                 self.small_len = end;
+                room.copy_from_slice(data);
                 return;
             }
         }

@@ -73,6 +73,7 @@ pub(crate) enum Incoming {
 /// "Persistence"). For a response the connection persists only if the request asked for it
 /// too and the body is not read until close. Returns the body framing, whether the message
 /// asks to persist, and whether its body is delivered with transfer codings left applied.
+#[inline(always)]
 pub(crate) fn body_and_persistence(
     incoming: Incoming,
     version: Version,
@@ -376,13 +377,17 @@ impl State {
             // The writing half first, then the reading half only for a response that keeps
             // the connection: the usual end of an exchange is a few compares.
             (Server, Step::BodySent) => match &*writing {
+                // `Done` tested on its own first (one compare of the reading half's
+                // discriminant, not the decoding of all three that a `match` does): the usual
+                // exchange, the request read before the answer ends.
+                W::SendBody(b) if b.keep_alive && matches!(reading, R::Done) => Next::NewCycle,
                 W::SendBody(b) if b.keep_alive => match &*reading {
-                    R::Done => Next::NewCycle,
                     R::Body { .. } => {
                         *writing = W::Done { keep_alive: true };
                         Next::Continue
                     }
-                    R::Head => Next::Close,
+                    // (`Done` was taken above.)
+                    R::Head | R::Done => Next::Close,
                 },
                 W::SendBody(_) => Next::Close,
                 W::Idle | W::SendResponse(_) | W::Done { .. } => {
