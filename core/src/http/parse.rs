@@ -1169,8 +1169,11 @@ impl HeadParser {
             } else {
                 break;
             };
-            while view.get(vs).is_some_and(|&b| is_ows(b)) {
-                vs += 1;
+            // Leading OWS is rare: one compare (no byte at or below SP) passes over its loop.
+            if view.get(vs).is_some_and(|&b| b <= b' ') {
+                while view.get(vs).is_some_and(|&b| is_ows(b)) {
+                    vs += 1;
+                }
             }
             let ve = vs + class_prefix(&view[vs..], 0x20, &FIELD_VALUE);
             // The value's last byte with the CRLF after it, as the end of the view up to the LF
