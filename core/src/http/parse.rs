@@ -1186,7 +1186,8 @@ impl HeadParser {
                 break;
             }
             let mut end = ve;
-            if is_ows(last) {
+            // `last` is in the value's class, where only SP and HTAB are at or below SP.
+            if last <= b' ' {
                 while end > vs && is_ows(view[end - 1]) {
                     end -= 1;
                 }
