@@ -25,15 +25,13 @@ use portline_benches::http::{self as h, SAMPLES};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(sample), batch, rounds) = (
-        args.get(1),
-        args.get(2)
-            .map_or(5_000, |n| n.parse().expect("BATCH is a number")),
-        args.get(3)
-            .map_or(400, |n| n.parse().expect("ROUNDS is a number")),
-    ) else {
-        eprintln!("usage: alternate SAMPLE [BATCH] [ROUNDS]");
-        std::process::exit(64);
+    let number = |i: usize, default: usize| match args.get(i).map(|n| n.parse()) {
+        None => default,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => usage(),
+    };
+    let (Some(sample), batch, rounds) = (args.get(1), number(2, 5_000), number(3, 400)) else {
+        usage()
     };
     let mut sink = Vec::new();
     let rows: Vec<(&str, Vec<f64>)> = if sample == "chunked" {
@@ -54,10 +52,14 @@ fn main() {
             ],
         )
     } else {
-        let s = SAMPLES
-            .iter()
-            .find(|s| s.name == sample)
-            .unwrap_or_else(|| panic!("unknown sample {sample}"));
+        let Some(s) = SAMPLES.iter().find(|s| s.name == sample) else {
+            let names: Vec<_> = SAMPLES.iter().map(|s| s.name).collect();
+            eprintln!(
+                "unknown sample {sample}: one of {}, chunked",
+                names.join(", ")
+            );
+            std::process::exit(64);
+        };
         let mut conn = h::connection(s.role);
         let mut fresh_sink = Vec::new();
         run(
@@ -86,6 +88,11 @@ fn main() {
             med / h_med
         );
     }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: alternate SAMPLE [BATCH] [ROUNDS] (BATCH and ROUNDS above 0)");
+    std::process::exit(64);
 }
 
 /// `rounds` batches of `batch` iterations of each contender, in turn; each contender's batch
