@@ -37,7 +37,6 @@ fn main() {
     let rows: Vec<(&str, Vec<f64>)> = if sample == "chunked" {
         let msg = h::chunked_message();
         let mut scratch = msg.clone();
-        let head = msg.len() - 16 * 263 - 5;
         run(
             batch,
             rounds,
@@ -48,7 +47,7 @@ fn main() {
                     let b = BytesMut::from(black_box(&msg[..]));
                     black_box(&b).len()
                 }),
-                ("moves", &mut || join_moves(black_box(&mut scratch), head)),
+                ("moves", &mut || join_moves(black_box(&mut scratch))),
             ],
         )
     } else {
@@ -124,16 +123,17 @@ fn run<'a>(
         .collect()
 }
 
-/// The moves of the chunk join on the sample (16 chunks of 256 bytes, each after a 7-byte
-/// framing `\r\n100\r\n` but the first, whose size line is in the head's count): each chunk after
-/// the first moves back over all the framing before it.
-fn join_moves(m: &mut [u8], head: usize) -> usize {
-    let first = head + 5;
-    let (mut w, mut r) = (first + 256, first + 256 + 7);
-    for _ in 1..16 {
-        m.copy_within(r..r + 256, w);
-        w += 256;
-        r += 263;
+/// The moves of the chunk join on the sample ([`h::CHUNKS`] chunks of [`h::CHUNK`] bytes, each
+/// after the CRLF that ends the data before it and its size line): each chunk after the first
+/// moves back over all the framing before it.
+fn join_moves(m: &mut [u8]) -> usize {
+    let framing = 2 + h::CHUNK_SIZE_LINE.len();
+    let first = h::CHUNKED_HEAD.len() + h::CHUNK_SIZE_LINE.len();
+    let (mut w, mut r) = (first + h::CHUNK, first + h::CHUNK + framing);
+    for _ in 1..h::CHUNKS {
+        m.copy_within(r..r + h::CHUNK, w);
+        w += h::CHUNK;
+        r += h::CHUNK + framing;
     }
     w
 }

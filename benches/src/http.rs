@@ -309,12 +309,24 @@ pub fn httparse_trickle(buf: &mut Vec<u8>, bytes: &[u8], piece: usize) -> usize 
     panic!("no head")
 }
 
-/// A POST with a chunked body: 16 chunks of 256 bytes.
+/// The head of [`chunked_message`].
+pub const CHUNKED_HEAD: &[u8] = b"POST /upload HTTP/1.1\r\nHost: example.org\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+/// How many chunks [`chunked_message`] has, each of [`CHUNK`] bytes.
+pub const CHUNKS: usize = 16;
+
+/// The size of each chunk of [`chunked_message`].
+pub const CHUNK: usize = 256;
+
+/// Each chunk's size line in [`chunked_message`]: [`CHUNK`] in hex.
+pub const CHUNK_SIZE_LINE: &[u8] = b"100\r\n";
+
+/// A POST with a chunked body: [`CHUNKS`] chunks of [`CHUNK`] bytes.
 pub fn chunked_message() -> Vec<u8> {
-    let mut m = b"POST /upload HTTP/1.1\r\nHost: example.org\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-    for i in 0..16u8 {
-        m.extend_from_slice(b"100\r\n");
-        m.extend(std::iter::repeat_n(b'a' + i, 256));
+    let mut m = CHUNKED_HEAD.to_vec();
+    for i in 0..CHUNKS as u8 {
+        m.extend_from_slice(CHUNK_SIZE_LINE);
+        m.extend(std::iter::repeat_n(b'a' + i, CHUNK));
         m.extend_from_slice(b"\r\n");
     }
     m.extend_from_slice(b"0\r\n\r\n");
